@@ -1,0 +1,107 @@
+package store
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// dialect holds the few things SQLite and PostgreSQL do differently. All
+// SQL is written once, portable, with ? placeholders.
+type dialect struct {
+	name string
+	// lockSuffix locks selected rows until commit. SQLite needs none: a
+	// write transaction there holds the database's one write lock.
+	lockSuffix string
+	// rebind turns ? placeholders into the driver's own.
+	rebind func(string) string
+	// classify sorts driver errors into the kinds the store acts on.
+	classify func(error) errorKind
+	// maxParams bounds the placeholders of one statement.
+	maxParams int
+}
+
+type errorKind int
+
+const (
+	errOther errorKind = iota
+	// errRetry: serialization failure, deadlock, busy database; the whole
+	// transaction may simply be run again.
+	errRetry
+	errUnique
+	errCheck
+)
+
+var sqliteDialect = dialect{
+	name:       "sqlite",
+	lockSuffix: "",
+	rebind:     func(q string) string { return q },
+	classify: func(err error) errorKind {
+		var e *sqlite.Error
+		if !errors.As(err, &e) {
+			return errOther
+		}
+		switch e.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE:
+			return errUnique
+		case sqlite3.SQLITE_CONSTRAINT_CHECK:
+			return errCheck
+		}
+		switch e.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return errRetry
+		}
+		return errOther
+	},
+	// SQLite's default limit is 32766; stay well under it.
+	maxParams: 30000,
+}
+
+var postgresDialect = dialect{
+	name:       "postgres",
+	lockSuffix: " FOR UPDATE",
+	rebind:     rebindDollar,
+	classify: func(err error) errorKind {
+		var e *pgconn.PgError
+		if !errors.As(err, &e) {
+			return errOther
+		}
+		switch e.Code {
+		case "40001", "40P01":
+			return errRetry
+		case "23505":
+			return errUnique
+		case "23514":
+			return errCheck
+		}
+		return errOther
+	},
+	// The protocol allows 65535 parameters per statement.
+	maxParams: 60000,
+}
+
+// rebindDollar numbers placeholders the PostgreSQL way: ? → $1, $2, ...
+// Poise's SQL never has a ? inside a string literal, so a plain scan works.
+func rebindDollar(q string) string {
+	n := strings.Count(q, "?")
+	if n == 0 {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + n*4)
+	i := 0
+	for _, r := range q {
+		if r == '?' {
+			i++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(i))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

@@ -1,0 +1,216 @@
+// Package store keeps Poise's data in SQLite (embedded, the default) or
+// PostgreSQL. Both run the same portable SQL through database/sql; the few
+// differences live in dialect.go. The store implements the interfaces the
+// domain packages define, such as ledger.Store.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+)
+
+// Retry limits for transactions the database asks to run again.
+const (
+	// maxAttempts bounds the retries of one transaction. Contention that
+	// outlasts this many jittered back-offs is an outage, not bad luck.
+	maxAttempts = 12
+	// retryBase and retryMax shape the exponential back-off: the first wait
+	// is about a millisecond, no wait is longer than a quarter second.
+	retryBase = time.Millisecond
+	retryMax  = 250 * time.Millisecond
+	// sqliteBusyTimeoutMs is how long SQLite itself waits for another
+	// process's write lock before reporting busy to the retry loop.
+	sqliteBusyTimeoutMs = 5000
+	// postgresPoolSize bounds connections to PostgreSQL: the committer uses
+	// one, readers share the rest. Two cores gain nothing from more.
+	postgresPoolSize = 16
+	// sqliteReaders bounds SQLite's read connections (WAL lets them read
+	// while the writer writes).
+	sqliteReaders = 8
+)
+
+// DB is an open store.
+type DB struct {
+	// write takes write transactions; read serves reads outside them. On
+	// PostgreSQL both are one pool. On SQLite the writer is one connection
+	// whose transactions take the write lock at BEGIN (IMMEDIATE), so two
+	// processes queue at BEGIN instead of failing at their first write.
+	write   *sql.DB
+	read    *sql.DB
+	dialect *dialect
+}
+
+// Open opens the store at url: a postgres:// or postgresql:// URL for
+// PostgreSQL, or a SQLite file path (optionally prefixed with sqlite:).
+// It does not migrate; call Migrate.
+func Open(ctx context.Context, url string) (*DB, error) {
+	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
+		return openPostgres(ctx, url)
+	}
+	return openSQLite(ctx, strings.TrimPrefix(url, "sqlite:"))
+}
+
+func openPostgres(ctx context.Context, url string) (*DB, error) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("store: open postgres: %w", err)
+	}
+	db.SetMaxOpenConns(postgresPoolSize)
+	db.SetMaxIdleConns(postgresPoolSize)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: connect to postgres: %w", err)
+	}
+	return &DB{write: db, read: db, dialect: &postgresDialect}, nil
+}
+
+func openSQLite(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("store: empty SQLite path")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("store: create data directory: %w", err)
+	}
+	// WAL lets readers read while the writer writes; synchronous(FULL)
+	// makes every commit durable before it is acknowledged.
+	pragmas := fmt.Sprintf("_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", sqliteBusyTimeoutMs)
+	write, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetConnMaxIdleTime(0)
+	read, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	read.SetMaxOpenConns(sqliteReaders)
+	if err := write.PingContext(ctx); err != nil {
+		write.Close()
+		read.Close()
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	return &DB{write: write, read: read, dialect: &sqliteDialect}, nil
+}
+
+// Close closes the store's connections.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// Dialect names the database behind the store: "sqlite" or "postgres".
+func (db *DB) Dialect() string { return db.dialect.name }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.write.PingContext(ctx) }
+
+// inTx runs fn in a write transaction, committing when it returns nil and
+// running it again, after a jittered back-off, when the database reports a
+// serialization failure, a deadlock or a busy lock.
+func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
+	wait := retryBase
+	for attempt := 1; ; attempt++ {
+		err := db.tryTx(ctx, fn)
+		if err == nil || db.dialect.classify(err) != errRetry || attempt == maxAttempts {
+			return db.translate(err)
+		}
+		// Full jitter: concurrent losers spread out instead of colliding again.
+		sleep := time.Duration(rand.Int64N(int64(wait))) + time.Microsecond
+		select {
+		case <-time.After(sleep):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		wait = min(2*wait, retryMax)
+	}
+}
+
+func (db *DB) tryTx(ctx context.Context, fn func(tx *Tx) error) error {
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	tx := &Tx{tx: sqlTx, d: db.dialect}
+	if err := fn(tx); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	return sqlTx.Commit()
+}
+
+// translate maps driver errors the domain acts on to the domain's own.
+func (db *DB) translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	if db.dialect.classify(err) == errUnique {
+		return fmt.Errorf("%w: %v", ErrDuplicate, err)
+	}
+	return err
+}
+
+// Tx is one write transaction. Domain packages receive it through their own
+// interfaces (ledger.Tx, ...) and may also use its query methods for rows of
+// their own.
+type Tx struct {
+	tx *sql.Tx
+	d  *dialect
+}
+
+// Exec runs a statement written with ? placeholders.
+func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := t.tx.ExecContext(ctx, t.d.rebind(query), args...)
+	return res, t.wrap(err)
+}
+
+// Query runs a query written with ? placeholders.
+func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	rows, err := t.tx.QueryContext(ctx, t.d.rebind(query), args...)
+	return rows, t.wrap(err)
+}
+
+// QueryRow runs a query expected to return at most one row.
+func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, t.d.rebind(query), args...)
+}
+
+// LockSuffix is the clause that locks selected rows until commit on
+// databases that need it (" FOR UPDATE"), or "" on SQLite.
+func (t *Tx) LockSuffix() string { return t.d.lockSuffix }
+
+// wrap marks unique violations so callers can tell "exists already" from a
+// failure, without knowing the driver.
+func (t *Tx) wrap(err error) error {
+	if err != nil && t.d.classify(err) == errUnique {
+		return fmt.Errorf("%w: %w", ErrDuplicate, err)
+	}
+	return err
+}
+
+// Query runs a read outside any write transaction.
+func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return db.read.QueryContext(ctx, db.dialect.rebind(query), args...)
+}
+
+// QueryRow runs a read expected to return at most one row.
+func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return db.read.QueryRowContext(ctx, db.dialect.rebind(query), args...)
+}
+
+// Update runs fn in a write transaction with retries; see inTx.
+func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) error { return db.inTx(ctx, fn) }
