@@ -47,3 +47,37 @@ func (a *Account) guarded() bool {
 	}
 	return a.MayGoNegative || a.AvailableMinor() >= 0
 }
+
+// maxAccountIDLen bounds account IDs: generated ones are 24 characters,
+// and callers naming their own get room for a prefix and a UUID.
+const maxAccountIDLen = 64
+
+// ValidAccountID reports whether id may name an account: letters, digits,
+// '-' and '_' only, so IDs never need quoting in logs, URLs or the
+// journal's text encoding of a transfer's legs.
+func ValidAccountID(id string) bool {
+	if id == "" || len(id) > maxAccountIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// validCurrency checks the form of an ISO 4217 code; which codes exist is
+// the money package's business, at the edges where currencies come in.
+func validCurrency(c string) bool {
+	if len(c) != 3 {
+		return false
+	}
+	for i := 0; i < 3; i++ {
+		if c[i] < 'A' || c[i] > 'Z' {
+			return false
+		}
+	}
+	return true
+}

@@ -27,6 +27,10 @@ type Store interface {
 	// ScanJournal streams every transfer with its postings, in no set
 	// order, for the offline verifier.
 	ScanJournal(ctx context.Context, fn func(Transfer) error) error
+	// ScanPostedSums streams, per account, the sum of its rows in the
+	// per-account posted journal, which the verifier checks against the
+	// transfers.
+	ScanPostedSums(ctx context.Context, fn func(accountID string, sumMinor int64) error) error
 	// ScanAccounts streams every account with its materialized balance.
 	ScanAccounts(ctx context.Context, fn func(Account) error) error
 }

@@ -24,8 +24,8 @@ const (
 	KindExpire Kind = "expire"
 )
 
-// movesPosted reports whether postings of this kind change posted balances.
-func (k Kind) movesPosted() bool { return k == KindPosted || k == KindPost }
+// MovesPosted reports whether postings of this kind change posted balances.
+func (k Kind) MovesPosted() bool { return k == KindPosted || k == KindPost }
 
 // Status is the state of a transfer. Only pending transfers ever change
 // status, and only once: pending → posted | voided | expired.

@@ -20,7 +20,8 @@ func (m Mismatch) String() string {
 }
 
 // Verify replays the whole journal, recomputes every balance from it, and
-// compares them with the materialized balances. It also checks that every
+// compares them with the materialized balances and with the per-account
+// posted journal. It also checks that every
 // transfer sums to zero, that every currency sums to zero across accounts,
 // and that no account breaks its rule. An empty result means the ledger is
 // consistent.
@@ -41,7 +42,7 @@ func Verify(ctx context.Context, s Store) ([]Mismatch, error) {
 			sums[p.Currency] += p.AmountMinor
 			b := at(p.AccountID)
 			switch {
-			case t.Kind.movesPosted():
+			case t.Kind.MovesPosted():
 				b.PostedMinor += p.AmountMinor
 			case t.Kind == KindPending && t.Status == StatusPending && p.AmountMinor > 0:
 				b.PendingInMinor += p.AmountMinor
@@ -58,6 +59,26 @@ func Verify(ctx context.Context, s Store) ([]Mismatch, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	inPostings := map[string]bool{}
+	err = s.ScanPostedSums(ctx, func(aid string, sum int64) error {
+		inPostings[aid] = true
+		var posted int64
+		if b := want[aid]; b != nil {
+			posted = b.PostedMinor
+		}
+		if sum != posted {
+			found = append(found, Mismatch{AccountID: aid, Problem: fmt.Sprintf("posted journal sums to %d, transfers say %d", sum, posted)})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for aid, b := range want {
+		if b.PostedMinor != 0 && !inPostings[aid] {
+			found = append(found, Mismatch{AccountID: aid, Problem: fmt.Sprintf("transfers say %d posted but the posted journal has no rows", b.PostedMinor)})
+		}
 	}
 	totals := map[string]int64{}
 	seen := map[string]bool{}

@@ -241,8 +241,14 @@ func (w *Writer) CreateAccount(a Account) (Account, error) {
 	if a.ID == "" {
 		a.ID = id.New("LA")
 	}
-	if a.Owner == "" || a.Kind == "" || a.Currency == "" {
-		return Account{}, apperr.New(apperr.Invalid, "an account needs an owner, a kind and a currency")
+	if a.Owner == "" || a.Kind == "" {
+		return Account{}, apperr.New(apperr.Invalid, "an account needs an owner and a kind")
+	}
+	if !ValidAccountID(a.ID) {
+		return Account{}, apperr.New(apperr.Invalid, "account ID %q must be 1 to %d letters, digits, '-' or '_'", a.ID, maxAccountIDLen)
+	}
+	if !validCurrency(a.Currency) {
+		return Account{}, apperr.New(apperr.Invalid, "currency %q is not a three-letter ISO 4217 code", a.Currency)
 	}
 	if _, err := w.Account(a.ID); err == nil {
 		return Account{}, apperr.New(apperr.Conflict, "account %s exists already", a.ID)

@@ -23,6 +23,11 @@ type dialect struct {
 	classify func(error) errorKind
 	// maxParams bounds the placeholders of one statement.
 	maxParams int
+	// migrationText adapts a migration's portable text to the database.
+	migrationText func(string) string
+	// bulk writes and locks many rows at once, the way each database does
+	// it fastest.
+	bulk bulkOps
 }
 
 type errorKind int
@@ -59,7 +64,18 @@ var sqliteDialect = dialect{
 	},
 	// SQLite's default limit is 32766; stay well under it.
 	maxParams: 30000,
+	bulk:      valuesBulk{},
+	migrationText: func(q string) string {
+		return strings.ReplaceAll(q, sqliteOnlyMarker, sqliteOnlyText)
+	},
 }
+
+// sqliteOnlyMarker, in a migration, is a comment everywhere but SQLite,
+// where it becomes sqliteOnlyText.
+const (
+	sqliteOnlyMarker = "/*sqlite: WITHOUT ROWID*/"
+	sqliteOnlyText   = "WITHOUT ROWID"
+)
 
 var postgresDialect = dialect{
 	name:       "postgres",
@@ -81,7 +97,9 @@ var postgresDialect = dialect{
 		return errOther
 	},
 	// The protocol allows 65535 parameters per statement.
-	maxParams: 60000,
+	maxParams:     60000,
+	bulk:          arrayBulk{},
+	migrationText: func(q string) string { return q },
 }
 
 // rebindDollar numbers placeholders the PostgreSQL way: ? → $1, $2, ...

@@ -79,7 +79,7 @@ func (db *DB) Migrate(ctx context.Context) ([]int, error) {
 				m.Version, m.Name, time.Now().UnixMicro()); err != nil {
 				return err
 			}
-			_, err := tx.tx.ExecContext(ctx, m.SQL)
+			_, err := tx.tx.ExecContext(ctx, db.dialect.migrationText(m.SQL))
 			return err
 		})
 		if errors.Is(err, ErrDuplicate) {

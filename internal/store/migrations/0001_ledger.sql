@@ -5,6 +5,10 @@
 -- what PostgreSQL-compatible distributed engines accept). Instants are
 -- BIGINT microseconds since the Unix epoch, UTC; amounts are BIGINT minor
 -- units. Keys are generated IDs, never sequences.
+--
+-- /*sqlite: WITHOUT ROWID*/ is a comment to PostgreSQL and becomes
+-- WITHOUT ROWID on SQLite: a table keyed by text is then stored in its key's
+-- B-tree alone, one write per row instead of two.
 
 CREATE TABLE accounts (
     id              TEXT PRIMARY KEY,
@@ -20,9 +24,12 @@ CREATE TABLE accounts (
     -- were wrong: the last line of defence for "never more than came in".
     CONSTRAINT accounts_pending_not_negative CHECK (pending_in >= 0 AND pending_out >= 0),
     CONSTRAINT accounts_rule CHECK (may_go_negative OR posted - pending_out >= 0)
-);
+) /*sqlite: WITHOUT ROWID*/;
 CREATE INDEX accounts_owner ON accounts (owner, kind);
 
+-- Every record of the journal. legs holds the transfer's postings as
+-- "account currency amount" triples joined by commas (see legs.go), so a
+-- transfer is read, locked or verified as one row.
 CREATE TABLE transfers (
     id             TEXT PRIMARY KEY,
     kind           TEXT NOT NULL,
@@ -30,27 +37,30 @@ CREATE TABLE transfers (
     pending_id     TEXT,
     code           TEXT NOT NULL,
     ref            TEXT NOT NULL,
+    legs           TEXT NOT NULL,
     created_at_us  BIGINT NOT NULL,
     expires_at_us  BIGINT,
     resolved_at_us BIGINT,
     resolved_by    TEXT
-);
+) /*sqlite: WITHOUT ROWID*/;
 CREATE INDEX transfers_pending_due ON transfers (expires_at_us) WHERE status = 'pending';
-CREATE INDEX transfers_ref ON transfers (ref);
 
+-- The posted journal per account: one row for each leg that moved posted
+-- money, keyed so that an account's history, and its balance at any past
+-- instant, is one range of the primary key. Pending legs are not here:
+-- they move no posted money until posted, and then their post record is.
+-- No foreign keys: rows are written only by the committer, in the
+-- transaction that writes their transfer with their accounts locked, and
+-- `poise verify` checks them against the transfers; key checks would be
+-- the largest cost of a PostgreSQL batch.
 CREATE TABLE postings (
-    transfer_id   TEXT NOT NULL REFERENCES transfers (id),
-    seq           INTEGER NOT NULL,
-    account_id    TEXT NOT NULL REFERENCES accounts (id),
-    currency      TEXT NOT NULL,
-    amount        BIGINT NOT NULL,
-    -- Copied from the transfer so that a balance at a past instant is one
-    -- index range scan: (account, time) over postings that moved money.
-    moves_posted  BOOLEAN NOT NULL,
+    account_id    TEXT NOT NULL,
     created_at_us BIGINT NOT NULL,
-    PRIMARY KEY (transfer_id, seq)
-);
-CREATE INDEX postings_account_time ON postings (account_id, created_at_us);
+    transfer_id   TEXT NOT NULL,
+    seq           INTEGER NOT NULL,
+    amount        BIGINT NOT NULL,
+    PRIMARY KEY (account_id, created_at_us, transfer_id, seq)
+) /*sqlite: WITHOUT ROWID*/;
 
 CREATE TABLE idempotency_keys (
     scope         TEXT NOT NULL,
@@ -60,5 +70,5 @@ CREATE TABLE idempotency_keys (
     response      TEXT NOT NULL,
     created_at_us BIGINT NOT NULL,
     PRIMARY KEY (scope, key)
-);
+) /*sqlite: WITHOUT ROWID*/;
 CREATE INDEX idempotency_keys_age ON idempotency_keys (created_at_us);

@@ -39,7 +39,7 @@ func Each(t *testing.T, fn func(t *testing.T, kind string)) {
 }
 
 // RequirePostgres skips (or, in CI, fails) a test when no PostgreSQL is configured.
-func RequirePostgres(t *testing.T) {
+func RequirePostgres(t testing.TB) {
 	t.Helper()
 	if os.Getenv(PostgresEnv) == "" {
 		if os.Getenv("CI") == "true" {
@@ -52,7 +52,7 @@ func RequirePostgres(t *testing.T) {
 // URL returns a fresh, migrated database URL of the given kind for this
 // test: a file in a temp dir, or a new PostgreSQL schema. Several Opens of
 // the same URL share the data, as two processes would.
-func URL(t *testing.T, kind string) string {
+func URL(t testing.TB, kind string) string {
 	t.Helper()
 	ctx := context.Background()
 	var u string
@@ -77,13 +77,13 @@ func URL(t *testing.T, kind string) string {
 }
 
 // Open returns a fresh, migrated store of the given kind, closed at cleanup.
-func Open(t *testing.T, kind string) *store.DB {
+func Open(t testing.TB, kind string) *store.DB {
 	t.Helper()
 	return OpenURL(t, URL(t, kind))
 }
 
 // OpenURL opens another connection to a store made by URL.
-func OpenURL(t *testing.T, u string) *store.DB {
+func OpenURL(t testing.TB, u string) *store.DB {
 	t.Helper()
 	db, err := store.Open(context.Background(), u)
 	if err != nil {
@@ -95,7 +95,7 @@ func OpenURL(t *testing.T, u string) *store.DB {
 
 // newSchema creates a schema for one test and returns a URL whose
 // connections use it.
-func newSchema(t *testing.T, base string) string {
+func newSchema(t testing.TB, base string) string {
 	t.Helper()
 	schema := "t_" + strings.ToLower(id.New(""))
 	admin, err := sql.Open("pgx", base)

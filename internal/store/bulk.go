@@ -1,0 +1,262 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/poise-payments/poise/internal/ledger"
+)
+
+// bulkOps are the statements a committer batch runs over many rows. They
+// are the hot path of every write of money, so each database gets the form
+// it runs fastest, and every form keeps its SQL text fixed so that it is
+// parsed and planned once per connection, not once per batch.
+type bulkOps interface {
+	lockAccounts(ctx context.Context, t *Tx, ids []string) ([]ledger.Account, error)
+	insertAccounts(ctx context.Context, t *Tx, rows []ledger.Account) error
+	insertTransfers(ctx context.Context, t *Tx, rows []ledger.Transfer) error
+	insertPostings(ctx context.Context, t *Tx, rows []ledger.Transfer) error
+	setBalances(ctx context.Context, t *Tx, rows []ledger.Account) error
+}
+
+const (
+	transferColumns = "id, kind, status, pending_id, code, ref, legs, created_at_us, expires_at_us, resolved_at_us, resolved_by"
+	postingColumns  = "account_id, created_at_us, transfer_id, seq, amount"
+)
+
+// arrayBulk is PostgreSQL's form: each column travels as one array
+// parameter and unnest turns the arrays back into rows, so one statement
+// text serves any number of rows.
+type arrayBulk struct{}
+
+func (arrayBulk) lockAccounts(ctx context.Context, t *Tx, ids []string) ([]ledger.Account, error) {
+	rows, err := t.Query(ctx, "SELECT "+accountColumns+" FROM accounts WHERE id = ANY(CAST(? AS TEXT[])) ORDER BY id FOR UPDATE", ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]ledger.Account, 0, len(ids))
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+func (arrayBulk) insertAccounts(ctx context.Context, t *Tx, rows []ledger.Account) error {
+	n := len(rows)
+	ids, owners, kinds, currencies := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	negative := make([]bool, n)
+	posted, in, out, created := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	for i, a := range rows {
+		ids[i], owners[i], kinds[i], currencies[i], negative[i] = a.ID, a.Owner, a.Kind, a.Currency, a.MayGoNegative
+		posted[i], in[i], out[i], created[i] = a.PostedMinor, a.PendingInMinor, a.PendingOutMinor, a.CreatedAt.UnixMicro()
+	}
+	_, err := t.Exec(ctx, "INSERT INTO accounts ("+accountColumns+`) SELECT * FROM unnest(
+		CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS BOOLEAN[]),
+		CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]))`,
+		ids, owners, kinds, currencies, negative, posted, in, out, created)
+	return err
+}
+
+func (arrayBulk) insertTransfers(ctx context.Context, t *Tx, rows []ledger.Transfer) error {
+	n := len(rows)
+	ids, kinds, statuses, pendings, codes, refs, legs, bys := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	created, expires, resolved := make([]int64, n), make([]int64, n), make([]int64, n)
+	for i, tr := range rows {
+		ids[i], kinds[i], statuses[i], pendings[i], codes[i], refs[i], bys[i] = tr.ID, string(tr.Kind), string(tr.Status), tr.PendingID, tr.Code, tr.Ref, tr.ResolvedBy
+		legs[i] = encodeLegs(tr.Postings)
+		created[i], expires[i], resolved[i] = tr.CreatedAt.UnixMicro(), microsOrZero(tr.ExpiresAt), microsOrZero(tr.ResolvedAt)
+	}
+	// Empty strings and zero instants travel as themselves and become NULL
+	// here: arrays of nullable values would cost a pointer per element.
+	_, err := t.Exec(ctx, "INSERT INTO transfers ("+transferColumns+`)
+		SELECT id, kind, status, NULLIF(pending_id, ''), code, ref, legs, created, NULLIF(expires, 0), NULLIF(resolved, 0), NULLIF(resolved_by, '')
+		FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]),
+			CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]))
+		AS v(id, kind, status, pending_id, code, ref, legs, created, expires, resolved, resolved_by)`,
+		ids, kinds, statuses, pendings, codes, refs, legs, created, expires, resolved, bys)
+	return err
+}
+
+func (arrayBulk) insertPostings(ctx context.Context, t *Tx, rows []ledger.Transfer) error {
+	var accounts, tids []string
+	var created, amounts []int64
+	var seqs []int32
+	for _, tr := range rows {
+		if !tr.Kind.MovesPosted() {
+			continue
+		}
+		for i, p := range tr.Postings {
+			accounts, created, tids = append(accounts, p.AccountID), append(created, tr.CreatedAt.UnixMicro()), append(tids, tr.ID)
+			seqs, amounts = append(seqs, int32(i)), append(amounts, p.AmountMinor)
+		}
+	}
+	if len(tids) == 0 {
+		return nil
+	}
+	_, err := t.Exec(ctx, "INSERT INTO postings ("+postingColumns+`) SELECT * FROM unnest(
+		CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]), CAST(? AS INTEGER[]), CAST(? AS BIGINT[]))`,
+		accounts, created, tids, seqs, amounts)
+	return err
+}
+
+func (arrayBulk) setBalances(ctx context.Context, t *Tx, rows []ledger.Account) error {
+	n := len(rows)
+	ids := make([]string, n)
+	posted, in, out := make([]int64, n), make([]int64, n), make([]int64, n)
+	for i, a := range rows {
+		ids[i], posted[i], in[i], out[i] = a.ID, a.PostedMinor, a.PendingInMinor, a.PendingOutMinor
+	}
+	res, err := t.Exec(ctx, `UPDATE accounts SET posted = v.posted, pending_in = v.pending_in, pending_out = v.pending_out
+		FROM unnest(CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[])) AS v(id, posted, pending_in, pending_out)
+		WHERE accounts.id = v.id`, ids, posted, in, out)
+	return checkUpdated(res, err, n)
+}
+
+// valuesBulk is SQLite's form: multi-row VALUES lists. Rows go in chunks of
+// a few fixed sizes, so each statement text is prepared once and reused.
+type valuesBulk struct{}
+
+// valuesChunks are the row counts of the statements valuesBulk prepares:
+// powers of two, so n rows take one statement per bit of n, at most nine
+// for a whole batch, and five operations need only 45 prepared texts.
+var valuesChunks = []int{256, 128, 64, 32, 16, 8, 4, 2, 1}
+
+// eachChunk calls fn for consecutive runs of rows [start, start+size).
+func eachChunk(n int, fn func(start, size int) error) error {
+	start := 0
+	for _, size := range valuesChunks {
+		for n-start >= size {
+			if err := fn(start, size); err != nil {
+				return err
+			}
+			start += size
+		}
+	}
+	return nil
+}
+
+func valuesList(rows int, row string) string {
+	var b strings.Builder
+	b.Grow(rows * (len(row) + 1))
+	for i := 0; i < rows; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(row)
+	}
+	return b.String()
+}
+
+func (valuesBulk) lockAccounts(ctx context.Context, t *Tx, ids []string) ([]ledger.Account, error) {
+	out := make([]ledger.Account, 0, len(ids))
+	err := eachChunk(len(ids), func(start, size int) error {
+		args := make([]any, size)
+		for i := range args {
+			args[i] = ids[start+i]
+		}
+		rows, err := t.queryCached(ctx, "SELECT "+accountColumns+" FROM accounts WHERE id IN ("+placeholders(size)+")", args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			a, err := scanAccount(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, a)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+func (valuesBulk) insert(ctx context.Context, t *Tx, table, columns string, width, n int, row func(i int, args []any) []any) error {
+	tuple := "(" + placeholders(width) + ")"
+	return eachChunk(n, func(start, size int) error {
+		args := make([]any, 0, size*width)
+		for i := start; i < start+size; i++ {
+			args = row(i, args)
+		}
+		_, err := t.execCached(ctx, "INSERT INTO "+table+" ("+columns+") VALUES "+valuesList(size, tuple), args...)
+		return err
+	})
+}
+
+func (v valuesBulk) insertAccounts(ctx context.Context, t *Tx, rows []ledger.Account) error {
+	return v.insert(ctx, t, "accounts", accountColumns, 9, len(rows), func(i int, args []any) []any {
+		a := rows[i]
+		return append(args, a.ID, a.Owner, a.Kind, a.Currency, a.MayGoNegative,
+			a.PostedMinor, a.PendingInMinor, a.PendingOutMinor, a.CreatedAt.UnixMicro())
+	})
+}
+
+func (v valuesBulk) insertTransfers(ctx context.Context, t *Tx, rows []ledger.Transfer) error {
+	return v.insert(ctx, t, "transfers", transferColumns, 11, len(rows), func(i int, args []any) []any {
+		tr := rows[i]
+		return append(args, tr.ID, string(tr.Kind), string(tr.Status), nullString(tr.PendingID), tr.Code, tr.Ref, encodeLegs(tr.Postings),
+			tr.CreatedAt.UnixMicro(), nullMicros(tr.ExpiresAt), nullMicros(tr.ResolvedAt), nullString(tr.ResolvedBy))
+	})
+}
+
+func (v valuesBulk) insertPostings(ctx context.Context, t *Tx, rows []ledger.Transfer) error {
+	type leg struct {
+		tr  *ledger.Transfer
+		seq int
+	}
+	var legs []leg
+	for i := range rows {
+		if !rows[i].Kind.MovesPosted() {
+			continue
+		}
+		for seq := range rows[i].Postings {
+			legs = append(legs, leg{&rows[i], seq})
+		}
+	}
+	return v.insert(ctx, t, "postings", postingColumns, 5, len(legs), func(i int, args []any) []any {
+		l := legs[i]
+		p := l.tr.Postings[l.seq]
+		return append(args, p.AccountID, l.tr.CreatedAt.UnixMicro(), l.tr.ID, l.seq, p.AmountMinor)
+	})
+}
+
+func (valuesBulk) setBalances(ctx context.Context, t *Tx, rows []ledger.Account) error {
+	const tuple = "(CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT))"
+	return eachChunk(len(rows), func(start, size int) error {
+		args := make([]any, 0, size*4)
+		for _, a := range rows[start : start+size] {
+			args = append(args, a.ID, a.PostedMinor, a.PendingInMinor, a.PendingOutMinor)
+		}
+		res, err := t.execCached(ctx, "UPDATE accounts SET posted = v.column2, pending_in = v.column3, pending_out = v.column4 FROM (VALUES "+
+			valuesList(size, tuple)+") AS v WHERE accounts.id = v.column1", args...)
+		return checkUpdated(res, err, size)
+	})
+}
+
+func checkUpdated(res interface{ RowsAffected() (int64, error) }, err error, want int) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n != int64(want) {
+		return fmt.Errorf("store: updated %d balances, expected %d", n, want)
+	}
+	return nil
+}
+
+func microsOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
