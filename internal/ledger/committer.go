@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/poise-payments/poise/internal/apperr"
 )
@@ -145,25 +146,56 @@ func (c *Committer) Close(ctx context.Context) error {
 // Stats returns the committer's counters.
 func (c *Committer) Stats() *Stats { return &c.stats }
 
+// maxLinger bounds how long the writer waits for a batch to fill. A few
+// hundred microseconds is well under one commit, so a caller never waits
+// noticeably longer, while callers answered by the previous batch have time
+// to send their next operation and share this commit.
+const maxLinger = 200 * time.Microsecond
+
 func (c *Committer) run() {
 	defer close(c.done)
 	reqs := make([]*request, 0, c.maxBatch)
+	last := 0
 	for first := range c.queue {
 		reqs = append(reqs[:0], first)
-	fill:
-		for len(reqs) < c.maxBatch {
-			select {
-			case r, ok := <-c.queue:
-				if !ok {
-					break fill
-				}
-				reqs = append(reqs, r)
-			default:
-				break fill
-			}
-		}
+		reqs = c.fill(reqs, last)
+		last = len(reqs)
 		c.runBatch(reqs)
 	}
+}
+
+// fill adds queued requests to reqs. When the queue runs dry with fewer
+// than the previous batch held, the load is steady and the missing callers
+// are most likely just being answered, so it lingers briefly for them.
+func (c *Committer) fill(reqs []*request, last int) []*request {
+	var linger <-chan time.Time
+	for len(reqs) < c.maxBatch {
+		select {
+		case r, ok := <-c.queue:
+			if !ok {
+				return reqs
+			}
+			reqs = append(reqs, r)
+			continue
+		default:
+		}
+		if len(reqs) >= last {
+			return reqs
+		}
+		if linger == nil {
+			linger = time.After(maxLinger)
+		}
+		select {
+		case r, ok := <-c.queue:
+			if !ok {
+				return reqs
+			}
+			reqs = append(reqs, r)
+		case <-linger:
+			return reqs
+		}
+	}
+	return reqs
 }
 
 // runBatch applies reqs in one transaction and answers each. When the batch
