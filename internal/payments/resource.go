@@ -1,0 +1,75 @@
+// Package payments holds marketplaces and their resources: customers,
+// funding instruments, orders and the transactions that move money
+// between them. Resources are documents; money moves only through the
+// ledger, in the same committer operation as the resource change.
+package payments
+
+import (
+	"context"
+	"time"
+)
+
+// Resource is one stored resource of a marketplace.
+type Resource struct {
+	ID          string
+	Marketplace string
+	// Type is the plural resource name ("customers", "debits", ...).
+	Type      string
+	Status    string
+	Hidden    bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	// Fields are the resource's own fields as the API shows them, except
+	// id, href, created_at, updated_at and links.
+	Fields map[string]any
+	// Links name related resources by id; an empty string is a null link.
+	Links map[string]string
+}
+
+// Link returns the id a link names, or "".
+func (r *Resource) Link(rel string) string { return r.Links[rel] }
+
+// ListQuery selects a page of resources of one type in one marketplace.
+type ListQuery struct {
+	Marketplace string
+	Type        string
+	// LinkRel and LinkTarget, when set, keep only resources whose link
+	// LinkRel names LinkTarget (the debits of a customer, ...).
+	LinkRel    string
+	LinkTarget string
+	// Status, when set, keeps only resources in that status.
+	Status string
+	// WithHidden includes hidden resources.
+	WithHidden bool
+	Limit      int
+	Offset     int
+}
+
+// Store reads resources outside a write transaction.
+type Store interface {
+	GetResource(ctx context.Context, marketplace, id string) (Resource, error)
+	ListResources(ctx context.Context, q ListQuery) (items []Resource, total int, err error)
+	APIKeyBySecretHash(ctx context.Context, hash string) (APIKey, error)
+	ListAPIKeys(ctx context.Context, marketplace string, limit, offset int) ([]APIKey, int, error)
+}
+
+// Tx writes resources inside a committer operation. Reads through it lock
+// the row, so an operation checking a rule (a refund against what is left
+// of its debit) holds it until commit, also against other processes.
+type Tx interface {
+	LockResource(ctx context.Context, marketplace, id string) (Resource, error)
+	InsertResource(ctx context.Context, r Resource) error
+	UpdateResource(ctx context.Context, r Resource) error
+	InsertAPIKey(ctx context.Context, k APIKey) error
+	UpdateAPIKey(ctx context.Context, k APIKey) error
+}
+
+// APIKey authenticates a client. Only a hash of its secret is stored.
+type APIKey struct {
+	ID          string
+	SecretHash  string
+	Marketplace string
+	Meta        map[string]string
+	CreatedAt   time.Time
+	Deleted     bool
+}

@@ -1,0 +1,232 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/payments"
+)
+
+// resourceBody is how a resource's fields and links are kept in its row.
+type resourceBody struct {
+	Fields map[string]any    `json:"fields"`
+	Links  map[string]string `json:"links"`
+}
+
+const resourceColumns = "id, marketplace_id, type, status, hidden, created_at_us, updated_at_us, body"
+
+func scanResource(row interface{ Scan(...any) error }) (payments.Resource, error) {
+	var r payments.Resource
+	var created, updated int64
+	var body string
+	if err := row.Scan(&r.ID, &r.Marketplace, &r.Type, &r.Status, &r.Hidden, &created, &updated, &body); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return r, ledger.ErrNotFound
+		}
+		return r, err
+	}
+	r.CreatedAt, r.UpdatedAt = fromMicros(created), fromMicros(updated)
+	// Numbers stay json.Number: amounts never pass through a float.
+	var b resourceBody
+	dec := json.NewDecoder(strings.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&b); err != nil {
+		return r, fmt.Errorf("store: resource %s has a malformed body: %w", r.ID, err)
+	}
+	r.Fields, r.Links = b.Fields, b.Links
+	if r.Fields == nil {
+		r.Fields = map[string]any{}
+	}
+	if r.Links == nil {
+		r.Links = map[string]string{}
+	}
+	return r, nil
+}
+
+// GetResource implements payments.Store. A resource of another marketplace
+// is reported missing, exactly like one that does not exist.
+func (db *DB) GetResource(ctx context.Context, marketplace, id string) (payments.Resource, error) {
+	return scanResource(db.QueryRow(ctx, "SELECT "+resourceColumns+" FROM resources WHERE id = ? AND marketplace_id = ?", id, marketplace))
+}
+
+// ListResources implements payments.Store: newest first.
+func (db *DB) ListResources(ctx context.Context, q payments.ListQuery) ([]payments.Resource, int, error) {
+	from := "FROM resources r WHERE r.marketplace_id = ? AND r.type = ?"
+	args := []any{q.Marketplace, q.Type}
+	if q.LinkRel != "" {
+		from = `FROM resource_links l JOIN resources r ON r.id = l.resource_id
+			WHERE l.target_id = ? AND l.rel = ? AND l.type = ? AND r.marketplace_id = ?`
+		args = []any{q.LinkTarget, q.LinkRel, q.Type, q.Marketplace}
+	}
+	if q.Status != "" {
+		from += " AND r.status = ?"
+		args = append(args, q.Status)
+	}
+	if !q.WithHidden {
+		from += " AND NOT r.hidden"
+	}
+	var total int
+	if err := db.QueryRow(ctx, "SELECT COUNT(*) "+from, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	rows, err := db.Query(ctx, "SELECT r.id, r.marketplace_id, r.type, r.status, r.hidden, r.created_at_us, r.updated_at_us, r.body "+
+		from+" ORDER BY r.created_at_us DESC, r.id DESC LIMIT ? OFFSET ?", append(args, q.Limit, q.Offset)...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []payments.Resource
+	for rows.Next() {
+		r, err := scanResource(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, r)
+	}
+	return out, total, rows.Err()
+}
+
+// LockResource implements payments.Tx.
+func (t *Tx) LockResource(ctx context.Context, marketplace, id string) (payments.Resource, error) {
+	return scanResource(t.QueryRow(ctx, "SELECT "+resourceColumns+" FROM resources WHERE id = ? AND marketplace_id = ?"+t.d.lockSuffix, id, marketplace))
+}
+
+func encodeBody(r payments.Resource) (string, error) {
+	b, err := json.Marshal(resourceBody{Fields: r.Fields, Links: r.Links})
+	return string(b), err
+}
+
+// InsertResource implements payments.Tx.
+func (t *Tx) InsertResource(ctx context.Context, r payments.Resource) error {
+	body, err := encodeBody(r)
+	if err != nil {
+		return err
+	}
+	if _, err := t.Exec(ctx, "INSERT INTO resources ("+resourceColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		r.ID, r.Marketplace, r.Type, r.Status, r.Hidden, r.CreatedAt.UnixMicro(), r.UpdatedAt.UnixMicro(), body); err != nil {
+		return err
+	}
+	return t.insertLinks(ctx, r)
+}
+
+// UpdateResource implements payments.Tx. The marketplace of a resource
+// changes only when an unclaimed instrument is claimed.
+func (t *Tx) UpdateResource(ctx context.Context, r payments.Resource) error {
+	body, err := encodeBody(r)
+	if err != nil {
+		return err
+	}
+	res, err := t.Exec(ctx, "UPDATE resources SET marketplace_id = ?, status = ?, hidden = ?, updated_at_us = ?, body = ? WHERE id = ?",
+		r.Marketplace, r.Status, r.Hidden, r.UpdatedAt.UnixMicro(), body, r.ID)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n != 1 {
+		return ledger.ErrNotFound
+	}
+	if _, err := t.Exec(ctx, "DELETE FROM resource_links WHERE resource_id = ?", r.ID); err != nil {
+		return err
+	}
+	return t.insertLinks(ctx, r)
+}
+
+func (t *Tx) insertLinks(ctx context.Context, r payments.Resource) error {
+	rels := make([]string, 0, len(r.Links))
+	for rel, target := range r.Links {
+		if target != "" {
+			rels = append(rels, rel)
+		}
+	}
+	sort.Strings(rels)
+	for _, rel := range rels {
+		if _, err := t.Exec(ctx, "INSERT INTO resource_links (target_id, rel, type, created_at_us, resource_id) VALUES (?, ?, ?, ?, ?)",
+			r.Links[rel], rel, r.Type, r.CreatedAt.UnixMicro(), r.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const apiKeyColumns = "id, secret_hash, marketplace_id, meta, created_at_us, deleted"
+
+func scanAPIKey(row interface{ Scan(...any) error }) (payments.APIKey, error) {
+	var k payments.APIKey
+	var meta string
+	var created int64
+	if err := row.Scan(&k.ID, &k.SecretHash, &k.Marketplace, &meta, &created, &k.Deleted); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return k, ledger.ErrNotFound
+		}
+		return k, err
+	}
+	k.CreatedAt = fromMicros(created)
+	if err := json.Unmarshal([]byte(meta), &k.Meta); err != nil {
+		return k, fmt.Errorf("store: api key %s has malformed meta: %w", k.ID, err)
+	}
+	return k, nil
+}
+
+// APIKeyBySecretHash implements payments.Store; deleted keys are not found.
+func (db *DB) APIKeyBySecretHash(ctx context.Context, hash string) (payments.APIKey, error) {
+	return scanAPIKey(db.QueryRow(ctx, "SELECT "+apiKeyColumns+" FROM api_keys WHERE secret_hash = ? AND NOT deleted", hash))
+}
+
+// ListAPIKeys implements payments.Store: a marketplace's live keys, newest first.
+func (db *DB) ListAPIKeys(ctx context.Context, marketplace string, limit, offset int) ([]payments.APIKey, int, error) {
+	var total int
+	if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM api_keys WHERE marketplace_id = ? AND NOT deleted", marketplace).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	rows, err := db.Query(ctx, "SELECT "+apiKeyColumns+" FROM api_keys WHERE marketplace_id = ? AND NOT deleted ORDER BY created_at_us DESC, id DESC LIMIT ? OFFSET ?",
+		marketplace, limit, offset)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []payments.APIKey
+	for rows.Next() {
+		k, err := scanAPIKey(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, k)
+	}
+	return out, total, rows.Err()
+}
+
+func encodeMeta(m map[string]string) (string, error) {
+	if m == nil {
+		m = map[string]string{}
+	}
+	b, err := json.Marshal(m)
+	return string(b), err
+}
+
+// InsertAPIKey implements payments.Tx.
+func (t *Tx) InsertAPIKey(ctx context.Context, k payments.APIKey) error {
+	meta, err := encodeMeta(k.Meta)
+	if err != nil {
+		return err
+	}
+	_, err = t.Exec(ctx, "INSERT INTO api_keys ("+apiKeyColumns+") VALUES (?, ?, ?, ?, ?, ?)",
+		k.ID, k.SecretHash, k.Marketplace, meta, k.CreatedAt.UnixMicro(), k.Deleted)
+	return err
+}
+
+// UpdateAPIKey implements payments.Tx.
+func (t *Tx) UpdateAPIKey(ctx context.Context, k payments.APIKey) error {
+	meta, err := encodeMeta(k.Meta)
+	if err != nil {
+		return err
+	}
+	_, err = t.Exec(ctx, "UPDATE api_keys SET marketplace_id = ?, meta = ?, deleted = ? WHERE id = ?", k.Marketplace, meta, k.Deleted, k.ID)
+	return err
+}
