@@ -1,0 +1,176 @@
+package payments
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+
+	"github.com/poise-payments/poise/internal/apperr"
+	"github.com/poise-payments/poise/internal/id"
+	"github.com/poise-payments/poise/internal/ledger"
+)
+
+// Currency is the one currency the Balanced API moves.
+const Currency = "USD"
+
+// secretLen is the random part of an API key secret: 32 base62 characters
+// carry about 190 bits, far beyond guessing.
+const secretLen = 32
+
+const secretAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// HashSecret is how secrets are stored and looked up.
+func HashSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+func newSecret() string {
+	b := make([]byte, secretLen)
+	if _, err := rand.Read(b); err != nil {
+		panic("payments: crypto/rand failed: " + err.Error())
+	}
+	for i := range b {
+		// 256 is not a multiple of 62; the bias this leaves is below one
+		// part in four per character and costs nothing in secrecy here.
+		b[i] = secretAlphabet[int(b[i])%len(secretAlphabet)]
+	}
+	return "ak-test-" + string(b)
+}
+
+// Authenticate finds the live API key with the given secret.
+func (s *Service) Authenticate(ctx context.Context, secret string) (APIKey, error) {
+	k, err := s.store.APIKeyBySecretHash(ctx, HashSecret(secret))
+	if errors.Is(err, ledger.ErrNotFound) {
+		return k, apperr.New(apperr.Unauthorized, "that API key secret is not valid")
+	}
+	return k, err
+}
+
+// CreateAPIKey makes a new key. A key made by an authenticated caller joins
+// the caller's marketplace; one made without is free until it creates its
+// own. The secret is returned once and never stored.
+func (s *Service) CreateAPIKey(ctx context.Context, caller *APIKey, meta map[string]string) (APIKey, string, error) {
+	secret := newSecret()
+	k := APIKey{ID: "", SecretHash: HashSecret(secret), Meta: meta}
+	if caller != nil {
+		k.Marketplace = caller.Marketplace
+	}
+	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+		k.ID = id.NewAt("AK", w.Now())
+		k.CreatedAt = w.Now()
+		return k, w.tx.InsertAPIKey(ctx, k)
+	})
+	if err != nil {
+		return APIKey{}, "", err
+	}
+	return v.(APIKey), secret, nil
+}
+
+// DeleteAPIKey deletes a key of the caller's marketplace, or the caller
+// itself.
+func (s *Service) DeleteAPIKey(ctx context.Context, caller APIKey, keyID string) error {
+	k, err := s.APIKey(ctx, caller, keyID)
+	if err != nil {
+		return err
+	}
+	_, err = s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+		k.Deleted = true
+		return nil, w.tx.UpdateAPIKey(ctx, k)
+	})
+	return err
+}
+
+// APIKey reads a key the caller may see: itself, or one of its marketplace.
+func (s *Service) APIKey(ctx context.Context, caller APIKey, keyID string) (APIKey, error) {
+	if keyID == caller.ID {
+		return caller, nil
+	}
+	if caller.Marketplace == "" {
+		return APIKey{}, apperr.New(apperr.NotFound, "no api key with id %s", keyID)
+	}
+	keys, _, err := s.store.ListAPIKeys(ctx, caller.Marketplace, maxKeysPerMarketplace, 0)
+	if err != nil {
+		return APIKey{}, err
+	}
+	for _, k := range keys {
+		if k.ID == keyID {
+			return k, nil
+		}
+	}
+	return APIKey{}, apperr.New(apperr.NotFound, "no api key with id %s", keyID)
+}
+
+// maxKeysPerMarketplace bounds the keys one lookup scans; a marketplace
+// rotating keys keeps a handful alive.
+const maxKeysPerMarketplace = 1000
+
+// ListAPIKeys lists the keys of the caller's marketplace (or only the
+// caller, before it has one).
+func (s *Service) ListAPIKeys(ctx context.Context, caller APIKey, limit, offset int) ([]APIKey, int, error) {
+	if caller.Marketplace == "" {
+		if offset > 0 {
+			return nil, 1, nil
+		}
+		return []APIKey{caller}, 1, nil
+	}
+	return s.store.ListAPIKeys(ctx, caller.Marketplace, limit, offset)
+}
+
+// Ledger accounts of a marketplace. Their IDs derive from the marketplace's
+// so that no lookup is needed to find them.
+func EscrowAccount(marketplace string) string { return marketplace }
+
+// CardNetworkAccount stands for the card networks: money from cards comes
+// out of it (it may go negative) and refunds go back into it.
+func CardNetworkAccount(marketplace string) string { return marketplace + "_cards" }
+
+// BankNetworkAccount stands for the banks reached by ACH.
+func BankNetworkAccount(marketplace string) string { return marketplace + "_banks" }
+
+// CreateMarketplace makes the test marketplace of a key, with its owner
+// customer, the owner's payable account, and its ledger accounts.
+func (s *Service) CreateMarketplace(ctx context.Context, caller APIKey, fields map[string]any, meta map[string]string) (Resource, error) {
+	if caller.Marketplace != "" {
+		return Resource{}, apperr.WithReason(apperr.Conflict, "marketplace-already-created", "this API key already has a marketplace")
+	}
+	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+		mpID := id.NewAt("TEST-MP", w.Now())
+		for _, a := range []ledger.Account{
+			{ID: EscrowAccount(mpID), Owner: mpID, Kind: "escrow", Currency: Currency},
+			{ID: CardNetworkAccount(mpID), Owner: mpID, Kind: "card_network", Currency: Currency, MayGoNegative: true},
+			{ID: BankNetworkAccount(mpID), Owner: mpID, Kind: "bank_network", Currency: Currency, MayGoNegative: true},
+		} {
+			if _, err := w.CreateAccount(a); err != nil {
+				return nil, err
+			}
+		}
+		owner, err := w.createCustomer(ctx, mpID, map[string]any{}, nil)
+		if err != nil {
+			return nil, err
+		}
+		mp := Resource{ID: mpID, Marketplace: mpID, Type: "marketplaces", Fields: map[string]any{
+			"name":                  "Test Marketplace",
+			"domain_url":            "example.com",
+			"support_email_address": "support@example.com",
+			"support_phone_number":  "+16505551234",
+			"production":            false,
+			"meta":                  meta,
+		}, Links: map[string]string{"owner_customer": owner.ID}}
+		for k, v := range fields {
+			mp.Fields[k] = v
+		}
+		mp, err = w.Create(ctx, mp, "")
+		if err != nil {
+			return nil, err
+		}
+		caller.Marketplace = mpID
+		return mp, w.tx.UpdateAPIKey(ctx, caller)
+	})
+	if err != nil {
+		return Resource{}, err
+	}
+	return v.(Resource), nil
+}
