@@ -102,6 +102,8 @@ func amountFromDigits(s string, c Currency, negative bool, parts ...string) (Amo
 // places as the currency has: "12.34", "-0.05", "1000" for JPY, "0.000" for
 // BHD. ParseDecimal reads it back to the same amount.
 func (a Amount) Decimal() string {
+	// A negative exponent only comes from a hand-made Currency; clamping it
+	// keeps String safe to call in a log line that reports that very bug.
 	exponent := max(a.Currency.Exponent, 0)
 	digits := strconv.FormatUint(magnitude(a.Minor), 10)
 	if len(digits) <= exponent {

@@ -1,11 +1,11 @@
 package money
 
 // The text grammar shared by amounts and rates. It is deliberately narrow:
-// ASCII digits, at most one decimal point with digits on both sides, and for
-// amounts an optional leading minus. No plus sign, exponent, NaN, Inf,
-// whitespace or thousand separators: each has a locale or a float library
-// behind it, and a payments API that guesses what "1,234" meant will one day
-// guess wrong.
+// ASCII digits, at most one decimal point with digits on both sides, for
+// amounts an optional leading minus, for rates an optional trailing "%". No
+// plus sign, exponent, NaN, Inf, whitespace or thousand separators: each has
+// a locale or a float library behind it, and a payments API that guesses
+// what "1,234" meant will one day guess wrong.
 
 // zeros pads a fraction up to an exponent; maxExponent and
 // MaxRateFractionDigits both fit in it.

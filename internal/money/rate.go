@@ -18,9 +18,9 @@ type Rate struct {
 
 const (
 	// MaxRateFractionDigits is how many decimals of a percent a rate may
-	// have. Interchange tables go down to hundredths of a basis point
-	// (0.0001%, four decimals); six leave room for that and refuse what is
-	// really float residue, such as "2.9000000001".
+	// have. Published card pricing uses two or three (1.65%, 0.105%); six
+	// leave room for negotiated rates and still refuse what is really float
+	// residue from a spreadsheet, such as "2.9000000001".
 	MaxRateFractionDigits = 6
 	// MaxRatePercent: a fee or a reserve is a share of the amount it is
 	// taken from, so it cannot be more than all of it. A larger rate is a

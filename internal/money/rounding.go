@@ -11,14 +11,15 @@ import (
 // in the caller, not a user error, and panics.
 //
 // This is the one function in Poise that rounds money. Everything that
-// takes a share of an amount (fees, reserves, splits, conversions) goes
-// through it, so there is exactly one rounding rule to know.
+// takes a share of an amount (fees, reserves, and any later share such as a
+// currency conversion) goes through it, so there is one rounding rule to know.
 //
 // The rule is round half away from zero: 12.345 → 12.35, 12.344 → 12.34,
 // -12.345 → -12.35. It is chosen because:
 //   - it is what merchants check their statements against: commercial
 //     rounding as taught in school, as spreadsheets' ROUND does it, and as
-//     card-fee schedules quote it, so a fee recomputed by hand matches ours;
+//     card processors commonly compute per-transaction fees, so a fee a
+//     merchant recomputes by hand matches ours to the minor unit;
 //   - it is symmetric under negation, round(-x) == -round(x), so the fee
 //     reversed on a full refund is exactly the negative of the fee charged,
 //     and a sale and its refund net to zero in every account.
