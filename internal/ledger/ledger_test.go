@@ -236,6 +236,24 @@ func TestLedgerContract(t *testing.T) {
 			wantCode(t, err, apperr.NotFound)
 			f.verify()
 		})
+		t.Run("an operation that goes on after a refusal keeps nothing of it", func(t *testing.T) {
+			f := newFixture(t, kind)
+			card, escrow, bank := f.account("mp1", "card", true), f.account("mp1", "escrow", false), f.account("mp1", "bank", true)
+			f.mustMove(card, escrow, 100)
+			_, err := f.l.Do(context.Background(), nil, func(_ context.Context, w *ledger.Writer) (any, error) {
+				_, err := w.Transfer(ledger.TransferRequest{Postings: []ledger.Posting{{AccountID: escrow, AmountMinor: -101}, {AccountID: bank, AmountMinor: 101}}})
+				if !apperr.Is(err, apperr.InsufficientFunds) {
+					t.Errorf("overdraw: %v", err)
+				}
+				return w.Transfer(ledger.TransferRequest{Postings: []ledger.Posting{{AccountID: escrow, AmountMinor: -40}, {AccountID: bank, AmountMinor: 40}}})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.wantBalance(escrow, 60, 0, 0)
+			f.wantBalance(bank, 40, 0, 0)
+			f.verify()
+		})
 		t.Run("a pending transfer posted and voided in the same batch", func(t *testing.T) {
 			f := newFixture(t, kind)
 			card, escrow := f.account("mp1", "card", true), f.account("mp1", "escrow", false)

@@ -312,6 +312,12 @@ func (w *Writer) Transfer(req TransferRequest) (Transfer, error) {
 		}
 	}
 	checkBalanced(&t)
+	// A refused transfer changes nothing, even when the operation goes on
+	// (to record a failed payment, say): keep the balances to restore.
+	prior := make([]Balance, len(accounts))
+	for i, a := range accounts {
+		prior[i] = a.Balance
+	}
 	for i, p := range t.Postings {
 		a := accounts[i]
 		switch {
@@ -324,11 +330,13 @@ func (w *Writer) Transfer(req TransferRequest) (Transfer, error) {
 		}
 		w.markDirty(a)
 	}
-	for _, a := range accounts {
+	for i, a := range accounts {
 		if !a.guarded() {
-			// Undo happens in finish; the caller learns which account was short.
+			for j, b := range accounts {
+				b.Balance = prior[j]
+			}
 			return Transfer{}, apperr.New(apperr.InsufficientFunds,
-				"account %s has %d available, not enough for this transfer", a.ID, w.before[a.ID].AvailableMinor())
+				"account %s has %d available, not enough for this transfer", a.ID, prior[i].AvailableMinor())
 		}
 	}
 	w.b.transfers = append(w.b.transfers, t)
