@@ -24,6 +24,10 @@ type Resource struct {
 	Fields map[string]any
 	// Links name related resources by id; an empty string is a null link.
 	Links map[string]string
+	// Private holds what the server keeps about a resource but never shows
+	// (an encrypted card number, the ledger transfer behind a debit, what a
+	// test instrument is set to do).
+	Private map[string]any
 }
 
 // Link returns the id a link names, or "".

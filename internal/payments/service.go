@@ -105,6 +105,9 @@ func (w *Writer) Create(ctx context.Context, r Resource, prefix string) (Resourc
 	if r.Links == nil {
 		r.Links = map[string]string{}
 	}
+	if r.Private == nil {
+		r.Private = map[string]any{}
+	}
 	return r, w.tx.InsertResource(ctx, r)
 }
 

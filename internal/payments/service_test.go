@@ -15,12 +15,24 @@ type wallClock struct{}
 
 func (wallClock) Now() time.Time { return time.Now().UTC() }
 
-func newService(t *testing.T, kind string) (*payments.Service, *ledger.Ledger) {
+// newService returns a service over a fresh store, and a function that
+// runs the ledger verifier over that store.
+func newService(t *testing.T, kind string) (*payments.Service, func(t *testing.T)) {
 	t.Helper()
 	db := storetest.Open(t, kind)
 	l := ledger.New(db.Ledger(), wallClock{}, ledger.CommitterOptions{})
 	t.Cleanup(func() { l.Close(context.Background()) })
-	return payments.NewService(l, db), l
+	verify := func(t *testing.T) {
+		t.Helper()
+		found, err := ledger.Verify(context.Background(), db.Ledger())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range found {
+			t.Errorf("verify: %s", m)
+		}
+	}
+	return payments.NewService(l, db), verify
 }
 
 func newMarketplace(t *testing.T, s *payments.Service) (payments.APIKey, payments.Resource) {
@@ -47,7 +59,7 @@ func newMarketplace(t *testing.T, s *payments.Service) (payments.APIKey, payment
 func TestMarketplacesAndCustomers(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, kind string) {
 		ctx := context.Background()
-		s, l := newService(t, kind)
+		s, verify := newService(t, kind)
 		key, mp := newMarketplace(t, s)
 
 		if _, err := s.CreateMarketplace(ctx, key, nil, nil); apperr.ReasonOf(err) != "marketplace-already-created" {
@@ -83,8 +95,8 @@ func TestMarketplacesAndCustomers(t *testing.T) {
 		if err != nil || acct.Fields["type"] != "payable" {
 			t.Fatalf("payable account = %+v, %v", acct, err)
 		}
-		if a, err := l.Account(ctx, acct.ID); err != nil || !a.MayGoNegative {
-			t.Fatalf("ledger account of %s = %+v, %v", acct.ID, a, err)
+		if bal, err := s.Balance(ctx, acct.ID); err != nil || bal != 0 {
+			t.Fatalf("ledger account of %s = %d, %v", acct.ID, bal, err)
 		}
 		items, total, err := s.List(ctx, payments.ListQuery{Marketplace: mp.ID, Type: "customers", Limit: 10})
 		// The owner customer of the marketplace counts too.
@@ -107,5 +119,6 @@ func TestMarketplacesAndCustomers(t *testing.T) {
 		if _, total, _ := s.List(ctx, payments.ListQuery{Marketplace: other.ID, Type: "customers", Limit: 10}); total != 1 {
 			t.Fatalf("other marketplace lists %d customers, want only its owner", total)
 		}
+		verify(t)
 	})
 }

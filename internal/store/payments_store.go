@@ -15,8 +15,9 @@ import (
 
 // resourceBody is how a resource's fields and links are kept in its row.
 type resourceBody struct {
-	Fields map[string]any    `json:"fields"`
-	Links  map[string]string `json:"links"`
+	Fields  map[string]any    `json:"fields"`
+	Links   map[string]string `json:"links"`
+	Private map[string]any    `json:"private,omitempty"`
 }
 
 const resourceColumns = "id, marketplace_id, type, status, hidden, created_at_us, updated_at_us, body"
@@ -39,12 +40,15 @@ func scanResource(row interface{ Scan(...any) error }) (payments.Resource, error
 	if err := dec.Decode(&b); err != nil {
 		return r, fmt.Errorf("store: resource %s has a malformed body: %w", r.ID, err)
 	}
-	r.Fields, r.Links = b.Fields, b.Links
+	r.Fields, r.Links, r.Private = b.Fields, b.Links, b.Private
 	if r.Fields == nil {
 		r.Fields = map[string]any{}
 	}
 	if r.Links == nil {
 		r.Links = map[string]string{}
+	}
+	if r.Private == nil {
+		r.Private = map[string]any{}
 	}
 	return r, nil
 }
@@ -98,7 +102,7 @@ func (t *Tx) LockResource(ctx context.Context, marketplace, id string) (payments
 }
 
 func encodeBody(r payments.Resource) (string, error) {
-	b, err := json.Marshal(resourceBody{Fields: r.Fields, Links: r.Links})
+	b, err := json.Marshal(resourceBody{Fields: r.Fields, Links: r.Links, Private: r.Private})
 	return string(b), err
 }
 

@@ -1,0 +1,114 @@
+package payments
+
+import (
+	"context"
+
+	"github.com/poise-payments/poise/internal/apperr"
+	"github.com/poise-payments/poise/internal/ledger"
+)
+
+// OrderInput is what creating or updating an order may set.
+type OrderInput struct {
+	Description     any
+	DeliveryAddress map[string]any
+	Meta            map[string]string
+}
+
+// CreateOrder opens an order for a merchant: a resource, and the ledger
+// account that is the order's own escrow. Money debited into the order can
+// leave it only to the merchant, or back to the buyer as a refund, and never
+// more than came in: the account may not go negative.
+func (s *Service) CreateOrder(ctx context.Context, marketplace, merchantID string, in OrderInput) (Resource, error) {
+	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+		if _, err := w.Lock(ctx, marketplace, "customers", merchantID); err != nil {
+			return nil, err
+		}
+		o := Resource{Marketplace: marketplace, Type: "orders", Fields: map[string]any{
+			"currency":         Currency,
+			"amount":           int64(0),
+			"description":      in.Description,
+			"delivery_address": orDefault(in.DeliveryAddress, emptyAddress()),
+			"meta":             orDefault(in.Meta, map[string]string{}),
+		}, Links: map[string]string{"merchant": merchantID}}
+		o, err := w.Create(ctx, o, "OR")
+		if err != nil {
+			return nil, err
+		}
+		if _, err := w.CreateAccount(ledger.Account{ID: o.ID, Owner: marketplace, Kind: "order", Currency: Currency}); err != nil {
+			return nil, err
+		}
+		_, err = w.Emit(ctx, "order.created", o)
+		return o, err
+	})
+	if err != nil {
+		return Resource{}, err
+	}
+	return v.(Resource), nil
+}
+
+// UpdateOrder changes an order's description, delivery address or meta.
+func (s *Service) UpdateOrder(ctx context.Context, marketplace, orderID string, in OrderInput) (Resource, error) {
+	return s.update(ctx, marketplace, "orders", orderID, "order.updated", func(o *Resource) error {
+		if in.Description != nil {
+			o.Fields["description"] = in.Description
+		}
+		if in.DeliveryAddress != nil {
+			o.Fields["delivery_address"] = in.DeliveryAddress
+		}
+		if in.Meta != nil {
+			o.Fields["meta"] = in.Meta
+		}
+		return nil
+	})
+}
+
+// update locks a resource, lets change edit it, saves it and emits an event.
+func (s *Service) update(ctx context.Context, marketplace, typ, id, event string, change func(r *Resource) error) (Resource, error) {
+	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+		r, err := w.Lock(ctx, marketplace, typ, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := change(&r); err != nil {
+			return nil, err
+		}
+		r, err = w.Save(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		if event != "" {
+			_, err = w.Emit(ctx, event, r)
+		}
+		return r, err
+	})
+	if err != nil {
+		return Resource{}, err
+	}
+	return v.(Resource), nil
+}
+
+// Escrowed is what an order holds now.
+func (s *Service) Escrowed(ctx context.Context, orderID string) (int64, error) {
+	return s.Balance(ctx, orderID)
+}
+
+func orDefault[T any](v T, def T) any {
+	if any(v) == nil {
+		return def
+	}
+	switch x := any(v).(type) {
+	case map[string]any:
+		if x == nil {
+			return def
+		}
+	case map[string]string:
+		if x == nil {
+			return def
+		}
+	}
+	return v
+}
+
+// errNotOrderMerchant refuses money leaving an order for anyone but its
+// merchant (or the marketplace's owner, taking its cut).
+var errNotOrderMerchant = apperr.New(apperr.Conflict, "an order pays out only to its merchant or to the marketplace owner")
