@@ -121,6 +121,9 @@ func newTransaction(marketplace, typ string, amount int64, in TxInput, descripto
 // Debit takes money from a card, bank account or external account into the
 // marketplace's escrow or, when in.Order is set, into that order's escrow.
 func (s *Service) Debit(ctx context.Context, marketplace string, in TxInput) (Resource, error) {
+	if err := s.claimed(ctx, marketplace, in.Instrument); err != nil {
+		return Resource{}, err
+	}
 	return s.transaction(ctx, func(ctx context.Context, w *Writer) (Resource, error) {
 		return w.debit(ctx, marketplace, in, nil)
 	})

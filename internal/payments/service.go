@@ -8,6 +8,7 @@ import (
 	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/id"
 	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/vault"
 )
 
 // Service runs the operations of the payment APIs. Every operation that
@@ -16,10 +17,14 @@ import (
 type Service struct {
 	ledger *ledger.Ledger
 	store  Store
+	vault  *vault.Vault
 }
 
-// NewService returns a service writing through l and reading from s.
-func NewService(l *ledger.Ledger, s Store) *Service { return &Service{ledger: l, store: s} }
+// NewService returns a service writing through l, reading from s, and
+// sealing card and account numbers with v.
+func NewService(l *ledger.Ledger, s Store, v *vault.Vault) *Service {
+	return &Service{ledger: l, store: s, vault: v}
+}
 
 // Op is the body of a write: it may read and lock resources, write them,
 // emit events and move money, all through w.
@@ -49,9 +54,15 @@ func (s *Service) Write(ctx context.Context, hint []string, op Op) (any, error) 
 }
 
 // Get reads a resource of a marketplace; another marketplace's resource
-// is not found, exactly like one that does not exist.
+// is not found, exactly like one that does not exist. An instrument
+// tokenized without a key is claimed by the first marketplace that reads it.
 func (s *Service) Get(ctx context.Context, marketplace, id string) (Resource, error) {
 	r, err := s.store.GetResource(ctx, marketplace, id)
+	if errors.Is(err, ledger.ErrNotFound) && marketplace != "" {
+		if _, uerr := s.store.GetResource(ctx, "", id); uerr == nil {
+			return s.claim(ctx, marketplace, id)
+		}
+	}
 	if errors.Is(err, ledger.ErrNotFound) {
 		return r, apperr.New(apperr.NotFound, "no resource with id %s", id)
 	}

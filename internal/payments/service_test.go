@@ -9,6 +9,7 @@ import (
 	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/store/storetest"
+	"github.com/poise-payments/poise/internal/vault"
 )
 
 type wallClock struct{}
@@ -32,7 +33,11 @@ func newService(t *testing.T, kind string) (*payments.Service, func(t *testing.T
 			t.Errorf("verify: %s", m)
 		}
 	}
-	return payments.NewService(l, db), verify
+	v, err := vault.New(make([]byte, vault.KeyLen))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return payments.NewService(l, db, v), verify
 }
 
 func newMarketplace(t *testing.T, s *payments.Service) (payments.APIKey, payments.Resource) {

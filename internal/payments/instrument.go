@@ -1,0 +1,337 @@
+package payments
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/poise-payments/poise/internal/apperr"
+	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/rails"
+)
+
+// Instrument types: what money comes from and goes to.
+var instrumentTypes = map[string]bool{"cards": true, "bank_accounts": true, "external_accounts": true}
+
+// CardInput is a card to tokenize. Numbers may carry spaces; the surface
+// has already turned numbers given as JSON integers into strings.
+type CardInput struct {
+	Number, CVV, Name string
+	ExpirationMonth   int64
+	ExpirationYear    int64
+	Address           map[string]any
+	Meta              map[string]string
+	Customer          string
+}
+
+// mask shows only the last four characters of a number.
+func mask(n string) string {
+	if len(n) <= 4 {
+		return n
+	}
+	return strings.Repeat("x", len(n)-4) + n[len(n)-4:]
+}
+
+// fingerprint identifies an instrument without revealing it: the same card
+// tokenized twice has the same fingerprint.
+func fingerprint(parts ...string) string {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "|")))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateCard tokenizes a card. marketplace is empty for a card tokenized
+// without an API key: it stays unclaimed until a marketplace first uses it,
+// and its CVV and address are checked then.
+func (s *Service) CreateCard(ctx context.Context, marketplace string, in CardInput) (Resource, error) {
+	number := rails.CleanCardNumber(in.Number)
+	if !rails.LuhnValid(number) {
+		return Resource{}, apperr.WithReason(apperr.Conflict, "card-not-validated", "the card number is not valid")
+	}
+	if in.ExpirationMonth < 1 || in.ExpirationMonth > 12 {
+		return Resource{}, apperr.New(apperr.Invalid, "expiration_month must be between 1 and 12")
+	}
+	if in.ExpirationYear < 1 {
+		return Resource{}, apperr.New(apperr.Invalid, "expiration_year is required")
+	}
+	facts := rails.Card(number)
+	cvv := any(nil)
+	if in.CVV != "" {
+		cvv = strings.Repeat("x", len(in.CVV))
+	}
+	c := Resource{Marketplace: marketplace, Type: "cards", Fields: map[string]any{
+		"name":             nilIfEmpty(in.Name),
+		"number":           mask(number),
+		"expiration_month": in.ExpirationMonth,
+		"expiration_year":  in.ExpirationYear,
+		"cvv":              cvv,
+		"cvv_match":        nil, "cvv_result": nil,
+		"avs_street_match": nil, "avs_postal_match": nil, "avs_result": nil,
+		"address":     mergeAddress(in.Address),
+		"fingerprint": fingerprint(number, strconv.FormatInt(in.ExpirationMonth, 10), strconv.FormatInt(in.ExpirationYear, 10)),
+		"brand":       facts.Brand,
+		"is_verified": true,
+		"can_debit":   true,
+		"can_credit":  facts.Creditable && in.Name != "",
+		"type":        facts.Type,
+		"category":    facts.Category,
+		"bank_name":   facts.BankName,
+		"meta":        orDefault(in.Meta, map[string]string{}),
+	}, Links: map[string]string{"customer": ""}, Private: map[string]any{
+		"number":  s.vault.Seal(number),
+		"outcome": facts.Outcome,
+		"push":    facts.PushOutcome,
+	}}
+	if in.CVV != "" {
+		// Kept sealed only until the card network has checked it.
+		c.Private["cvv"] = s.vault.Seal(in.CVV)
+	}
+	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+		if marketplace != "" {
+			s.verifyCard(&c)
+		}
+		if in.Customer != "" {
+			if err := w.associate(ctx, &c, in.Customer); err != nil {
+				return nil, err
+			}
+		}
+		c, err := w.Create(ctx, c, "CC")
+		if err != nil {
+			return nil, err
+		}
+		if marketplace != "" {
+			_, err = w.Emit(ctx, "card.created", c)
+		}
+		return c, err
+	})
+	if err != nil {
+		return Resource{}, err
+	}
+	return v.(Resource), nil
+}
+
+// verifyCard runs the card network's CVV and address checks, and then
+// forgets the CVV.
+func (s *Service) verifyCard(c *Resource) {
+	number, err := s.vault.Open(Str(c.Private["number"]))
+	if err != nil {
+		return
+	}
+	cvv := ""
+	if sealed := Str(c.Private["cvv"]); sealed != "" {
+		cvv, _ = s.vault.Open(sealed)
+	}
+	addr, _ := c.Fields["address"].(map[string]any)
+	v := rails.Verify(number, cvv, Str(addr["line1"]), Str(addr["postal_code"]))
+	c.Fields["cvv_match"], c.Fields["cvv_result"] = v.CVVMatch, v.CVVResult
+	c.Fields["avs_street_match"], c.Fields["avs_postal_match"], c.Fields["avs_result"] = v.AVSStreet, v.AVSPostal, v.AVSResult
+	delete(c.Private, "cvv")
+}
+
+// BankAccountInput is a bank account to tokenize.
+type BankAccountInput struct {
+	Name, AccountNumber, RoutingNumber, AccountType string
+	Address                                         map[string]any
+	Meta                                            map[string]string
+	Customer                                        string
+}
+
+// CreateBankAccount tokenizes a bank account; see CreateCard for an empty
+// marketplace.
+func (s *Service) CreateBankAccount(ctx context.Context, marketplace string, in BankAccountInput) (Resource, error) {
+	if in.Name == "" || in.AccountNumber == "" {
+		return Resource{}, apperr.New(apperr.Invalid, "name and account_number are required")
+	}
+	if !rails.RoutingValid(in.RoutingNumber) {
+		return Resource{}, apperr.WithReason(apperr.Invalid, "invalid-routing-number", "routing number %q is not a known bank's", in.RoutingNumber)
+	}
+	switch in.AccountType {
+	case "":
+		in.AccountType = "checking"
+	case "checking", "savings":
+	default:
+		return Resource{}, apperr.New(apperr.Invalid, "account_type must be checking or savings")
+	}
+	b := Resource{Marketplace: marketplace, Type: "bank_accounts", Fields: map[string]any{
+		"name":           in.Name,
+		"account_number": mask(in.AccountNumber),
+		"routing_number": in.RoutingNumber,
+		"account_type":   in.AccountType,
+		"bank_name":      rails.BankName(in.RoutingNumber),
+		"address":        mergeAddress(in.Address),
+		"fingerprint":    fingerprint(in.RoutingNumber, in.AccountNumber),
+		"can_debit":      false,
+		"can_credit":     true,
+		"meta":           orDefault(in.Meta, map[string]string{}),
+	}, Links: map[string]string{"customer": "", "bank_account_verification": ""}, Private: map[string]any{
+		"account_number": s.vault.Seal(in.AccountNumber),
+		"outcome":        rails.BankOutcome(in.AccountNumber),
+	}}
+	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+		if in.Customer != "" {
+			if err := w.associate(ctx, &b, in.Customer); err != nil {
+				return nil, err
+			}
+		}
+		b, err := w.Create(ctx, b, "BA")
+		if err != nil {
+			return nil, err
+		}
+		if marketplace != "" {
+			_, err = w.Emit(ctx, "bank_account.created", b)
+		}
+		return b, err
+	})
+	if err != nil {
+		return Resource{}, err
+	}
+	return v.(Resource), nil
+}
+
+// CreateExternalAccount records an account at an outside provider; the test
+// provider accepts any token.
+func (s *Service) CreateExternalAccount(ctx context.Context, marketplace, provider, token string, meta map[string]string) (Resource, error) {
+	if provider != "test" && provider != "coinbase" {
+		return Resource{}, apperr.New(apperr.Invalid, "provider must be test or coinbase")
+	}
+	if token == "" {
+		return Resource{}, apperr.New(apperr.Invalid, "token is required")
+	}
+	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+		return w.Create(ctx, Resource{Marketplace: marketplace, Type: "external_accounts", Fields: map[string]any{
+			"provider": provider, "can_debit": true, "can_credit": false, "meta": orDefault(meta, map[string]string{}),
+		}, Links: map[string]string{"customer": ""}, Private: map[string]any{"outcome": OutcomeSucceeded, "token": token}}, "NT")
+	})
+	if err != nil {
+		return Resource{}, err
+	}
+	return v.(Resource), nil
+}
+
+// associate links an instrument to a customer of its marketplace, once.
+func (w *Writer) associate(ctx context.Context, inst *Resource, customerID string) error {
+	if cur := inst.Link("customer"); cur != "" {
+		if cur == customerID {
+			return nil
+		}
+		reason := "card-already-funding-src"
+		if inst.Type == "bank_accounts" {
+			reason = "bank-account-already-associated"
+		}
+		return apperr.WithReason(apperr.Conflict, reason, "this instrument belongs to another customer already")
+	}
+	if inst.Marketplace == "" {
+		return apperr.New(apperr.Invalid, "an instrument tokenized without an API key must be claimed before it is associated")
+	}
+	if _, err := w.Lock(ctx, inst.Marketplace, "customers", customerID); err != nil {
+		return err
+	}
+	inst.Links["customer"] = customerID
+	return nil
+}
+
+// InstrumentUpdate is what updating a card, bank account or external
+// account may change.
+type InstrumentUpdate struct {
+	Meta     map[string]string
+	Customer string
+}
+
+// UpdateInstrument changes meta or associates an instrument with a customer.
+func (s *Service) UpdateInstrument(ctx context.Context, marketplace, id string, in InstrumentUpdate) (Resource, error) {
+	if err := s.claimed(ctx, marketplace, id); err != nil {
+		return Resource{}, err
+	}
+	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+		r, err := w.Lock(ctx, marketplace, "", id)
+		if err != nil || !instrumentTypes[r.Type] {
+			return nil, apperr.New(apperr.NotFound, "no funding instrument with id %s", id)
+		}
+		if in.Meta != nil {
+			r.Fields["meta"] = in.Meta
+		}
+		if in.Customer != "" {
+			if err := w.associate(ctx, &r, in.Customer); err != nil {
+				return nil, err
+			}
+		}
+		if r, err = w.Save(ctx, r); err != nil {
+			return nil, err
+		}
+		_, err = w.Emit(ctx, strings.TrimSuffix(r.Type, "s")+".updated", r)
+		return r, err
+	})
+	if err != nil {
+		return Resource{}, err
+	}
+	return v.(Resource), nil
+}
+
+// DeleteInstrument "unstores" an instrument: it can still be read, but is
+// left out of lists and refuses new transactions.
+func (s *Service) DeleteInstrument(ctx context.Context, marketplace, id string) error {
+	_, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+		r, err := w.Lock(ctx, marketplace, "", id)
+		if err != nil || !instrumentTypes[r.Type] {
+			return nil, apperr.New(apperr.NotFound, "no funding instrument with id %s", id)
+		}
+		r.Hidden = true
+		_, err = w.Save(ctx, r)
+		return nil, err
+	})
+	return err
+}
+
+// claim gives an unclaimed instrument to the first marketplace that uses
+// it, and runs the card network's checks then.
+func (s *Service) claim(ctx context.Context, marketplace, id string) (Resource, error) {
+	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+		r, err := w.tx.LockResource(ctx, "", id)
+		if errors.Is(err, ledger.ErrNotFound) || err == nil && !instrumentTypes[r.Type] {
+			return nil, apperr.New(apperr.NotFound, "no resource with id %s", id)
+		}
+		if err != nil {
+			return nil, err
+		}
+		r.Marketplace = marketplace
+		if r.Type == "cards" {
+			s.verifyCard(&r)
+		}
+		if r, err = w.Save(ctx, r); err != nil {
+			return nil, err
+		}
+		_, err = w.Emit(ctx, strings.TrimSuffix(r.Type, "s")+".created", r)
+		return r, err
+	})
+	if err != nil {
+		return Resource{}, err
+	}
+	return v.(Resource), nil
+}
+
+func mergeAddress(in map[string]any) map[string]any {
+	a := emptyAddress()
+	for k, v := range in {
+		a[k] = v
+	}
+	return a
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// claimed makes sure an instrument named by a transaction is the
+// marketplace's, claiming it if it was tokenized without a key.
+func (s *Service) claimed(ctx context.Context, marketplace, id string) error {
+	if id == "" {
+		return apperr.New(apperr.Invalid, "no funding instrument given")
+	}
+	_, err := s.Get(ctx, marketplace, id)
+	return err
+}
