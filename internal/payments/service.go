@@ -134,7 +134,8 @@ func (w *Writer) Emit(ctx context.Context, eventType string, r Resource) (Resour
 	ev := Resource{
 		Marketplace: r.Marketplace,
 		Type:        "events",
-		Status:      "",
+		// pending until the callback dispatcher has made its deliveries.
+		Status: "pending",
 		Fields: map[string]any{
 			"type":        eventType,
 			"occurred_at": w.Now().UTC().Format(time.RFC3339Nano),

@@ -1,0 +1,114 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/poise-payments/poise/internal/events"
+	"github.com/poise-payments/poise/internal/payments"
+)
+
+// UndispatchedEvents implements events.Store: the oldest events whose
+// deliveries are not made yet.
+func (db *DB) UndispatchedEvents(ctx context.Context, limit int) ([]payments.Resource, error) {
+	rows, err := db.Query(ctx, "SELECT "+resourceColumns+" FROM resources WHERE type = 'events' AND status = 'pending' ORDER BY created_at_us LIMIT ?", limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []payments.Resource
+	for rows.Next() {
+		r, err := scanResource(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+const deliveryColumns = "id, marketplace_id, event_id, callback_id, status, attempts, next_attempt_us, created_at_us"
+
+// DispatchEvent implements events.Store. The status condition makes a
+// second dispatcher (another process) skip an event already dispatched.
+func (db *DB) DispatchEvent(ctx context.Context, eventID string, deliveries []events.Delivery) error {
+	return db.inTx(ctx, func(tx *Tx) error {
+		res, err := tx.Exec(ctx, "UPDATE resources SET status = 'dispatched' WHERE id = ? AND type = 'events' AND status = 'pending'", eventID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		for _, d := range deliveries {
+			if _, err := tx.Exec(ctx, "INSERT INTO callback_deliveries ("+deliveryColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+				d.ID, d.Marketplace, d.EventID, d.CallbackID, d.Status, d.Attempts, d.NextAttempt.UnixMicro(), d.CreatedAt.UnixMicro()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (db *DB) scanDeliveries(ctx context.Context, query string, args ...any) ([]events.Delivery, error) {
+	rows, err := db.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []events.Delivery
+	for rows.Next() {
+		var d events.Delivery
+		var next, created int64
+		if err := rows.Scan(&d.ID, &d.Marketplace, &d.EventID, &d.CallbackID, &d.Status, &d.Attempts, &next, &created); err != nil {
+			return nil, err
+		}
+		d.NextAttempt, d.CreatedAt = fromMicros(next), fromMicros(created)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// DueDeliveries implements events.Store.
+func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]events.Delivery, error) {
+	return db.scanDeliveries(ctx, "SELECT "+deliveryColumns+" FROM callback_deliveries WHERE status IN ('pending', 'retrying') AND next_attempt_us <= ? ORDER BY next_attempt_us LIMIT ?",
+		now.UnixMicro(), limit)
+}
+
+// DeliveriesOf implements events.Store.
+func (db *DB) DeliveriesOf(ctx context.Context, eventID string) ([]events.Delivery, error) {
+	return db.scanDeliveries(ctx, "SELECT "+deliveryColumns+" FROM callback_deliveries WHERE event_id = ? ORDER BY created_at_us, id", eventID)
+}
+
+// RecordAttempt implements events.Store.
+func (db *DB) RecordAttempt(ctx context.Context, d events.Delivery, a events.Attempt) error {
+	return db.inTx(ctx, func(tx *Tx) error {
+		if _, err := tx.Exec(ctx, "UPDATE callback_deliveries SET status = ?, attempts = ?, next_attempt_us = ? WHERE id = ?",
+			d.Status, d.Attempts, d.NextAttempt.UnixMicro(), d.ID); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "INSERT INTO callback_attempts (delivery_id, attempt, attempted_at_us, status_code, error, duration_ms) VALUES (?, ?, ?, ?, ?, ?)",
+			a.DeliveryID, a.Attempt, a.AttemptedAt.UnixMicro(), a.StatusCode, a.Error, a.DurationMs)
+		return err
+	})
+}
+
+// AttemptsOf lists the attempts of a delivery, oldest first.
+func (db *DB) AttemptsOf(ctx context.Context, deliveryID string) ([]events.Attempt, error) {
+	rows, err := db.Query(ctx, "SELECT delivery_id, attempt, attempted_at_us, status_code, error, duration_ms FROM callback_attempts WHERE delivery_id = ? ORDER BY attempt", deliveryID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []events.Attempt
+	for rows.Next() {
+		var a events.Attempt
+		var at int64
+		if err := rows.Scan(&a.DeliveryID, &a.Attempt, &at, &a.StatusCode, &a.Error, &a.DurationMs); err != nil {
+			return nil, err
+		}
+		a.AttemptedAt = fromMicros(at)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
