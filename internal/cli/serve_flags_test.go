@@ -1,0 +1,39 @@
+package cli
+
+import (
+	"io"
+	"log/slog"
+	"testing"
+)
+
+func TestEveryServeFlagHasItsVariable(t *testing.T) {
+	vars := map[string]string{
+		"POISE_LISTEN":       ":6000",
+		"POISE_DATA_DIR":     "/var/lib/poise",
+		"POISE_DATABASE_URL": "postgres://poise@db:5432/poise",
+		"POISE_NO_MIGRATE":   "true",
+		"POISE_LOG_LEVEL":    "debug",
+	}
+	env := Env{Lookup: func(n string) (string, bool) { v, ok := vars[n]; return v, ok }, Stdout: io.Discard, Stderr: io.Discard}
+	cfg, ok, code := parseServe(nil, env)
+	if !ok {
+		t.Fatalf("parse failed with %d", code)
+	}
+	if cfg.listen != ":6000" || *cfg.storage.dataDir != "/var/lib/poise" || cfg.storage.location() != "postgres://poise@db:5432/poise" ||
+		cfg.migrate || cfg.logLevel != slog.LevelDebug {
+		t.Errorf("config from the environment: %+v, data dir %s, database %s", cfg, *cfg.storage.dataDir, cfg.storage.location())
+	}
+
+	cfg, _, _ = parseServe([]string{"--listen", "127.0.0.1:7000", "--no-migrate=false"}, env)
+	if cfg.listen != "127.0.0.1:7000" || !cfg.migrate {
+		t.Errorf("the command line did not win: listen %s, migrate %v", cfg.listen, cfg.migrate)
+	}
+}
+
+func TestServeDefaultsNeedNoConfiguration(t *testing.T) {
+	env := Env{Lookup: func(string) (string, bool) { return "", false }, Stdout: io.Discard, Stderr: io.Discard}
+	cfg, ok, _ := parseServe(nil, env)
+	if !ok || cfg.listen != "127.0.0.1:5000" || cfg.storage.location() != "poise-data/poise.db" || !cfg.migrate || cfg.logLevel != slog.LevelInfo {
+		t.Errorf("defaults: ok=%v listen %s database %s migrate %v level %v", ok, cfg.listen, cfg.storage.location(), cfg.migrate, cfg.logLevel)
+	}
+}

@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/poise-payments/poise/internal/idempotency"
+	"github.com/poise-payments/poise/internal/ledger"
+)
+
+// upkeepInterval is how often a server expires due holds and purges old
+// idempotency records. Holds are set to expire in days, so a minute late is
+// nothing to their owners, and each sweep is one indexed query when nothing
+// is due.
+const upkeepInterval = time.Minute
+
+type holdExpirer interface {
+	ExpireDue(ctx context.Context) (int, error)
+}
+
+type idempotencyPurger interface {
+	PurgeIdempotency(ctx context.Context, cutoff time.Time) (int64, error)
+}
+
+// upkeep is the work a server does on its own, not in answer to a request.
+// Every sweep is safe to run in two processes at once: the ledger skips a
+// hold another process resolved, and a purge deletes what it finds.
+type upkeep struct {
+	log     *slog.Logger
+	ledger  holdExpirer
+	records idempotencyPurger
+	clock   ledger.Clock
+}
+
+// run sweeps at once, to catch up with what fell due while the server was
+// down, then every upkeepInterval until ctx ends.
+func (u *upkeep) run(ctx context.Context) {
+	tick := time.NewTicker(upkeepInterval)
+	defer tick.Stop()
+	for {
+		u.sweep(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// sweep runs each chore once. A failing chore is logged and tried again at
+// the next sweep; it does not stop the other.
+func (u *upkeep) sweep(ctx context.Context) {
+	expired, err := u.ledger.ExpireDue(ctx)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		u.log.Error("expiring due holds", "err", err, "expired", expired)
+	case expired > 0:
+		u.log.Info("expired due holds", "expired", expired)
+	}
+	purged, err := u.records.PurgeIdempotency(ctx, u.clock.Now().Add(-idempotency.Retention))
+	switch {
+	case err != nil && ctx.Err() == nil:
+		u.log.Error("purging idempotency records", "err", err)
+	case purged > 0:
+		u.log.Info("purged idempotency records", "purged", purged, "older_than", idempotency.Retention.String())
+	}
+}
