@@ -1,0 +1,34 @@
+package id_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/poise-payments/poise/internal/id"
+)
+
+func TestIDsAreUniqueFixedWidthAndTimeOrdered(t *testing.T) {
+	seen := map[string]bool{}
+	base := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	prev := ""
+	for i := 0; i < 10_000; i++ {
+		v := id.NewAt("WD", base.Add(time.Duration(i)*time.Millisecond))
+		if !strings.HasPrefix(v, "WD") || len(v) != 2+22 {
+			t.Fatalf("id %q: want WD and 22 characters", v)
+		}
+		if seen[v] {
+			t.Fatalf("id %q generated twice", v)
+		}
+		seen[v] = true
+		if v <= prev {
+			t.Fatalf("id %q sorts before the earlier %q", v, prev)
+		}
+		prev = v
+	}
+	// Same millisecond: still unique.
+	a, b := id.NewAt("", base), id.NewAt("", base)
+	if a == b {
+		t.Fatal("two ids of the same instant are equal")
+	}
+}
