@@ -10,7 +10,7 @@ package id
 import (
 	"crypto/rand"
 	"encoding/binary"
-	"math/big"
+	"math/bits"
 	"time"
 )
 
@@ -20,6 +20,9 @@ const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 
 // width is ceil(128 / log2(62)): enough base62 digits for any 128-bit value.
 const width = 22
+
+// base is the radix of the encoding.
+const base = uint64(len(alphabet))
 
 // New returns a fresh identifier with the given prefix.
 func New(prefix string) string {
@@ -35,13 +38,14 @@ func NewAt(prefix string, t time.Time) string {
 		// that could collide must not be handed out.
 		panic("id: crypto/rand failed: " + err.Error())
 	}
-	n := new(big.Int).SetBytes(raw[:])
-	base := big.NewInt(int64(len(alphabet)))
+	hi, lo := binary.BigEndian.Uint64(raw[0:8]), binary.BigEndian.Uint64(raw[8:16])
 	var out [width]byte
-	mod := new(big.Int)
 	for i := width - 1; i >= 0; i-- {
-		n.DivMod(n, base, mod)
-		out[i] = alphabet[mod.Int64()]
+		// Long division of the 128-bit value hi:lo by 62, one digit a step.
+		var rem uint64
+		hi, rem = bits.Div64(0, hi, base)
+		lo, rem = bits.Div64(rem, lo, base)
+		out[i] = alphabet[rem]
 	}
 	return prefix + string(out[:])
 }
