@@ -94,7 +94,6 @@ type Keeper struct {
 func NewKeeper(s Store, l *ledger.Ledger) *Keeper { return &Keeper{store: s, ledger: l} }
 
 // Op is the effect of a keyed request. It returns the response to store.
-// renderError turns an operation's refusal into the response to store.
 type Op func(ctx context.Context, w *ledger.Writer) (Response, error)
 
 // Do runs op once for req and returns its response, or the stored response

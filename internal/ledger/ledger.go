@@ -73,30 +73,35 @@ func (l *Ledger) transfer(ctx context.Context, hint []string, fn func(w *Writer)
 	return v.(Transfer), nil
 }
 
-// maxExpiriesPerSweep bounds one sweep of due expiries; the next sweep takes
-// the rest, so a backlog after downtime never makes one giant batch.
+// maxExpiriesPerSweep bounds how many due holds one listing returns; a
+// backlog after downtime is worked through in sweeps of this size, so it
+// never becomes one giant list in memory.
 const maxExpiriesPerSweep = 1000
 
-// ExpireDue expires pending transfers whose time has come and reports how
-// many it expired. A transfer posted or voided meanwhile is skipped.
+// ExpireDue expires every pending transfer whose time has come and reports
+// how many it expired. A transfer posted or voided meanwhile is skipped.
 func (l *Ledger) ExpireDue(ctx context.Context) (int, error) {
-	due, err := l.store.PendingDue(ctx, l.clock.Now(), maxExpiriesPerSweep)
-	if err != nil {
-		return 0, err
-	}
 	expired := 0
-	for _, pid := range due {
-		_, err := l.transfer(ctx, nil, func(w *Writer) (Transfer, error) { return w.Expire(pid) })
-		switch {
-		case err == nil:
-			expired++
-		case apperr.Is(err, apperr.Conflict):
-			// resolved since it was listed
-		default:
+	for {
+		due, err := l.store.PendingDue(ctx, l.clock.Now(), maxExpiriesPerSweep)
+		if err != nil {
 			return expired, err
 		}
+		for _, pid := range due {
+			_, err := l.transfer(ctx, nil, func(w *Writer) (Transfer, error) { return w.Expire(pid) })
+			switch {
+			case err == nil:
+				expired++
+			case apperr.Is(err, apperr.Conflict):
+				// resolved since it was listed
+			default:
+				return expired, err
+			}
+		}
+		if len(due) < maxExpiriesPerSweep {
+			return expired, nil
+		}
 	}
-	return expired, nil
 }
 
 // Account reads an account and its balance: one row, whatever its history.
