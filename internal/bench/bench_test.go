@@ -3,6 +3,7 @@ package bench_test
 import (
 	"context"
 	"fmt"
+	"github.com/poise-payments/poise/internal/clock"
 	"os"
 	"testing"
 	"time"
@@ -28,7 +29,7 @@ func BenchmarkWritePath(b *testing.B) {
 			for _, submitters := range []int{1, 16, 64} {
 				b.Run(fmt.Sprintf("%s/%s/%d", kind, shape, submitters), func(b *testing.B) {
 					db := storetest.Open(b, kind)
-					l := ledger.New(db.Ledger(), wallClock{}, ledger.CommitterOptions{})
+					l := ledger.New(db.Ledger(), clock.System(), ledger.CommitterOptions{})
 					defer l.Close(context.Background())
 					var last bench.Result
 					for i := 0; i < b.N; i++ {
@@ -46,7 +47,3 @@ func BenchmarkWritePath(b *testing.B) {
 		}
 	}
 }
-
-type wallClock struct{}
-
-func (wallClock) Now() time.Time { return time.Now().UTC() }

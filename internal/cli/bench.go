@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/poise-payments/poise/internal/clock"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -133,7 +134,7 @@ func benchCase(ctx context.Context, db *store.DB, opts bench.Options) (bench.Res
 		defer db.Close()
 	}
 	opts.Settle = db.Analyze
-	l := ledger.New(db.Ledger(), wallClock{}, ledger.CommitterOptions{})
+	l := ledger.New(db.Ledger(), clock.System(), ledger.CommitterOptions{})
 	r, err := bench.Run(ctx, l, opts)
 	if cerr := l.Close(context.WithoutCancel(ctx)); err == nil {
 		err = cerr

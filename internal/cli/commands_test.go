@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/poise-payments/poise/internal/clock"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -52,10 +53,6 @@ func run(t *testing.T, ctx context.Context, vars map[string]string, args ...stri
 	return code, out.String(), errs.String()
 }
 
-type wallClock struct{}
-
-func (wallClock) Now() time.Time { return time.Now().UTC() }
-
 // storageArgs points a command at the store behind u, as storetest made it.
 func storageArgs(kind, u string) []string {
 	if kind == "sqlite" {
@@ -70,7 +67,7 @@ func TestVerifyDetectsATamperedBalance(t *testing.T) {
 		ctx := context.Background()
 		u := storetest.URL(t, kind)
 		db := storetest.OpenURL(t, u)
-		l := ledger.New(db.Ledger(), wallClock{}, ledger.CommitterOptions{})
+		l := ledger.New(db.Ledger(), clock.System(), ledger.CommitterOptions{})
 		card, _ := l.CreateAccount(ctx, ledger.Account{Owner: "MP1", Kind: "card", Currency: "USD", MayGoNegative: true})
 		escrow, _ := l.CreateAccount(ctx, ledger.Account{Owner: "MP1", Kind: "escrow", Currency: "USD"})
 		bank, err := l.CreateAccount(ctx, ledger.Account{Owner: "MP1", Kind: "bank", Currency: "USD", MayGoNegative: true})

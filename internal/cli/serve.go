@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/poise-payments/poise/internal/clock"
 	"io"
 	"log/slog"
 	"net"
@@ -93,7 +94,7 @@ func runServer(ctx context.Context, log *slog.Logger, cfg serverConfig) error {
 		}
 		log.Info("migrations applied", "versions", applied)
 	}
-	clk := wallClock{}
+	clk := clock.System()
 	l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{})
 	srv, err := server.New(server.Options{Logger: log, Store: db, Ledger: l})
 	if err != nil {

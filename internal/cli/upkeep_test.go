@@ -3,8 +3,8 @@ package cli
 import (
 	"context"
 	"errors"
+	"github.com/poise-payments/poise/internal/clock"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,23 +13,11 @@ import (
 	"github.com/poise-payments/poise/internal/store/storetest"
 )
 
-type manualClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *manualClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *manualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 func TestUpkeepExpiresDueHoldsAndPurgesOldRecords(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, kind string) {
 		ctx := context.Background()
 		db := storetest.Open(t, kind)
-		clk := &manualClock{t: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}
+		clk := clock.NewManual(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
 		l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{})
 		defer l.Close(ctx)
 		card, _ := l.CreateAccount(ctx, ledger.Account{Owner: "MP1", Kind: "card", Currency: "USD", MayGoNegative: true})

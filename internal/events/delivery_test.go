@@ -3,6 +3,7 @@ package events_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/poise-payments/poise/internal/clock"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,18 +18,6 @@ import (
 	"github.com/poise-payments/poise/internal/store/storetest"
 	"github.com/poise-payments/poise/internal/vault"
 )
-
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // receiver is a webhook endpoint that fails its first `failures` calls.
 type receiver struct {
@@ -56,7 +45,7 @@ func TestCallbacksAreSignedAndRetried(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, kind string) {
 		ctx := context.Background()
 		db := storetest.Open(t, kind)
-		clk := &testClock{t: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)}
+		clk := clock.NewManual(time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC))
 		l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{})
 		defer l.Close(ctx)
 		v, _ := vault.New(make([]byte, vault.KeyLen))
@@ -148,7 +137,7 @@ func TestCallbacksAreSignedAndRetried(t *testing.T) {
 func TestDeliveriesGiveUpAfterThreeDays(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.Open(t, "sqlite")
-	clk := &testClock{t: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)}
+	clk := clock.NewManual(time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC))
 	l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{})
 	defer l.Close(ctx)
 	v, _ := vault.New(make([]byte, vault.KeyLen))

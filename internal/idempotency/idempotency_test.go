@@ -5,11 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/poise-payments/poise/internal/clock"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/idempotency"
@@ -17,11 +17,6 @@ import (
 	"github.com/poise-payments/poise/internal/store"
 	"github.com/poise-payments/poise/internal/store/storetest"
 )
-
-// wallClock stands in for the real clock: these tests never move time.
-type wallClock struct{}
-
-func (wallClock) Now() time.Time { return time.Now().UTC() }
 
 // duplicates is how many copies of one request race in the concurrency
 // tests: more than one batch's worth of callers arriving at once, so some
@@ -52,7 +47,7 @@ func newFixture(t *testing.T, kind string) *fixture {
 // fixture can share the first one's (see sharing).
 func newFixtureOn(t *testing.T, db *store.DB) *fixture {
 	t.Helper()
-	l := ledger.New(db.Ledger(), wallClock{}, ledger.CommitterOptions{})
+	l := ledger.New(db.Ledger(), clock.System(), ledger.CommitterOptions{})
 	t.Cleanup(func() { l.Close(context.Background()) })
 	return &fixture{t: t, db: db, l: l, keeper: idempotency.NewKeeper(db, l)}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/poise-payments/poise/internal/clock"
 	"os"
 	"os/exec"
 	"strings"
@@ -114,7 +115,7 @@ func TestCrashChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := ledger.New(db.Ledger(), systemClock{}, ledger.CommitterOptions{})
+	l := ledger.New(db.Ledger(), clock.System(), ledger.CommitterOptions{})
 	var mu sync.Mutex
 	w := bufio.NewWriter(os.Stdout)
 	report := func(verb, tid string) {

@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"context"
+	"github.com/poise-payments/poise/internal/clock"
 	"sync"
 	"testing"
 	"time"
@@ -18,7 +19,7 @@ var epoch = time.Date(2026, 11, 20, 11, 30, 0, 0, time.UTC)
 type fixture struct {
 	t     *testing.T
 	db    *store.DB
-	clock *manualClock
+	clock *clock.Manual
 	l     *ledger.Ledger
 }
 
@@ -30,7 +31,7 @@ func newFixture(t *testing.T, kind string) *fixture {
 
 func newFixtureOn(t *testing.T, db *store.DB) *fixture {
 	t.Helper()
-	clk := newManual(epoch)
+	clk := clock.NewManual(epoch)
 	l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{})
 	t.Cleanup(func() { l.Close(context.Background()) })
 	return &fixture{t: t, db: db, clock: clk, l: l}

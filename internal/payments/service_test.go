@@ -2,8 +2,8 @@ package payments_test
 
 import (
 	"context"
+	"github.com/poise-payments/poise/internal/clock"
 	"testing"
-	"time"
 
 	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/ledger"
@@ -12,16 +12,12 @@ import (
 	"github.com/poise-payments/poise/internal/vault"
 )
 
-type wallClock struct{}
-
-func (wallClock) Now() time.Time { return time.Now().UTC() }
-
 // newService returns a service over a fresh store, and a function that
 // runs the ledger verifier over that store.
 func newService(t *testing.T, kind string) (*payments.Service, func(t *testing.T)) {
 	t.Helper()
 	db := storetest.Open(t, kind)
-	l := ledger.New(db.Ledger(), wallClock{}, ledger.CommitterOptions{})
+	l := ledger.New(db.Ledger(), clock.System(), ledger.CommitterOptions{})
 	t.Cleanup(func() { l.Close(context.Background()) })
 	verify := func(t *testing.T) {
 		t.Helper()

@@ -3,6 +3,7 @@ package scheduler_test
 import (
 	"context"
 	"errors"
+	"github.com/poise-payments/poise/internal/clock"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,25 +14,13 @@ import (
 	"github.com/poise-payments/poise/internal/store/storetest"
 )
 
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 var start = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 
 func TestJobsRunWhenDueOnceAndCatchUp(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, kind string) {
 		ctx := context.Background()
 		db := storetest.Open(t, kind)
-		clk := &testClock{t: start}
+		clk := clock.NewManual(start)
 		s := scheduler.New(db, clk)
 		var ran []string
 		var mu sync.Mutex
@@ -78,7 +67,7 @@ func TestFailingJobsAreRetriedWithBackOffThenGivenUp(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, kind string) {
 		ctx := context.Background()
 		db := storetest.Open(t, kind)
-		clk := &testClock{t: start}
+		clk := clock.NewManual(start)
 		s := scheduler.New(db, clk)
 		var calls atomic.Int32
 		s.Handle("flaky", func(ctx context.Context, j scheduler.Job) error {
@@ -110,7 +99,7 @@ func TestTwoSchedulersRunEachJobOnce(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, kind string) {
 		ctx := context.Background()
 		u := storetest.URL(t, kind)
-		clk := &testClock{t: start}
+		clk := clock.NewManual(start)
 		var runs sync.Map
 		var dup atomic.Int32
 		handler := func(ctx context.Context, j scheduler.Job) error {
@@ -156,7 +145,7 @@ func TestTwoSchedulersRunEachJobOnce(t *testing.T) {
 func TestCompletionInTheEffectsTransaction(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.Open(t, "sqlite")
-	clk := &testClock{t: start}
+	clk := clock.NewManual(start)
 	s := scheduler.New(db, clk)
 	effect := errors.New("effect written")
 	s.Handle("pay", func(ctx context.Context, j scheduler.Job) error {

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/poise-payments/poise/internal/clock"
 	"io"
 	"net"
 	"net/http"
@@ -17,10 +18,6 @@ import (
 	"github.com/poise-payments/poise/internal/store/storetest"
 )
 
-type wallClock struct{}
-
-func (wallClock) Now() time.Time { return time.Now().UTC() }
-
 // running is a server over a real SQLite store, answering on a real socket.
 type running struct {
 	db  *store.DB
@@ -31,7 +28,7 @@ type running struct {
 func start(t *testing.T, api http.Handler) *running {
 	t.Helper()
 	db := storetest.Open(t, "sqlite")
-	l := ledger.New(db.Ledger(), wallClock{}, ledger.CommitterOptions{})
+	l := ledger.New(db.Ledger(), clock.System(), ledger.CommitterOptions{})
 	t.Cleanup(func() { l.Close(context.Background()) })
 	srv, err := server.New(server.Options{Store: db, Ledger: l, API: api})
 	if err != nil {
@@ -168,7 +165,7 @@ func TestAPIIsMountedBehindTheMetrics(t *testing.T) {
 
 func TestServeStopsWhenItsContextEnds(t *testing.T) {
 	db := storetest.Open(t, "sqlite")
-	l := ledger.New(db.Ledger(), wallClock{}, ledger.CommitterOptions{})
+	l := ledger.New(db.Ledger(), clock.System(), ledger.CommitterOptions{})
 	defer l.Close(context.Background())
 	srv, err := server.New(server.Options{Store: db, Ledger: l})
 	if err != nil {
