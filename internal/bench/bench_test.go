@@ -3,12 +3,12 @@ package bench_test
 import (
 	"context"
 	"fmt"
-	"github.com/poise-payments/poise/internal/clock"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/poise-payments/poise/internal/bench"
+	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/store/storetest"
 )

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/poise-payments/poise/internal/clock"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/poise-payments/poise/internal/cli"
+	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/store"
 	"github.com/poise-payments/poise/internal/store/storetest"

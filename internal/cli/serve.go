@@ -3,12 +3,12 @@ package cli
 import (
 	"context"
 	"fmt"
-	"github.com/poise-payments/poise/internal/clock"
 	"io"
 	"log/slog"
 	"net"
 	"time"
 
+	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/server"
 )

@@ -3,11 +3,11 @@ package cli
 import (
 	"context"
 	"errors"
-	"github.com/poise-payments/poise/internal/clock"
 	"log/slog"
 	"testing"
 	"time"
 
+	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/idempotency"
 	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/store/storetest"

@@ -3,7 +3,6 @@ package events_test
 import (
 	"context"
 	"encoding/json"
-	"github.com/poise-payments/poise/internal/clock"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/events"
 	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/payments"

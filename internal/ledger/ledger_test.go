@@ -2,12 +2,12 @@ package ledger_test
 
 import (
 	"context"
-	"github.com/poise-payments/poise/internal/clock"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/poise-payments/poise/internal/apperr"
+	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/store"
 	"github.com/poise-payments/poise/internal/store/storetest"

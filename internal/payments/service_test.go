@@ -2,10 +2,10 @@ package payments_test
 
 import (
 	"context"
-	"github.com/poise-payments/poise/internal/clock"
 	"testing"
 
 	"github.com/poise-payments/poise/internal/apperr"
+	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/store/storetest"

@@ -3,12 +3,12 @@ package scheduler_test
 import (
 	"context"
 	"errors"
-	"github.com/poise-payments/poise/internal/clock"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/scheduler"
 	"github.com/poise-payments/poise/internal/store"
 	"github.com/poise-payments/poise/internal/store/storetest"
