@@ -120,6 +120,11 @@ func (w *Writer) credit(ctx context.Context, marketplace string, in TxInput) (Re
 	if c, err = w.Create(ctx, c, "CR"); err != nil {
 		return c, err
 	}
+	if c.Status == "pending" && dst.Type == "bank_accounts" {
+		if err := w.scheduleSettlement(ctx, c); err != nil {
+			return c, err
+		}
+	}
 	if _, err := w.Emit(ctx, "credit.created", c); err != nil {
 		return c, err
 	}

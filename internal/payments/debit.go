@@ -256,6 +256,11 @@ func (w *Writer) debit(ctx context.Context, marketplace string, in TxInput, hold
 	if err != nil {
 		return d, err
 	}
+	if d.Status == "pending" {
+		if err := w.scheduleSettlement(ctx, d); err != nil {
+			return d, err
+		}
+	}
 	if order.ID != "" && d.Status == "succeeded" {
 		order.Fields["amount"] = Int(order.Fields["amount"]) + amount
 		if customer != "" {

@@ -7,6 +7,8 @@ package payments
 import (
 	"context"
 	"time"
+
+	"github.com/poise-payments/poise/internal/scheduler"
 )
 
 // Resource is one stored resource of a marketplace.
@@ -66,6 +68,11 @@ type Tx interface {
 	UpdateResource(ctx context.Context, r Resource) error
 	InsertAPIKey(ctx context.Context, k APIKey) error
 	UpdateAPIKey(ctx context.Context, k APIKey) error
+	// ScheduleJob adds due work that follows this transaction up (an ACH
+	// transfer settling days later), committed with it.
+	ScheduleJob(ctx context.Context, j scheduler.Job, now time.Time) error
+	// CompleteJob marks a job done in the transaction of its effect.
+	CompleteJob(ctx context.Context, jobID string, now time.Time) error
 }
 
 // APIKey authenticates a client. Only a hash of its secret is stored.

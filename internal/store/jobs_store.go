@@ -125,3 +125,15 @@ func (db *DB) JobStatus(ctx context.Context, jobID string) (status string, attem
 	err = db.QueryRow(ctx, "SELECT status, attempts FROM jobs WHERE id = ?", jobID).Scan(&status, &attempts)
 	return status, attempts, err
 }
+
+// ScheduleJob adds a pending job inside tx, so that work and the job that
+// follows it up commit together. A pending job of the same kind and key
+// makes it a no-op.
+func (t *Tx) ScheduleJob(ctx context.Context, j scheduler.Job, now time.Time) error {
+	if j.ID == "" {
+		j.ID = id.NewAt("JB", now)
+	}
+	_, err := t.Exec(ctx, `INSERT INTO jobs (id, kind, key, payload, due_at_us, status, attempts, lease_until_us, last_error, created_at_us)
+		VALUES (?, ?, ?, ?, ?, 'pending', 0, 0, '', ?) ON CONFLICT DO NOTHING`, j.ID, j.Kind, j.Key, j.Payload, j.DueAt.UnixMicro(), now.UnixMicro())
+	return err
+}
