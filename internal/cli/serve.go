@@ -6,11 +6,17 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
+	"github.com/poise-payments/poise/internal/api/balanced"
 	"github.com/poise-payments/poise/internal/clock"
+	"github.com/poise-payments/poise/internal/events"
 	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/payments"
+	"github.com/poise-payments/poise/internal/scheduler"
 	"github.com/poise-payments/poise/internal/server"
+	"github.com/poise-payments/poise/internal/vault"
 )
 
 // defaultListen keeps a zero-configuration server private to the machine
@@ -52,13 +58,14 @@ their retention.`)
 	storage := addStorageFlags(fs)
 	noMigrate := fs.Bool("no-migrate", false, "do not apply migrations at start (apply them with 'poise migrate')")
 	logLevel := fs.String("log-level", "info", "least `level` logged: debug, info, warn or error")
+	encryptionKey := fs.String("encryption-key", "", "64 hex digits: the AES-256 `key` card and account numbers are sealed with; empty means a key file created (mode 0600) in --data-dir")
 	if ok, code := fs.parse(args); !ok {
 		return cfg, false, code
 	}
 	if err := storage.validate(); err != nil {
 		return cfg, false, fs.fail(err)
 	}
-	cfg = serverConfig{listen: *listen, storage: storage, migrate: !*noMigrate, version: env.Version}
+	cfg = serverConfig{listen: *listen, storage: storage, migrate: !*noMigrate, version: env.Version, encryptionKey: *encryptionKey}
 	if err := cfg.logLevel.UnmarshalText([]byte(*logLevel)); err != nil {
 		return cfg, false, fs.fail(fmt.Errorf("--log-level: %v", err))
 	}
@@ -70,12 +77,20 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 }
 
 type serverConfig struct {
-	listen   string
-	storage  storageFlags
-	migrate  bool
-	version  string
-	logLevel slog.Level
+	encryptionKey string
+	listen        string
+	storage       storageFlags
+	migrate       bool
+	version       string
+	logLevel      slog.Level
 }
+
+// How often due work and callback deliveries are looked for. A second
+// keeps webhooks prompt; an empty look is one indexed query.
+const (
+	schedulerInterval = time.Second
+	deliveryInterval  = time.Second
+)
 
 // runServer opens the store, serves until ctx ends, and shuts down in the
 // order that loses nothing: HTTP first (no new work), then upkeep, then
@@ -94,13 +109,26 @@ func runServer(ctx context.Context, log *slog.Logger, cfg serverConfig) error {
 		}
 		log.Info("migrations applied", "versions", applied)
 	}
+	key, err := vault.LoadKey(cfg.encryptionKey, *cfg.storage.dataDir)
+	if err != nil {
+		return err
+	}
+	v, err := vault.New(key)
+	if err != nil {
+		return err
+	}
 	clk := clock.System()
 	l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{})
-	srv, err := server.New(server.Options{Logger: log, Store: db, Ledger: l})
+	svc := payments.NewService(l, db, v)
+	api := balanced.New(svc, log)
+	srv, err := server.New(server.Options{Logger: log, Store: db, Ledger: l, API: api})
 	if err != nil {
 		l.Close(ctx)
 		return err
 	}
+	sched := scheduler.New(db, clk)
+	sched.Handle(payments.JobSettleACH, svc.SettleACH)
+	deliverer := events.NewDeliverer(db, clk, nil, api.RenderEvent)
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		l.Close(ctx)
@@ -112,7 +140,18 @@ func runServer(ctx context.Context, log *slog.Logger, cfg serverConfig) error {
 	upkeepDone := make(chan struct{})
 	go func() {
 		defer close(upkeepDone)
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			sched.Run(upkeepCtx, schedulerInterval, nil, func(err error) { log.Error("scheduler", "error", err) })
+		}()
+		go func() {
+			defer wg.Done()
+			deliverer.Run(upkeepCtx, deliveryInterval, func(err error) { log.Error("callback delivery", "error", err) })
+		}()
 		(&upkeep{log: log, ledger: l, records: db, clock: clk}).run(upkeepCtx)
+		wg.Wait()
 	}()
 
 	serveErr := srv.Serve(ctx, ln)

@@ -159,7 +159,9 @@ func (s *Service) Reverse(ctx context.Context, marketplace, creditID string, in 
 		rv := newTransaction(marketplace, "reversals", amount, in, "")
 		delete(rv.Fields, "appears_on_statement_as")
 		rv.Fields["transaction_number"] = transactionNumber("RV")
-		rv.Links = map[string]string{"credit": c.ID, "order": c.Link("order"), "settlement": ""}
+		rv.Links = map[string]string{"credit": c.ID, "order": c.Link("order"), "settlement": "",
+			// not shown; they list the reversal under the credit's customer and destination
+			"customer": c.Link("customer"), "destination": c.Link("destination")}
 		switch c.Status {
 		case "failed":
 			return w.failed(ctx, rv, "RV", "reversal.failed", apperr.WithReason(apperr.Conflict, "cannot-reverse-credit", "the credit failed; there is nothing to reverse"))

@@ -299,7 +299,9 @@ func (w *Writer) openDispute(ctx context.Context, d Resource) (Resource, error) 
 		"initiated_at": w.Now().UTC().Format(time.RFC3339Nano),
 		"respond_by":   w.Now().Add(disputeResponseTime).UTC().Format(time.RFC3339Nano),
 		"meta":         map[string]string{},
-	}, Links: map[string]string{"transaction": d.ID}}, "DT")
+	}, Links: map[string]string{"transaction": d.ID,
+		// not shown; they list the dispute under the debit's card and customer
+		"source": d.Link("source"), "customer": d.Link("customer")}}, "DT")
 	if err != nil {
 		return d, err
 	}

@@ -38,7 +38,8 @@ func (s *Service) CreateHold(ctx context.Context, marketplace string, in TxInput
 		h.Fields["transaction_number"] = transactionNumber("HL")
 		h.Fields["expires_at"] = w.Now().Add(HoldLifetime).UTC().Format(time.RFC3339Nano)
 		h.Fields["voided_at"] = nil
-		h.Links = map[string]string{"card": card.ID, "debit": "", "order": in.Order}
+		// customer is not shown on a hold; it lists the hold under its customer.
+		h.Links = map[string]string{"card": card.ID, "debit": "", "order": in.Order, "customer": card.Link("customer")}
 		switch Str(card.Private["outcome"]) {
 		case OutcomeDeclined:
 			return w.failed(ctx, h, "HL", "hold.failed", apperr.WithReason(apperr.Conflict, "card-declined", "the card was declined"))
@@ -169,7 +170,9 @@ func (s *Service) Refund(ctx context.Context, marketplace, debitID string, in Tx
 			"description":        in.Description,
 			"transaction_number": transactionNumber("RF"),
 			"meta":               orDefault(in.Meta, map[string]string{}),
-		}, Links: map[string]string{"debit": d.ID, "order": d.Link("order"), "dispute": ""}, Private: map[string]any{}}
+		}, Links: map[string]string{"debit": d.ID, "order": d.Link("order"), "dispute": "",
+			// not shown; they list the refund under the debit's customer and source
+			"customer": d.Link("customer"), "source": d.Link("source")}, Private: map[string]any{}}
 		tr, err := w.Transfer(ledger.TransferRequest{Code: "refund", Ref: rf.Fields["transaction_number"].(string), Postings: []ledger.Posting{
 			{AccountID: escrow, AmountMinor: -amount}, {AccountID: network, AmountMinor: amount}}})
 		if apperr.Is(err, apperr.InsufficientFunds) {

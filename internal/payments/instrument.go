@@ -311,6 +311,9 @@ func (s *Service) claim(ctx context.Context, marketplace, id string) (Resource, 
 	return v.(Resource), nil
 }
 
+// MergeAddress fills the missing parts of an address with nulls.
+func MergeAddress(in map[string]any) map[string]any { return mergeAddress(in) }
+
 func mergeAddress(in map[string]any) map[string]any {
 	a := emptyAddress()
 	for k, v := range in {

@@ -2,6 +2,7 @@ package payments
 
 import (
 	"context"
+	"strings"
 
 	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/ledger"
@@ -112,3 +113,21 @@ func orDefault[T any](v T, def T) any {
 // errNotOrderMerchant refuses money leaving an order for anyone but its
 // merchant (or the marketplace's owner, taking its cut).
 var errNotOrderMerchant = apperr.New(apperr.Conflict, "an order pays out only to its merchant or to the marketplace owner")
+
+// UpdateFields sets fields (and meta, when not nil) of a resource that a
+// client may change; the API surface decides which those are.
+func (s *Service) UpdateFields(ctx context.Context, marketplace, typ, id string, set map[string]any, meta map[string]string) (Resource, error) {
+	event := ""
+	if typ != "marketplaces" {
+		event = strings.TrimSuffix(typ, "s") + ".updated"
+	}
+	return s.update(ctx, marketplace, typ, id, event, func(r *Resource) error {
+		for k, v := range set {
+			r.Fields[k] = v
+		}
+		if meta != nil {
+			r.Fields["meta"] = meta
+		}
+		return nil
+	})
+}

@@ -1,0 +1,70 @@
+package balanced
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/poise-payments/poise/internal/apperr"
+	"github.com/poise-payments/poise/internal/payments"
+)
+
+// retryAfterSeconds is what an overloaded server asks clients to wait: a
+// second is many commits' worth of a drained queue.
+const retryAfterSeconds = "1"
+
+// errorStatus maps an application error to its HTTP status, category_code
+// and category_type. This is the one place that does so.
+func errorStatus(err error) (status int, code, kind string) {
+	reason := apperr.ReasonOf(err)
+	switch apperr.CodeOf(err) {
+	case apperr.Invalid:
+		status, code, kind = http.StatusBadRequest, "request", "request"
+	case apperr.NotFound:
+		status, code, kind = http.StatusNotFound, "not-found", "request"
+	case apperr.Conflict:
+		status, code, kind = http.StatusConflict, "request", "logical"
+	case apperr.InsufficientFunds:
+		status, code, kind = http.StatusConflict, "insufficient-funds", "logical"
+	case apperr.Unauthorized:
+		status, code, kind = http.StatusUnauthorized, "authentication-required", "request"
+	case apperr.Forbidden:
+		status, code, kind = http.StatusForbidden, "forbidden", "request"
+	case apperr.Overloaded, apperr.Unavailable:
+		status, code, kind = http.StatusServiceUnavailable, "service-unavailable", "request"
+	default:
+		status, code, kind = http.StatusInternalServerError, "internal-error", "request"
+	}
+	if reason != "" {
+		code = reason
+	}
+	// The processor's own refusals are "banking" errors, 402 in Balanced's
+	// catalogue.
+	switch reason {
+	case "card-declined", "authorization-failed", "funding-destination-declined":
+		status, kind = http.StatusPaymentRequired, "banking"
+	}
+	return status, code, kind
+}
+
+// errorBody is the Balanced error envelope of one error.
+func errorBody(err error, requestID string) (int, map[string]any) {
+	status, code, kind := errorStatus(err)
+	msg := apperr.MessageOf(err)
+	return status, map[string]any{"errors": []any{map[string]any{
+		"status":        http.StatusText(status),
+		"status_code":   status,
+		"category_code": code,
+		"category_type": kind,
+		"description":   msg + " Your request id is " + requestID + ".",
+		"request_id":    requestID,
+		"additional":    nil,
+		"extras":        map[string]any{},
+	}}}
+}
+
+// failedTransaction reports whether err carries a stored failed resource.
+func failedTransaction(err error) (*payments.TransactionFailed, bool) {
+	var tf *payments.TransactionFailed
+	ok := errors.As(err, &tf)
+	return tf, ok
+}

@@ -1,0 +1,262 @@
+package balanced
+
+import (
+	"net/http"
+
+	"github.com/poise-payments/poise/internal/apperr"
+	"github.com/poise-payments/poise/internal/payments"
+)
+
+func (a *API) root(c *call) error {
+	a.write(c, http.StatusOK, map[string]any{"revision": "1.1", "links": map[string]any{}})
+	return nil
+}
+
+func (a *API) apiKeyRep(k payments.APIKey, secret string) map[string]any {
+	rep := map[string]any{
+		"id": k.ID, "href": "/api_keys/" + k.ID,
+		"created_at": k.CreatedAt.UTC().Format(timeFormat), "updated_at": k.CreatedAt.UTC().Format(timeFormat),
+		"meta": orEmpty(k.Meta), "links": map[string]any{},
+	}
+	if secret != "" {
+		rep["secret"] = secret
+	}
+	return rep
+}
+
+func orEmpty(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+func (a *API) createAPIKey(c *call) error {
+	f, err := c.fields("api_keys")
+	if err != nil {
+		return err
+	}
+	meta, err := f.meta("meta")
+	if err != nil {
+		return err
+	}
+	k, secret, err := a.svc.CreateAPIKey(c.ctx, c.key, meta)
+	if err != nil {
+		return err
+	}
+	a.write(c, http.StatusCreated, map[string]any{"api_keys": []any{a.apiKeyRep(k, secret)}, "links": map[string]any{}})
+	return nil
+}
+
+func (a *API) listAPIKeys(c *call) error {
+	limit, offset, err := c.page()
+	if err != nil {
+		return err
+	}
+	keys, total, err := a.svc.ListAPIKeys(c.ctx, *c.key, limit, offset)
+	if err != nil {
+		return err
+	}
+	reps := make([]any, 0, len(keys))
+	for _, k := range keys {
+		reps = append(reps, a.apiKeyRep(k, ""))
+	}
+	a.write(c, http.StatusOK, map[string]any{"api_keys": reps, "links": map[string]any{}, "meta": pageMeta(c.r.URL.Path, limit, offset, total)})
+	return nil
+}
+
+func (a *API) getAPIKey(c *call) error {
+	k, err := a.svc.APIKey(c.ctx, *c.key, c.params["id"])
+	if err != nil {
+		return err
+	}
+	secret := ""
+	a.write(c, http.StatusOK, map[string]any{"api_keys": []any{a.apiKeyRep(k, secret)}, "links": map[string]any{}})
+	return nil
+}
+
+func (a *API) deleteAPIKey(c *call) error {
+	if err := a.svc.DeleteAPIKey(c.ctx, *c.key, c.params["id"]); err != nil {
+		return err
+	}
+	return a.noContent(c)
+}
+
+// marketplaceFields are the fields a marketplace create or update may set.
+var marketplaceFields = []string{"name", "domain_url", "support_email_address", "support_phone_number"}
+
+func (a *API) createMarketplace(c *call) error {
+	f, err := c.fields("marketplaces")
+	if err != nil {
+		return err
+	}
+	meta, err := f.meta("meta")
+	if err != nil {
+		return err
+	}
+	set := map[string]any{}
+	for _, k := range marketplaceFields {
+		if s := f.str(k); s != "" {
+			set[k] = s
+		}
+	}
+	mp, err := a.svc.CreateMarketplace(c.ctx, *c.key, set, orEmpty(meta))
+	if err != nil {
+		return err
+	}
+	return a.one(c, http.StatusCreated, mp)
+}
+
+func (a *API) listMarketplaces(c *call) error {
+	if c.mp() == "" {
+		return a.listOf(c, "marketplaces", nil)
+	}
+	mp, err := a.svc.GetTyped(c.ctx, c.mp(), "marketplaces", c.mp())
+	if err != nil {
+		return err
+	}
+	return a.listOf(c, "marketplaces", []payments.Resource{mp})
+}
+
+func (a *API) updateMarketplace(c *call) error {
+	if c.params["id"] != c.mp() {
+		return apperr.New(apperr.NotFound, "no marketplace with id %s", c.params["id"])
+	}
+	f, err := c.fields("marketplaces")
+	if err != nil {
+		return err
+	}
+	meta, err := f.meta("meta")
+	if err != nil {
+		return err
+	}
+	set := map[string]any{}
+	for _, k := range marketplaceFields {
+		if f.has(k) {
+			set[k] = f.str(k)
+		}
+	}
+	mp, err := a.svc.UpdateFields(c.ctx, c.mp(), "marketplaces", c.mp(), set, meta)
+	if err != nil {
+		return err
+	}
+	return a.one(c, http.StatusOK, mp)
+}
+
+// getTyped answers GET /<type>/:id.
+func (a *API) getTyped(typ string) handlerFunc {
+	return func(c *call) error {
+		if err := c.needMarketplace(); err != nil {
+			return err
+		}
+		r, err := a.svc.GetTyped(c.ctx, c.mp(), typ, c.params["id"])
+		if err != nil {
+			return err
+		}
+		return a.one(c, http.StatusOK, r)
+	}
+}
+
+func (a *API) getResource(c *call) error {
+	if err := c.needMarketplace(); err != nil {
+		return err
+	}
+	r, err := a.svc.Get(c.ctx, c.mp(), c.params["id"])
+	if err != nil {
+		return err
+	}
+	return a.one(c, http.StatusOK, r)
+}
+
+// listAll answers GET /<type>: the marketplace's resources, newest first.
+// Failed transactions are left out unless asked for with ?status=failed.
+func (a *API) listAll(typ string) handlerFunc {
+	return func(c *call) error {
+		if err := c.needMarketplace(); err != nil {
+			return err
+		}
+		return a.list(c, typ, payments.ListQuery{})
+	}
+}
+
+// listLinked answers GET /<parent>/:id/<type>: resources whose link rel
+// names the parent. The parent must be the caller's.
+func (a *API) listLinked(typ, rel string) handlerFunc {
+	return func(c *call) error {
+		if err := c.needMarketplace(); err != nil {
+			return err
+		}
+		if _, err := a.svc.Get(c.ctx, c.mp(), c.params["id"]); err != nil {
+			return err
+		}
+		return a.list(c, typ, payments.ListQuery{LinkRel: rel, LinkTarget: c.params["id"], WithHidden: typ == "events"})
+	}
+}
+
+func (a *API) listBuyers(c *call) error {
+	o, err := a.svc.GetTyped(c.ctx, c.mp(), "orders", c.params["id"])
+	if err != nil {
+		return err
+	}
+	var buyers []payments.Resource
+	for k := range o.Private {
+		if len(k) > 6 && k[:6] == "buyer:" {
+			if cu, err := a.svc.Get(c.ctx, c.mp(), k[6:]); err == nil {
+				buyers = append(buyers, cu)
+			}
+		}
+	}
+	return a.listOf(c, "customers", buyers)
+}
+
+// listSettlementsOf answers the settlements an account or bank account took
+// part in, either way.
+func (a *API) listSettlementsOf(c *call) error {
+	id := c.params["id"]
+	if _, err := a.svc.Get(c.ctx, c.mp(), id); err != nil {
+		return err
+	}
+	var all []payments.Resource
+	for _, rel := range []string{"source", "destination"} {
+		items, _, err := a.svc.List(c.ctx, payments.ListQuery{Marketplace: c.mp(), Type: "settlements", LinkRel: rel, LinkTarget: id, Limit: maxLimit * 10})
+		if err != nil {
+			return err
+		}
+		all = append(all, items...)
+	}
+	return a.listOf(c, "settlements", all)
+}
+
+// listSettlementOfTx answers the settlement a credit or reversal was swept into.
+func (a *API) listSettlementOfTx(c *call) error {
+	r, err := a.svc.Get(c.ctx, c.mp(), c.params["id"])
+	if err != nil {
+		return err
+	}
+	var out []payments.Resource
+	if st := r.Link("settlement"); st != "" {
+		if s, err := a.svc.Get(c.ctx, c.mp(), st); err == nil {
+			out = append(out, s)
+		}
+	}
+	return a.listOf(c, "settlements", out)
+}
+
+func (a *API) createCallback(c *call) error {
+	f, err := c.fields("callbacks")
+	if err != nil {
+		return err
+	}
+	cb, err := a.svc.CreateCallback(c.ctx, c.mp(), f.str("url"), f.str("method"), f.str("revision"))
+	if err != nil {
+		return err
+	}
+	return a.one(c, http.StatusCreated, cb)
+}
+
+func (a *API) deleteCallback(c *call) error {
+	if err := a.svc.DeleteCallback(c.ctx, c.mp(), c.params["id"]); err != nil {
+		return err
+	}
+	return a.noContent(c)
+}

@@ -1,0 +1,670 @@
+package balanced
+
+import (
+	"net/http"
+
+	"github.com/poise-payments/poise/internal/apperr"
+	"github.com/poise-payments/poise/internal/payments"
+)
+
+// txInput reads what every transaction create takes.
+func txInput(f fields) (payments.TxInput, error) {
+	var in payments.TxInput
+	n, given, err := f.integer("amount")
+	if err != nil {
+		return in, err
+	}
+	in.AmountMinor, in.HasAmount = n, given
+	if f.has("description") {
+		if f["description"] == nil {
+			in.Description = nil
+		} else {
+			in.Description = f.str("description")
+		}
+	}
+	if in.Meta, err = f.meta("meta"); err != nil {
+		return in, err
+	}
+	in.Descriptor = f.str("appears_on_statement_as")
+	in.Order = f.ref("order")
+	if in.Order == "" {
+		if l, ok := f.object("links"); ok {
+			in.Order = l.ref("order")
+		}
+	}
+	return in, nil
+}
+
+// linkRef reads a reference given at the top level or under links.
+func linkRef(f fields, name string) string {
+	if id := f.ref(name); id != "" {
+		return id
+	}
+	if l, ok := f.object("links"); ok {
+		return l.ref(name)
+	}
+	return ""
+}
+
+func customerInput(f fields) (payments.CustomerInput, error) {
+	in := payments.CustomerInput{Fields: map[string]any{}}
+	for _, k := range []string{"name", "business_name", "email", "phone", "ein"} {
+		if f.has(k) {
+			if f[k] == nil || f.str(k) == "" {
+				in.Fields[k] = nil
+			} else {
+				in.Fields[k] = f.str(k)
+			}
+		}
+	}
+	if f.has("ssn_last4") {
+		// Only the fact that it was given is kept: it is never shown.
+		if f["ssn_last4"] == nil || f.str("ssn_last4") == "" {
+			in.Fields["ssn_last4"] = nil
+		} else {
+			in.Fields["ssn_last4"] = "xxxx"
+		}
+	}
+	for _, k := range []string{"dob_month", "dob_year"} {
+		n, given, err := f.integer(k)
+		if err != nil {
+			return in, err
+		}
+		if given {
+			in.Fields[k] = n
+		} else if f.has(k) {
+			in.Fields[k] = nil
+		}
+	}
+	if m, ok := in.Fields["dob_month"].(int64); ok && (m < 1 || m > 12) {
+		return in, fieldError("dob_month", "must be between 1 and 12")
+	}
+	in.Address = f.address("address")
+	var err error
+	if in.Meta, err = f.meta("meta"); err != nil {
+		return in, err
+	}
+	in.Source, in.Destination = linkRef(f, "source"), linkRef(f, "destination")
+	return in, nil
+}
+
+func (a *API) createCustomer(c *call) error {
+	if err := c.needMarketplace(); err != nil {
+		return err
+	}
+	f, err := c.fields("customers")
+	if err != nil {
+		return err
+	}
+	in, err := customerInput(f)
+	if err != nil {
+		return err
+	}
+	cu, err := a.svc.CreateCustomer(c.ctx, c.mp(), in)
+	if err != nil {
+		return err
+	}
+	return a.one(c, http.StatusCreated, cu)
+}
+
+func (a *API) updateCustomer(c *call) error {
+	f, err := a.updateFields(c, "customers")
+	if err != nil {
+		return err
+	}
+	in, err := customerInput(f)
+	if err != nil {
+		return err
+	}
+	cu, err := a.svc.UpdateCustomer(c.ctx, c.mp(), c.params["id"], in)
+	if err != nil {
+		return err
+	}
+	return a.one(c, http.StatusOK, cu)
+}
+
+// updateFields reads a PUT body, or applies a PATCH body's JSON Patch to
+// the resource and returns the patched object.
+func (a *API) updateFields(c *call, typ string) (fields, error) {
+	if err := c.needMarketplace(); err != nil {
+		return nil, err
+	}
+	ops, err := c.patch()
+	if err != nil {
+		return nil, err
+	}
+	if ops != nil {
+		return a.patchedResource(c, typ, c.params["id"], ops)
+	}
+	return c.fields(typ)
+}
+
+func (a *API) deleteCustomer(c *call) error {
+	if err := a.svc.DeleteCustomer(c.ctx, c.mp(), c.params["id"]); err != nil {
+		return err
+	}
+	return a.noContent(c)
+}
+
+func cardInput(f fields) (payments.CardInput, error) {
+	in := payments.CardInput{Number: f.str("number"), CVV: f.str("cvv"), Name: f.str("name"), Address: f.address("address")}
+	var err error
+	if in.ExpirationMonth, _, err = f.integer("expiration_month"); err != nil {
+		return in, err
+	}
+	if in.ExpirationYear, _, err = f.integer("expiration_year"); err != nil {
+		return in, err
+	}
+	if in.Meta, err = f.meta("meta"); err != nil {
+		return in, err
+	}
+	in.Customer = linkRef(f, "customer")
+	return in, nil
+}
+
+func bankAccountInput(f fields) (payments.BankAccountInput, error) {
+	in := payments.BankAccountInput{Name: f.str("name"), AccountNumber: f.str("account_number"),
+		RoutingNumber: f.str("routing_number"), AccountType: f.str("account_type"), Address: f.address("address")}
+	if in.AccountType == "" {
+		in.AccountType = f.str("type")
+	}
+	var err error
+	if in.Meta, err = f.meta("meta"); err != nil {
+		return in, err
+	}
+	in.Customer = linkRef(f, "customer")
+	return in, nil
+}
+
+func (a *API) createCard(c *call) error {
+	f, err := c.fields("cards")
+	if err != nil {
+		return err
+	}
+	in, err := cardInput(f)
+	if err != nil {
+		return err
+	}
+	card, err := a.svc.CreateCard(c.ctx, c.mp(), in)
+	if err != nil {
+		return err
+	}
+	return a.one(c, http.StatusCreated, card)
+}
+
+func (a *API) createCardFor(c *call) error {
+	f, err := c.fields("cards")
+	if err != nil {
+		return err
+	}
+	in, err := cardInput(f)
+	if err != nil {
+		return err
+	}
+	in.Customer = c.params["id"]
+	card, err := a.svc.CreateCard(c.ctx, c.mp(), in)
+	if err != nil {
+		return err
+	}
+	return a.one(c, http.StatusCreated, card)
+}
+
+func (a *API) createBankAccount(c *call) error {
+	f, err := c.fields("bank_accounts")
+	if err != nil {
+		return err
+	}
+	in, err := bankAccountInput(f)
+	if err != nil {
+		return err
+	}
+	b, err := a.svc.CreateBankAccount(c.ctx, c.mp(), in)
+	if err != nil {
+		return err
+	}
+	return a.one(c, http.StatusCreated, b)
+}
+
+func (a *API) createBankAccountFor(c *call) error {
+	f, err := c.fields("bank_accounts")
+	if err != nil {
+		return err
+	}
+	in, err := bankAccountInput(f)
+	if err != nil {
+		return err
+	}
+	in.Customer = c.params["id"]
+	b, err := a.svc.CreateBankAccount(c.ctx, c.mp(), in)
+	if err != nil {
+		return err
+	}
+	return a.one(c, http.StatusCreated, b)
+}
+
+func (a *API) createExternalAccount(c *call) error {
+	f, err := c.fields("external_accounts")
+	if err != nil {
+		return err
+	}
+	meta, err := f.meta("meta")
+	if err != nil {
+		return err
+	}
+	x, err := a.svc.CreateExternalAccount(c.ctx, c.mp(), f.str("provider"), f.str("token"), meta)
+	if err != nil {
+		return err
+	}
+	return a.one(c, http.StatusCreated, x)
+}
+
+func (a *API) updateInstrument(typ string) handlerFunc {
+	return func(c *call) error {
+		f, err := a.updateFields(c, typ)
+		if err != nil {
+			return err
+		}
+		meta, err := f.meta("meta")
+		if err != nil {
+			return err
+		}
+		r, err := a.svc.UpdateInstrument(c.ctx, c.mp(), c.params["id"], payments.InstrumentUpdate{Meta: meta, Customer: linkRef(f, "customer")})
+		if err != nil {
+			return err
+		}
+		return a.one(c, http.StatusOK, r)
+	}
+}
+
+func (a *API) deleteInstrument(typ string) handlerFunc {
+	return func(c *call) error {
+		if _, err := a.svc.GetTyped(c.ctx, c.mp(), typ, c.params["id"]); err != nil {
+			return err
+		}
+		if err := a.svc.DeleteInstrument(c.ctx, c.mp(), c.params["id"]); err != nil {
+			return err
+		}
+		return a.noContent(c)
+	}
+}
+
+// inlineInstrument tokenizes a card or bank account given inline as a
+// debit's source or a credit's destination, or reads a reference.
+func (a *API) inlineInstrument(c *call, f fields, name string) (string, error) {
+	obj, ok := f.object(name)
+	if !ok || obj.has("id") || obj.has("href") {
+		return f.ref(name), nil
+	}
+	if obj.has("number") {
+		in, err := cardInput(obj)
+		if err != nil {
+			return "", err
+		}
+		card, err := a.svc.CreateCard(c.ctx, c.mp(), in)
+		return card.ID, err
+	}
+	if obj.has("account_number") {
+		in, err := bankAccountInput(obj)
+		if err != nil {
+			return "", err
+		}
+		b, err := a.svc.CreateBankAccount(c.ctx, c.mp(), in)
+		return b.ID, err
+	}
+	return "", fieldError(name, "must be an id, an href, a card or a bank account")
+}
+
+// transact runs a transaction create and answers it: 201, or the failed
+// resource with its error.
+func (a *API) transact(c *call, create func() (payments.Resource, error)) error {
+	r, err := create()
+	if err != nil {
+		return err
+	}
+	return a.one(c, http.StatusCreated, r)
+}
+
+func (a *API) createDebit(c *call) error {
+	f, err := c.fields("debits")
+	if err != nil {
+		return err
+	}
+	in, err := txInput(f)
+	if err != nil {
+		return err
+	}
+	if in.Instrument, err = a.inlineInstrument(c, f, "source"); err != nil {
+		return err
+	}
+	if in.Instrument == "" {
+		return fieldError("source", "is required")
+	}
+	return a.transact(c, func() (payments.Resource, error) { return a.svc.Debit(c.ctx, c.mp(), in) })
+}
+
+func (a *API) debitInstrument(typ string) handlerFunc {
+	return func(c *call) error {
+		f, err := c.fields("debits")
+		if err != nil {
+			return err
+		}
+		in, err := txInput(f)
+		if err != nil {
+			return err
+		}
+		if _, err := a.svc.GetTyped(c.ctx, c.mp(), typ, c.params["id"]); err != nil {
+			return err
+		}
+		in.Instrument = c.params["id"]
+		return a.transact(c, func() (payments.Resource, error) { return a.svc.Debit(c.ctx, c.mp(), in) })
+	}
+}
+
+func (a *API) debitCustomer(c *call) error {
+	cu, err := a.svc.GetTyped(c.ctx, c.mp(), "customers", c.params["id"])
+	if err != nil {
+		return err
+	}
+	f, err := c.fields("debits")
+	if err != nil {
+		return err
+	}
+	in, err := txInput(f)
+	if err != nil {
+		return err
+	}
+	in.Customer = cu.ID
+	if in.Instrument, err = a.inlineInstrument(c, f, "source"); err != nil {
+		return err
+	}
+	if in.Instrument == "" {
+		in.Instrument = cu.Link("source")
+	}
+	if in.Instrument == "" {
+		in.Instrument = a.firstInstrument(c, cu.ID, "cards")
+	}
+	if in.Instrument == "" {
+		return errNoFundingSource
+	}
+	return a.transact(c, func() (payments.Resource, error) { return a.svc.Debit(c.ctx, c.mp(), in) })
+}
+
+// firstInstrument finds a customer's newest live instrument of a type.
+func (a *API) firstInstrument(c *call, customer, typ string) string {
+	items, _, err := a.svc.List(c.ctx, payments.ListQuery{Marketplace: c.mp(), Type: typ, LinkRel: "customer", LinkTarget: customer, Limit: 1})
+	if err != nil || len(items) == 0 {
+		return ""
+	}
+	return items[0].ID
+}
+
+func (a *API) createCredit(c *call) error {
+	f, err := c.fields("credits")
+	if err != nil {
+		return err
+	}
+	in, err := txInput(f)
+	if err != nil {
+		return err
+	}
+	if in.Instrument, err = a.inlineInstrument(c, f, "destination"); err != nil {
+		return err
+	}
+	if in.Instrument == "" {
+		return fieldError("destination", "is required")
+	}
+	return a.transact(c, func() (payments.Resource, error) { return a.svc.Credit(c.ctx, c.mp(), in) })
+}
+
+func (a *API) creditInstrument(typ string) handlerFunc {
+	return func(c *call) error {
+		f, err := c.fields("credits")
+		if err != nil {
+			return err
+		}
+		in, err := txInput(f)
+		if err != nil {
+			return err
+		}
+		inst, err := a.svc.GetTyped(c.ctx, c.mp(), typ, c.params["id"])
+		if err != nil {
+			return err
+		}
+		if typ == "cards" && inst.Fields["name"] == nil {
+			return apperr.WithReason(apperr.Invalid, "request", "a card must be tokenized with a name to receive a credit")
+		}
+		in.Instrument = inst.ID
+		return a.transact(c, func() (payments.Resource, error) { return a.svc.Credit(c.ctx, c.mp(), in) })
+	}
+}
+
+func (a *API) creditCustomer(c *call) error {
+	cu, err := a.svc.GetTyped(c.ctx, c.mp(), "customers", c.params["id"])
+	if err != nil {
+		return err
+	}
+	f, err := c.fields("credits")
+	if err != nil {
+		return err
+	}
+	in, err := txInput(f)
+	if err != nil {
+		return err
+	}
+	in.Customer = cu.ID
+	if in.Instrument, err = a.inlineInstrument(c, f, "destination"); err != nil {
+		return err
+	}
+	if in.Instrument == "" {
+		in.Instrument = cu.Link("destination")
+	}
+	if in.Instrument == "" {
+		// Cards never serve as a default destination; bank accounts do.
+		in.Instrument = a.firstInstrument(c, cu.ID, "bank_accounts")
+	}
+	if in.Instrument == "" {
+		return apperr.WithReason(apperr.Conflict, "no-funding-destination", "the customer has no bank account to credit")
+	}
+	return a.transact(c, func() (payments.Resource, error) { return a.svc.Credit(c.ctx, c.mp(), in) })
+}
+
+func (a *API) creditAccount(c *call) error {
+	if _, err := a.svc.GetTyped(c.ctx, c.mp(), "accounts", c.params["id"]); err != nil {
+		return err
+	}
+	f, err := c.fields("credits")
+	if err != nil {
+		return err
+	}
+	in, err := txInput(f)
+	if err != nil {
+		return err
+	}
+	in.Instrument = c.params["id"]
+	return a.transact(c, func() (payments.Resource, error) { return a.svc.Credit(c.ctx, c.mp(), in) })
+}
+
+func (a *API) createOrder(c *call) error {
+	f, err := c.fields("orders")
+	if err != nil {
+		return err
+	}
+	in, err := orderInput(f)
+	if err != nil {
+		return err
+	}
+	o, err := a.svc.CreateOrder(c.ctx, c.mp(), c.params["id"], in)
+	if err != nil {
+		return err
+	}
+	return a.one(c, http.StatusCreated, o)
+}
+
+func orderInput(f fields) (payments.OrderInput, error) {
+	var in payments.OrderInput
+	if f.has("description") {
+		in.Description = f.str("description")
+	}
+	if addr := f.address("delivery_address"); addr != nil {
+		in.DeliveryAddress = payments.MergeAddress(addr)
+	}
+	var err error
+	in.Meta, err = f.meta("meta")
+	return in, err
+}
+
+func (a *API) updateOrder(c *call) error {
+	f, err := a.updateFields(c, "orders")
+	if err != nil {
+		return err
+	}
+	in, err := orderInput(f)
+	if err != nil {
+		return err
+	}
+	o, err := a.svc.UpdateOrder(c.ctx, c.mp(), c.params["id"], in)
+	if err != nil {
+		return err
+	}
+	return a.one(c, http.StatusOK, o)
+}
+
+func (a *API) createHold(c *call) error {
+	f, err := c.fields("card_holds")
+	if err != nil {
+		return err
+	}
+	in, err := txInput(f)
+	if err != nil {
+		return err
+	}
+	if _, err := a.svc.GetTyped(c.ctx, c.mp(), "cards", c.params["id"]); err != nil {
+		return err
+	}
+	in.Instrument = c.params["id"]
+	return a.transact(c, func() (payments.Resource, error) { return a.svc.CreateHold(c.ctx, c.mp(), in) })
+}
+
+func (a *API) updateHold(c *call) error {
+	f, err := c.fields("card_holds")
+	if err != nil {
+		return err
+	}
+	if v := f.str("is_void"); v == "true" || v == "1" {
+		return a.voidHold(c)
+	}
+	return a.updateTransaction("card_holds")(c)
+}
+
+func (a *API) voidHold(c *call) error {
+	h, err := a.svc.VoidHold(c.ctx, c.mp(), c.params["id"])
+	if err != nil {
+		return err
+	}
+	return a.one(c, http.StatusOK, h)
+}
+
+func (a *API) captureHold(c *call) error {
+	f, err := c.fields("debits")
+	if err != nil {
+		return err
+	}
+	in, err := txInput(f)
+	if err != nil {
+		return err
+	}
+	return a.transact(c, func() (payments.Resource, error) { return a.svc.CaptureHold(c.ctx, c.mp(), c.params["id"], in) })
+}
+
+func (a *API) createRefund(c *call) error {
+	f, err := c.fields("refunds")
+	if err != nil {
+		return err
+	}
+	in, err := txInput(f)
+	if err != nil {
+		return err
+	}
+	return a.transact(c, func() (payments.Resource, error) { return a.svc.Refund(c.ctx, c.mp(), c.params["id"], in) })
+}
+
+func (a *API) createReversal(c *call) error {
+	f, err := c.fields("reversals")
+	if err != nil {
+		return err
+	}
+	in, err := txInput(f)
+	if err != nil {
+		return err
+	}
+	return a.transact(c, func() (payments.Resource, error) { return a.svc.Reverse(c.ctx, c.mp(), c.params["id"], in) })
+}
+
+func (a *API) settle(c *call) error {
+	if _, err := a.svc.GetTyped(c.ctx, c.mp(), "accounts", c.params["id"]); err != nil {
+		return err
+	}
+	f, err := c.fields("settlements")
+	if err != nil {
+		return err
+	}
+	in, err := txInput(f)
+	if err != nil {
+		return err
+	}
+	bank := f.ref("funding_instrument")
+	return a.transact(c, func() (payments.Resource, error) { return a.svc.Settle(c.ctx, c.mp(), c.params["id"], bank, in) })
+}
+
+func (a *API) createVerification(c *call) error {
+	if _, err := a.svc.GetTyped(c.ctx, c.mp(), "bank_accounts", c.params["id"]); err != nil {
+		return err
+	}
+	bz, err := a.svc.CreateVerification(c.ctx, c.mp(), c.params["id"])
+	if err != nil {
+		return err
+	}
+	return a.one(c, http.StatusCreated, bz)
+}
+
+func (a *API) confirmVerification(c *call) error {
+	f, err := c.fields("bank_account_verifications")
+	if err != nil {
+		return err
+	}
+	a1, _, err := f.integer("amount_1")
+	if err != nil {
+		return err
+	}
+	a2, _, err := f.integer("amount_2")
+	if err != nil {
+		return err
+	}
+	bz, err := a.svc.ConfirmVerification(c.ctx, c.mp(), c.params["id"], a1, a2)
+	if err != nil {
+		return err
+	}
+	return a.one(c, http.StatusOK, bz)
+}
+
+func (a *API) updateTransaction(typ string) handlerFunc {
+	return func(c *call) error {
+		f, err := a.updateFields(c, typ)
+		if err != nil {
+			return err
+		}
+		meta, err := f.meta("meta")
+		if err != nil {
+			return err
+		}
+		var desc any
+		if f.has("description") && f["description"] != nil {
+			desc = f.str("description")
+		}
+		r, err := a.svc.UpdateTransaction(c.ctx, c.mp(), typ, c.params["id"], desc, f.has("description"), meta)
+		if err != nil {
+			return err
+		}
+		return a.one(c, http.StatusOK, r)
+	}
+}

@@ -1,0 +1,129 @@
+package balanced
+
+import "net/http"
+
+// routes registers every endpoint of the API.
+func (a *API) routes() {
+	r := &a.router
+	r.public(http.MethodGet, "/", a.root)
+	r.public(http.MethodPost, "/api_keys", a.createAPIKey)
+	r.handle(http.MethodGet, "/api_keys", a.listAPIKeys)
+	r.handle(http.MethodGet, "/api_keys/:id", a.getAPIKey)
+	r.handle(http.MethodDelete, "/api_keys/:id", a.deleteAPIKey)
+
+	r.handle(http.MethodPost, "/marketplaces", a.createMarketplace)
+	r.handle(http.MethodGet, "/marketplaces", a.listMarketplaces)
+	r.handle(http.MethodGet, "/marketplaces/:id", a.getTyped("marketplaces"))
+	r.handle(http.MethodPut, "/marketplaces/:id", a.updateMarketplace)
+
+	r.handle(http.MethodGet, "/resources/:id", a.getResource)
+
+	r.handle(http.MethodPost, "/customers", a.createCustomer)
+	r.handle(http.MethodGet, "/customers", a.listAll("customers"))
+	r.handle(http.MethodGet, "/customers/:id", a.getTyped("customers"))
+	r.handle(http.MethodPut, "/customers/:id", a.updateCustomer)
+	r.handle(http.MethodPatch, "/customers/:id", a.updateCustomer)
+	r.handle(http.MethodDelete, "/customers/:id", a.deleteCustomer)
+	for _, sub := range []struct{ typ, rel string }{
+		{"cards", "customer"}, {"bank_accounts", "customer"}, {"external_accounts", "customer"},
+		{"debits", "customer"}, {"credits", "customer"}, {"refunds", "customer"}, {"reversals", "customer"},
+		{"card_holds", "customer"}, {"disputes", "customer"}, {"accounts", "customer"},
+	} {
+		r.handle(http.MethodGet, "/customers/:id/"+sub.typ, a.listLinked(sub.typ, sub.rel))
+	}
+	r.handle(http.MethodGet, "/customers/:id/orders", a.listLinked("orders", "merchant"))
+	r.handle(http.MethodPost, "/customers/:id/orders", a.createOrder)
+	r.handle(http.MethodPost, "/customers/:id/debits", a.debitCustomer)
+	r.handle(http.MethodPost, "/customers/:id/credits", a.creditCustomer)
+	r.handle(http.MethodPost, "/customers/:id/cards", a.createCardFor)
+	r.handle(http.MethodPost, "/customers/:id/bank_accounts", a.createBankAccountFor)
+
+	r.public(http.MethodPost, "/cards", a.createCard)
+	r.handle(http.MethodGet, "/cards", a.listAll("cards"))
+	r.handle(http.MethodGet, "/cards/:id", a.getTyped("cards"))
+	r.handle(http.MethodPut, "/cards/:id", a.updateInstrument("cards"))
+	r.handle(http.MethodPatch, "/cards/:id", a.updateInstrument("cards"))
+	r.handle(http.MethodDelete, "/cards/:id", a.deleteInstrument("cards"))
+	r.handle(http.MethodPost, "/cards/:id/debits", a.debitInstrument("cards"))
+	r.handle(http.MethodGet, "/cards/:id/debits", a.listLinked("debits", "source"))
+	r.handle(http.MethodPost, "/cards/:id/credits", a.creditInstrument("cards"))
+	r.handle(http.MethodGet, "/cards/:id/credits", a.listLinked("credits", "destination"))
+	r.handle(http.MethodPost, "/cards/:id/card_holds", a.createHold)
+	r.handle(http.MethodGet, "/cards/:id/card_holds", a.listLinked("card_holds", "card"))
+	r.handle(http.MethodGet, "/cards/:id/disputes", a.listLinked("disputes", "source"))
+
+	r.public(http.MethodPost, "/bank_accounts", a.createBankAccount)
+	r.handle(http.MethodGet, "/bank_accounts", a.listAll("bank_accounts"))
+	r.handle(http.MethodGet, "/bank_accounts/:id", a.getTyped("bank_accounts"))
+	r.handle(http.MethodPut, "/bank_accounts/:id", a.updateInstrument("bank_accounts"))
+	r.handle(http.MethodPatch, "/bank_accounts/:id", a.updateInstrument("bank_accounts"))
+	r.handle(http.MethodDelete, "/bank_accounts/:id", a.deleteInstrument("bank_accounts"))
+	r.handle(http.MethodPost, "/bank_accounts/:id/debits", a.debitInstrument("bank_accounts"))
+	r.handle(http.MethodGet, "/bank_accounts/:id/debits", a.listLinked("debits", "source"))
+	r.handle(http.MethodPost, "/bank_accounts/:id/credits", a.creditInstrument("bank_accounts"))
+	r.handle(http.MethodGet, "/bank_accounts/:id/credits", a.listLinked("credits", "destination"))
+	r.handle(http.MethodPost, "/bank_accounts/:id/verifications", a.createVerification)
+	r.handle(http.MethodGet, "/bank_accounts/:id/verifications", a.listLinked("bank_account_verifications", "bank_account"))
+	r.handle(http.MethodGet, "/bank_accounts/:id/settlements", a.listSettlementsOf)
+	r.handle(http.MethodGet, "/verifications", a.listAll("bank_account_verifications"))
+	r.handle(http.MethodGet, "/verifications/:id", a.getTyped("bank_account_verifications"))
+	r.handle(http.MethodPut, "/verifications/:id", a.confirmVerification)
+
+	r.public(http.MethodPost, "/external_accounts", a.createExternalAccount)
+	r.handle(http.MethodGet, "/external_accounts", a.listAll("external_accounts"))
+	r.handle(http.MethodGet, "/external_accounts/:id", a.getTyped("external_accounts"))
+	r.handle(http.MethodDelete, "/external_accounts/:id", a.deleteInstrument("external_accounts"))
+	r.handle(http.MethodPost, "/external_accounts/:id/debits", a.debitInstrument("external_accounts"))
+	r.handle(http.MethodGet, "/external_accounts/:id/debits", a.listLinked("debits", "source"))
+
+	for _, base := range []string{"/card_holds", "/holds"} {
+		r.handle(http.MethodGet, base, a.listAll("card_holds"))
+		r.handle(http.MethodGet, base+"/:id", a.getTyped("card_holds"))
+		r.handle(http.MethodPut, base+"/:id", a.updateHold)
+		r.handle(http.MethodDelete, base+"/:id", a.voidHold)
+		r.handle(http.MethodPost, base+"/:id/debits", a.captureHold)
+		r.handle(http.MethodGet, base+"/:id/debits", a.listLinked("debits", "card_hold"))
+		r.handle(http.MethodGet, base+"/:id/events", a.listLinked("events", "entity"))
+	}
+
+	r.handle(http.MethodPost, "/debits", a.createDebit)
+	r.handle(http.MethodPost, "/credits", a.createCredit)
+	for _, typ := range []string{"debits", "credits", "refunds", "reversals", "settlements", "disputes", "orders", "accounts", "events", "callbacks"} {
+		r.handle(http.MethodGet, "/"+typ, a.listAll(typ))
+		r.handle(http.MethodGet, "/"+typ+"/:id/events", a.listLinked("events", "entity"))
+	}
+	for _, typ := range []string{"debits", "credits", "refunds", "reversals", "settlements"} {
+		r.handle(http.MethodGet, "/"+typ+"/:id", a.getTyped(typ))
+		r.handle(http.MethodPut, "/"+typ+"/:id", a.updateTransaction(typ))
+	}
+	r.handle(http.MethodPost, "/debits/:id/refunds", a.createRefund)
+	r.handle(http.MethodGet, "/debits/:id/refunds", a.listLinked("refunds", "debit"))
+	r.handle(http.MethodPost, "/credits/:id/reversals", a.createReversal)
+	r.handle(http.MethodGet, "/credits/:id/reversals", a.listLinked("reversals", "credit"))
+
+	r.handle(http.MethodGet, "/orders/:id", a.getTyped("orders"))
+	r.handle(http.MethodPut, "/orders/:id", a.updateOrder)
+	for _, typ := range []string{"debits", "credits", "refunds", "reversals"} {
+		r.handle(http.MethodGet, "/orders/:id/"+typ, a.listLinked(typ, "order"))
+	}
+	r.handle(http.MethodGet, "/orders/:id/buyers", a.listBuyers)
+
+	r.handle(http.MethodGet, "/accounts/:id", a.getTyped("accounts"))
+	r.handle(http.MethodPost, "/accounts/:id/credits", a.creditAccount)
+	r.handle(http.MethodGet, "/accounts/:id/credits", a.listLinked("credits", "destination"))
+	r.handle(http.MethodGet, "/accounts/:id/reversals", a.listLinked("reversals", "destination"))
+	r.handle(http.MethodGet, "/accounts/:id/debits", a.listLinked("debits", "source"))
+	r.handle(http.MethodGet, "/accounts/:id/refunds", a.listLinked("refunds", "source"))
+	r.handle(http.MethodPost, "/accounts/:id/settlements", a.settle)
+	r.handle(http.MethodGet, "/accounts/:id/settlements", a.listSettlementsOf)
+	r.handle(http.MethodGet, "/settlements/:id/credits", a.listLinked("credits", "settlement"))
+	r.handle(http.MethodGet, "/settlements/:id/reversals", a.listLinked("reversals", "settlement"))
+	r.handle(http.MethodGet, "/credits/:id/settlements", a.listSettlementOfTx)
+	r.handle(http.MethodGet, "/reversals/:id/settlements", a.listSettlementOfTx)
+
+	r.handle(http.MethodGet, "/disputes/:id", a.getTyped("disputes"))
+	r.handle(http.MethodGet, "/events/:id", a.getTyped("events"))
+	r.handle(http.MethodPost, "/callbacks", a.createCallback)
+	r.handle(http.MethodGet, "/callbacks/:id", a.getTyped("callbacks"))
+	r.handle(http.MethodDelete, "/callbacks/:id", a.deleteCallback)
+}
