@@ -45,8 +45,8 @@ func (s *Service) CreateCallback(ctx context.Context, marketplace, rawURL, metho
 		return Resource{}, apperr.New(apperr.Conflict, "a marketplace may have at most %d callbacks", maxCallbacksPerMarketplace)
 	}
 	for _, cb := range existing {
-		if Str(cb.Fields["url"]) == rawURL {
-			return Resource{}, apperr.WithReason(apperr.Conflict, "duplicate-webhook-url", "a callback with this URL exists already")
+		if Str(cb.Fields["url"]) == rawURL && Str(cb.Fields["method"]) == method {
+			return Resource{}, apperr.WithReason(apperr.Conflict, "duplicate-webhook-url", "a callback with this URL and method exists already")
 		}
 	}
 	secret := make([]byte, 32)

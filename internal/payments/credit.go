@@ -62,6 +62,9 @@ func (w *Writer) credit(ctx context.Context, marketplace string, in TxInput) (Re
 	if err != nil {
 		return Resource{}, err
 	}
+	if in.Description == nil && order.ID != "" {
+		in.Description = order.Fields["description"]
+	}
 	c := newTransaction(marketplace, "credits", amount, in, desc)
 	c.Fields["transaction_number"] = transactionNumber("CR")
 	c.Links = map[string]string{"customer": customer, "destination": dst.ID, "order": order.ID, "settlement": ""}
@@ -69,6 +72,9 @@ func (w *Writer) credit(ctx context.Context, marketplace string, in TxInput) (Re
 	c.Private["reversed"] = int64(0)
 
 	if dst.Type == "cards" {
+		if dst.Fields["name"] == nil {
+			return Resource{}, apperr.WithReason(apperr.Invalid, "request", "a card must be tokenized with the cardholder's name to receive a credit")
+		}
 		if !Bool(dst.Fields["can_credit"]) {
 			return Resource{}, apperr.WithReason(apperr.Conflict, "funding-destination-not-creditable", "only a debit card tokenized with a name can receive a credit")
 		}

@@ -32,6 +32,9 @@ type CustomerInput struct {
 
 // CreateCustomer makes a customer and its payable account.
 func (s *Service) CreateCustomer(ctx context.Context, marketplace string, in CustomerInput) (Resource, error) {
+	if err := s.claimInstruments(ctx, marketplace, in); err != nil {
+		return Resource{}, err
+	}
 	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
 		return w.createCustomer(ctx, marketplace, in.Fields, &in)
 	})
@@ -53,14 +56,14 @@ func (w *Writer) createCustomer(ctx context.Context, marketplace string, fields 
 		applyCustomer(&c, *in)
 	}
 	c.Fields["merchant_status"] = kycStatus(c)
-	c, err := w.Create(ctx, c, "CU")
-	if err != nil {
-		return c, err
-	}
 	if in != nil {
 		if err := w.linkInstruments(ctx, &c, *in); err != nil {
 			return c, err
 		}
+	}
+	c, err := w.Create(ctx, c, "CU")
+	if err != nil {
+		return c, err
 	}
 	acct, err := w.Create(ctx, Resource{Marketplace: marketplace, Type: "accounts", Fields: map[string]any{
 		"type": "payable", "currency": Currency, "can_debit": false, "can_credit": true, "meta": map[string]string{},
@@ -82,6 +85,9 @@ func (w *Writer) createCustomer(ctx context.Context, marketplace string, fields 
 // UpdateCustomer changes a customer's fields and default instruments, and
 // runs the identity check again.
 func (s *Service) UpdateCustomer(ctx context.Context, marketplace, customerID string, in CustomerInput) (Resource, error) {
+	if err := s.claimInstruments(ctx, marketplace, in); err != nil {
+		return Resource{}, err
+	}
 	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
 		c, err := w.Lock(ctx, marketplace, "customers", customerID)
 		if err != nil {
@@ -202,4 +208,17 @@ func (s *Service) Balance(ctx context.Context, accountID string) (int64, error) 
 		return 0, err
 	}
 	return a.PostedMinor, nil
+}
+
+// claimInstruments claims a customer's new default instruments if they were
+// tokenized without a key.
+func (s *Service) claimInstruments(ctx context.Context, marketplace string, in CustomerInput) error {
+	for _, ref := range []string{in.Source, in.Destination} {
+		if ref != "" {
+			if err := s.claimed(ctx, marketplace, ref); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

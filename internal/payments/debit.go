@@ -203,6 +203,10 @@ func (w *Writer) debit(ctx context.Context, marketplace string, in TxInput, hold
 	if err != nil {
 		return Resource{}, err
 	}
+	if in.Description == nil && order.ID != "" {
+		// A debit into an order is described by the order unless told otherwise.
+		in.Description = order.Fields["description"]
+	}
 	d := newTransaction(marketplace, "debits", amount, in, desc)
 	d.Fields["transaction_number"] = transactionNumber("W")
 	d.Links = map[string]string{"source": src.ID, "customer": customer, "order": order.ID, "dispute": "", "card_hold": holdID}

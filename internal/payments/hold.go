@@ -190,6 +190,17 @@ func (s *Service) Refund(ctx context.Context, marketplace, debitID string, in Tx
 		if _, err := w.Save(ctx, d); err != nil {
 			return rf, err
 		}
+		if o := d.Link("order"); o != "" {
+			// An order's amount is what it has taken in, net of refunds.
+			order, err := w.Lock(ctx, marketplace, "orders", o)
+			if err != nil {
+				return rf, err
+			}
+			order.Fields["amount"] = Int(order.Fields["amount"]) - amount
+			if _, err := w.Save(ctx, order); err != nil {
+				return rf, err
+			}
+		}
 		if _, err := w.Emit(ctx, "refund.created", rf); err != nil {
 			return rf, err
 		}

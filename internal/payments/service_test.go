@@ -83,6 +83,17 @@ func TestMarketplacesAndCustomers(t *testing.T) {
 		if henry.Fields["merchant_status"] != payments.MerchantUnderwritten {
 			t.Fatalf("merchant_status = %v", henry.Fields["merchant_status"])
 		}
+		card, err := s.CreateCard(ctx, "", payments.CardInput{Number: "4111111111111111", ExpirationMonth: 1, ExpirationYear: 2030})
+		if err != nil {
+			t.Fatal(err)
+		}
+		withSource, err := s.CreateCustomer(ctx, mp.ID, payments.CustomerInput{Source: card.ID})
+		if err != nil || withSource.Link("source") != card.ID {
+			t.Fatalf("a source given at creation: %+v, %v", withSource.Links, err)
+		}
+		if stored, _ := s.Get(ctx, mp.ID, withSource.ID); stored.Link("source") != card.ID {
+			t.Fatalf("the source given at creation was not stored: %+v", stored.Links)
+		}
 		nameOnly, err := s.CreateCustomer(ctx, mp.ID, payments.CustomerInput{Fields: map[string]any{"name": "Only A. Name"}})
 		if err != nil || nameOnly.Fields["merchant_status"] != payments.MerchantNoMatch {
 			t.Fatalf("name only = %v, %v", nameOnly.Fields["merchant_status"], err)
@@ -101,7 +112,7 @@ func TestMarketplacesAndCustomers(t *testing.T) {
 		}
 		items, total, err := s.List(ctx, payments.ListQuery{Marketplace: mp.ID, Type: "customers", Limit: 10})
 		// The owner customer of the marketplace counts too.
-		if err != nil || total != 3 || items[0].ID != nameOnly.ID {
+		if err != nil || total != 4 || items[0].ID != nameOnly.ID {
 			t.Fatalf("customers = %d (%v)", total, err)
 		}
 		events, total, err := s.List(ctx, payments.ListQuery{Marketplace: mp.ID, Type: "events", LinkRel: "entity", LinkTarget: nameOnly.ID, Limit: 10})

@@ -15,8 +15,8 @@ func (a *API) root(c *call) error {
 func (a *API) apiKeyRep(k payments.APIKey, secret string) map[string]any {
 	rep := map[string]any{
 		"id": k.ID, "href": "/api_keys/" + k.ID,
-		"created_at": k.CreatedAt.UTC().Format(timeFormat), "updated_at": k.CreatedAt.UTC().Format(timeFormat),
-		"meta": orEmpty(k.Meta), "links": map[string]any{},
+		"created_at": k.CreatedAt.UTC().Format(timeFormat),
+		"meta":       orEmpty(k.Meta), "links": map[string]any{},
 	}
 	if secret != "" {
 		rep["secret"] = secret

@@ -430,9 +430,6 @@ func (a *API) creditInstrument(typ string) handlerFunc {
 		if err != nil {
 			return err
 		}
-		if typ == "cards" && inst.Fields["name"] == nil {
-			return apperr.WithReason(apperr.Invalid, "request", "a card must be tokenized with a name to receive a credit")
-		}
 		in.Instrument = inst.ID
 		return a.transact(c, func() (payments.Resource, error) { return a.svc.Credit(c.ctx, c.mp(), in) })
 	}

@@ -72,6 +72,8 @@ func (a *API) routes() {
 	r.public(http.MethodPost, "/external_accounts", a.createExternalAccount)
 	r.handle(http.MethodGet, "/external_accounts", a.listAll("external_accounts"))
 	r.handle(http.MethodGet, "/external_accounts/:id", a.getTyped("external_accounts"))
+	r.handle(http.MethodPut, "/external_accounts/:id", a.updateInstrument("external_accounts"))
+	r.handle(http.MethodPatch, "/external_accounts/:id", a.updateInstrument("external_accounts"))
 	r.handle(http.MethodDelete, "/external_accounts/:id", a.deleteInstrument("external_accounts"))
 	r.handle(http.MethodPost, "/external_accounts/:id/debits", a.debitInstrument("external_accounts"))
 	r.handle(http.MethodGet, "/external_accounts/:id/debits", a.listLinked("debits", "source"))
