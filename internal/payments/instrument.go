@@ -287,7 +287,7 @@ func (s *Service) DeleteInstrument(ctx context.Context, marketplace, id string) 
 // claim gives an unclaimed instrument to the first marketplace that uses
 // it, and runs the card network's checks then.
 func (s *Service) claim(ctx context.Context, marketplace, id string) (Resource, error) {
-	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+	v, err := s.Write(WithoutIdempotency(ctx), nil, func(ctx context.Context, w *Writer) (any, error) {
 		r, err := w.tx.LockResource(ctx, "", id)
 		if errors.Is(err, ledger.ErrNotFound) || err == nil && !instrumentTypes[r.Type] {
 			return nil, apperr.New(apperr.NotFound, "no resource with id %s", id)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/poise-payments/poise/internal/idempotency"
 	"github.com/poise-payments/poise/internal/scheduler"
 )
 
@@ -57,6 +58,7 @@ type Store interface {
 	ListResources(ctx context.Context, q ListQuery) (items []Resource, total int, err error)
 	APIKeyBySecretHash(ctx context.Context, hash string) (APIKey, error)
 	ListAPIKeys(ctx context.Context, marketplace string, limit, offset int) ([]APIKey, int, error)
+	LookupIdempotency(ctx context.Context, scope, key string) (idempotency.Record, error)
 }
 
 // Tx writes resources inside a committer operation. Reads through it lock

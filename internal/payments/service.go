@@ -7,6 +7,7 @@ import (
 
 	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/id"
+	"github.com/poise-payments/poise/internal/idempotency"
 	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/vault"
 )
@@ -18,12 +19,13 @@ type Service struct {
 	ledger *ledger.Ledger
 	store  Store
 	vault  *vault.Vault
+	keeper *idempotency.Keeper
 }
 
 // NewService returns a service writing through l, reading from s, and
 // sealing card and account numbers with v.
 func NewService(l *ledger.Ledger, s Store, v *vault.Vault) *Service {
-	return &Service{ledger: l, store: s, vault: v}
+	return &Service{ledger: l, store: s, vault: v, keeper: idempotency.NewKeeper(s, l)}
 }
 
 // Op is the body of a write: it may read and lock resources, write them,
@@ -40,17 +42,25 @@ type Writer struct {
 // Write runs op as one committer operation. hint lists ledger accounts op
 // will touch, locked up front with the rest of the batch.
 func (s *Service) Write(ctx context.Context, hint []string, op Op) (any, error) {
+	if slot := slotOf(ctx); slot != nil {
+		return s.writeKeyed(ctx, slot, hint, op)
+	}
 	return s.ledger.Do(ctx, hint, func(ctx context.Context, lw *ledger.Writer) (any, error) {
-		ltx, err := lw.Tx()
-		if err != nil {
-			return nil, err
-		}
-		tx, ok := ltx.(Tx)
-		if !ok {
-			return nil, errors.New("payments: the store does not keep resources")
-		}
-		return op(ctx, &Writer{Writer: lw, tx: tx})
+		return s.runOp(ctx, lw, op)
 	})
+}
+
+// runOp runs op with the resource side of the committer's transaction.
+func (s *Service) runOp(ctx context.Context, lw *ledger.Writer, op Op) (any, error) {
+	ltx, err := lw.Tx()
+	if err != nil {
+		return nil, err
+	}
+	tx, ok := ltx.(Tx)
+	if !ok {
+		return nil, errors.New("payments: the store does not keep resources")
+	}
+	return op(ctx, &Writer{Writer: lw, tx: tx})
 }
 
 // Get reads a resource of a marketplace; another marketplace's resource

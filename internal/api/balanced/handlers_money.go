@@ -193,6 +193,9 @@ func (a *API) createCard(c *call) error {
 }
 
 func (a *API) createCardFor(c *call) error {
+	if _, err := a.svc.GetTyped(c.ctx, c.mp(), "customers", c.params["id"]); err != nil {
+		return err
+	}
 	f, err := c.fields("cards")
 	if err != nil {
 		return err
@@ -226,6 +229,9 @@ func (a *API) createBankAccount(c *call) error {
 }
 
 func (a *API) createBankAccountFor(c *call) error {
+	if _, err := a.svc.GetTyped(c.ctx, c.mp(), "customers", c.params["id"]); err != nil {
+		return err
+	}
 	f, err := c.fields("bank_accounts")
 	if err != nil {
 		return err
@@ -295,12 +301,14 @@ func (a *API) inlineInstrument(c *call, f fields, name string) (string, error) {
 	if !ok || obj.has("id") || obj.has("href") {
 		return f.ref(name), nil
 	}
+	// Tokenizing on the way is not the request's effect: the transaction is.
+	ctx := payments.WithoutIdempotency(c.ctx)
 	if obj.has("number") {
 		in, err := cardInput(obj)
 		if err != nil {
 			return "", err
 		}
-		card, err := a.svc.CreateCard(c.ctx, c.mp(), in)
+		card, err := a.svc.CreateCard(ctx, c.mp(), in)
 		return card.ID, err
 	}
 	if obj.has("account_number") {
@@ -308,7 +316,7 @@ func (a *API) inlineInstrument(c *call, f fields, name string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		b, err := a.svc.CreateBankAccount(c.ctx, c.mp(), in)
+		b, err := a.svc.CreateBankAccount(ctx, c.mp(), in)
 		return b.ID, err
 	}
 	return "", fieldError(name, "must be an id, an href, a card or a bank account")

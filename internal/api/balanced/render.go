@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/payments"
 )
 
@@ -65,21 +66,30 @@ func (a *API) representation(ctx context.Context, r payments.Resource) (map[stri
 		}
 	}
 	out["links"] = links
+	// A balance shown with a resource that is being created in the same
+	// transaction is not committed yet: it is zero.
+	balance := func(id string) (int64, error) {
+		bal, err := a.svc.Balance(ctx, id)
+		if apperr.Is(err, apperr.NotFound) {
+			return 0, nil
+		}
+		return bal, err
+	}
 	switch r.Type {
 	case "marketplaces":
-		bal, err := a.svc.Balance(ctx, payments.EscrowAccount(r.ID))
+		bal, err := balance(payments.EscrowAccount(r.ID))
 		if err != nil {
 			return nil, err
 		}
 		out["in_escrow"], out["unsettled_fees"] = bal, 0
 	case "accounts":
-		bal, err := a.svc.Balance(ctx, r.ID)
+		bal, err := balance(r.ID)
 		if err != nil {
 			return nil, err
 		}
 		out["balance"] = bal
 	case "orders":
-		bal, err := a.svc.Escrowed(ctx, r.ID)
+		bal, err := balance(r.ID)
 		if err != nil {
 			return nil, err
 		}
