@@ -121,6 +121,7 @@ func runServer(ctx context.Context, log *slog.Logger, cfg serverConfig) error {
 	l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{})
 	svc := payments.NewService(l, db, v)
 	api := balanced.New(svc, log)
+	api.ShowDeliveries(db)
 	srv, err := server.New(server.Options{Logger: log, Store: db, Ledger: l, API: api})
 	if err != nil {
 		l.Close(ctx)

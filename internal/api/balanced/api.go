@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/poise-payments/poise/internal/apperr"
+	"github.com/poise-payments/poise/internal/events"
 	"github.com/poise-payments/poise/internal/payments"
 )
 
@@ -23,10 +24,20 @@ const (
 
 // API is the Balanced rev 1.1 surface.
 type API struct {
-	svc    *payments.Service
-	log    *slog.Logger
-	router router
+	svc        *payments.Service
+	log        *slog.Logger
+	router     router
+	deliveries Deliveries
 }
+
+// Deliveries reads the callback deliveries of events, to show them.
+type Deliveries interface {
+	DeliveriesOf(ctx context.Context, eventID string) ([]events.Delivery, error)
+	AttemptsOf(ctx context.Context, deliveryID string) ([]events.Attempt, error)
+}
+
+// ShowDeliveries makes events show their callback deliveries.
+func (a *API) ShowDeliveries(d Deliveries) { a.deliveries = d }
 
 // New returns the API as an http.Handler.
 func New(svc *payments.Service, log *slog.Logger) *API {

@@ -260,3 +260,40 @@ func (a *API) deleteCallback(c *call) error {
 	}
 	return a.noContent(c)
 }
+
+// eventDeliveries answers the deliveries of an event to its callbacks, each
+// with its log of attempts.
+func (a *API) eventDeliveries(c *call) error {
+	ev, err := a.svc.GetTyped(c.ctx, c.mp(), "events", c.params["id"])
+	if err != nil {
+		return err
+	}
+	out := []any{}
+	if a.deliveries != nil {
+		dels, err := a.deliveries.DeliveriesOf(c.ctx, ev.ID)
+		if err != nil {
+			return err
+		}
+		for _, d := range dels {
+			attempts, err := a.deliveries.AttemptsOf(c.ctx, d.ID)
+			if err != nil {
+				return err
+			}
+			log := make([]any, 0, len(attempts))
+			for _, at := range attempts {
+				log = append(log, map[string]any{
+					"attempt": at.Attempt, "attempted_at": at.AttemptedAt.UTC().Format(timeFormat),
+					"status_code": at.StatusCode, "error": at.Error, "duration_ms": at.DurationMs,
+				})
+			}
+			out = append(out, map[string]any{
+				"id": d.ID, "status": d.Status, "attempts": d.Attempts,
+				"next_attempt_at": d.NextAttempt.UTC().Format(timeFormat),
+				"links":           map[string]any{"callback": d.CallbackID, "event": d.EventID},
+				"log":             log,
+			})
+		}
+	}
+	a.write(c, http.StatusOK, map[string]any{"callback_deliveries": out, "links": map[string]any{}})
+	return nil
+}

@@ -97,7 +97,17 @@ func (a *API) representation(ctx context.Context, r payments.Resource) (map[stri
 	case "events":
 		delete(out, "entity")
 		out["entity"] = a.eventEntity(ctx, r)
-		out["callback_statuses"] = map[string]any{"failed": 0, "pending": 0, "retrying": 0, "succeeded": 0}
+		statuses := map[string]any{"failed": 0, "pending": 0, "retrying": 0, "succeeded": 0}
+		if a.deliveries != nil {
+			dels, err := a.deliveries.DeliveriesOf(ctx, r.ID)
+			if err != nil {
+				return nil, err
+			}
+			for _, d := range dels {
+				statuses[d.Status] = statuses[d.Status].(int) + 1
+			}
+		}
+		out["callback_statuses"] = statuses
 	}
 	return out, nil
 }

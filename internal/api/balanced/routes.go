@@ -125,6 +125,7 @@ func (a *API) routes() {
 
 	r.handle(http.MethodGet, "/disputes/:id", a.getTyped("disputes"))
 	r.handle(http.MethodGet, "/events/:id", a.getTyped("events"))
+	r.handle(http.MethodGet, "/events/:id/callbacks", a.eventDeliveries)
 	r.handle(http.MethodPost, "/callbacks", a.createCallback)
 	r.handle(http.MethodGet, "/callbacks/:id", a.getTyped("callbacks"))
 	r.handle(http.MethodDelete, "/callbacks/:id", a.deleteCallback)
