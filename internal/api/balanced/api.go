@@ -237,20 +237,7 @@ func (a *API) list(c *call, typ string, q payments.ListQuery) error {
 	if err != nil {
 		return err
 	}
-	reps := make([]any, 0, len(items))
-	for _, r := range items {
-		rep, err := a.representation(c.ctx, r)
-		if err != nil {
-			return err
-		}
-		reps = append(reps, rep)
-	}
-	links := map[string]any{}
-	if len(items) > 0 {
-		links = collectionLinks(typ)
-	}
-	a.write(c, http.StatusOK, map[string]any{typ: reps, "links": links, "meta": pageMeta(c.r.URL.Path, limit, offset, total)})
-	return nil
+	return a.writePage(c, typ, items, limit, offset, total)
 }
 
 // listOf answers a list built by the handler (not a stored query).
@@ -260,10 +247,12 @@ func (a *API) listOf(c *call, typ string, items []payments.Resource) error {
 		return err
 	}
 	total := len(items)
-	if offset > total {
-		offset = total
-	}
-	items = items[offset:min(total, offset+limit)]
+	offset = min(offset, total)
+	return a.writePage(c, typ, items[offset:min(total, offset+limit)], limit, offset, total)
+}
+
+// writePage answers one page of a collection in its envelope.
+func (a *API) writePage(c *call, typ string, items []payments.Resource, limit, offset, total int) error {
 	reps := make([]any, 0, len(items))
 	for _, r := range items {
 		rep, err := a.representation(c.ctx, r)

@@ -1,6 +1,7 @@
 package balanced
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/poise-payments/poise/internal/apperr"
@@ -369,11 +370,23 @@ func (a *API) debitInstrument(typ string) handlerFunc {
 }
 
 func (a *API) debitCustomer(c *call) error {
+	return a.customerTransaction(c, "debits", "source", func(cu payments.Resource) string {
+		if id := cu.Link("source"); id != "" {
+			return id
+		}
+		return a.firstInstrument(c, cu.ID, "cards")
+	}, errNoFundingSource, a.svc.Debit)
+}
+
+// customerTransaction runs a debit or credit through a customer: on the
+// instrument the body names (or gives inline), else the customer's default.
+func (a *API) customerTransaction(c *call, plural, field string, fallback func(cu payments.Resource) string, none error,
+	do func(ctx context.Context, marketplace string, in payments.TxInput) (payments.Resource, error)) error {
 	cu, err := a.svc.GetTyped(c.ctx, c.mp(), "customers", c.params["id"])
 	if err != nil {
 		return err
 	}
-	f, err := c.fields("debits")
+	f, err := c.fields(plural)
 	if err != nil {
 		return err
 	}
@@ -382,19 +395,16 @@ func (a *API) debitCustomer(c *call) error {
 		return err
 	}
 	in.Customer = cu.ID
-	if in.Instrument, err = a.inlineInstrument(c, f, "source"); err != nil {
+	if in.Instrument, err = a.inlineInstrument(c, f, field); err != nil {
 		return err
 	}
 	if in.Instrument == "" {
-		in.Instrument = cu.Link("source")
+		in.Instrument = fallback(cu)
 	}
 	if in.Instrument == "" {
-		in.Instrument = a.firstInstrument(c, cu.ID, "cards")
+		return none
 	}
-	if in.Instrument == "" {
-		return errNoFundingSource
-	}
-	return a.transact(c, func() (payments.Resource, error) { return a.svc.Debit(c.ctx, c.mp(), in) })
+	return a.transact(c, func() (payments.Resource, error) { return do(c.ctx, c.mp(), in) })
 }
 
 // firstInstrument finds a customer's newest live instrument of a type.
@@ -444,33 +454,13 @@ func (a *API) creditInstrument(typ string) handlerFunc {
 }
 
 func (a *API) creditCustomer(c *call) error {
-	cu, err := a.svc.GetTyped(c.ctx, c.mp(), "customers", c.params["id"])
-	if err != nil {
-		return err
-	}
-	f, err := c.fields("credits")
-	if err != nil {
-		return err
-	}
-	in, err := txInput(f)
-	if err != nil {
-		return err
-	}
-	in.Customer = cu.ID
-	if in.Instrument, err = a.inlineInstrument(c, f, "destination"); err != nil {
-		return err
-	}
-	if in.Instrument == "" {
-		in.Instrument = cu.Link("destination")
-	}
-	if in.Instrument == "" {
+	return a.customerTransaction(c, "credits", "destination", func(cu payments.Resource) string {
+		if id := cu.Link("destination"); id != "" {
+			return id
+		}
 		// Cards never serve as a default destination; bank accounts do.
-		in.Instrument = a.firstInstrument(c, cu.ID, "bank_accounts")
-	}
-	if in.Instrument == "" {
-		return apperr.WithReason(apperr.Conflict, "no-funding-destination", "the customer has no bank account to credit")
-	}
-	return a.transact(c, func() (payments.Resource, error) { return a.svc.Credit(c.ctx, c.mp(), in) })
+		return a.firstInstrument(c, cu.ID, "bank_accounts")
+	}, apperr.WithReason(apperr.Conflict, "no-funding-destination", "the customer has no bank account to credit"), a.svc.Credit)
 }
 
 func (a *API) creditAccount(c *call) error {
