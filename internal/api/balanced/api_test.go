@@ -377,6 +377,10 @@ func TestWireCompatibility(t *testing.T) {
 	if r := bad.do("GET", "/customers", nil); r.status != 401 {
 		t.Errorf("wrong key: %d", r.status)
 	}
+	// Bodies are bounded.
+	if r := c.do("POST", "/customers", `{"name": "`+strings.Repeat("x", 300<<10)+`"}`); r.status != 413 || r.header.Get("Content-Type") != "application/json" {
+		t.Errorf("a 300 KiB body: %d", r.status)
+	}
 	// Card numbers never come back beyond the last four digits.
 	r := c.do("POST", "/cards", map[string]any{"number": "4111111111111111", "cvv": "123", "expiration_month": 1, "expiration_year": 2030})
 	if strings.Contains(string(r.raw), "411111111111") || strings.Contains(string(r.raw), `"123"`) {
