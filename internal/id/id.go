@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"math/bits"
+	"sync"
 	"time"
 )
 
@@ -29,6 +30,15 @@ func New(prefix string) string {
 	return NewAt(prefix, time.Now())
 }
 
+// last is the most recent value handed out, so that IDs made within one
+// millisecond still sort in the order they were made: a later one is the
+// earlier plus one. Across processes, IDs of one millisecond are merely
+// unique.
+var last struct {
+	sync.Mutex
+	hi, lo uint64
+}
+
 // NewAt returns a fresh identifier whose time part is t.
 func NewAt(prefix string, t time.Time) string {
 	var raw [16]byte
@@ -39,6 +49,15 @@ func NewAt(prefix string, t time.Time) string {
 		panic("id: crypto/rand failed: " + err.Error())
 	}
 	hi, lo := binary.BigEndian.Uint64(raw[0:8]), binary.BigEndian.Uint64(raw[8:16])
+	last.Lock()
+	if hi>>16 <= last.hi>>16 {
+		// Same (or an earlier) millisecond: continue from the last value.
+		var carry uint64
+		lo, carry = bits.Add64(last.lo, 1, 0)
+		hi = last.hi + carry
+	}
+	last.hi, last.lo = hi, lo
+	last.Unlock()
 	var out [width]byte
 	for i := width - 1; i >= 0; i-- {
 		// Long division of the 128-bit value hi:lo by 62, one digit a step.

@@ -26,9 +26,13 @@ func TestIDsAreUniqueFixedWidthAndTimeOrdered(t *testing.T) {
 		}
 		prev = v
 	}
-	// Same millisecond: still unique.
-	a, b := id.NewAt("", base), id.NewAt("", base)
-	if a == b {
-		t.Fatal("two ids of the same instant are equal")
+	// Same millisecond: still unique, and in the order they were made.
+	prev = ""
+	for i := 0; i < 1000; i++ {
+		v := id.NewAt("", base.Add(time.Hour))
+		if v <= prev {
+			t.Fatalf("id %q made after %q sorts before it", v, prev)
+		}
+		prev = v
 	}
 }

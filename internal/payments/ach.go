@@ -56,6 +56,11 @@ func (s *Service) SettleACH(ctx context.Context, j scheduler.Job) error {
 			if _, err := w.Emit(ctx, r.Type[:len(r.Type)-1]+".succeeded", r); err != nil {
 				return nil, err
 			}
+			if r.Type == "debits" {
+				if err := w.feedDebit(ctx, r, false); err != nil {
+					return nil, err
+				}
+			}
 		}
 		err = w.tx.CompleteJob(ctx, j.ID, w.Now())
 		if errors.Is(err, ledger.ErrNotFound) {

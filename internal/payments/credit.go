@@ -131,6 +131,11 @@ func (w *Writer) credit(ctx context.Context, marketplace string, in TxInput) (Re
 			return c, err
 		}
 	}
+	// A payout in flight is fed at once: it is an outgoing operation that
+	// holds the merchant's money until its final status.
+	if err := w.feed(ctx, FeedPayout, customer, amount, gateOf(dst.Type), c); err != nil {
+		return c, err
+	}
 	if _, err := w.Emit(ctx, "credit.created", c); err != nil {
 		return c, err
 	}
@@ -190,6 +195,9 @@ func (s *Service) Reverse(ctx context.Context, marketplace, creditID string, in 
 		}
 		c.Private["reversed"] = Int(c.Private["reversed"]) + amount
 		if _, err := w.Save(ctx, c); err != nil {
+			return rv, err
+		}
+		if err := w.feed(ctx, FeedPayoutCancel, c.Link("customer"), amount, gateOf(Str(c.Private["instrument_type"])), rv); err != nil {
 			return rv, err
 		}
 		if _, err := w.Emit(ctx, "reversal.created", rv); err != nil {

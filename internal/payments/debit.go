@@ -281,6 +281,9 @@ func (w *Writer) debit(ctx context.Context, marketplace string, in TxInput, hold
 		if _, err := w.Emit(ctx, "debit.succeeded", d); err != nil {
 			return d, err
 		}
+		if err := w.feedDebit(ctx, d, hold != nil); err != nil {
+			return d, err
+		}
 	}
 	if outcome == OutcomeDispute {
 		if d, err = w.openDispute(ctx, d); err != nil {
@@ -314,6 +317,13 @@ func (w *Writer) openDispute(ctx context.Context, d Resource) (Resource, error) 
 		{AccountID: CardNetworkAccount(d.Marketplace), AmountMinor: amount}}}); err != nil {
 		return d, err
 	}
+	merchant, err := w.merchantOf(ctx, d.Marketplace, d.Link("order"))
+	if err != nil {
+		return d, err
+	}
+	if err := w.feed(ctx, FeedChargeback, merchant, amount, "card", dt); err != nil {
+		return d, err
+	}
 	d.Links["dispute"] = dt.ID
 	if d, err = w.Save(ctx, d); err != nil {
 		return d, err
@@ -334,4 +344,18 @@ func (s *Service) UpdateTransaction(ctx context.Context, marketplace, typ, id st
 		}
 		return nil
 	})
+}
+
+// feedDebit records a succeeded debit: a sale (or the capture of a hold)
+// for the merchant of its order, or for the marketplace's own escrow.
+func (w *Writer) feedDebit(ctx context.Context, d Resource, captured bool) error {
+	merchant, err := w.merchantOf(ctx, d.Marketplace, d.Link("order"))
+	if err != nil {
+		return err
+	}
+	typ := FeedSale
+	if captured {
+		typ = FeedCapture
+	}
+	return w.feed(ctx, typ, merchant, Int(d.Fields["amount"]), gateOf(Str(d.Private["instrument_type"])), d)
 }

@@ -62,6 +62,13 @@ func (s *Service) CreateHold(ctx context.Context, marketplace string, in TxInput
 		if err != nil {
 			return h, err
 		}
+		merchant, err := w.merchantOf(ctx, marketplace, in.Order)
+		if err != nil {
+			return h, err
+		}
+		if err := w.feed(ctx, FeedPreauth, merchant, amount, "card", h); err != nil {
+			return h, err
+		}
 		_, err = w.Emit(ctx, "hold.created", h)
 		return h, err
 	})
@@ -121,6 +128,13 @@ func (s *Service) VoidHold(ctx context.Context, marketplace, holdID string) (Res
 			return Resource{}, err
 		}
 		if _, err := w.Void(Str(h.Private["transfer"])); err != nil {
+			return Resource{}, err
+		}
+		merchant, err := w.merchantOf(ctx, marketplace, h.Link("order"))
+		if err != nil {
+			return Resource{}, err
+		}
+		if err := w.feed(ctx, FeedVoid, merchant, Int(h.Fields["amount"]), "card", h); err != nil {
 			return Resource{}, err
 		}
 		h.Fields["voided_at"] = w.Now().UTC().Format(time.RFC3339Nano)
@@ -200,6 +214,13 @@ func (s *Service) Refund(ctx context.Context, marketplace, debitID string, in Tx
 			if _, err := w.Save(ctx, order); err != nil {
 				return rf, err
 			}
+		}
+		merchant, err := w.merchantOf(ctx, marketplace, d.Link("order"))
+		if err != nil {
+			return rf, err
+		}
+		if err := w.feed(ctx, FeedReversal, merchant, amount, gateOf(Str(d.Private["instrument_type"])), rf); err != nil {
+			return rf, err
 		}
 		if _, err := w.Emit(ctx, "refund.created", rf); err != nil {
 			return rf, err

@@ -87,6 +87,10 @@ func (s *Service) ConfirmVerification(ctx context.Context, marketplace, verifica
 			if bz, err = w.Save(ctx, bz); err != nil {
 				return bz, err
 			}
+			deposits := Int(bz.Private["amount_1"]) + Int(bz.Private["amount_2"])
+			if err := w.feed(ctx, FeedAccountVerification, b.Link("customer"), deposits, "ach", bz); err != nil {
+				return bz, err
+			}
 			_, err = w.Emit(ctx, "bank_account_verification.verified", bz)
 			return bz, err
 		}

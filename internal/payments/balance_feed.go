@@ -1,0 +1,92 @@
+package payments
+
+import (
+	"context"
+	"time"
+
+	"github.com/poise-payments/poise/internal/id"
+)
+
+// Balance transaction types, PayNet's names for what Balanced operations
+// do to a merchant's money (DESIGN §1).
+const (
+	FeedSale                = "sale"
+	FeedPreauth             = "preauth"
+	FeedCapture             = "capture"
+	FeedVoid                = "void"
+	FeedReversal            = "reversal"
+	FeedPayout              = "payout"
+	FeedPayoutCancel        = "payout_cancel"
+	FeedChargeback          = "chargeback"
+	FeedAccountVerification = "account_verification"
+)
+
+// FeedEntry is one transaction of the merchant balance feed.
+type FeedEntry struct {
+	ID          string
+	Marketplace string
+	Merchant    string
+	Type        string
+	AmountMinor int64
+	Currency    string
+	Gate        string
+	SourceID    string
+	OccurredAt  time.Time
+}
+
+// FeedTx writes the feed inside an operation's transaction.
+type FeedTx interface {
+	InsertFeed(ctx context.Context, e FeedEntry) error
+}
+
+// gateOf names the rail of an instrument type.
+func gateOf(instrumentType string) string {
+	if instrumentType == "cards" {
+		return "card"
+	}
+	return "ach"
+}
+
+// feed records what an operation did to a merchant's money. Operations
+// that concern no merchant (no order, no recipient) are the marketplace's
+// own and are fed under its owner customer.
+func (w *Writer) feed(ctx context.Context, typ, merchant string, amount int64, gate string, source Resource) error {
+	if merchant == "" {
+		mp, err := w.Lock(ctx, source.Marketplace, "marketplaces", source.Marketplace)
+		if err != nil {
+			return err
+		}
+		merchant = mp.Link("owner_customer")
+	}
+	ftx, ok := w.tx.(FeedTx)
+	if !ok {
+		return nil
+	}
+	return ftx.InsertFeed(ctx, FeedEntry{
+		ID: id.NewAt("BT", w.Now()), Marketplace: source.Marketplace, Merchant: merchant, Type: typ,
+		AmountMinor: amount, Currency: Currency, Gate: gate, SourceID: source.ID, OccurredAt: w.Now(),
+	})
+}
+
+// merchantOf is the merchant an order-bound transaction concerns.
+func (w *Writer) merchantOf(ctx context.Context, marketplace, orderID string) (string, error) {
+	if orderID == "" {
+		return "", nil
+	}
+	o, err := w.Lock(ctx, marketplace, "orders", orderID)
+	if err != nil {
+		return "", err
+	}
+	return o.Link("merchant"), nil
+}
+
+// Feed lists a merchant's balance transactions, oldest first.
+func (s *Service) Feed(ctx context.Context, marketplace, merchant string) ([]FeedEntry, error) {
+	f, ok := s.store.(interface {
+		FeedOf(ctx context.Context, marketplace, merchant string) ([]FeedEntry, error)
+	})
+	if !ok {
+		return nil, nil
+	}
+	return f.FeedOf(ctx, marketplace, merchant)
+}

@@ -1,0 +1,37 @@
+package store
+
+import (
+	"context"
+
+	"github.com/poise-payments/poise/internal/payments"
+)
+
+const feedColumns = "id, marketplace_id, merchant_id, type, amount, currency, gate, source_id, occurred_at_us"
+
+// InsertFeed implements payments.FeedTx.
+func (t *Tx) InsertFeed(ctx context.Context, e payments.FeedEntry) error {
+	_, err := t.Exec(ctx, "INSERT INTO balance_transactions ("+feedColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		e.ID, e.Marketplace, e.Merchant, e.Type, e.AmountMinor, e.Currency, e.Gate, e.SourceID, e.OccurredAt.UnixMicro())
+	return err
+}
+
+// FeedOf lists a merchant's balance transactions, oldest first.
+func (db *DB) FeedOf(ctx context.Context, marketplace, merchant string) ([]payments.FeedEntry, error) {
+	rows, err := db.Query(ctx, "SELECT "+feedColumns+" FROM balance_transactions WHERE marketplace_id = ? AND merchant_id = ? ORDER BY occurred_at_us, id",
+		marketplace, merchant)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []payments.FeedEntry
+	for rows.Next() {
+		var e payments.FeedEntry
+		var at int64
+		if err := rows.Scan(&e.ID, &e.Marketplace, &e.Merchant, &e.Type, &e.AmountMinor, &e.Currency, &e.Gate, &e.SourceID, &at); err != nil {
+			return nil, err
+		}
+		e.OccurredAt = fromMicros(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
