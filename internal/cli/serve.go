@@ -6,10 +6,13 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/poise-payments/poise/internal/api/balanced"
+	"github.com/poise-payments/poise/internal/api/paynet"
 	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/events"
 	"github.com/poise-payments/poise/internal/ledger"
@@ -122,7 +125,8 @@ func runServer(ctx context.Context, log *slog.Logger, cfg serverConfig) error {
 	svc := payments.NewService(l, db, v)
 	api := balanced.New(svc, log)
 	api.ShowDeliveries(db)
-	srv, err := server.New(server.Options{Logger: log, Store: db, Ledger: l, API: api})
+	balances := paynet.New(svc, &paynet.Verifier{Secrets: svc, Nonces: db, Clock: clk}, log)
+	srv, err := server.New(server.Options{Logger: log, Store: db, Ledger: l, API: surfaces(api, balances)})
 	if err != nil {
 		l.Close(ctx)
 		return err
@@ -169,4 +173,17 @@ func runServer(ctx context.Context, log *slog.Logger, cfg serverConfig) error {
 	}
 	log.Info("stopped cleanly")
 	return nil
+}
+
+// surfaces routes the merchant balance API's paths to it and every other
+// path to the Balanced API. (A plain prefix test: http.ServeMux would
+// answer some paths with redirects, which the Balanced clients refuse.)
+func surfaces(balancedAPI, balanceAPI http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, paynet.Prefix) {
+			balanceAPI.ServeHTTP(w, r)
+			return
+		}
+		balancedAPI.ServeHTTP(w, r)
+	})
 }

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 
 	"github.com/poise-payments/poise/internal/payments"
 )
@@ -34,4 +36,19 @@ func (db *DB) FeedOf(ctx context.Context, marketplace, merchant string) ([]payme
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// InsertLogin implements payments.LoginTx: ErrDuplicate when taken.
+func (t *Tx) InsertLogin(ctx context.Context, login, marketplace, resourceID string) error {
+	_, err := t.Exec(ctx, "INSERT INTO paynet_logins (login, marketplace_id, resource_id) VALUES (?, ?, ?)", login, marketplace, resourceID)
+	return err
+}
+
+// Login finds who a login belongs to.
+func (db *DB) Login(ctx context.Context, login string) (marketplace, resourceID string, err error) {
+	err = db.QueryRow(ctx, "SELECT marketplace_id, resource_id FROM paynet_logins WHERE login = ?", login).Scan(&marketplace, &resourceID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", ErrNotFound
+	}
+	return marketplace, resourceID, err
 }

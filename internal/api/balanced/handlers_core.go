@@ -297,3 +297,35 @@ func (a *API) eventDeliveries(c *call) error {
 	a.write(c, http.StatusOK, map[string]any{"callback_deliveries": out, "links": map[string]any{}})
 	return nil
 }
+
+// createParty registers a merchant or a manager of the balance API.
+func (a *API) createParty(typ string) handlerFunc {
+	return func(c *call) error {
+		if err := c.needMarketplace(); err != nil {
+			return err
+		}
+		f, err := c.fields(typ)
+		if err != nil {
+			return err
+		}
+		in := payments.PartyInput{Login: f.str("login"), ControlKey: f.str("control_key"),
+			Customer: linkRef(f, "customer"), ExternalMerchantID: f.str("external_merchant_id"), Enabled: f.str("enabled") != "false"}
+		if list, ok := f["merchants"].([]any); ok {
+			for _, m := range list {
+				if s, ok := m.(string); ok {
+					in.Merchants = append(in.Merchants, idOf(s))
+				}
+			}
+		}
+		var r payments.Resource
+		if typ == "merchants" {
+			r, err = a.svc.CreateMerchant(c.ctx, c.mp(), in)
+		} else {
+			r, err = a.svc.CreateManager(c.ctx, c.mp(), in)
+		}
+		if err != nil {
+			return err
+		}
+		return a.one(c, http.StatusCreated, r)
+	}
+}

@@ -34,6 +34,8 @@ var resourceLinks = map[string][]string{
 	"disputes":                   {"transaction"},
 	"callbacks":                  {},
 	"events":                     {},
+	"merchants":                  {"customer"},
+	"managers":                   {},
 }
 
 // hrefBase is the path a type's resources live under; verifications are

@@ -126,6 +126,14 @@ func (a *API) routes() {
 	r.handle(http.MethodGet, "/disputes/:id", a.getTyped("disputes"))
 	r.handle(http.MethodGet, "/events/:id", a.getTyped("events"))
 	r.handle(http.MethodGet, "/events/:id/callbacks", a.eventDeliveries)
+	// Parties of the merchant balance API, managed with the marketplace's key.
+	r.handle(http.MethodPost, "/merchants", a.createParty("merchants"))
+	r.handle(http.MethodGet, "/merchants", a.listAll("merchants"))
+	r.handle(http.MethodGet, "/merchants/:id", a.getTyped("merchants"))
+	r.handle(http.MethodPost, "/managers", a.createParty("managers"))
+	r.handle(http.MethodGet, "/managers", a.listAll("managers"))
+	r.handle(http.MethodGet, "/managers/:id", a.getTyped("managers"))
+
 	r.handle(http.MethodPost, "/callbacks", a.createCallback)
 	r.handle(http.MethodGet, "/callbacks/:id", a.getTyped("callbacks"))
 	r.handle(http.MethodDelete, "/callbacks/:id", a.deleteCallback)

@@ -1,0 +1,131 @@
+package paynet_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/dghubble/oauth1"
+
+	"github.com/poise-payments/poise/internal/api/balanced"
+	"github.com/poise-payments/poise/internal/api/paynet"
+	"github.com/poise-payments/poise/internal/clock"
+	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/payments"
+	"github.com/poise-payments/poise/internal/store/storetest"
+	"github.com/poise-payments/poise/internal/vault"
+)
+
+// A marketplace moves money through the Balanced API; its merchant, and the
+// merchant's manager, read the balance it fed over signed requests.
+func TestGetBalanceFedByBalancedPayments(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		db := storetest.Open(t, kind)
+		l := ledger.New(db.Ledger(), clock.System(), ledger.CommitterOptions{})
+		defer l.Close(ctx)
+		v, _ := vault.New(make([]byte, vault.KeyLen))
+		svc := payments.NewService(l, db, v)
+		balancedAPI := balanced.New(svc, nil)
+		balanceAPI := paynet.New(svc, &paynet.Verifier{Secrets: svc, Nonces: db, Clock: clock.System()}, nil)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, paynet.Prefix) {
+				balanceAPI.ServeHTTP(w, r)
+				return
+			}
+			balancedAPI.ServeHTTP(w, r)
+		}))
+		defer srv.Close()
+
+		call := func(secret, method, path string, body any) map[string]any {
+			t.Helper()
+			b, _ := json.Marshal(body)
+			req, _ := http.NewRequest(method, srv.URL+path, bytes.NewReader(b))
+			req.Header.Set("Content-Type", "application/json")
+			if secret != "" {
+				req.SetBasicAuth(secret, "")
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var out map[string]any
+			json.NewDecoder(resp.Body).Decode(&out)
+			if resp.StatusCode >= 300 {
+				t.Fatalf("%s %s: %d %v", method, path, resp.StatusCode, out)
+			}
+			return out
+		}
+		first := func(m map[string]any, plural string) map[string]any { return m[plural].([]any)[0].(map[string]any) }
+
+		secret := first(call("", "POST", "/api_keys", nil), "api_keys")["secret"].(string)
+		call(secret, "POST", "/marketplaces", nil)
+		cu := first(call(secret, "POST", "/customers", map[string]any{"name": "Joe"}), "customers")["id"].(string)
+		ba := first(call(secret, "POST", "/customers/"+cu+"/bank_accounts", map[string]any{"name": "Joe", "account_number": "9900000000", "routing_number": "021000021"}), "bank_accounts")["id"].(string)
+		order := first(call(secret, "POST", "/customers/"+cu+"/orders", nil), "orders")["id"].(string)
+		debit := first(call(secret, "POST", "/debits", map[string]any{"amount": 12_345, "order": order,
+			"source": map[string]any{"number": "4111111111111111", "expiration_month": 1, "expiration_year": 2030}}), "debits")["id"].(string)
+		call(secret, "POST", "/debits/"+debit+"/refunds", map[string]any{"amount": 345})
+		// A payout into an account whose ACH credits stay pending: it is
+		// deducted and held in the buffer until its final status.
+		call(secret, "POST", "/bank_accounts/"+ba+"/credits", map[string]any{"amount": 2_000, "order": order})
+		merchant := first(call(secret, "POST", "/merchants", map[string]any{"login": "joe-shop", "control_key": "joe's control key 1", "customer": cu, "external_merchant_id": "EXT-9"}), "merchants")["id"].(string)
+		call(secret, "POST", "/managers", map[string]any{"login": "reseller", "control_key": "reseller control key", "merchants": []any{merchant}})
+
+		get := func(login, key, path string, form url.Values) (int, []map[string]any) {
+			t.Helper()
+			client := oauth1.NewConfig(login, key).Client(context.Background(), oauth1.NewToken("", ""))
+			resp, err := client.PostForm(srv.URL+path, form)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			raw, _ := io.ReadAll(resp.Body)
+			var out []map[string]any
+			json.Unmarshal(raw, &out)
+			return resp.StatusCode, out
+		}
+		want := map[string]any{
+			"name": "USD", "currency": "USD", "merchantLogin": "joe-shop", "externalMerchantIdentifier": "EXT-9",
+			"amount": 100.0, "online-balance-live-amount": 100.0,
+			"total-short-term-hold-amount": 0.0, "total-rolling-reserve-amount": 0.0, "amount-buffer-hold": 20.0,
+		}
+		check := func(who string, got []map[string]any) {
+			t.Helper()
+			if len(got) != 1 {
+				t.Fatalf("%s: %v", who, got)
+			}
+			for k, v := range want {
+				if got[0][k] != v {
+					t.Fatalf("%s: %s = %v, want %v (all: %v)", who, k, got[0][k], v, got[0])
+				}
+			}
+		}
+		code, got := get("joe-shop", "joe's control key 1", paynet.Prefix+"merchant/joe-shop", nil)
+		if code != 200 {
+			t.Fatalf("merchant: %d", code)
+		}
+		check("merchant", got)
+		code, got = get("reseller", "reseller control key", paynet.Prefix+"manager/reseller", url.Values{"balance-name": {"USD"}})
+		if code != 200 {
+			t.Fatalf("manager: %d", code)
+		}
+		check("manager", got)
+		if code, _ := get("reseller", "reseller control key", paynet.Prefix+"merchant/joe-shop", nil); code != 403 {
+			t.Fatalf("another login's balance: %d", code)
+		}
+		if code, _ := get("joe-shop", "wrong key for joe", paynet.Prefix+"merchant/joe-shop", nil); code != 401 {
+			t.Fatalf("wrong control key: %d", code)
+		}
+		if code, _ := get("joe-shop", "joe's control key 1", paynet.Prefix+"merchant/joe-shop", url.Values{"balance-name": {"EUR"}}); code != 404 {
+			t.Fatalf("unknown balance name: %d", code)
+		}
+	})
+}

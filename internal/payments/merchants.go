@@ -1,0 +1,128 @@
+package payments
+
+import (
+	"context"
+	"errors"
+	"regexp"
+
+	"github.com/poise-payments/poise/internal/apperr"
+	"github.com/poise-payments/poise/internal/ledger"
+)
+
+// Merchant balance parties: a merchant is a Balanced customer that receives
+// money through orders, with a login and a control key for the balance
+// API; a manager is a login that oversees several merchants.
+
+var loginPattern = regexp.MustCompile(`^[A-Za-z0-9._@-]{1,64}$`)
+
+// minControlKeyLen keeps control keys long enough to be secrets.
+const minControlKeyLen = 16
+
+// LoginTx claims logins inside an operation.
+type LoginTx interface {
+	InsertLogin(ctx context.Context, login, marketplace, resourceID string) error
+}
+
+// Logins finds who a login belongs to.
+type Logins interface {
+	Login(ctx context.Context, login string) (marketplace, resourceID string, err error)
+}
+
+// PartyInput creates a merchant or a manager.
+type PartyInput struct {
+	Login, ControlKey string
+	// Merchant only: the customer it is, its ID at the operator, enabled.
+	Customer           string
+	ExternalMerchantID string
+	Enabled            bool
+	// Manager only: the merchants it oversees.
+	Merchants []string
+}
+
+// CreateMerchant registers a customer as a merchant of the balance API.
+func (s *Service) CreateMerchant(ctx context.Context, marketplace string, in PartyInput) (Resource, error) {
+	return s.createParty(ctx, marketplace, "merchants", "MC", in, func(ctx context.Context, w *Writer, r *Resource) error {
+		cu, err := w.Lock(ctx, marketplace, "customers", in.Customer)
+		if err != nil {
+			return err
+		}
+		r.Links["customer"] = cu.ID
+		r.Fields["external_merchant_id"] = nilIfEmpty(in.ExternalMerchantID)
+		r.Fields["enabled"] = in.Enabled
+		return nil
+	})
+}
+
+// CreateManager registers a login that oversees merchants.
+func (s *Service) CreateManager(ctx context.Context, marketplace string, in PartyInput) (Resource, error) {
+	return s.createParty(ctx, marketplace, "managers", "MG", in, func(ctx context.Context, w *Writer, r *Resource) error {
+		ids := make([]any, 0, len(in.Merchants))
+		for _, m := range in.Merchants {
+			if _, err := w.Lock(ctx, marketplace, "merchants", m); err != nil {
+				return err
+			}
+			ids = append(ids, m)
+		}
+		r.Fields["merchants"] = ids
+		return nil
+	})
+}
+
+func (s *Service) createParty(ctx context.Context, marketplace, typ, prefix string, in PartyInput, fill func(ctx context.Context, w *Writer, r *Resource) error) (Resource, error) {
+	if !loginPattern.MatchString(in.Login) {
+		return Resource{}, apperr.New(apperr.Invalid, "login must be 1 to 64 letters, digits, '.', '_', '@' or '-'")
+	}
+	if len(in.ControlKey) < minControlKeyLen {
+		return Resource{}, apperr.New(apperr.Invalid, "control_key must be at least %d characters", minControlKeyLen)
+	}
+	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+		r := Resource{Marketplace: marketplace, Type: typ, Fields: map[string]any{"login": in.Login, "meta": map[string]string{}},
+			Links: map[string]string{}, Private: map[string]any{"control_key": s.vault.Seal(in.ControlKey)}}
+		if err := fill(ctx, w, &r); err != nil {
+			return nil, err
+		}
+		r, err := w.Create(ctx, r, prefix)
+		if err != nil {
+			return nil, err
+		}
+		ltx, ok := w.tx.(LoginTx)
+		if !ok {
+			return nil, errors.New("payments: the store keeps no logins")
+		}
+		if err := ltx.InsertLogin(ctx, in.Login, marketplace, r.ID); errors.Is(err, ledger.ErrDuplicate) {
+			return nil, apperr.New(apperr.Conflict, "the login %q is taken", in.Login)
+		} else if err != nil {
+			return nil, err
+		}
+		return r, nil
+	})
+	if err != nil {
+		return Resource{}, err
+	}
+	return v.(Resource), nil
+}
+
+// Party finds the merchant or manager a login belongs to.
+func (s *Service) Party(ctx context.Context, login string) (Resource, error) {
+	logins, ok := s.store.(Logins)
+	if !ok {
+		return Resource{}, errors.New("payments: the store keeps no logins")
+	}
+	mp, rid, err := logins.Login(ctx, login)
+	if errors.Is(err, ledger.ErrNotFound) {
+		return Resource{}, apperr.New(apperr.NotFound, "no merchant or manager with login %q", login)
+	}
+	if err != nil {
+		return Resource{}, err
+	}
+	return s.Get(ctx, mp, rid)
+}
+
+// ControlKey implements the balance API's secrets: a login's control key.
+func (s *Service) ControlKey(ctx context.Context, login string) (string, error) {
+	p, err := s.Party(ctx, login)
+	if err != nil {
+		return "", err
+	}
+	return s.vault.Open(Str(p.Private["control_key"]))
+}
