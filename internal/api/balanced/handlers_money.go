@@ -177,76 +177,51 @@ func bankAccountInput(f fields) (payments.BankAccountInput, error) {
 	return in, nil
 }
 
-func (a *API) createCard(c *call) error {
-	f, err := c.fields("cards")
-	if err != nil {
-		return err
-	}
-	in, err := cardInput(f)
-	if err != nil {
-		return err
-	}
-	card, err := a.svc.CreateCard(c.ctx, c.mp(), in)
-	if err != nil {
-		return err
-	}
-	return a.one(c, http.StatusCreated, card)
-}
-
-func (a *API) createCardFor(c *call) error {
-	if _, err := a.svc.GetTyped(c.ctx, c.mp(), "customers", c.params["id"]); err != nil {
-		return err
-	}
-	f, err := c.fields("cards")
-	if err != nil {
-		return err
-	}
-	in, err := cardInput(f)
-	if err != nil {
-		return err
-	}
-	in.Customer = c.params["id"]
-	card, err := a.svc.CreateCard(c.ctx, c.mp(), in)
-	if err != nil {
-		return err
-	}
-	return a.one(c, http.StatusCreated, card)
-}
-
-func (a *API) createBankAccount(c *call) error {
-	f, err := c.fields("bank_accounts")
-	if err != nil {
-		return err
+// createInstrument tokenizes a card or a bank account described by f.
+func (a *API) createInstrument(c *call, typ string, f fields, customer string) (payments.Resource, error) {
+	if typ == "cards" {
+		in, err := cardInput(f)
+		if err != nil {
+			return payments.Resource{}, err
+		}
+		if customer != "" {
+			in.Customer = customer
+		}
+		return a.svc.CreateCard(c.ctx, c.mp(), in)
 	}
 	in, err := bankAccountInput(f)
 	if err != nil {
-		return err
+		return payments.Resource{}, err
 	}
-	b, err := a.svc.CreateBankAccount(c.ctx, c.mp(), in)
-	if err != nil {
-		return err
+	if customer != "" {
+		in.Customer = customer
 	}
-	return a.one(c, http.StatusCreated, b)
+	return a.svc.CreateBankAccount(c.ctx, c.mp(), in)
 }
 
-func (a *API) createBankAccountFor(c *call) error {
-	if _, err := a.svc.GetTyped(c.ctx, c.mp(), "customers", c.params["id"]); err != nil {
-		return err
+// tokenize answers POST /cards and /bank_accounts (forCustomer false; an
+// unauthenticated call tokenizes an unclaimed instrument) and
+// /customers/:id/cards and /bank_accounts (associated at once).
+func (a *API) tokenize(typ string, forCustomer bool) handlerFunc {
+	return func(c *call) error {
+		customer := ""
+		if forCustomer {
+			cu, err := a.svc.GetTyped(c.ctx, c.mp(), "customers", c.params["id"])
+			if err != nil {
+				return err
+			}
+			customer = cu.ID
+		}
+		f, err := c.fields(typ)
+		if err != nil {
+			return err
+		}
+		r, err := a.createInstrument(c, typ, f, customer)
+		if err != nil {
+			return err
+		}
+		return a.one(c, http.StatusCreated, r)
 	}
-	f, err := c.fields("bank_accounts")
-	if err != nil {
-		return err
-	}
-	in, err := bankAccountInput(f)
-	if err != nil {
-		return err
-	}
-	in.Customer = c.params["id"]
-	b, err := a.svc.CreateBankAccount(c.ctx, c.mp(), in)
-	if err != nil {
-		return err
-	}
-	return a.one(c, http.StatusCreated, b)
 }
 
 func (a *API) createExternalAccount(c *call) error {

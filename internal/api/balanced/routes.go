@@ -35,10 +35,10 @@ func (a *API) routes() {
 	r.handle(http.MethodPost, "/customers/:id/orders", a.createOrder)
 	r.handle(http.MethodPost, "/customers/:id/debits", a.debitCustomer)
 	r.handle(http.MethodPost, "/customers/:id/credits", a.creditCustomer)
-	r.handle(http.MethodPost, "/customers/:id/cards", a.createCardFor)
-	r.handle(http.MethodPost, "/customers/:id/bank_accounts", a.createBankAccountFor)
+	r.handle(http.MethodPost, "/customers/:id/cards", a.tokenize("cards", true))
+	r.handle(http.MethodPost, "/customers/:id/bank_accounts", a.tokenize("bank_accounts", true))
 
-	r.public(http.MethodPost, "/cards", a.createCard)
+	r.public(http.MethodPost, "/cards", a.tokenize("cards", false))
 	r.handle(http.MethodGet, "/cards", a.listAll("cards"))
 	r.handle(http.MethodGet, "/cards/:id", a.getTyped("cards"))
 	r.handle(http.MethodPut, "/cards/:id", a.updateInstrument("cards"))
@@ -52,7 +52,7 @@ func (a *API) routes() {
 	r.handle(http.MethodGet, "/cards/:id/card_holds", a.listLinked("card_holds", "card"))
 	r.handle(http.MethodGet, "/cards/:id/disputes", a.listLinked("disputes", "source"))
 
-	r.public(http.MethodPost, "/bank_accounts", a.createBankAccount)
+	r.public(http.MethodPost, "/bank_accounts", a.tokenize("bank_accounts", false))
 	r.handle(http.MethodGet, "/bank_accounts", a.listAll("bank_accounts"))
 	r.handle(http.MethodGet, "/bank_accounts/:id", a.getTyped("bank_accounts"))
 	r.handle(http.MethodPut, "/bank_accounts/:id", a.updateInstrument("bank_accounts"))
