@@ -23,6 +23,9 @@ func New(store Store, clk Clock, opts CommitterOptions) *Ledger {
 	return &Ledger{store: store, clock: clk, committer: NewCommitter(store, clk, opts)}
 }
 
+// Now is the ledger's time: the instant its next batch would carry.
+func (l *Ledger) Now() time.Time { return l.clock.Now() }
+
 // Close drains the committer: queued work is finished, new work refused.
 func (l *Ledger) Close(ctx context.Context) error { return l.committer.Close(ctx) }
 

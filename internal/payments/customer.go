@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/poise-payments/poise/internal/apperr"
+	"github.com/poise-payments/poise/internal/id"
 	"github.com/poise-payments/poise/internal/ledger"
 )
 
@@ -61,11 +62,15 @@ func (w *Writer) createCustomer(ctx context.Context, marketplace string, fields 
 			return c, err
 		}
 	}
+	// The payable account's ID is known before either row is written, so
+	// the customer can name it (adjustments and settlements find it so).
+	acctID := id.NewAt("AT", w.Now())
+	c.Private = map[string]any{"payable_account": acctID}
 	c, err := w.Create(ctx, c, "CU")
 	if err != nil {
 		return c, err
 	}
-	acct, err := w.Create(ctx, Resource{Marketplace: marketplace, Type: "accounts", Fields: map[string]any{
+	acct, err := w.Create(ctx, Resource{ID: acctID, Marketplace: marketplace, Type: "accounts", Fields: map[string]any{
 		"type": "payable", "currency": Currency, "can_debit": false, "can_credit": true, "meta": map[string]string{},
 	}, Links: map[string]string{"customer": c.ID}}, "AT")
 	if err != nil {

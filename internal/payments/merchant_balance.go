@@ -11,6 +11,8 @@ import (
 // money, only fees.
 var defaultRules = map[string]int64{
 	"sale": 1, "capture": 1, "dispute": 1, "chargeback_reversal": 1, "arbitration": 1, "payout_cancel": 1,
+	// An adjustment's amount is signed: a credit adds, a debit deducts.
+	"adjustment": 1,
 	"chargeback": -1, "prearbitration": -1, "reversal": -1, "payout": -1, "transfer": -1,
 }
 

@@ -28,6 +28,9 @@ func NewService(l *ledger.Ledger, s Store, v *vault.Vault) *Service {
 	return &Service{ledger: l, store: s, vault: v, keeper: idempotency.NewKeeper(s, l)}
 }
 
+// Now is the service's time, from the one clock it shares with the ledger.
+func (s *Service) Now() time.Time { return s.ledger.Now() }
+
 // Op is the body of a write: it may read and lock resources, write them,
 // emit events and move money, all through w.
 type Op func(ctx context.Context, w *Writer) (any, error)

@@ -52,3 +52,18 @@ func (db *DB) Login(ctx context.Context, login string) (marketplace, resourceID 
 	}
 	return marketplace, resourceID, err
 }
+
+// ClaimExternalID implements payments.AdjustmentTx: ErrDuplicate when the
+// external ID was used before, with the adjustment that used it.
+func (t *Tx) ClaimExternalID(ctx context.Context, marketplace, externalID, adjustmentID string) (string, error) {
+	var existing string
+	err := t.QueryRow(ctx, "SELECT adjustment_id FROM adjustment_external_ids WHERE marketplace_id = ? AND external_id = ?", marketplace, externalID).Scan(&existing)
+	if err == nil {
+		return existing, ErrDuplicate
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return "", err
+	}
+	_, err = t.Exec(ctx, "INSERT INTO adjustment_external_ids (marketplace_id, external_id, adjustment_id) VALUES (?, ?, ?)", marketplace, externalID, adjustmentID)
+	return "", err
+}

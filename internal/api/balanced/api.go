@@ -104,9 +104,13 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.params = params
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	limit := int64(maxBodyBytes)
+	if route.maxBody > 0 {
+		limit = route.maxBody
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
-		a.fail(c, apperr.WithReason(apperr.Invalid, "request", "the body is larger than %d bytes", maxBodyBytes), http.StatusRequestEntityTooLarge)
+		a.fail(c, apperr.WithReason(apperr.Invalid, "request", "the body is larger than %d bytes", limit), http.StatusRequestEntityTooLarge)
 		return
 	}
 	c.body = body

@@ -57,9 +57,15 @@ func (c *client) do(method, path string, body any, headers ...string) reply {
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
+	return c.send(c.t, req)
+}
+
+// send sends a prepared request, never following a redirect.
+func (c *client) send(t *testing.T, req *http.Request) reply {
+	t.Helper()
 	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
 	if err != nil {
-		c.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)

@@ -36,6 +36,7 @@ var resourceLinks = map[string][]string{
 	"events":                     {},
 	"merchants":                  {"customer"},
 	"managers":                   {},
+	"adjustments":                {"merchant"},
 }
 
 // hrefBase is the path a type's resources live under; verifications are

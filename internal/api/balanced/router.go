@@ -19,7 +19,9 @@ type route struct {
 	segments []string
 	pattern  string
 	// public routes may be called without an API key.
-	public  bool
+	public bool
+	// maxBody, when set, replaces the API's body limit for this route.
+	maxBody int64
 	handler handlerFunc
 }
 

@@ -133,6 +133,12 @@ func (a *API) routes() {
 	r.handle(http.MethodPost, "/managers", a.createParty("managers"))
 	r.handle(http.MethodGet, "/managers", a.listAll("managers"))
 	r.handle(http.MethodGet, "/managers/:id", a.getTyped("managers"))
+	r.handle(http.MethodPost, "/merchants/:id/adjustments", a.createAdjustment)
+	r.handle(http.MethodGet, "/merchants/:id/adjustments", a.listAdjustments)
+	r.handle(http.MethodGet, "/merchants/:id/adjustments.csv", a.exportAdjustments)
+	r.handle(http.MethodGet, "/adjustments/:id", a.getTyped("adjustments"))
+	r.handle(http.MethodPost, "/adjustments/uploads", a.uploadAdjustments)
+	r.routes[len(r.routes)-1].maxBody = maxUploadBytes
 
 	r.handle(http.MethodPost, "/callbacks", a.createCallback)
 	r.handle(http.MethodGet, "/callbacks/:id", a.getTyped("callbacks"))

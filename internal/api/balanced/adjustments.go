@@ -1,0 +1,245 @@
+package balanced
+
+import (
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"encoding/csv"
+	"errors"
+	"io"
+	"net/http"
+	"sort"
+
+	"github.com/bodgit/sevenzip"
+
+	"github.com/poise-payments/poise/internal/apperr"
+	"github.com/poise-payments/poise/internal/money"
+	"github.com/poise-payments/poise/internal/payments"
+)
+
+// Upload limits.
+const (
+	// maxUploadBytes bounds an uploaded archive: 10,000 lines of TSV
+	// compress to far less than this.
+	maxUploadBytes = 8 << 20
+	// maxUnpackedBytes bounds what an archive may unpack to, so that a
+	// small archive cannot expand into gigabytes.
+	maxUnpackedBytes = 16 << 20
+	// maxArchiveFiles bounds the files of one archive.
+	maxArchiveFiles = 100
+)
+
+func (a *API) createAdjustment(c *call) error {
+	f, err := c.fields("adjustments")
+	if err != nil {
+		return err
+	}
+	amount, _, err := f.integer("amount")
+	if err != nil {
+		return err
+	}
+	for name, sign := range map[string]int64{"credit_amount": 1, "debit_amount": -1} {
+		n, given, err := f.integer(name)
+		if err != nil {
+			return err
+		}
+		if given {
+			amount += sign * n
+		}
+	}
+	adj, err := a.svc.Adjust(c.ctx, c.mp(), c.params["id"], payments.AdjustmentInput{
+		AmountMinor: amount, ExternalSource: f.str("external_source"), ExternalID: f.str("external_id"),
+		BalanceName: f.str("balance_name"), Description: f.str("description")})
+	if err != nil {
+		return err
+	}
+	return a.one(c, http.StatusCreated, adj)
+}
+
+// listAdjustments answers a merchant's adjustments, newest first, or
+// oldest first with ?sort=created_at.
+func (a *API) listAdjustments(c *call) error {
+	if _, err := a.svc.GetTyped(c.ctx, c.mp(), "merchants", c.params["id"]); err != nil {
+		return err
+	}
+	all, err := a.adjustmentsOf(c)
+	if err != nil {
+		return err
+	}
+	if c.r.URL.Query().Get("sort") == "created_at" {
+		sort.SliceStable(all, func(i, j int) bool { return all[i].CreatedAt.Before(all[j].CreatedAt) })
+	}
+	return a.listOf(c, "adjustments", all)
+}
+
+func (a *API) adjustmentsOf(c *call) ([]payments.Resource, error) {
+	items, _, err := a.svc.List(c.ctx, payments.ListQuery{Marketplace: c.mp(), Type: "adjustments", LinkRel: "merchant", LinkTarget: c.params["id"], Limit: maxAdjustmentsListed})
+	return items, err
+}
+
+// maxAdjustmentsListed bounds the adjustments one list or export reads.
+const maxAdjustmentsListed = 100_000
+
+// exportAdjustments answers a merchant's adjustments as CSV; the first line
+// holds the date and the sum of all of them.
+func (a *API) exportAdjustments(c *call) error {
+	m, err := a.svc.GetTyped(c.ctx, c.mp(), "merchants", c.params["id"])
+	if err != nil {
+		return err
+	}
+	all, err := a.adjustmentsOf(c)
+	if err != nil {
+		return err
+	}
+	usd, _ := money.LookupCurrency(payments.Currency)
+	var total int64
+	for _, adj := range all {
+		total += payments.Int(adj.Fields["amount"])
+	}
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write([]string{a.svc.Now().UTC().Format("2006-01-02"), money.Amount{Minor: total, Currency: usd}.Decimal()})
+	w.Write([]string{"id", "created_at", "amount", "currency", "external_source", "external_id", "balance_name", "merchant_login"})
+	for _, adj := range all {
+		w.Write([]string{adj.ID, adj.CreatedAt.UTC().Format(timeFormat),
+			money.Amount{Minor: payments.Int(adj.Fields["amount"]), Currency: usd}.Decimal(), payments.Currency,
+			payments.Str(adj.Fields["external_source"]), payments.Str(adj.Fields["external_id"]),
+			payments.Str(adj.Fields["balance_name"]), payments.Str(m.Fields["login"])})
+	}
+	w.Flush()
+	c.w.Header().Set("Content-Type", "text/csv")
+	c.w.WriteHeader(http.StatusOK)
+	c.w.Write(buf.Bytes())
+	return nil
+}
+
+// uploadAdjustments applies an archived TSV adjustments file: zip, gzip
+// or 7z. Each file is applied whole or not at all; a refused file lists
+// every bad line.
+func (a *API) uploadAdjustments(c *call) error {
+	files, err := unpack(c.body)
+	if err != nil {
+		return err
+	}
+	source := c.r.URL.Query().Get("external_source")
+	if source == "" {
+		source = "upload"
+	}
+	results := []any{}
+	status := http.StatusCreated
+	for _, f := range files {
+		lines, err := payments.ParseAdjustments(string(f.data), source)
+		var applied []payments.Resource
+		if err == nil {
+			applied, err = a.svc.ApplyAdjustments(c.ctx, c.mp(), lines)
+		}
+		res := map[string]any{"file": f.name}
+		var ue *payments.UploadError
+		switch {
+		case errors.As(err, &ue):
+			status = http.StatusBadRequest
+			bad := make([]any, len(ue.Lines))
+			for i, l := range ue.Lines {
+				bad[i] = map[string]any{"line": l.Line, "message": l.Message}
+			}
+			res["status"], res["errors"] = "refused", bad
+		case err != nil:
+			return err
+		default:
+			ids := make([]any, len(applied))
+			for i, adj := range applied {
+				ids[i] = adj.ID
+			}
+			res["status"], res["adjustments"] = "applied", ids
+		}
+		results = append(results, res)
+	}
+	a.write(c, status, map[string]any{"uploads": results, "links": map[string]any{}})
+	return nil
+}
+
+type unpackedFile struct {
+	name string
+	data []byte
+}
+
+// unpack reads the files of a zip, gzip or 7z archive, told apart by their
+// first bytes.
+func unpack(body []byte) ([]unpackedFile, error) {
+	bad := apperr.New(apperr.Invalid, "upload a zip, gzip or 7z archive of TSV files")
+	var out []unpackedFile
+	total := 0
+	read := func(name string, r io.Reader) error {
+		if len(out) >= maxArchiveFiles {
+			return apperr.New(apperr.Invalid, "an archive may hold at most %d files", maxArchiveFiles)
+		}
+		data, err := io.ReadAll(io.LimitReader(r, int64(maxUnpackedBytes-total)+1))
+		if err != nil {
+			return bad
+		}
+		total += len(data)
+		if total > maxUnpackedBytes {
+			return apperr.New(apperr.Invalid, "the archive unpacks to more than %d bytes", maxUnpackedBytes)
+		}
+		out = append(out, unpackedFile{name, data})
+		return nil
+	}
+	switch {
+	case bytes.HasPrefix(body, []byte("PK\x03\x04")):
+		zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
+		if err != nil {
+			return nil, bad
+		}
+		for _, f := range zr.File {
+			if f.FileInfo().IsDir() {
+				continue
+			}
+			rc, err := f.Open()
+			if err != nil {
+				return nil, bad
+			}
+			err = read(f.Name, rc)
+			rc.Close()
+			if err != nil {
+				return nil, err
+			}
+		}
+	case bytes.HasPrefix(body, []byte{0x1f, 0x8b}):
+		gr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			return nil, bad
+		}
+		name := gr.Name
+		if name == "" {
+			name = "adjustments.tsv"
+		}
+		if err := read(name, gr); err != nil {
+			return nil, err
+		}
+	case bytes.HasPrefix(body, []byte("7z\xbc\xaf\x27\x1c")):
+		sr, err := sevenzip.NewReader(bytes.NewReader(body), int64(len(body)))
+		if err != nil {
+			return nil, bad
+		}
+		for _, f := range sr.File {
+			if f.FileInfo().IsDir() {
+				continue
+			}
+			rc, err := f.Open()
+			if err != nil {
+				return nil, bad
+			}
+			err = read(f.Name, rc)
+			rc.Close()
+			if err != nil {
+				return nil, err
+			}
+		}
+	default:
+		return nil, bad
+	}
+	if len(out) == 0 {
+		return nil, apperr.New(apperr.Invalid, "the archive holds no file")
+	}
+	return out, nil
+}
