@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"sort"
+	"time"
 
 	"github.com/bodgit/sevenzip"
 
@@ -242,4 +243,84 @@ func unpack(body []byte) ([]unpackedFile, error) {
 		return nil, apperr.New(apperr.Invalid, "the archive holds no file")
 	}
 	return out, nil
+}
+
+func (a *API) createSchedule(c *call) error {
+	f, err := c.fields("scheduled_adjustments")
+	if err != nil {
+		return err
+	}
+	in := payments.ScheduleInput{Period: f.str("period"), ExternalSource: f.str("external_source"),
+		StopWhenDisabled: f.str("stop_when_merchant_disabled") == "true", StopAtZero: f.str("stop_at_zero_balance") == "true",
+		Acknowledged: f.str("risk_acknowledged") == "true"}
+	if in.AmountMinor, _, err = f.integer("amount"); err != nil {
+		return err
+	}
+	for name, t := range map[string]*time.Time{"first_date": &in.First, "last_date": &in.Last} {
+		if s := f.str(name); s != "" {
+			if *t, err = parseDate(s); err != nil {
+				return fieldError(name, "must be a date (2027-01-31) or an RFC 3339 time")
+			}
+		}
+	}
+	r, err := a.svc.CreateSchedule(c.ctx, c.mp(), c.params["id"], in)
+	if err != nil {
+		return err
+	}
+	return a.one(c, http.StatusCreated, r)
+}
+
+func parseDate(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Parse("2006-01-02", s)
+}
+
+// updateSchedule turns a schedule on or off ({"status": "on"|"off"}).
+func (a *API) updateSchedule(c *call) error {
+	f, err := c.fields("scheduled_adjustments")
+	if err != nil {
+		return err
+	}
+	status := f.str("status")
+	if status != "on" && status != "off" {
+		return fieldError("status", "must be on or off")
+	}
+	r, err := a.svc.SetScheduleStatus(c.ctx, c.mp(), c.params["id"], status == "on")
+	if err != nil {
+		return err
+	}
+	return a.one(c, http.StatusOK, r)
+}
+
+func (a *API) deleteSchedule(c *call) error {
+	if err := a.svc.DeleteSchedule(c.ctx, c.mp(), c.params["id"]); err != nil {
+		return err
+	}
+	return a.noContent(c)
+}
+
+// updateMerchant enables or disables a merchant, or changes its external ID.
+func (a *API) updateMerchant(c *call) error {
+	f, err := c.fields("merchants")
+	if err != nil {
+		return err
+	}
+	set := map[string]any{}
+	if f.has("enabled") {
+		set["enabled"] = f.str("enabled") == "true"
+	}
+	if f.has("external_merchant_id") {
+		set["external_merchant_id"] = f.str("external_merchant_id")
+	}
+	meta, err := f.meta("meta")
+	if err != nil {
+		return err
+	}
+	r, err := a.svc.UpdateFields(c.ctx, c.mp(), "merchants", c.params["id"], set, meta)
+	if err != nil {
+		return err
+	}
+	return a.one(c, http.StatusOK, r)
 }

@@ -37,6 +37,7 @@ var resourceLinks = map[string][]string{
 	"merchants":                  {"customer"},
 	"managers":                   {},
 	"adjustments":                {"merchant"},
+	"scheduled_adjustments":      {"merchant"},
 }
 
 // hrefBase is the path a type's resources live under; verifications are

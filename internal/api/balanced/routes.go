@@ -137,6 +137,12 @@ func (a *API) routes() {
 	r.handle(http.MethodGet, "/merchants/:id/adjustments", a.listAdjustments)
 	r.handle(http.MethodGet, "/merchants/:id/adjustments.csv", a.exportAdjustments)
 	r.handle(http.MethodGet, "/adjustments/:id", a.getTyped("adjustments"))
+	r.handle(http.MethodPut, "/merchants/:id", a.updateMerchant)
+	r.handle(http.MethodPost, "/merchants/:id/scheduled_adjustments", a.createSchedule)
+	r.handle(http.MethodGet, "/merchants/:id/scheduled_adjustments", a.listLinked("scheduled_adjustments", "merchant"))
+	r.handle(http.MethodGet, "/scheduled_adjustments/:id", a.getTyped("scheduled_adjustments"))
+	r.handle(http.MethodPut, "/scheduled_adjustments/:id", a.updateSchedule)
+	r.handle(http.MethodDelete, "/scheduled_adjustments/:id", a.deleteSchedule)
 	r.handle(http.MethodPost, "/adjustments/uploads", a.uploadAdjustments)
 	r.routes[len(r.routes)-1].maxBody = maxUploadBytes
 

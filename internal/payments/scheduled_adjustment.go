@@ -1,0 +1,217 @@
+package payments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/poise-payments/poise/internal/apperr"
+	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/scheduler"
+)
+
+// JobScheduledAdjustment runs one period of a scheduled adjustment.
+const JobScheduledAdjustment = "adjustment.scheduled"
+
+// ScheduleInput creates or edits a scheduled adjustment. Nil fields of an
+// edit are left as they are.
+type ScheduleInput struct {
+	Period         string // weekly or monthly
+	First, Last    time.Time
+	AmountMinor    int64
+	ExternalSource string
+	// StopWhenDisabled ends the schedule once the merchant is disabled;
+	// StopAtZero once the merchant's balance is zero or below.
+	StopWhenDisabled, StopAtZero bool
+	// Acknowledged is the operator's mandatory acknowledgement that a
+	// recurring adjustment can change a balance without bound over time.
+	Acknowledged bool
+	Enabled      *bool
+}
+
+// runAt is the n-th run of a schedule: weekly every 7 days from the first
+// date; monthly on the first date's day of the month, or the month's last
+// day when it is shorter (a schedule on the 31st runs on 28 or 29
+// February), always at the first date's time of day.
+func runAt(period string, first time.Time, n int) time.Time {
+	if period == "weekly" {
+		return first.AddDate(0, 0, 7*n)
+	}
+	y, m, d := first.Date()
+	month := time.Date(y, m+time.Month(n), 1, first.Hour(), first.Minute(), first.Second(), 0, first.Location())
+	last := month.AddDate(0, 1, -1).Day()
+	return month.AddDate(0, 0, min(d, last)-1)
+}
+
+// CreateSchedule sets up a recurring adjustment of a merchant's balance.
+func (s *Service) CreateSchedule(ctx context.Context, marketplace, merchantID string, in ScheduleInput) (Resource, error) {
+	if in.Period != "weekly" && in.Period != "monthly" {
+		return Resource{}, apperr.New(apperr.Invalid, "period must be weekly or monthly")
+	}
+	if !in.Acknowledged {
+		return Resource{}, apperr.New(apperr.Invalid, "acknowledge that a scheduled adjustment can change the balance without bound (risk_acknowledged)")
+	}
+	if in.First.IsZero() || (!in.Last.IsZero() && in.Last.Before(in.First)) {
+		return Resource{}, apperr.New(apperr.Invalid, "first_date is required and must not be after last_date")
+	}
+	if in.AmountMinor == 0 || in.AmountMinor > MaxAmountMinor || in.AmountMinor < -MaxAmountMinor {
+		return Resource{}, apperr.New(apperr.Invalid, "amount must be a non-zero number of cents within ±%d", MaxAmountMinor)
+	}
+	if in.ExternalSource == "" {
+		in.ExternalSource = "scheduled"
+	}
+	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+		if _, err := w.Lock(ctx, marketplace, "merchants", merchantID); err != nil {
+			return nil, err
+		}
+		r, err := w.Create(ctx, Resource{Marketplace: marketplace, Type: "scheduled_adjustments", Status: "on", Fields: map[string]any{
+			"period": in.Period, "first_date": stamp(in.First), "last_date": stampOrNil(in.Last), "amount": in.AmountMinor,
+			"currency": Currency, "external_source": in.ExternalSource, "stop_when_merchant_disabled": in.StopWhenDisabled,
+			"stop_at_zero_balance": in.StopAtZero, "risk_acknowledged": true, "status": "on",
+			"next_run_at": stamp(in.First), "last_run_at": nil,
+		}, Links: map[string]string{"merchant": merchantID}, Private: map[string]any{"run": int64(0)}}, "SA")
+		if err != nil {
+			return nil, err
+		}
+		return r, w.scheduleRun(ctx, r, in.First)
+	})
+	if err != nil {
+		return Resource{}, err
+	}
+	return v.(Resource), nil
+}
+
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func stampOrNil(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return stamp(t)
+}
+
+func (w *Writer) scheduleRun(ctx context.Context, r Resource, at time.Time) error {
+	return w.tx.ScheduleJob(ctx, scheduler.Job{Kind: JobScheduledAdjustment, Key: r.ID + "@" + stamp(at), Payload: r.Marketplace, DueAt: at}, w.Now())
+}
+
+// SetScheduleStatus turns a schedule on or off; a schedule turned back on
+// resumes at its next run date.
+func (s *Service) SetScheduleStatus(ctx context.Context, marketplace, id string, on bool) (Resource, error) {
+	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+		r, err := w.Lock(ctx, marketplace, "scheduled_adjustments", id)
+		if err != nil {
+			return nil, err
+		}
+		if r.Hidden {
+			return nil, apperr.New(apperr.NotFound, "no scheduled adjustment with id %s", id)
+		}
+		status := map[bool]string{true: "on", false: "off"}[on]
+		r.Status, r.Fields["status"] = status, status
+		if r, err = w.Save(ctx, r); err != nil {
+			return nil, err
+		}
+		if on && r.Fields["next_run_at"] != nil {
+			next, _ := time.Parse(time.RFC3339, Str(r.Fields["next_run_at"]))
+			return r, w.scheduleRun(ctx, r, next)
+		}
+		return r, nil
+	})
+	if err != nil {
+		return Resource{}, err
+	}
+	return v.(Resource), nil
+}
+
+// DeleteSchedule ends a schedule; it stays readable by id.
+func (s *Service) DeleteSchedule(ctx context.Context, marketplace, id string) error {
+	_, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+		r, err := w.Lock(ctx, marketplace, "scheduled_adjustments", id)
+		if err != nil {
+			return nil, err
+		}
+		r.Hidden, r.Status, r.Fields["status"], r.Fields["next_run_at"] = true, "deleted", "deleted", nil
+		_, err = w.Save(ctx, r)
+		return nil, err
+	})
+	return err
+}
+
+// RunScheduledAdjustment is the handler of JobScheduledAdjustment: one
+// period's adjustment, the schedule's next run, and the job's completion,
+// in one transaction. The adjustment's external ID is the schedule and the
+// run date, so a period can never be applied twice.
+func (s *Service) RunScheduledAdjustment(ctx context.Context, j scheduler.Job) error {
+	marketplace := j.Payload
+	id, at, _ := strings.Cut(j.Key, "@")
+	if _, err := time.Parse(time.RFC3339, at); err != nil {
+		return fmt.Errorf("payments: job %s has a malformed run date: %w", j.ID, err)
+	}
+	sched, err := s.GetTyped(ctx, marketplace, "scheduled_adjustments", id)
+	if err != nil {
+		return err
+	}
+	merchant, err := s.GetTyped(ctx, marketplace, "merchants", sched.Link("merchant"))
+	if err != nil {
+		return err
+	}
+	stopReason := ""
+	switch {
+	case sched.Status != "on" || Str(sched.Fields["next_run_at"]) != at:
+		// Turned off, deleted, or superseded since this run was scheduled.
+	case Bool(sched.Fields["stop_when_merchant_disabled"]) && !Bool(merchant.Fields["enabled"]):
+		stopReason = "merchant disabled"
+	case Bool(sched.Fields["stop_at_zero_balance"]):
+		balances, err := s.MerchantBalances(ctx, merchant)
+		if err != nil {
+			return err
+		}
+		if len(balances) > 0 && balances[0].CurrentMinor <= 0 {
+			stopReason = "balance at or below zero"
+		}
+	}
+	_, err = s.Write(WithoutIdempotency(ctx), nil, func(ctx context.Context, w *Writer) (any, error) {
+		r, err := w.Lock(ctx, marketplace, "scheduled_adjustments", id)
+		if err != nil {
+			return nil, err
+		}
+		if r.Status == "on" && Str(r.Fields["next_run_at"]) == at {
+			if stopReason != "" {
+				r.Status, r.Fields["status"], r.Fields["stopped_because"] = "off", "off", stopReason
+			} else {
+				if _, err := w.adjust(ctx, marketplace, merchant.ID, AdjustmentInput{AmountMinor: Int(r.Fields["amount"]),
+					ExternalSource: Str(r.Fields["external_source"]), ExternalID: id + "@" + at}); err != nil {
+					return nil, err
+				}
+				n := Int(r.Private["run"]) + 1
+				r.Private["run"] = n
+				r.Fields["last_run_at"] = at
+				first, _ := time.Parse(time.RFC3339, Str(r.Fields["first_date"]))
+				next := runAt(Str(r.Fields["period"]), first, int(n))
+				last, _ := time.Parse(time.RFC3339, Str(r.Fields["last_date"]))
+				if r.Fields["last_date"] != nil && next.After(last) {
+					r.Fields["next_run_at"] = nil
+					r.Status, r.Fields["status"] = "finished", "finished"
+				} else {
+					r.Fields["next_run_at"] = stamp(next)
+					if err := w.scheduleRun(ctx, r, next); err != nil {
+						return nil, err
+					}
+				}
+			}
+			if _, err := w.Save(ctx, r); err != nil {
+				return nil, err
+			}
+		}
+		err = w.tx.CompleteJob(ctx, j.ID, w.Now())
+		if errors.Is(err, ledger.ErrNotFound) {
+			return nil, apperr.New(apperr.Conflict, "job %s is no longer this run's", j.ID)
+		}
+		return nil, err
+	})
+	if apperr.Is(err, apperr.Conflict) {
+		return nil
+	}
+	return err
+}

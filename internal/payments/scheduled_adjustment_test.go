@@ -1,0 +1,104 @@
+package payments_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/poise-payments/poise/internal/clock"
+	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/payments"
+	"github.com/poise-payments/poise/internal/scheduler"
+	"github.com/poise-payments/poise/internal/store/storetest"
+	"github.com/poise-payments/poise/internal/vault"
+)
+
+// A monthly fee on the 31st runs once per month (on the last day of
+// shorter months), catches up after downtime without running twice, and
+// stops when the balance reaches zero.
+func TestScheduledAdjustments(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		db := storetest.Open(t, kind)
+		start := time.Date(2027, 1, 30, 12, 0, 0, 0, time.UTC)
+		clk := clock.NewManual(start)
+		l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{})
+		defer l.Close(ctx)
+		v, _ := vault.New(make([]byte, vault.KeyLen))
+		s := payments.NewService(l, db, v)
+		sched := scheduler.New(db, clk)
+		sched.Handle(payments.JobScheduledAdjustment, s.RunScheduledAdjustment)
+
+		key, _, _ := s.CreateAPIKey(ctx, nil, nil)
+		mp, _ := s.CreateMarketplace(ctx, key, nil, nil)
+		cu, _ := s.CreateCustomer(ctx, mp.ID, payments.CustomerInput{})
+		m, err := s.CreateMerchant(ctx, mp.ID, payments.PartyInput{Login: "fee-" + kind, ControlKey: "a control key 12345", Customer: cu.ID, Enabled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Adjust(ctx, mp.ID, m.ID, payments.AdjustmentInput{AmountMinor: 2_500, ExternalSource: "opening"}); err != nil {
+			t.Fatal(err)
+		}
+		in := payments.ScheduleInput{Period: "monthly", First: time.Date(2027, 1, 31, 9, 0, 0, 0, time.UTC),
+			Last: time.Date(2027, 12, 31, 9, 0, 0, 0, time.UTC), AmountMinor: -1_000, StopAtZero: true}
+		if _, err := s.CreateSchedule(ctx, mp.ID, m.ID, in); err == nil {
+			t.Fatal("a schedule without the risk acknowledgement was accepted")
+		}
+		in.Acknowledged = true
+		sa, err := s.CreateSchedule(ctx, mp.ID, m.ID, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		balance := func() int64 {
+			b, err := s.MerchantBalances(ctx, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b[0].CurrentMinor
+		}
+		run := func() int {
+			n, err := sched.RunDue(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if run(); balance() != 2_500 {
+			t.Fatal("ran before its first date")
+		}
+		clk.Set(time.Date(2027, 1, 31, 9, 0, 0, 0, time.UTC))
+		run()
+		if balance() != 1_500 {
+			t.Fatalf("after January: %d", balance())
+		}
+		// Down through February and March: both runs happen, once each,
+		// on 28 February and 31 March.
+		clk.Set(time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC))
+		run()
+		run()
+		if balance() != -500 {
+			t.Fatalf("after catching up: %d", balance())
+		}
+		got, _ := s.Get(ctx, mp.ID, sa.ID)
+		if got.Fields["last_run_at"] != "2027-03-31T09:00:00Z" || got.Fields["next_run_at"] != "2027-04-30T09:00:00Z" {
+			t.Fatalf("last %v next %v", got.Fields["last_run_at"], got.Fields["next_run_at"])
+		}
+		// At or below zero, the next run stops the schedule instead.
+		clk.Set(time.Date(2027, 5, 1, 0, 0, 0, 0, time.UTC))
+		run()
+		got, _ = s.Get(ctx, mp.ID, sa.ID)
+		if balance() != -500 || got.Status != "off" || got.Fields["stopped_because"] != "balance at or below zero" {
+			t.Fatalf("balance %d, status %s, %v", balance(), got.Status, got.Fields["stopped_because"])
+		}
+		feed, _ := s.Feed(ctx, mp.ID, cu.ID)
+		runs := 0
+		for _, e := range feed {
+			if e.Type == payments.FeedAdjustment && e.AmountMinor == -1_000 {
+				runs++
+			}
+		}
+		if runs != 3 {
+			t.Fatalf("%d monthly runs applied, want 3 (January, February, March)", runs)
+		}
+	})
+}
