@@ -324,3 +324,57 @@ func (a *API) updateMerchant(c *call) error {
 	}
 	return a.one(c, http.StatusOK, r)
 }
+
+// exportTransactions answers a merchant balance's transactions in
+// [from, to) as CSV, with the dates each amount affects the balance (under
+// ASAP date bumping, the transaction's own time).
+func (a *API) exportTransactions(c *call) error {
+	m, err := a.svc.GetTyped(c.ctx, c.mp(), "merchants", c.params["id"])
+	if err != nil {
+		return err
+	}
+	q := c.r.URL.Query()
+	from, ferr := parseDate(q.Get("from"))
+	to, terr := parseDate(q.Get("to"))
+	if ferr != nil || terr != nil || !from.Before(to) {
+		return fieldError("from, to", "give a period [from, to) as dates (2027-01-01) or RFC 3339 times, from before to")
+	}
+	feed, err := a.svc.FeedBetween(c.ctx, m, from, to)
+	if err != nil {
+		return err
+	}
+	usd, _ := money.LookupCurrency(payments.Currency)
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write([]string{"date", "type", "amount", "currency", "gate", "source", "reserve date", "sth date"})
+	for _, e := range feed {
+		at := e.OccurredAt.UTC().Format(time.RFC3339)
+		w.Write([]string{at, e.Type, money.Amount{Minor: e.AmountMinor, Currency: usd}.Decimal(), e.Currency, e.Gate, e.SourceID, at, at})
+	}
+	w.Flush()
+	c.w.Header().Set("Content-Type", "text/csv")
+	c.w.WriteHeader(http.StatusOK)
+	c.w.Write(buf.Bytes())
+	return nil
+}
+
+// reconcile answers a merchant balance against what fed it.
+func (a *API) reconcile(c *call) error {
+	m, err := a.svc.GetTyped(c.ctx, c.mp(), "merchants", c.params["id"])
+	if err != nil {
+		return err
+	}
+	rec, err := a.svc.Reconcile(c.ctx, m)
+	if err != nil {
+		return err
+	}
+	diffs := make([]any, 0, len(rec.Differences))
+	for _, d := range rec.Differences {
+		diffs = append(diffs, map[string]any{"source": d.SourceID, "problem": d.Problem})
+	}
+	a.write(c, http.StatusOK, map[string]any{"reconciliations": []any{map[string]any{
+		"balance": rec.BalanceMinor, "transactions": rec.TransactionsSum, "adjustments": rec.AdjustmentsSum,
+		"entries": rec.EntriesCompared, "differences": diffs, "reconciled": len(diffs) == 0,
+	}}, "links": map[string]any{}})
+	return nil
+}

@@ -138,6 +138,8 @@ func (a *API) routes() {
 	r.handle(http.MethodGet, "/merchants/:id/adjustments.csv", a.exportAdjustments)
 	r.handle(http.MethodGet, "/adjustments/:id", a.getTyped("adjustments"))
 	r.handle(http.MethodPut, "/merchants/:id", a.updateMerchant)
+	r.handle(http.MethodGet, "/merchants/:id/transactions.csv", a.exportTransactions)
+	r.handle(http.MethodGet, "/merchants/:id/reconciliation", a.reconcile)
 	r.handle(http.MethodPost, "/merchants/:id/scheduled_adjustments", a.createSchedule)
 	r.handle(http.MethodGet, "/merchants/:id/scheduled_adjustments", a.listLinked("scheduled_adjustments", "merchant"))
 	r.handle(http.MethodGet, "/scheduled_adjustments/:id", a.getTyped("scheduled_adjustments"))

@@ -1,0 +1,98 @@
+package payments
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Difference is one disagreement reconciliation found.
+type Difference struct {
+	SourceID string
+	Problem  string
+}
+
+// Reconciliation compares a merchant balance with what fed it.
+type Reconciliation struct {
+	BalanceMinor    int64
+	TransactionsSum int64
+	AdjustmentsSum  int64
+	Differences     []Difference
+	EntriesCompared int
+}
+
+// feedTypeOf is the feed type each resource type may cause.
+var feedTypeOf = map[string][]string{
+	"debits":                     {FeedSale, FeedCapture},
+	"refunds":                    {FeedReversal},
+	"credits":                    {FeedPayout},
+	"reversals":                  {FeedPayoutCancel},
+	"card_holds":                 {FeedPreauth, FeedVoid},
+	"disputes":                   {FeedChargeback},
+	"bank_account_verifications": {FeedAccountVerification},
+	"adjustments":                {FeedAdjustment},
+}
+
+// Reconcile recomputes a merchant's balance from its feed, split into
+// transactions and adjustments, and checks every feed entry against the
+// resource that caused it: that it exists, is of a type that causes such an
+// entry, did not fail, and moved the same amount.
+func (s *Service) Reconcile(ctx context.Context, merchant Resource) (Reconciliation, error) {
+	var rec Reconciliation
+	balances, err := s.MerchantBalances(ctx, merchant)
+	if err != nil {
+		return rec, err
+	}
+	rec.BalanceMinor = balances[0].CurrentMinor
+	feed, err := s.Feed(ctx, merchant.Marketplace, merchant.Link("customer"))
+	if err != nil {
+		return rec, err
+	}
+	for _, e := range feed {
+		rec.EntriesCompared++
+		signed := defaultRules[e.Type] * e.AmountMinor
+		if e.Type == FeedAdjustment {
+			rec.AdjustmentsSum += signed
+		} else {
+			rec.TransactionsSum += signed
+		}
+		src, err := s.Get(ctx, merchant.Marketplace, e.SourceID)
+		if err != nil {
+			rec.Differences = append(rec.Differences, Difference{e.SourceID, fmt.Sprintf("%s entry names no resource", e.Type)})
+			continue
+		}
+		ok := false
+		for _, t := range feedTypeOf[src.Type] {
+			ok = ok || t == e.Type
+		}
+		switch {
+		case !ok:
+			rec.Differences = append(rec.Differences, Difference{e.SourceID, fmt.Sprintf("a %s does not cause a %s entry", src.Type, e.Type)})
+		case src.Status == "failed":
+			rec.Differences = append(rec.Differences, Difference{e.SourceID, fmt.Sprintf("%s entry for a failed %s", e.Type, src.Type)})
+		case src.Type == "bank_account_verifications":
+		case src.Type == "adjustments" && Int(src.Fields["amount"]) != e.AmountMinor,
+			src.Type != "adjustments" && e.Type != FeedCapture && Int(src.Fields["amount"]) != e.AmountMinor:
+			rec.Differences = append(rec.Differences, Difference{e.SourceID, fmt.Sprintf("%s entry of %d, but the %s is of %d", e.Type, e.AmountMinor, src.Type, Int(src.Fields["amount"]))})
+		}
+	}
+	if sum := rec.TransactionsSum + rec.AdjustmentsSum; sum != rec.BalanceMinor {
+		rec.Differences = append(rec.Differences, Difference{"", fmt.Sprintf("the balance is %d but what fed it sums to %d", rec.BalanceMinor, sum)})
+	}
+	return rec, nil
+}
+
+// FeedBetween lists a merchant's balance transactions in [from, to).
+func (s *Service) FeedBetween(ctx context.Context, merchant Resource, from, to time.Time) ([]FeedEntry, error) {
+	feed, err := s.Feed(ctx, merchant.Marketplace, merchant.Link("customer"))
+	if err != nil {
+		return nil, err
+	}
+	var out []FeedEntry
+	for _, e := range feed {
+		if !e.OccurredAt.Before(from) && e.OccurredAt.Before(to) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,70 @@
+package payments_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/poise-payments/poise/internal/clock"
+	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/payments"
+	"github.com/poise-payments/poise/internal/store"
+	"github.com/poise-payments/poise/internal/store/storetest"
+	"github.com/poise-payments/poise/internal/vault"
+)
+
+// A merchant balance reconciles with the payments that fed it; a feed entry
+// that no longer matches its payment is listed as a difference.
+func TestReconciliation(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		db := storetest.Open(t, kind)
+		clk := clock.NewManual(time.Date(2027, 3, 1, 10, 0, 0, 0, time.UTC))
+		l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{})
+		defer l.Close(ctx)
+		v, _ := vault.New(make([]byte, vault.KeyLen))
+		s := payments.NewService(l, db, v)
+		key, _, _ := s.CreateAPIKey(ctx, nil, nil)
+		mp, _ := s.CreateMarketplace(ctx, key, nil, nil)
+		cu, _ := s.CreateCustomer(ctx, mp.ID, payments.CustomerInput{})
+		m, _ := s.CreateMerchant(ctx, mp.ID, payments.PartyInput{Login: "rec-" + kind, ControlKey: "a control key 12345", Customer: cu.ID, Enabled: true})
+		card, _ := s.CreateCard(ctx, mp.ID, payments.CardInput{Number: "4111111111111111", ExpirationMonth: 1, ExpirationYear: 2030})
+		order, _ := s.CreateOrder(ctx, mp.ID, cu.ID, payments.OrderInput{})
+		in := amount(5_000)
+		in.Instrument, in.Order = card.ID, order.ID
+		d, _ := s.Debit(ctx, mp.ID, in)
+		clk.Advance(24 * time.Hour)
+		s.Refund(ctx, mp.ID, d.ID, amount(700))
+		s.Adjust(ctx, mp.ID, m.ID, payments.AdjustmentInput{AmountMinor: -300, ExternalSource: "fee"})
+
+		rec, err := s.Reconcile(ctx, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rec.Differences) != 0 || rec.BalanceMinor != 4_000 || rec.TransactionsSum != 4_300 || rec.AdjustmentsSum != -300 || rec.EntriesCompared != 3 {
+			t.Fatalf("reconciliation = %+v", rec)
+		}
+
+		// [from, to): the day of the sale only.
+		day, _ := s.FeedBetween(ctx, m, time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 3, 2, 0, 0, 0, 0, time.UTC))
+		if len(day) != 1 || day[0].Type != payments.FeedSale {
+			t.Fatalf("first day = %+v", day)
+		}
+		edge, _ := s.FeedBetween(ctx, m, time.Date(2027, 2, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 3, 1, 10, 0, 0, 0, time.UTC))
+		if len(edge) != 0 {
+			t.Fatalf("the end of the period was included: %+v", edge)
+		}
+
+		if err := db.Update(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(ctx, "UPDATE balance_transactions SET amount = amount + 1 WHERE type = 'sale'")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		rec, _ = s.Reconcile(ctx, m)
+		if len(rec.Differences) != 1 || rec.Differences[0].SourceID != d.ID || !strings.Contains(rec.Differences[0].Problem, "5001") {
+			t.Fatalf("tampered feed: %+v", rec.Differences)
+		}
+	})
+}
