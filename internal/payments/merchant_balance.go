@@ -2,6 +2,10 @@ package payments
 
 import (
 	"context"
+	"time"
+
+	"github.com/poise-payments/poise/internal/clock"
+	"github.com/poise-payments/poise/internal/money"
 )
 
 // defaultRules is the seed's balance-rules table: how each transaction
@@ -29,31 +33,121 @@ type MerchantBalance struct {
 	BufferMinor int64
 }
 
-// MerchantBalances computes a merchant's balances from its feed. Until
-// balances and rules are configured, a merchant has one balance per
-// currency, named after the currency, under the default rules; their date
-// bumping is ASAP with no rolling reserve, so nothing is held and live
-// equals current.
+// MerchantBalances computes a merchant's balance at the service's time
+// from its feed, under its rules (the seed's table where it has none):
+//
+//   - current moves by each transaction's action (add, deduct, rate only),
+//     less the fee of its rate plan, at the transaction's time;
+//   - of an added amount, the rolling reserve (reserve rate × amount) is
+//     held until the transaction's date + 1 day + the plan's period, or
+//     until the merchant's reserve is moved by hand, unless the date
+//     bumping is ASAP;
+//   - under BDAY+n or DAY+n, the rest (amount − fee − reserve) is a
+//     short-term hold until n (business) days later, at the first minute
+//     after the transaction's hour;
+//   - live = current − short-term hold − rolling reserve;
+//   - the buffer hold is what payouts without a final status hold.
+//
+// Days are judged on the Federal Reserve calendar in New York time. Until
+// balances are configured, a merchant has one balance per currency, named
+// after the currency.
 func (s *Service) MerchantBalances(ctx context.Context, merchant Resource) ([]MerchantBalance, error) {
 	feed, err := s.Feed(ctx, merchant.Marketplace, merchant.Link("customer"))
 	if err != nil {
 		return nil, err
 	}
+	rules, err := s.rulesOf(ctx, merchant)
+	if err != nil {
+		return nil, err
+	}
+	movedAt, err := s.lastReserveMove(ctx, merchant)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	cal := clock.FedCalendar()
+	loc := cal.Location()
 	b := MerchantBalance{Name: Currency, Currency: Currency, MerchantLogin: Str(merchant.Fields["login"]),
 		ExternalMerchantID: merchant.Fields["external_merchant_id"]}
 	for _, e := range feed {
-		b.CurrentMinor += defaultRules[e.Type] * e.AmountMinor
+		rule, ok := rules[e.Type]
+		if !ok {
+			rule = defaultRule(e.Type)
+		}
+		sign := actions[rule.Action]
+		amount := e.AmountMinor
+		if e.Type == FeedAdjustment {
+			sign = 1 // an adjustment is applied as signed
+		}
+		fee, err := money.Fee(abs(amount), rule.FeeRate, rule.FeeFixedMinor)
+		if err != nil {
+			return nil, err
+		}
+		b.CurrentMinor += sign*amount - fee
 		if e.Type == FeedPayout {
-			// A payout counts in the buffer until its final status.
 			src, err := s.Get(ctx, merchant.Marketplace, e.SourceID)
 			if err != nil {
 				return nil, err
 			}
 			if src.Status == "pending" {
-				b.BufferMinor += e.AmountMinor
+				b.BufferMinor += amount
+			}
+		}
+		if sign <= 0 || amount <= 0 {
+			continue
+		}
+		kind, days, err := parseDateBump(rule.DateBump)
+		if err != nil {
+			return nil, err
+		}
+		var reserve int64
+		if usesReserve(kind) {
+			if reserve, err = money.Percent(amount, rule.ReserveRate); err != nil {
+				return nil, err
+			}
+			released := !now.Before(reserveUntil(e.OccurredAt, rule.ReservePeriodDays, loc)) ||
+				(!movedAt.IsZero() && !e.OccurredAt.After(movedAt))
+			if !released {
+				b.RRMinor += reserve
+			}
+		}
+		if kind == "BDAY" || kind == "DAY" {
+			if now.Before(shortTermHoldUntil(e.OccurredAt, kind, days, cal, loc)) {
+				b.STHMinor += amount - fee - reserve
 			}
 		}
 	}
 	b.LiveMinor = b.CurrentMinor - b.STHMinor - b.RRMinor
 	return []MerchantBalance{b}, nil
+}
+
+func abs(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// MoveReserve releases a merchant's rolling reserve now, before its dates:
+// every reserve of a transaction up to this moment becomes live.
+func (s *Service) MoveReserve(ctx context.Context, marketplace, merchantID string) (Resource, error) {
+	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+		if _, err := w.Lock(ctx, marketplace, "merchants", merchantID); err != nil {
+			return nil, err
+		}
+		return w.Create(ctx, Resource{Marketplace: marketplace, Type: "reserve_moves", Fields: map[string]any{
+			"moved_at": w.Now().UTC().Format(time.RFC3339Nano)}, Links: map[string]string{"merchant": merchantID}}, "RM")
+	})
+	if err != nil {
+		return Resource{}, err
+	}
+	return v.(Resource), nil
+}
+
+func (s *Service) lastReserveMove(ctx context.Context, merchant Resource) (time.Time, error) {
+	items, _, err := s.store.ListResources(ctx, ListQuery{Marketplace: merchant.Marketplace, Type: "reserve_moves", LinkRel: "merchant", LinkTarget: merchant.ID, Limit: 1})
+	if err != nil || len(items) == 0 {
+		return time.Time{}, err
+	}
+	return items[0].CreatedAt, nil
 }

@@ -378,3 +378,44 @@ func (a *API) reconcile(c *call) error {
 	}}, "links": map[string]any{}})
 	return nil
 }
+
+// setBalanceRule sets what a transaction type does to a merchant balance.
+func (a *API) setBalanceRule(c *call) error {
+	f, err := c.fields("balance_rules")
+	if err != nil {
+		return err
+	}
+	rule := payments.BalanceRule{Type: f.str("transaction_type"), Action: f.str("action"), DateBump: f.str("date_bump")}
+	if rule.DateBump == "" {
+		rule.DateBump = "ASAP"
+	}
+	for name, rate := range map[string]*money.Rate{"fee_rate": &rule.FeeRate, "reserve_rate": &rule.ReserveRate} {
+		if s := f.str(name); s != "" {
+			if *rate, err = money.ParseRate(s); err != nil {
+				return fieldError(name, "must be a percentage such as 2.9")
+			}
+		}
+	}
+	if rule.FeeFixedMinor, _, err = f.integer("fee_fixed"); err != nil {
+		return err
+	}
+	days, _, err := f.integer("reserve_period_days")
+	if err != nil {
+		return err
+	}
+	rule.ReservePeriodDays = int(days)
+	r, err := a.svc.SetBalanceRule(c.ctx, c.mp(), c.params["id"], rule)
+	if err != nil {
+		return err
+	}
+	return a.one(c, http.StatusCreated, r)
+}
+
+// moveReserve releases a merchant's rolling reserve now.
+func (a *API) moveReserve(c *call) error {
+	r, err := a.svc.MoveReserve(c.ctx, c.mp(), c.params["id"])
+	if err != nil {
+		return err
+	}
+	return a.one(c, http.StatusCreated, r)
+}

@@ -38,6 +38,8 @@ var resourceLinks = map[string][]string{
 	"managers":                   {},
 	"adjustments":                {"merchant"},
 	"scheduled_adjustments":      {"merchant"},
+	"balance_rules":              {"merchant"},
+	"reserve_moves":              {"merchant"},
 }
 
 // hrefBase is the path a type's resources live under; verifications are

@@ -1,0 +1,130 @@
+package payments_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/poise-payments/poise/internal/clock"
+	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/money"
+	"github.com/poise-payments/poise/internal/payments"
+	"github.com/poise-payments/poise/internal/store/storetest"
+	"github.com/poise-payments/poise/internal/vault"
+)
+
+// The worked example of docs/balances.md, to the cent and the minute.
+func TestBalanceWorkedExample(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		ny, _ := time.LoadLocation("America/New_York")
+		at := func(month time.Month, day, hour, min int) time.Time {
+			year := 2026
+			if month < time.November {
+				year = 2027
+			}
+			return time.Date(year, month, day, hour, min, 0, 0, ny)
+		}
+		db := storetest.Open(t, kind)
+		clk := clock.NewManual(at(time.November, 20, 11, 30)) // a Friday
+		l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{})
+		defer l.Close(ctx)
+		v, _ := vault.New(make([]byte, vault.KeyLen))
+		s := payments.NewService(l, db, v)
+		key, _, _ := s.CreateAPIKey(ctx, nil, nil)
+		mp, _ := s.CreateMarketplace(ctx, key, nil, nil)
+		cu, _ := s.CreateCustomer(ctx, mp.ID, payments.CustomerInput{})
+		m, err := s.CreateMerchant(ctx, mp.ID, payments.PartyInput{Login: "shop-" + kind, ControlKey: "a control key 12345", Customer: cu.ID, Enabled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fee, _ := money.ParseRate("2.9")
+		reserve, _ := money.ParseRate("10")
+		if _, err := s.SetBalanceRule(ctx, mp.ID, m.ID, payments.BalanceRule{Type: "sale", Action: "add", FeeRate: fee, FeeFixedMinor: 30,
+			ReserveRate: reserve, ReservePeriodDays: 90, DateBump: "BDAY+2"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SetBalanceRule(ctx, mp.ID, m.ID, payments.BalanceRule{Type: "sale", Action: "add", DateBump: "WEEK+1"}); err == nil {
+			t.Fatal("a bad date bumping function was accepted")
+		}
+		card, _ := s.CreateCard(ctx, mp.ID, payments.CardInput{Number: "4111111111111111", ExpirationMonth: 1, ExpirationYear: 2030})
+		bank, _ := s.CreateBankAccount(ctx, mp.ID, payments.BankAccountInput{Name: "Shop", AccountNumber: "9900000000", RoutingNumber: "021000021", Customer: cu.ID})
+		order, _ := s.CreateOrder(ctx, mp.ID, cu.ID, payments.OrderInput{})
+
+		want := func(when string, current, sth, rr, live, buffer int64) {
+			t.Helper()
+			b, err := s.MerchantBalances(ctx, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := b[0]
+			if got.CurrentMinor != current || got.STHMinor != sth || got.RRMinor != rr || got.LiveMinor != live || got.BufferMinor != buffer {
+				t.Fatalf("%s: current %d sth %d rr %d live %d buffer %d; want %d %d %d %d %d", when,
+					got.CurrentMinor, got.STHMinor, got.RRMinor, got.LiveMinor, got.BufferMinor, current, sth, rr, live, buffer)
+			}
+		}
+		in := amount(10_000)
+		in.Instrument, in.Order = card.ID, order.ID
+		d, err := s.Debit(ctx, mp.ID, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want("Friday 11:30", 9_680, 8_680, 1_000, 0, 0)
+		clk.Set(at(time.November, 24, 12, 0))
+		want("Tuesday 12:00", 9_680, 8_680, 1_000, 0, 0)
+		clk.Set(at(time.November, 24, 12, 1))
+		want("Tuesday 12:01", 9_680, 0, 1_000, 8_680, 0)
+
+		clk.Set(at(time.November, 25, 10, 0))
+		if _, err := s.Refund(ctx, mp.ID, d.ID, amount(3_000)); err != nil {
+			t.Fatal(err)
+		}
+		want("after the refund", 6_680, 0, 1_000, 5_680, 0)
+		out := amount(5_000)
+		out.Instrument, out.Order = bank.ID, order.ID
+		c, err := s.Credit(ctx, mp.ID, out)
+		if err != nil || c.Status != "pending" {
+			t.Fatalf("payout: %v %v", c.Status, err)
+		}
+		want("payout in flight", 1_680, 0, 1_000, 680, 5_000)
+
+		clk.Set(at(time.February, 19, 0, 0).Add(-time.Minute))
+		want("Feb 18 23:59", 1_680, 0, 1_000, 680, 5_000)
+		clk.Set(at(time.February, 19, 0, 0))
+		want("reserve released", 1_680, 0, 0, 1_680, 5_000)
+	})
+}
+
+// Moving the rolling reserve by hand releases it before its date.
+func TestMoveRollingReserve(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, "sqlite")
+	clk := clock.NewManual(time.Date(2026, 11, 20, 16, 30, 0, 0, time.UTC))
+	l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{})
+	defer l.Close(ctx)
+	v, _ := vault.New(make([]byte, vault.KeyLen))
+	s := payments.NewService(l, db, v)
+	key, _, _ := s.CreateAPIKey(ctx, nil, nil)
+	mp, _ := s.CreateMarketplace(ctx, key, nil, nil)
+	cu, _ := s.CreateCustomer(ctx, mp.ID, payments.CustomerInput{})
+	m, _ := s.CreateMerchant(ctx, mp.ID, payments.PartyInput{Login: "mover", ControlKey: "a control key 12345", Customer: cu.ID, Enabled: true})
+	reserve, _ := money.ParseRate("10")
+	s.SetBalanceRule(ctx, mp.ID, m.ID, payments.BalanceRule{Type: "sale", Action: "add", ReserveRate: reserve, ReservePeriodDays: 90, DateBump: "ASAP_plus_RR"})
+	card, _ := s.CreateCard(ctx, mp.ID, payments.CardInput{Number: "4111111111111111", ExpirationMonth: 1, ExpirationYear: 2030})
+	order, _ := s.CreateOrder(ctx, mp.ID, cu.ID, payments.OrderInput{})
+	in := amount(20_000)
+	in.Instrument, in.Order = card.ID, order.ID
+	s.Debit(ctx, mp.ID, in)
+	if b, _ := s.MerchantBalances(ctx, m); b[0].RRMinor != 2_000 || b[0].LiveMinor != 18_000 {
+		t.Fatalf("before the move: %+v", b[0])
+	}
+	clk.Advance(time.Hour)
+	if _, err := s.MoveReserve(ctx, mp.ID, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Hour)
+	s.Debit(ctx, mp.ID, in) // a later sale keeps its own reserve
+	if b, _ := s.MerchantBalances(ctx, m); b[0].RRMinor != 2_000 || b[0].LiveMinor != 38_000 {
+		t.Fatalf("after the move: %+v", b[0])
+	}
+}
