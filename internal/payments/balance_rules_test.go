@@ -128,3 +128,35 @@ func TestMoveRollingReserve(t *testing.T) {
 		t.Fatalf("after the move: %+v", b[0])
 	}
 }
+
+// The export's dates follow the rules: the worked example's sale releases
+// its reserve on 19 February and clears its hold at 12:01 on Tuesday.
+func TestEntryDates(t *testing.T) {
+	ctx := context.Background()
+	ny, _ := time.LoadLocation("America/New_York")
+	db := storetest.Open(t, "sqlite")
+	clk := clock.NewManual(time.Date(2026, 11, 20, 11, 30, 0, 0, ny))
+	l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{})
+	defer l.Close(ctx)
+	v, _ := vault.New(make([]byte, vault.KeyLen))
+	s := payments.NewService(l, db, v)
+	key, _, _ := s.CreateAPIKey(ctx, nil, nil)
+	mp, _ := s.CreateMarketplace(ctx, key, nil, nil)
+	cu, _ := s.CreateCustomer(ctx, mp.ID, payments.CustomerInput{})
+	m, _ := s.CreateMerchant(ctx, mp.ID, payments.PartyInput{Login: "dates", ControlKey: "a control key 12345", Customer: cu.ID, Enabled: true})
+	reserve, _ := money.ParseRate("10")
+	s.SetBalanceRule(ctx, mp.ID, m.ID, payments.BalanceRule{Type: "sale", Action: "add", ReserveRate: reserve, ReservePeriodDays: 90, DateBump: "BDAY+2"})
+	card, _ := s.CreateCard(ctx, mp.ID, payments.CardInput{Number: "4111111111111111", ExpirationMonth: 1, ExpirationYear: 2030})
+	order, _ := s.CreateOrder(ctx, mp.ID, cu.ID, payments.OrderInput{})
+	in := amount(10_000)
+	in.Instrument, in.Order = card.ID, order.ID
+	s.Debit(ctx, mp.ID, in)
+	feed, _ := s.Feed(ctx, mp.ID, cu.ID)
+	dated, err := s.DatesOf(ctx, m, feed)
+	if err != nil || len(dated) != 1 {
+		t.Fatalf("%v %v", dated, err)
+	}
+	if !dated[0].ReserveDate.Equal(time.Date(2027, 2, 19, 0, 0, 0, 0, ny)) || !dated[0].ShortTermHoldEnd.Equal(time.Date(2026, 11, 24, 12, 1, 0, 0, ny)) {
+		t.Fatalf("dates %s %s", dated[0].ReserveDate.In(ny), dated[0].ShortTermHoldEnd.In(ny))
+	}
+}

@@ -151,3 +151,41 @@ func (s *Service) lastReserveMove(ctx context.Context, merchant Resource) (time.
 	}
 	return items[0].CreatedAt, nil
 }
+
+// EntryDates are when a feed entry's amounts affect the balance: its
+// rolling reserve's release and its short-term hold's end (each the
+// transaction's own time when it has none).
+type EntryDates struct {
+	Entry            FeedEntry
+	ReserveDate      time.Time
+	ShortTermHoldEnd time.Time
+}
+
+// DatesOf gives the dates of a merchant's feed entries under its rules.
+func (s *Service) DatesOf(ctx context.Context, merchant Resource, entries []FeedEntry) ([]EntryDates, error) {
+	rules, err := s.rulesOf(ctx, merchant)
+	if err != nil {
+		return nil, err
+	}
+	cal := clock.FedCalendar()
+	out := make([]EntryDates, len(entries))
+	for i, e := range entries {
+		rule, ok := rules[e.Type]
+		if !ok {
+			rule = defaultRule(e.Type)
+		}
+		d := EntryDates{Entry: e, ReserveDate: e.OccurredAt, ShortTermHoldEnd: e.OccurredAt}
+		kind, days, err := parseDateBump(rule.DateBump)
+		if err != nil {
+			return nil, err
+		}
+		if actions[rule.Action] > 0 && usesReserve(kind) && rule.ReserveRate != (money.Rate{}) {
+			d.ReserveDate = reserveUntil(e.OccurredAt, rule.ReservePeriodDays, cal.Location())
+		}
+		if actions[rule.Action] > 0 && (kind == "BDAY" || kind == "DAY") {
+			d.ShortTermHoldEnd = shortTermHoldUntil(e.OccurredAt, kind, days, cal, cal.Location())
+		}
+		out[i] = d
+	}
+	return out, nil
+}

@@ -326,8 +326,8 @@ func (a *API) updateMerchant(c *call) error {
 }
 
 // exportTransactions answers a merchant balance's transactions in
-// [from, to) as CSV, with the dates each amount affects the balance (under
-// ASAP date bumping, the transaction's own time).
+// [from, to) as CSV, with the dates each amount affects the balance: the
+// rolling reserve's release and the short-term hold's end.
 func (a *API) exportTransactions(c *call) error {
 	m, err := a.svc.GetTyped(c.ctx, c.mp(), "merchants", c.params["id"])
 	if err != nil {
@@ -347,9 +347,14 @@ func (a *API) exportTransactions(c *call) error {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	w.Write([]string{"date", "type", "amount", "currency", "gate", "source", "reserve date", "sth date"})
-	for _, e := range feed {
-		at := e.OccurredAt.UTC().Format(time.RFC3339)
-		w.Write([]string{at, e.Type, money.Amount{Minor: e.AmountMinor, Currency: usd}.Decimal(), e.Currency, e.Gate, e.SourceID, at, at})
+	dated, err := a.svc.DatesOf(c.ctx, m, feed)
+	if err != nil {
+		return err
+	}
+	for _, d := range dated {
+		e := d.Entry
+		w.Write([]string{e.OccurredAt.UTC().Format(time.RFC3339), e.Type, money.Amount{Minor: e.AmountMinor, Currency: usd}.Decimal(),
+			e.Currency, e.Gate, e.SourceID, d.ReserveDate.UTC().Format(time.RFC3339), d.ShortTermHoldEnd.UTC().Format(time.RFC3339)})
 	}
 	w.Flush()
 	c.w.Header().Set("Content-Type", "text/csv")
