@@ -70,19 +70,11 @@ func (s *Service) MerchantBalances(ctx context.Context, merchant Resource) ([]Me
 	b := MerchantBalance{Name: Currency, Currency: Currency, MerchantLogin: Str(merchant.Fields["login"]),
 		ExternalMerchantID: merchant.Fields["external_merchant_id"]}
 	for _, e := range feed {
-		rule, ok := rules[e.Type]
-		if !ok {
-			rule = defaultRule(e.Type)
-		}
-		sign := actions[rule.Action]
-		amount := e.AmountMinor
-		if e.Type == FeedAdjustment {
-			sign = 1 // an adjustment is applied as signed
-		}
-		fee, err := money.Fee(abs(amount), rule.FeeRate, rule.FeeFixedMinor)
+		rule, sign, fee, err := effect(rules, e)
 		if err != nil {
 			return nil, err
 		}
+		amount := e.AmountMinor
 		b.CurrentMinor += sign*amount - fee
 		if e.Type == FeedPayout {
 			src, err := s.Get(ctx, merchant.Marketplace, e.SourceID)
@@ -119,6 +111,21 @@ func (s *Service) MerchantBalances(ctx context.Context, merchant Resource) ([]Me
 	}
 	b.LiveMinor = b.CurrentMinor - b.STHMinor - b.RRMinor
 	return []MerchantBalance{b}, nil
+}
+
+// effect is what a feed entry does to its merchant's current balance under
+// the merchant's rules: the sign of its amount and the fee taken.
+func effect(rules map[string]BalanceRule, e FeedEntry) (rule BalanceRule, sign, fee int64, err error) {
+	rule, ok := rules[e.Type]
+	if !ok {
+		rule = defaultRule(e.Type)
+	}
+	sign = actions[rule.Action]
+	if e.Type == FeedAdjustment {
+		sign = 1 // an adjustment is applied as signed
+	}
+	fee, err = money.Fee(abs(e.AmountMinor), rule.FeeRate, rule.FeeFixedMinor)
+	return rule, sign, fee, err
 }
 
 func abs(n int64) int64 {

@@ -17,6 +17,8 @@ type Reconciliation struct {
 	BalanceMinor    int64
 	TransactionsSum int64
 	AdjustmentsSum  int64
+	// FeesSum is what the merchant\'s rate plans took.
+	FeesSum         int64
 	Differences     []Difference
 	EntriesCompared int
 }
@@ -34,7 +36,7 @@ var feedTypeOf = map[string][]string{
 }
 
 // Reconcile recomputes a merchant's balance from its feed, split into
-// transactions and adjustments, and checks every feed entry against the
+// transactions, adjustments and fees, and checks every feed entry against the
 // resource that caused it: that it exists, is of a type that causes such an
 // entry, did not fail, and moved the same amount.
 func (s *Service) Reconcile(ctx context.Context, merchant Resource) (Reconciliation, error) {
@@ -48,9 +50,18 @@ func (s *Service) Reconcile(ctx context.Context, merchant Resource) (Reconciliat
 	if err != nil {
 		return rec, err
 	}
+	rules, err := s.rulesOf(ctx, merchant)
+	if err != nil {
+		return rec, err
+	}
 	for _, e := range feed {
 		rec.EntriesCompared++
-		signed := defaultRules[e.Type] * e.AmountMinor
+		_, sign, fee, err := effect(rules, e)
+		if err != nil {
+			return rec, err
+		}
+		signed := sign * e.AmountMinor
+		rec.FeesSum += fee
 		if e.Type == FeedAdjustment {
 			rec.AdjustmentsSum += signed
 		} else {
@@ -76,7 +87,7 @@ func (s *Service) Reconcile(ctx context.Context, merchant Resource) (Reconciliat
 			rec.Differences = append(rec.Differences, Difference{e.SourceID, fmt.Sprintf("%s entry of %d, but the %s is of %d", e.Type, e.AmountMinor, src.Type, Int(src.Fields["amount"]))})
 		}
 	}
-	if sum := rec.TransactionsSum + rec.AdjustmentsSum; sum != rec.BalanceMinor {
+	if sum := rec.TransactionsSum + rec.AdjustmentsSum - rec.FeesSum; sum != rec.BalanceMinor {
 		rec.Differences = append(rec.Differences, Difference{"", fmt.Sprintf("the balance is %d but what fed it sums to %d", rec.BalanceMinor, sum)})
 	}
 	return rec, nil

@@ -378,7 +378,7 @@ func (a *API) reconcile(c *call) error {
 		diffs = append(diffs, map[string]any{"source": d.SourceID, "problem": d.Problem})
 	}
 	a.write(c, http.StatusOK, map[string]any{"reconciliations": []any{map[string]any{
-		"balance": rec.BalanceMinor, "transactions": rec.TransactionsSum, "adjustments": rec.AdjustmentsSum,
+		"balance": rec.BalanceMinor, "transactions": rec.TransactionsSum, "adjustments": rec.AdjustmentsSum, "fees": rec.FeesSum,
 		"entries": rec.EntriesCompared, "differences": diffs, "reconciled": len(diffs) == 0,
 	}}, "links": map[string]any{}})
 	return nil
