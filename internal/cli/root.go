@@ -50,6 +50,7 @@ func commands() []command {
 		{"migrate", "apply database migrations and exit", runMigrate},
 		{"verify", "recompute every balance from the journal and compare", runVerify},
 		{"bench", "measure transfers per second through the write path", runBench},
+		{"get-balance", "ask a server for a merchant's or manager's balances (signed)", runGetBalance},
 		{"version", "print the version", runVersion},
 	}
 }
