@@ -215,3 +215,45 @@ func (s *Service) RunScheduledAdjustment(ctx context.Context, j scheduler.Job) e
 	}
 	return err
 }
+
+// ScheduleEdit changes a schedule's runs still to come; nil fields are kept.
+type ScheduleEdit struct {
+	AmountMinor      *int64
+	Last             *time.Time
+	StopWhenDisabled *bool
+	StopAtZero       *bool
+}
+
+// EditSchedule changes what a schedule's future runs do. A last date
+// before the next run finishes the schedule.
+func (s *Service) EditSchedule(ctx context.Context, marketplace, id string, e ScheduleEdit) (Resource, error) {
+	if e.AmountMinor != nil && (*e.AmountMinor == 0 || *e.AmountMinor > MaxAmountMinor || *e.AmountMinor < -MaxAmountMinor) {
+		return Resource{}, apperr.New(apperr.Invalid, "amount must be a non-zero number of cents within ±%d", MaxAmountMinor)
+	}
+	return s.update(ctx, marketplace, "scheduled_adjustments", id, "", func(r *Resource) error {
+		if r.Hidden {
+			return apperr.New(apperr.NotFound, "no scheduled adjustment with id %s", id)
+		}
+		if e.AmountMinor != nil {
+			r.Fields["amount"] = *e.AmountMinor
+		}
+		if e.StopWhenDisabled != nil {
+			r.Fields["stop_when_merchant_disabled"] = *e.StopWhenDisabled
+		}
+		if e.StopAtZero != nil {
+			r.Fields["stop_at_zero_balance"] = *e.StopAtZero
+		}
+		if e.Last != nil {
+			first, _ := time.Parse(time.RFC3339, Str(r.Fields["first_date"]))
+			if e.Last.Before(first) {
+				return apperr.New(apperr.Invalid, "last_date must not be before first_date")
+			}
+			r.Fields["last_date"] = stamp(*e.Last)
+			if next, err := time.Parse(time.RFC3339, Str(r.Fields["next_run_at"])); err == nil && next.After(*e.Last) {
+				r.Fields["next_run_at"] = nil
+				r.Status, r.Fields["status"] = "finished", "finished"
+			}
+		}
+		return nil
+	})
+}

@@ -83,6 +83,16 @@ func TestScheduledAdjustments(t *testing.T) {
 		if got.Fields["last_run_at"] != "2027-03-31T09:00:00Z" || got.Fields["next_run_at"] != "2027-04-30T09:00:00Z" {
 			t.Fatalf("last %v next %v", got.Fields["last_run_at"], got.Fields["next_run_at"])
 		}
+		// An edit changes the runs to come: a last date before the next run
+		// finishes the schedule; a bad amount is refused.
+		zero := int64(0)
+		if _, err := s.EditSchedule(ctx, mp.ID, sa.ID, payments.ScheduleEdit{AmountMinor: &zero}); err == nil {
+			t.Fatal("an amount of zero was accepted")
+		}
+		fee := int64(-1_000)
+		if _, err := s.EditSchedule(ctx, mp.ID, sa.ID, payments.ScheduleEdit{AmountMinor: &fee}); err != nil {
+			t.Fatal(err)
+		}
 		// At or below zero, the next run stops the schedule instead.
 		clk.Set(time.Date(2027, 5, 1, 0, 0, 0, 0, time.UTC))
 		run()

@@ -277,19 +277,43 @@ func parseDate(s string) (time.Time, error) {
 	return time.Parse("2006-01-02", s)
 }
 
-// updateSchedule turns a schedule on or off ({"status": "on"|"off"}).
+// updateSchedule edits a schedule's future runs (amount, last_date, stop
+// conditions) and turns it on or off ({"status": "on"|"off"}).
 func (a *API) updateSchedule(c *call) error {
 	f, err := c.fields("scheduled_adjustments")
 	if err != nil {
 		return err
 	}
-	status := f.str("status")
-	if status != "on" && status != "off" {
-		return fieldError("status", "must be on or off")
+	var e payments.ScheduleEdit
+	if n, given, err := f.integer("amount"); err != nil {
+		return err
+	} else if given {
+		e.AmountMinor = &n
 	}
-	r, err := a.svc.SetScheduleStatus(c.ctx, c.mp(), c.params["id"], status == "on")
+	if s := f.str("last_date"); s != "" {
+		t, err := parseDate(s)
+		if err != nil {
+			return fieldError("last_date", "must be a date (2027-01-31) or an RFC 3339 time")
+		}
+		e.Last = &t
+	}
+	for name, dst := range map[string]**bool{"stop_when_merchant_disabled": &e.StopWhenDisabled, "stop_at_zero_balance": &e.StopAtZero} {
+		if f.has(name) {
+			b := f.str(name) == "true"
+			*dst = &b
+		}
+	}
+	r, err := a.svc.EditSchedule(c.ctx, c.mp(), c.params["id"], e)
 	if err != nil {
 		return err
+	}
+	if status := f.str("status"); status != "" {
+		if status != "on" && status != "off" {
+			return fieldError("status", "must be on or off")
+		}
+		if r, err = a.svc.SetScheduleStatus(c.ctx, c.mp(), c.params["id"], status == "on"); err != nil {
+			return err
+		}
 	}
 	return a.one(c, http.StatusOK, r)
 }
