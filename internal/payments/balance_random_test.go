@@ -8,12 +8,10 @@ import (
 	"time"
 
 	"github.com/poise-payments/poise/internal/apperr"
-	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/money"
 	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/store/storetest"
-	"github.com/poise-payments/poise/internal/vault"
 )
 
 // Random debits, refunds, holds, payouts, reversals and adjustments, with
@@ -22,14 +20,8 @@ import (
 func TestBalancesReconcileUnderRandomOperations(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, kind string) {
 		ctx := context.Background()
-		db := storetest.Open(t, kind)
-		clk := clock.NewManual(time.Date(2026, 11, 2, 14, 0, 0, 0, time.UTC))
-		l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{})
-		defer l.Close(ctx)
-		v, _ := vault.New(make([]byte, vault.KeyLen))
-		s := payments.NewService(l, db, v)
-		key, _, _ := s.CreateAPIKey(ctx, nil, nil)
-		mp, _ := s.CreateMarketplace(ctx, key, nil, nil)
+		w := newWorld(t, kind, time.Date(2026, 11, 2, 14, 0, 0, 0, time.UTC))
+		s, clk, mp, db := w.s, w.clk, w.mp, w.db
 		card, _ := s.CreateCard(ctx, mp.ID, payments.CardInput{Number: "4111111111111111", ExpirationMonth: 1, ExpirationYear: 2030})
 		fee, _ := money.ParseRate("2.9")
 		reserve, _ := money.ParseRate("7.5")

@@ -5,12 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/poise-payments/poise/internal/clock"
-	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/money"
 	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/store/storetest"
-	"github.com/poise-payments/poise/internal/vault"
 )
 
 // The worked example of docs/balances.md, to the cent and the minute.
@@ -25,19 +22,9 @@ func TestBalanceWorkedExample(t *testing.T) {
 			}
 			return time.Date(year, month, day, hour, min, 0, 0, ny)
 		}
-		db := storetest.Open(t, kind)
-		clk := clock.NewManual(at(time.November, 20, 11, 30)) // a Friday
-		l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{})
-		defer l.Close(ctx)
-		v, _ := vault.New(make([]byte, vault.KeyLen))
-		s := payments.NewService(l, db, v)
-		key, _, _ := s.CreateAPIKey(ctx, nil, nil)
-		mp, _ := s.CreateMarketplace(ctx, key, nil, nil)
-		cu, _ := s.CreateCustomer(ctx, mp.ID, payments.CustomerInput{})
-		m, err := s.CreateMerchant(ctx, mp.ID, payments.PartyInput{Login: "shop-" + kind, ControlKey: "a control key 12345", Customer: cu.ID, Enabled: true})
-		if err != nil {
-			t.Fatal(err)
-		}
+		w := newWorld(t, kind, at(time.November, 20, 11, 30)) // a Friday
+		s, clk, mp := w.s, w.clk, w.mp
+		m, cu := w.merchant(t, "shop-"+kind)
 		fee, _ := money.ParseRate("2.9")
 		reserve, _ := money.ParseRate("10")
 		if _, err := s.SetBalanceRule(ctx, mp.ID, m.ID, payments.BalanceRule{Type: "sale", Action: "add", FeeRate: fee, FeeFixedMinor: 30,
@@ -98,16 +85,9 @@ func TestBalanceWorkedExample(t *testing.T) {
 // Moving the rolling reserve by hand releases it before its date.
 func TestMoveRollingReserve(t *testing.T) {
 	ctx := context.Background()
-	db := storetest.Open(t, "sqlite")
-	clk := clock.NewManual(time.Date(2026, 11, 20, 16, 30, 0, 0, time.UTC))
-	l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{})
-	defer l.Close(ctx)
-	v, _ := vault.New(make([]byte, vault.KeyLen))
-	s := payments.NewService(l, db, v)
-	key, _, _ := s.CreateAPIKey(ctx, nil, nil)
-	mp, _ := s.CreateMarketplace(ctx, key, nil, nil)
-	cu, _ := s.CreateCustomer(ctx, mp.ID, payments.CustomerInput{})
-	m, _ := s.CreateMerchant(ctx, mp.ID, payments.PartyInput{Login: "mover", ControlKey: "a control key 12345", Customer: cu.ID, Enabled: true})
+	w := newWorld(t, "sqlite", time.Date(2026, 11, 20, 16, 30, 0, 0, time.UTC))
+	s, clk, mp := w.s, w.clk, w.mp
+	m, cu := w.merchant(t, "mover")
 	reserve, _ := money.ParseRate("10")
 	s.SetBalanceRule(ctx, mp.ID, m.ID, payments.BalanceRule{Type: "sale", Action: "add", ReserveRate: reserve, ReservePeriodDays: 90, DateBump: "ASAP_plus_RR"})
 	card, _ := s.CreateCard(ctx, mp.ID, payments.CardInput{Number: "4111111111111111", ExpirationMonth: 1, ExpirationYear: 2030})
@@ -134,16 +114,9 @@ func TestMoveRollingReserve(t *testing.T) {
 func TestEntryDates(t *testing.T) {
 	ctx := context.Background()
 	ny, _ := time.LoadLocation("America/New_York")
-	db := storetest.Open(t, "sqlite")
-	clk := clock.NewManual(time.Date(2026, 11, 20, 11, 30, 0, 0, ny))
-	l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{})
-	defer l.Close(ctx)
-	v, _ := vault.New(make([]byte, vault.KeyLen))
-	s := payments.NewService(l, db, v)
-	key, _, _ := s.CreateAPIKey(ctx, nil, nil)
-	mp, _ := s.CreateMarketplace(ctx, key, nil, nil)
-	cu, _ := s.CreateCustomer(ctx, mp.ID, payments.CustomerInput{})
-	m, _ := s.CreateMerchant(ctx, mp.ID, payments.PartyInput{Login: "dates", ControlKey: "a control key 12345", Customer: cu.ID, Enabled: true})
+	w := newWorld(t, "sqlite", time.Date(2026, 11, 20, 11, 30, 0, 0, ny))
+	s, mp := w.s, w.mp
+	m, cu := w.merchant(t, "dates")
 	reserve, _ := money.ParseRate("10")
 	s.SetBalanceRule(ctx, mp.ID, m.ID, payments.BalanceRule{Type: "sale", Action: "add", ReserveRate: reserve, ReservePeriodDays: 90, DateBump: "BDAY+2"})
 	card, _ := s.CreateCard(ctx, mp.ID, payments.CardInput{Number: "4111111111111111", ExpirationMonth: 1, ExpirationYear: 2030})

@@ -6,12 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/poise-payments/poise/internal/clock"
-	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/store"
 	"github.com/poise-payments/poise/internal/store/storetest"
-	"github.com/poise-payments/poise/internal/vault"
 )
 
 // A merchant balance reconciles with the payments that fed it; a feed entry
@@ -19,16 +16,9 @@ import (
 func TestReconciliation(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, kind string) {
 		ctx := context.Background()
-		db := storetest.Open(t, kind)
-		clk := clock.NewManual(time.Date(2027, 3, 1, 10, 0, 0, 0, time.UTC))
-		l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{})
-		defer l.Close(ctx)
-		v, _ := vault.New(make([]byte, vault.KeyLen))
-		s := payments.NewService(l, db, v)
-		key, _, _ := s.CreateAPIKey(ctx, nil, nil)
-		mp, _ := s.CreateMarketplace(ctx, key, nil, nil)
-		cu, _ := s.CreateCustomer(ctx, mp.ID, payments.CustomerInput{})
-		m, _ := s.CreateMerchant(ctx, mp.ID, payments.PartyInput{Login: "rec-" + kind, ControlKey: "a control key 12345", Customer: cu.ID, Enabled: true})
+		w := newWorld(t, kind, time.Date(2027, 3, 1, 10, 0, 0, 0, time.UTC))
+		s, clk, mp, db := w.s, w.clk, w.mp, w.db
+		m, cu := w.merchant(t, "rec-"+kind)
 		card, _ := s.CreateCard(ctx, mp.ID, payments.CardInput{Number: "4111111111111111", ExpirationMonth: 1, ExpirationYear: 2030})
 		order, _ := s.CreateOrder(ctx, mp.ID, cu.ID, payments.OrderInput{})
 		in := amount(5_000)

@@ -5,12 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/poise-payments/poise/internal/clock"
-	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/scheduler"
 	"github.com/poise-payments/poise/internal/store/storetest"
-	"github.com/poise-payments/poise/internal/vault"
 )
 
 // A monthly fee on the 31st runs once per month (on the last day of
@@ -19,23 +16,12 @@ import (
 func TestScheduledAdjustments(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, kind string) {
 		ctx := context.Background()
-		db := storetest.Open(t, kind)
 		start := time.Date(2027, 1, 30, 12, 0, 0, 0, time.UTC)
-		clk := clock.NewManual(start)
-		l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{})
-		defer l.Close(ctx)
-		v, _ := vault.New(make([]byte, vault.KeyLen))
-		s := payments.NewService(l, db, v)
-		sched := scheduler.New(db, clk)
+		w := newWorld(t, kind, start)
+		s, clk, mp := w.s, w.clk, w.mp
+		sched := scheduler.New(w.db, clk)
 		sched.Handle(payments.JobScheduledAdjustment, s.RunScheduledAdjustment)
-
-		key, _, _ := s.CreateAPIKey(ctx, nil, nil)
-		mp, _ := s.CreateMarketplace(ctx, key, nil, nil)
-		cu, _ := s.CreateCustomer(ctx, mp.ID, payments.CustomerInput{})
-		m, err := s.CreateMerchant(ctx, mp.ID, payments.PartyInput{Login: "fee-" + kind, ControlKey: "a control key 12345", Customer: cu.ID, Enabled: true})
-		if err != nil {
-			t.Fatal(err)
-		}
+		m, cu := w.merchant(t, "fee-"+kind)
 		if _, err := s.Adjust(ctx, mp.ID, m.ID, payments.AdjustmentInput{AmountMinor: 2_500, ExternalSource: "opening"}); err != nil {
 			t.Fatal(err)
 		}
