@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/poise-payments/poise/internal/api/paynet"
 	"github.com/poise-payments/poise/internal/idempotency"
 	"github.com/poise-payments/poise/internal/ledger"
 )
@@ -23,6 +24,12 @@ type idempotencyPurger interface {
 	PurgeIdempotency(ctx context.Context, cutoff time.Time) (int64, error)
 }
 
+// noncePurger forgets OAuth nonces; requests older than the timestamp
+// window are refused by their timestamp, so their nonces are not needed.
+type noncePurger interface {
+	PurgeNonces(ctx context.Context, cutoff time.Time) (int64, error)
+}
+
 // upkeep is the work a server does on its own, not in answer to a request.
 // Every sweep is safe to run in two processes at once: the ledger skips a
 // hold another process resolved, and a purge deletes what it finds.
@@ -30,7 +37,9 @@ type upkeep struct {
 	log     *slog.Logger
 	ledger  holdExpirer
 	records idempotencyPurger
-	clock   ledger.Clock
+	// nonces, when set, are purged past twice the OAuth timestamp window.
+	nonces noncePurger
+	clock  ledger.Clock
 }
 
 // run sweeps at once, to catch up with what fell due while the server was
@@ -64,5 +73,10 @@ func (u *upkeep) sweep(ctx context.Context) {
 		u.log.Error("purging idempotency records", "err", err)
 	case purged > 0:
 		u.log.Info("purged idempotency records", "purged", purged, "older_than", idempotency.Retention.String())
+	}
+	if u.nonces != nil {
+		if _, err := u.nonces.PurgeNonces(ctx, u.clock.Now().Add(-2*paynet.TimestampWindow)); err != nil && ctx.Err() == nil {
+			u.log.Error("purging OAuth nonces", "err", err)
+		}
 	}
 }

@@ -38,7 +38,10 @@ func TestUpkeepExpiresDueHoldsAndPurgesOldRecords(t *testing.T) {
 		if _, _, err := keeper.Do(ctx, req, nil, noop, nil); err != nil {
 			t.Fatal(err)
 		}
-		u := &upkeep{log: slog.New(slog.DiscardHandler), ledger: l, records: db, clock: clk}
+		if err := db.UseNonce(ctx, "shop", "n1", clk.Now()); err != nil {
+			t.Fatal(err)
+		}
+		u := &upkeep{log: slog.New(slog.DiscardHandler), ledger: l, records: db, nonces: db, clock: clk}
 
 		// Nothing is due yet: a sweep changes nothing.
 		u.sweep(ctx)
@@ -59,6 +62,11 @@ func TestUpkeepExpiresDueHoldsAndPurgesOldRecords(t *testing.T) {
 		}
 		if _, err := db.LookupIdempotency(ctx, req.Scope, req.Key); !errors.Is(err, ledger.ErrNotFound) {
 			t.Errorf("record kept past its retention: %v", err)
+		}
+		// The nonce is forgotten, so it could be used again; a request
+		// carrying it is refused by its stale timestamp instead.
+		if err := db.UseNonce(ctx, "shop", "n1", clk.Now()); err != nil {
+			t.Errorf("nonce kept past the timestamp window: %v", err)
 		}
 	})
 }
