@@ -3,6 +3,7 @@ package payments
 import (
 	"context"
 	"errors"
+	"sort"
 
 	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/id"
@@ -37,11 +38,18 @@ type AdjustmentInput struct {
 	ExternalID  string
 	BalanceName string
 	Description string
+	// balanceEndpoints maps the merchant's balance names to their
+	// endpoints; the service fills it before the operation runs.
+	balanceEndpoints map[string][]string
 }
 
 // Adjust moves money between the marketplace's adjustment source and a
 // merchant's payable account, and feeds the merchant's balance.
 func (s *Service) Adjust(ctx context.Context, marketplace, merchantID string, in AdjustmentInput) (Resource, error) {
+	in, err := s.withBalances(ctx, marketplace, merchantID, in)
+	if err != nil {
+		return Resource{}, err
+	}
 	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
 		return w.adjust(ctx, marketplace, merchantID, in)
 	})
@@ -62,8 +70,18 @@ func (w *Writer) adjust(ctx context.Context, marketplace, merchantID string, in 
 	if err != nil {
 		return Resource{}, err
 	}
-	if in.BalanceName != "" && in.BalanceName != Currency {
-		return Resource{}, apperr.New(apperr.NotFound, "merchant %s has no balance named %q", merchantID, in.BalanceName)
+	// A named balance is reached through one of its endpoints; the balance
+	// that names none (or a merchant's one implicit balance) through the
+	// default endpoint.
+	endpoint := ""
+	if in.BalanceName != "" {
+		eps, ok := in.balanceEndpoints[in.BalanceName]
+		if !ok {
+			return Resource{}, apperr.New(apperr.NotFound, "merchant %s has no balance named %q", merchantID, in.BalanceName)
+		}
+		if len(eps) > 0 {
+			endpoint = eps[0]
+		}
 	}
 	adjID := id.NewAt("AJ", w.Now())
 	if in.ExternalID != "" {
@@ -103,7 +121,30 @@ func (w *Writer) adjust(ctx context.Context, marketplace, merchantID string, in 
 	if err != nil {
 		return adj, err
 	}
-	return adj, w.feed(ctx, FeedAdjustment, m.Link("customer"), in.AmountMinor, "adjustment", adj)
+	return adj, w.feedVia(ctx, FeedAdjustment, m.Link("customer"), in.AmountMinor, "adjustment", endpoint, adj)
+}
+
+// withBalances fills what an adjustment needs to know of a merchant's
+// balances, read before its operation.
+func (s *Service) withBalances(ctx context.Context, marketplace, merchantID string, in AdjustmentInput) (AdjustmentInput, error) {
+	m, err := s.GetTyped(ctx, marketplace, "merchants", merchantID)
+	if err != nil {
+		return in, err
+	}
+	set, err := s.balancesOf(ctx, m)
+	if err != nil {
+		return in, err
+	}
+	in.balanceEndpoints = map[string][]string{}
+	for _, name := range set.names {
+		var eps []string
+		for ep := range set.endpoints[name] {
+			eps = append(eps, ep)
+		}
+		sort.Strings(eps)
+		in.balanceEndpoints[name] = eps
+	}
+	return in, nil
 }
 
 // payableAccount finds a customer's payable account inside an operation.

@@ -129,6 +129,13 @@ func (s *Service) ApplyAdjustments(ctx context.Context, marketplace string, line
 	if len(bad) > 0 {
 		return nil, &UploadError{Lines: bad}
 	}
+	for i, l := range lines {
+		in, err := s.withBalances(ctx, marketplace, merchants[l.ExternalMerchantID], l.In)
+		if err != nil {
+			return nil, err
+		}
+		lines[i].In = in
+	}
 	v, err := s.Write(WithoutIdempotency(ctx), nil, func(ctx context.Context, w *Writer) (any, error) {
 		out := make([]Resource, 0, len(lines))
 		for _, l := range lines {

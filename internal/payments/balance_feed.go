@@ -32,6 +32,9 @@ type FeedEntry struct {
 	Gate        string
 	SourceID    string
 	OccurredAt  time.Time
+	// Endpoint is the endpoint the transaction came through; empty for
+	// the default endpoint of its merchant and currency.
+	Endpoint string
 }
 
 // FeedTx writes the feed inside an operation's transaction.
@@ -51,6 +54,11 @@ func gateOf(instrumentType string) string {
 // that concern no merchant (no order, no recipient) are the marketplace's
 // own and are fed under its owner customer.
 func (w *Writer) feed(ctx context.Context, typ, merchant string, amount int64, gate string, source Resource) error {
+	return w.feedVia(ctx, typ, merchant, amount, gate, "", source)
+}
+
+// feedVia is feed through a named endpoint ("" for the default).
+func (w *Writer) feedVia(ctx context.Context, typ, merchant string, amount int64, gate, endpoint string, source Resource) error {
 	if merchant == "" {
 		mp, err := w.Lock(ctx, source.Marketplace, "marketplaces", source.Marketplace)
 		if err != nil {
@@ -64,7 +72,7 @@ func (w *Writer) feed(ctx context.Context, typ, merchant string, amount int64, g
 	}
 	return ftx.InsertFeed(ctx, FeedEntry{
 		ID: id.NewAt("BT", w.Now()), Marketplace: source.Marketplace, Merchant: merchant, Type: typ,
-		AmountMinor: amount, Currency: Currency, Gate: gate, SourceID: source.ID, OccurredAt: w.Now(),
+		AmountMinor: amount, Currency: Currency, Gate: gate, SourceID: source.ID, OccurredAt: w.Now(), Endpoint: endpoint,
 	})
 }
 

@@ -64,53 +64,69 @@ func (s *Service) MerchantBalances(ctx context.Context, merchant Resource) ([]Me
 	if err != nil {
 		return nil, err
 	}
+	set, err := s.balancesOf(ctx, merchant)
+	if err != nil {
+		return nil, err
+	}
 	now := s.Now()
 	cal := clock.FedCalendar()
 	loc := cal.Location()
-	b := MerchantBalance{Name: Currency, Currency: Currency, MerchantLogin: Str(merchant.Fields["login"]),
-		ExternalMerchantID: merchant.Fields["external_merchant_id"]}
+	out := make([]MerchantBalance, len(set.names))
+	for i, name := range set.names {
+		out[i] = MerchantBalance{Name: name, Currency: Currency, MerchantLogin: Str(merchant.Fields["login"]),
+			ExternalMerchantID: merchant.Fields["external_merchant_id"]}
+	}
 	for _, e := range feed {
 		rule, sign, fee, err := effect(rules, e)
 		if err != nil {
 			return nil, err
 		}
 		amount := e.AmountMinor
-		b.CurrentMinor += sign*amount - fee
+		var current, buffer, reserveHeld, shortHeld int64
+		current = sign*amount - fee
 		if e.Type == FeedPayout {
 			src, err := s.Get(ctx, merchant.Marketplace, e.SourceID)
 			if err != nil {
 				return nil, err
 			}
 			if src.Status == "pending" {
-				b.BufferMinor += amount
+				buffer = amount
 			}
 		}
-		if sign <= 0 || amount <= 0 {
-			continue
-		}
-		kind, days, err := parseDateBump(rule.DateBump)
-		if err != nil {
-			return nil, err
-		}
-		var reserve int64
-		if usesReserve(kind) {
-			if reserve, err = money.Percent(amount, rule.ReserveRate); err != nil {
+		if sign > 0 && amount > 0 {
+			kind, days, err := parseDateBump(rule.DateBump)
+			if err != nil {
 				return nil, err
 			}
-			released := !now.Before(reserveUntil(e.OccurredAt, rule.ReservePeriodDays, loc)) ||
-				(!movedAt.IsZero() && !e.OccurredAt.After(movedAt))
-			if !released {
-				b.RRMinor += reserve
+			var reserve int64
+			if usesReserve(kind) {
+				if reserve, err = money.Percent(amount, rule.ReserveRate); err != nil {
+					return nil, err
+				}
+				released := !now.Before(reserveUntil(e.OccurredAt, rule.ReservePeriodDays, loc)) ||
+					(!movedAt.IsZero() && !e.OccurredAt.After(movedAt))
+				if !released {
+					reserveHeld = reserve
+				}
+			}
+			if (kind == "BDAY" || kind == "DAY") && now.Before(shortTermHoldUntil(e.OccurredAt, kind, days, cal, loc)) {
+				shortHeld = amount - fee - reserve
 			}
 		}
-		if kind == "BDAY" || kind == "DAY" {
-			if now.Before(shortTermHoldUntil(e.OccurredAt, kind, days, cal, loc)) {
-				b.STHMinor += amount - fee - reserve
+		for i, name := range set.names {
+			if set.counts(name, e.Endpoint) {
+				b := &out[i]
+				b.CurrentMinor += current
+				b.BufferMinor += buffer
+				b.RRMinor += reserveHeld
+				b.STHMinor += shortHeld
 			}
 		}
 	}
-	b.LiveMinor = b.CurrentMinor - b.STHMinor - b.RRMinor
-	return []MerchantBalance{b}, nil
+	for i := range out {
+		out[i].LiveMinor = out[i].CurrentMinor - out[i].STHMinor - out[i].RRMinor
+	}
+	return out, nil
 }
 
 // effect is what a feed entry does to its merchant's current balance under

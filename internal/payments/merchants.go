@@ -41,7 +41,7 @@ type PartyInput struct {
 
 // CreateMerchant registers a customer as a merchant of the balance API.
 func (s *Service) CreateMerchant(ctx context.Context, marketplace string, in PartyInput) (Resource, error) {
-	return s.createParty(ctx, marketplace, "merchants", "MC", in, func(ctx context.Context, w *Writer, r *Resource) error {
+	return s.createParty(ctx, marketplace, "merchants", "MC", in, defaultEndpoint, func(ctx context.Context, w *Writer, r *Resource) error {
 		cu, err := w.Lock(ctx, marketplace, "customers", in.Customer)
 		if err != nil {
 			return err
@@ -55,7 +55,7 @@ func (s *Service) CreateMerchant(ctx context.Context, marketplace string, in Par
 
 // CreateManager registers a login that oversees merchants.
 func (s *Service) CreateManager(ctx context.Context, marketplace string, in PartyInput) (Resource, error) {
-	return s.createParty(ctx, marketplace, "managers", "MG", in, func(ctx context.Context, w *Writer, r *Resource) error {
+	return s.createParty(ctx, marketplace, "managers", "MG", in, nil, func(ctx context.Context, w *Writer, r *Resource) error {
 		ids := make([]any, 0, len(in.Merchants))
 		for _, m := range in.Merchants {
 			if _, err := w.Lock(ctx, marketplace, "merchants", m); err != nil {
@@ -68,7 +68,14 @@ func (s *Service) CreateManager(ctx context.Context, marketplace string, in Part
 	})
 }
 
-func (s *Service) createParty(ctx context.Context, marketplace, typ, prefix string, in PartyInput, fill func(ctx context.Context, w *Writer, r *Resource) error) (Resource, error) {
+// defaultEndpoint is what a merchant gets with it: its default endpoint.
+var defaultEndpoint = func(ctx context.Context, w *Writer, m Resource) error {
+	_, err := w.createEndpoint(ctx, m, "default "+Currency, Currency, true)
+	return err
+}
+
+func (s *Service) createParty(ctx context.Context, marketplace, typ, prefix string, in PartyInput,
+	after func(ctx context.Context, w *Writer, r Resource) error, fill func(ctx context.Context, w *Writer, r *Resource) error) (Resource, error) {
 	if !loginPattern.MatchString(in.Login) {
 		return Resource{}, apperr.New(apperr.Invalid, "login must be 1 to 64 letters, digits, '.', '_', '@' or '-'")
 	}
@@ -93,6 +100,11 @@ func (s *Service) createParty(ctx context.Context, marketplace, typ, prefix stri
 			return nil, apperr.New(apperr.Conflict, "the login %q is taken", in.Login)
 		} else if err != nil {
 			return nil, err
+		}
+		if after != nil {
+			if err := after(ctx, w, r); err != nil {
+				return nil, err
+			}
 		}
 		return r, nil
 	})

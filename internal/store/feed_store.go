@@ -8,12 +8,12 @@ import (
 	"github.com/poise-payments/poise/internal/payments"
 )
 
-const feedColumns = "id, marketplace_id, merchant_id, type, amount, currency, gate, source_id, occurred_at_us"
+const feedColumns = "id, marketplace_id, merchant_id, type, amount, currency, gate, source_id, occurred_at_us, endpoint_id"
 
 // InsertFeed implements payments.FeedTx.
 func (t *Tx) InsertFeed(ctx context.Context, e payments.FeedEntry) error {
-	_, err := t.Exec(ctx, "INSERT INTO balance_transactions ("+feedColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		e.ID, e.Marketplace, e.Merchant, e.Type, e.AmountMinor, e.Currency, e.Gate, e.SourceID, e.OccurredAt.UnixMicro())
+	_, err := t.Exec(ctx, "INSERT INTO balance_transactions ("+feedColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		e.ID, e.Marketplace, e.Merchant, e.Type, e.AmountMinor, e.Currency, e.Gate, e.SourceID, e.OccurredAt.UnixMicro(), e.Endpoint)
 	return err
 }
 
@@ -29,7 +29,7 @@ func (db *DB) FeedOf(ctx context.Context, marketplace, merchant string) ([]payme
 	for rows.Next() {
 		var e payments.FeedEntry
 		var at int64
-		if err := rows.Scan(&e.ID, &e.Marketplace, &e.Merchant, &e.Type, &e.AmountMinor, &e.Currency, &e.Gate, &e.SourceID, &at); err != nil {
+		if err := rows.Scan(&e.ID, &e.Marketplace, &e.Merchant, &e.Type, &e.AmountMinor, &e.Currency, &e.Gate, &e.SourceID, &at, &e.Endpoint); err != nil {
 			return nil, err
 		}
 		e.OccurredAt = fromMicros(at)

@@ -448,3 +448,39 @@ func (a *API) moveReserve(c *call) error {
 	}
 	return a.one(c, http.StatusCreated, r)
 }
+
+func (a *API) createEndpoint(c *call) error {
+	f, err := c.fields("endpoints")
+	if err != nil {
+		return err
+	}
+	cur := f.str("currency")
+	if cur == "" {
+		cur = payments.Currency
+	}
+	r, err := a.svc.CreateEndpoint(c.ctx, c.mp(), c.params["id"], f.str("name"), cur)
+	if err != nil {
+		return err
+	}
+	return a.one(c, http.StatusCreated, r)
+}
+
+func (a *API) createBalance(c *call) error {
+	f, err := c.fields("balances")
+	if err != nil {
+		return err
+	}
+	in := payments.BalanceInput{Name: f.str("name"), Currency: f.str("currency"), Kind: f.str("kind")}
+	if list, ok := f["endpoints"].([]any); ok {
+		for _, v := range list {
+			if s, ok := v.(string); ok {
+				in.Endpoints = append(in.Endpoints, idOf(s))
+			}
+		}
+	}
+	r, err := a.svc.CreateBalance(c.ctx, c.mp(), c.params["id"], in)
+	if err != nil {
+		return err
+	}
+	return a.one(c, http.StatusCreated, r)
+}

@@ -40,6 +40,8 @@ var resourceLinks = map[string][]string{
 	"scheduled_adjustments":      {"merchant"},
 	"balance_rules":              {"merchant"},
 	"reserve_moves":              {"merchant"},
+	"endpoints":                  {"merchant"},
+	"balances":                   {"merchant"},
 }
 
 // hrefBase is the path a type's resources live under; verifications are

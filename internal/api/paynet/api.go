@@ -2,6 +2,7 @@ package paynet
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -43,7 +44,12 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, apperr.New(apperr.Invalid, "get-balance is a POST"), http.StatusMethodNotAllowed)
 		return
 	}
-	kind, login, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, Prefix), "/")
+	rest := strings.TrimPrefix(r.URL.Path, Prefix)
+	if rest != "" && !strings.Contains(rest, "/") {
+		a.byEndpoint(w, r, rest)
+		return
+	}
+	kind, login, ok := strings.Cut(rest, "/")
 	if !ok || (kind != "merchant" && kind != "manager") || login == "" || strings.Contains(login, "/") {
 		a.fail(w, apperr.New(apperr.NotFound, "there is nothing at %s", r.URL.Path), 0)
 		return
@@ -148,4 +154,56 @@ func (a *API) fail(w http.ResponseWriter, err error, status int) {
 	}
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"code": string(apperr.CodeOf(err)), "message": apperr.MessageOf(err)}})
+}
+
+// byEndpoint answers POST /paynet/api/v2/get-balance/ENDPOINTID: the
+// current amount of the balance that counts the endpoint, signed by the
+// endpoint's merchant. As the seed's example shows, the answer is
+// form-encoded text ("balance-amount=29.99"), each value ending in a
+// newline.
+func (a *API) byEndpoint(w http.ResponseWriter, r *http.Request, endpointID string) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		a.fail(w, apperr.New(apperr.Invalid, "the body is too large"), http.StatusRequestEntityTooLarge)
+		return
+	}
+	consumer, err := a.verifier.Verify(r.Context(), r, body)
+	if err != nil {
+		a.fail(w, err, 0)
+		return
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil || form.Get("balance-provider") == "" {
+		a.fail(w, apperr.New(apperr.Invalid, "balance-provider is required"), 0)
+		return
+	}
+	merchant, err := a.svc.Party(r.Context(), consumer)
+	if err != nil || merchant.Type != "merchants" {
+		a.fail(w, apperr.New(apperr.Forbidden, "only a merchant reads the balance of its endpoints"), 0)
+		return
+	}
+	ep, err := a.svc.Get(r.Context(), merchant.Marketplace, endpointID)
+	if err != nil || ep.Type != "endpoints" || ep.Link("merchant") != merchant.ID {
+		a.fail(w, apperr.New(apperr.NotFound, "no endpoint %s of this merchant", endpointID), 0)
+		return
+	}
+	name, err := a.svc.BalanceOfEndpoint(r.Context(), merchant, endpointID)
+	if err != nil {
+		a.fail(w, err, 0)
+		return
+	}
+	balances, err := a.svc.MerchantBalances(r.Context(), merchant)
+	if err != nil {
+		a.fail(w, err, 0)
+		return
+	}
+	for _, b := range balances {
+		if b.Name == name {
+			w.Header().Set("Content-Type", "text/html;charset=utf-8")
+			amount := render(b)["amount"]
+			io.WriteString(w, "balance-amount="+url.QueryEscape(fmt.Sprint(amount))+"\n")
+			return
+		}
+	}
+	a.fail(w, apperr.New(apperr.NotFound, "no balance counts endpoint %s", endpointID), 0)
 }

@@ -1,0 +1,187 @@
+package payments
+
+import (
+	"context"
+
+	"github.com/poise-payments/poise/internal/apperr"
+	"github.com/poise-payments/poise/internal/money"
+)
+
+// Endpoints and balances of merchants.
+//
+// An endpoint is a single-currency entry point of a merchant; every
+// transaction comes through one, the merchant's default for its currency
+// when none is named (every Balanced payment does so). A balance adds up
+// the transactions of a set of endpoints; at most one balance per currency
+// names no endpoints, and it counts the endpoints no other balance claims.
+
+// balanceKinds are the kinds of balance the seed names.
+var balanceKinds = map[string]bool{"account": true, "processor": true, "card_mapping": true, "gate_group": true}
+
+// maxBalancesPerMerchant bounds what one balance computation reads.
+const maxBalancesPerMerchant = 100
+
+func (w *Writer) createEndpoint(ctx context.Context, m Resource, name, currency string, isDefault bool) (Resource, error) {
+	return w.Create(ctx, Resource{Marketplace: m.Marketplace, Type: "endpoints", Fields: map[string]any{
+		"name": name, "currency": currency, "default": isDefault,
+	}, Links: map[string]string{"merchant": m.ID}}, "EP")
+}
+
+// CreateEndpoint adds an entry point to a merchant.
+func (s *Service) CreateEndpoint(ctx context.Context, marketplace, merchantID, name, currency string) (Resource, error) {
+	if _, err := money.LookupCurrency(currency); err != nil {
+		return Resource{}, err
+	}
+	if name == "" {
+		return Resource{}, apperr.New(apperr.Invalid, "an endpoint needs a name")
+	}
+	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+		m, err := w.Lock(ctx, marketplace, "merchants", merchantID)
+		if err != nil {
+			return nil, err
+		}
+		return w.createEndpoint(ctx, m, name, currency, false)
+	})
+	if err != nil {
+		return Resource{}, err
+	}
+	return v.(Resource), nil
+}
+
+// BalanceInput configures a named balance of a merchant.
+type BalanceInput struct {
+	Name, Currency, Kind string
+	Endpoints            []string
+}
+
+// CreateBalance configures a named balance over a set of the merchant's
+// endpoints (none: every endpoint no other balance of its currency claims).
+func (s *Service) CreateBalance(ctx context.Context, marketplace, merchantID string, in BalanceInput) (Resource, error) {
+	if in.Name == "" {
+		return Resource{}, apperr.New(apperr.Invalid, "a balance needs a name")
+	}
+	if in.Kind == "" {
+		in.Kind = "account"
+	}
+	if !balanceKinds[in.Kind] {
+		return Resource{}, apperr.New(apperr.Invalid, "kind must be account, processor, card_mapping or gate_group")
+	}
+	if in.Currency == "" {
+		in.Currency = Currency
+	}
+	existing, _, err := s.store.ListResources(ctx, ListQuery{Marketplace: marketplace, Type: "balances", LinkRel: "merchant", LinkTarget: merchantID, Limit: maxBalancesPerMerchant})
+	if err != nil {
+		return Resource{}, err
+	}
+	for _, b := range existing {
+		if Str(b.Fields["name"]) == in.Name {
+			return Resource{}, apperr.New(apperr.Conflict, "the merchant has a balance named %q already", in.Name)
+		}
+		if len(in.Endpoints) == 0 && len(endpointsOf(b)) == 0 && Str(b.Fields["currency"]) == in.Currency {
+			return Resource{}, apperr.New(apperr.Conflict, "only one %s balance may name no endpoints; name the endpoints of this one", in.Currency)
+		}
+	}
+	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+		if _, err := w.Lock(ctx, marketplace, "merchants", merchantID); err != nil {
+			return nil, err
+		}
+		eps := make([]any, 0, len(in.Endpoints))
+		for _, id := range in.Endpoints {
+			ep, err := w.Lock(ctx, marketplace, "endpoints", id)
+			if err != nil {
+				return nil, err
+			}
+			if ep.Link("merchant") != merchantID || Str(ep.Fields["currency"]) != in.Currency {
+				return nil, apperr.New(apperr.Invalid, "endpoint %s is not a %s endpoint of this merchant", id, in.Currency)
+			}
+			eps = append(eps, id)
+		}
+		return w.Create(ctx, Resource{Marketplace: marketplace, Type: "balances", Fields: map[string]any{
+			"name": in.Name, "currency": in.Currency, "kind": in.Kind, "endpoints": eps,
+		}, Links: map[string]string{"merchant": merchantID}}, "BL")
+	})
+	if err != nil {
+		return Resource{}, err
+	}
+	return v.(Resource), nil
+}
+
+func endpointsOf(b Resource) []string {
+	list, _ := b.Fields["endpoints"].([]any)
+	out := make([]string, 0, len(list))
+	for _, v := range list {
+		out = append(out, Str(v))
+	}
+	return out
+}
+
+// balanceSet is a merchant's balances as the computation sees them.
+type balanceSet struct {
+	names     []string
+	endpoints map[string]map[string]bool // balance name → endpoints (nil: the catch-all)
+	claimed   map[string]bool            // endpoints some balance names
+	fallback  string                     // the endpoint of transactions that name none
+}
+
+// balancesOf reads a merchant's balances, or its one implicit balance.
+func (s *Service) balancesOf(ctx context.Context, merchant Resource) (balanceSet, error) {
+	set := balanceSet{endpoints: map[string]map[string]bool{}, claimed: map[string]bool{}}
+	eps, _, err := s.store.ListResources(ctx, ListQuery{Marketplace: merchant.Marketplace, Type: "endpoints", LinkRel: "merchant", LinkTarget: merchant.ID, Limit: maxBalancesPerMerchant})
+	if err != nil {
+		return set, err
+	}
+	for _, ep := range eps {
+		if Bool(ep.Fields["default"]) && Str(ep.Fields["currency"]) == Currency {
+			set.fallback = ep.ID
+		}
+	}
+	bs, _, err := s.store.ListResources(ctx, ListQuery{Marketplace: merchant.Marketplace, Type: "balances", LinkRel: "merchant", LinkTarget: merchant.ID, Limit: maxBalancesPerMerchant})
+	if err != nil {
+		return set, err
+	}
+	if len(bs) == 0 {
+		set.names = []string{Currency}
+		set.endpoints[Currency] = nil
+		return set, nil
+	}
+	for i := len(bs) - 1; i >= 0; i-- { // oldest first
+		name := Str(bs[i].Fields["name"])
+		set.names = append(set.names, name)
+		if eps := endpointsOf(bs[i]); len(eps) > 0 {
+			set.endpoints[name] = map[string]bool{}
+			for _, ep := range eps {
+				set.endpoints[name][ep] = true
+				set.claimed[ep] = true
+			}
+		} else {
+			set.endpoints[name] = nil
+		}
+	}
+	return set, nil
+}
+
+// counts reports whether a balance counts a transaction of an endpoint.
+func (set balanceSet) counts(name, endpoint string) bool {
+	if endpoint == "" {
+		endpoint = set.fallback
+	}
+	eps := set.endpoints[name]
+	if eps == nil {
+		return !set.claimed[endpoint]
+	}
+	return eps[endpoint]
+}
+
+// BalanceOfEndpoint names the balance that counts an endpoint's transactions.
+func (s *Service) BalanceOfEndpoint(ctx context.Context, merchant Resource, endpoint string) (string, error) {
+	set, err := s.balancesOf(ctx, merchant)
+	if err != nil {
+		return "", err
+	}
+	for _, name := range set.names {
+		if set.counts(name, endpoint) {
+			return name, nil
+		}
+	}
+	return "", apperr.New(apperr.NotFound, "no balance counts endpoint %s", endpoint)
+}
