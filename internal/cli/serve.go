@@ -150,7 +150,7 @@ func runServer(ctx context.Context, log *slog.Logger, cfg serverConfig) error {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			sched.Run(upkeepCtx, schedulerInterval, nil, func(err error) { log.Error("scheduler", "error", err) })
+			sched.Run(upkeepCtx, schedulerInterval, svc.Wake(), func(err error) { log.Error("scheduler", "error", err) })
 		}()
 		go func() {
 			defer wg.Done()

@@ -32,7 +32,13 @@ func (w *Writer) scheduleSettlement(ctx context.Context, r Resource) error {
 	if !ok {
 		return nil
 	}
-	due := clock.ACHSettlementDate(w.Now(), days)
+	// The settlement date is a date of the marketplace's clock; jobs are
+	// kept in real time (a test clock's advance moves them).
+	off, err := w.offsetIn(ctx, r.Marketplace)
+	if err != nil {
+		return err
+	}
+	due := clock.ACHSettlementDate(w.Now().Add(off), days).Add(-off)
 	return w.tx.ScheduleJob(ctx, scheduler.Job{Kind: JobSettleACH, Key: r.ID, Payload: r.Marketplace, DueAt: due}, w.Now())
 }
 

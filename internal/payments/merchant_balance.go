@@ -68,7 +68,10 @@ func (s *Service) MerchantBalances(ctx context.Context, merchant Resource) ([]Me
 	if err != nil {
 		return nil, err
 	}
-	now := s.Now()
+	now, err := s.NowFor(ctx, merchant.Marketplace)
+	if err != nil {
+		return nil, err
+	}
 	cal := clock.FedCalendar()
 	loc := cal.Location()
 	out := make([]MerchantBalance, len(set.names))

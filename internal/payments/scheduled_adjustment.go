@@ -93,7 +93,12 @@ func stampOrNil(t time.Time) any {
 }
 
 func (w *Writer) scheduleRun(ctx context.Context, r Resource, at time.Time) error {
-	return w.tx.ScheduleJob(ctx, scheduler.Job{Kind: JobScheduledAdjustment, Key: r.ID + "@" + stamp(at), Payload: r.Marketplace, DueAt: at}, w.Now())
+	// at is a time of the marketplace's clock; jobs are kept in real time.
+	off, err := w.offsetIn(ctx, r.Marketplace)
+	if err != nil {
+		return err
+	}
+	return w.tx.ScheduleJob(ctx, scheduler.Job{Kind: JobScheduledAdjustment, Key: r.ID + "@" + stamp(at), Payload: r.Marketplace, DueAt: at.Add(-off)}, w.Now())
 }
 
 // SetScheduleStatus turns a schedule on or off; a schedule turned back on

@@ -20,12 +20,14 @@ type Service struct {
 	store  Store
 	vault  *vault.Vault
 	keeper *idempotency.Keeper
+	// wake tells the scheduler a test clock advanced.
+	wake chan struct{}
 }
 
 // NewService returns a service writing through l, reading from s, and
 // sealing card and account numbers with v.
 func NewService(l *ledger.Ledger, s Store, v *vault.Vault) *Service {
-	return &Service{ledger: l, store: s, vault: v, keeper: idempotency.NewKeeper(s, l)}
+	return &Service{ledger: l, store: s, vault: v, keeper: idempotency.NewKeeper(s, l), wake: make(chan struct{}, 1)}
 }
 
 // Now is the service's time, from the one clock it shares with the ledger.

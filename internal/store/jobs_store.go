@@ -137,3 +137,12 @@ func (t *Tx) ScheduleJob(ctx context.Context, j scheduler.Job, now time.Time) er
 		VALUES (?, ?, ?, ?, ?, 'pending', 0, 0, '', ?) ON CONFLICT DO NOTHING`, j.ID, j.Kind, j.Key, j.Payload, j.DueAt.UnixMicro(), now.UnixMicro())
 	return err
 }
+
+// ShiftJobs brings the pending jobs of a marketplace (jobs name their
+// marketplace in their payload) forward by d, when its test clock
+// advances by d: work due at a time of the marketplace falls due when the
+// marketplace's clock reaches it.
+func (t *Tx) ShiftJobs(ctx context.Context, marketplace string, d time.Duration) error {
+	_, err := t.Exec(ctx, "UPDATE jobs SET due_at_us = due_at_us - ? WHERE payload = ? AND status IN ('pending', 'running')", d.Microseconds(), marketplace)
+	return err
+}

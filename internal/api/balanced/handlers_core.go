@@ -2,6 +2,7 @@ package balanced
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/payments"
@@ -328,4 +329,47 @@ func (a *API) createParty(typ string) handlerFunc {
 		}
 		return a.one(c, http.StatusCreated, r)
 	}
+}
+
+// testClock answers a test marketplace's clock: its time and how far it is
+// ahead of real time.
+func (a *API) testClock(c *call) error {
+	if c.params["id"] != c.mp() {
+		return apperr.New(apperr.NotFound, "no marketplace with id %s", c.params["id"])
+	}
+	off, err := a.svc.ClockOffset(c.ctx, c.mp())
+	if err != nil {
+		return err
+	}
+	a.write(c, http.StatusOK, map[string]any{"test_clocks": []any{map[string]any{
+		"now": a.svc.Now().Add(off).UTC().Format(timeFormat), "offset_seconds": int64(off / time.Second)}}, "links": map[string]any{}})
+	return nil
+}
+
+// advanceTestClock moves a test marketplace's clock forward:
+// {"advance": "72h"} (a Go duration) or {"advance_seconds": 259200}.
+func (a *API) advanceTestClock(c *call) error {
+	if c.params["id"] != c.mp() {
+		return apperr.New(apperr.NotFound, "no marketplace with id %s", c.params["id"])
+	}
+	f, err := c.fields("test_clocks")
+	if err != nil {
+		return err
+	}
+	var d time.Duration
+	if s := f.str("advance"); s != "" {
+		if d, err = time.ParseDuration(s); err != nil {
+			return fieldError("advance", "must be a duration such as 72h or 90m")
+		}
+	} else {
+		n, given, err := f.integer("advance_seconds")
+		if err != nil || !given {
+			return fieldError("advance", "give advance (72h) or advance_seconds")
+		}
+		d = time.Duration(n) * time.Second
+	}
+	if _, err := a.svc.AdvanceClock(c.ctx, c.mp(), d); err != nil {
+		return err
+	}
+	return a.testClock(c)
 }

@@ -15,6 +15,8 @@ func (a *API) routes() {
 	r.handle(http.MethodGet, "/marketplaces", a.listMarketplaces)
 	r.handle(http.MethodGet, "/marketplaces/:id", a.getTyped("marketplaces"))
 	r.handle(http.MethodPut, "/marketplaces/:id", a.updateMarketplace)
+	r.handle(http.MethodGet, "/marketplaces/:id/test_clock", a.testClock)
+	r.handle(http.MethodPost, "/marketplaces/:id/test_clock", a.advanceTestClock)
 
 	r.handle(http.MethodGet, "/resources/:id", a.getResource)
 
