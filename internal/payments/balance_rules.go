@@ -28,6 +28,9 @@ type BalanceRule struct {
 	ReservePeriodDays int
 	// DateBump is ASAP, ASAP_plus_RR, BDAY+n or DAY+n.
 	DateBump string
+	// Balance, when set, makes the rule an override of that balance: it
+	// replaces the merchant's main rule for its type on that balance only.
+	Balance string
 }
 
 var actions = map[string]int64{"add": 1, "deduct": -1, "rate_only": 0}
@@ -108,6 +111,19 @@ func (s *Service) SetBalanceRule(ctx context.Context, marketplace, merchantID st
 	if r.FeeFixedMinor < 0 || r.ReservePeriodDays < 0 || r.ReservePeriodDays > 3650 {
 		return Resource{}, apperr.New(apperr.Invalid, "fee_fixed and reserve_period_days must be zero or more (a period at most ten years)")
 	}
+	if r.Balance != "" {
+		m, err := s.GetTyped(ctx, marketplace, "merchants", merchantID)
+		if err != nil {
+			return Resource{}, err
+		}
+		set, err := s.balancesOf(ctx, m)
+		if err != nil {
+			return Resource{}, err
+		}
+		if _, ok := set.endpoints[r.Balance]; !ok {
+			return Resource{}, apperr.New(apperr.NotFound, "merchant %s has no balance named %q to override", merchantID, r.Balance)
+		}
+	}
 	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
 		if _, err := w.Lock(ctx, marketplace, "merchants", merchantID); err != nil {
 			return nil, err
@@ -115,6 +131,7 @@ func (s *Service) SetBalanceRule(ctx context.Context, marketplace, merchantID st
 		return w.Create(ctx, Resource{Marketplace: marketplace, Type: "balance_rules", Fields: map[string]any{
 			"transaction_type": r.Type, "action": r.Action, "fee_rate": r.FeeRate.Decimal(), "fee_fixed": r.FeeFixedMinor,
 			"reserve_rate": r.ReserveRate.Decimal(), "reserve_period_days": int64(r.ReservePeriodDays), "date_bump": r.DateBump,
+			"balance": nilIfEmpty(r.Balance),
 		}, Links: map[string]string{"merchant": merchantID}}, "BR")
 	})
 	if err != nil {
@@ -123,7 +140,11 @@ func (s *Service) SetBalanceRule(ctx context.Context, marketplace, merchantID st
 	return v.(Resource), nil
 }
 
-// rulesOf reads a merchant's rules by type; the newest rule of a type wins.
+// ruleKey names a rule: its balance ("" for the main rule) and its type.
+func ruleKey(balance, typ string) string { return balance + "\x00" + typ }
+
+// rulesOf reads a merchant's rules, main and overrides, keyed by ruleKey;
+// the newest rule of a key wins.
 func (s *Service) rulesOf(ctx context.Context, merchant Resource) (map[string]BalanceRule, error) {
 	items, _, err := s.store.ListResources(ctx, ListQuery{Marketplace: merchant.Marketplace, Type: "balance_rules", LinkRel: "merchant", LinkTarget: merchant.ID, Limit: maxRulesPerMerchant})
 	if err != nil {
@@ -132,7 +153,8 @@ func (s *Service) rulesOf(ctx context.Context, merchant Resource) (map[string]Ba
 	out := map[string]BalanceRule{}
 	for _, r := range items { // newest first
 		typ := Str(r.Fields["transaction_type"])
-		if _, seen := out[typ]; seen {
+		key := ruleKey(Str(r.Fields["balance"]), typ)
+		if _, seen := out[key]; seen {
 			continue
 		}
 		fee, err1 := money.ParseRate(Str(r.Fields["fee_rate"]))
@@ -140,8 +162,9 @@ func (s *Service) rulesOf(ctx context.Context, merchant Resource) (map[string]Ba
 		if err1 != nil || err2 != nil {
 			return nil, fmt.Errorf("payments: rule %s has malformed rates", r.ID)
 		}
-		out[typ] = BalanceRule{Type: typ, Action: Str(r.Fields["action"]), FeeRate: fee, FeeFixedMinor: Int(r.Fields["fee_fixed"]),
-			ReserveRate: res, ReservePeriodDays: int(Int(r.Fields["reserve_period_days"])), DateBump: Str(r.Fields["date_bump"])}
+		out[key] = BalanceRule{Type: typ, Action: Str(r.Fields["action"]), FeeRate: fee, FeeFixedMinor: Int(r.Fields["fee_fixed"]),
+			ReserveRate: res, ReservePeriodDays: int(Int(r.Fields["reserve_period_days"])), DateBump: Str(r.Fields["date_bump"]),
+			Balance: Str(r.Fields["balance"])}
 	}
 	return out, nil
 }

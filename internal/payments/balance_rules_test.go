@@ -133,3 +133,65 @@ func TestEntryDates(t *testing.T) {
 		t.Fatalf("dates %s %s", dated[0].ReserveDate.In(ny), dated[0].ShortTermHoldEnd.In(ny))
 	}
 }
+
+// A balance's override replaces the merchant's main rule for its type on
+// that balance only; other types keep the main rule.
+func TestBalanceOverrides(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		w := newWorld(t, kind, time.Date(2026, 11, 20, 16, 30, 0, 0, time.UTC))
+		s, mp := w.s, w.mp
+		m, cu := w.merchant(t, "over-"+kind)
+		kiosk, err := s.CreateEndpoint(ctx, mp.ID, m.ID, "kiosk", "USD")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateBalance(ctx, mp.ID, m.ID, payments.BalanceInput{Name: "Main"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateBalance(ctx, mp.ID, m.ID, payments.BalanceInput{Name: "Kiosk", Endpoints: []string{kiosk.ID}}); err != nil {
+			t.Fatal(err)
+		}
+		main, _ := money.ParseRate("2.9")
+		one, _ := money.ParseRate("1")
+		for _, r := range []payments.BalanceRule{
+			{Type: "sale", Action: "add", FeeRate: main, FeeFixedMinor: 30, DateBump: "ASAP"},
+			{Type: "sale", Action: "add", FeeRate: one, DateBump: "ASAP", Balance: "Main"},
+			{Type: "adjustment", Action: "add", FeeFixedMinor: 100, DateBump: "ASAP", Balance: "Kiosk"},
+		} {
+			if _, err := s.SetBalanceRule(ctx, mp.ID, m.ID, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		card, _ := s.CreateCard(ctx, mp.ID, payments.CardInput{Number: "4111111111111111", ExpirationMonth: 1, ExpirationYear: 2030})
+		order, _ := s.CreateOrder(ctx, mp.ID, cu.ID, payments.OrderInput{})
+		in := amount(10_000)
+		in.Instrument, in.Order = card.ID, order.ID
+		if _, err := s.Debit(ctx, mp.ID, in); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"Kiosk", "Main"} {
+			if _, err := s.Adjust(ctx, mp.ID, m.ID, payments.AdjustmentInput{AmountMinor: 500, ExternalSource: "float", BalanceName: name}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := map[string]int64{}
+		bs, err := s.MerchantBalances(ctx, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range bs {
+			got[b.Name] = b.CurrentMinor
+		}
+		// Main: the sale under its override (1%: 100.00 − 1.00) and an
+		// adjustment with no fee; Kiosk: its adjustment less its override's
+		// fixed 1.00.
+		if got["Main"] != 9_900+500 || got["Kiosk"] != 400 {
+			t.Fatalf("balances = %v", got)
+		}
+		rec, err := s.Reconcile(ctx, m)
+		if err != nil || len(rec.Differences) != 0 || rec.FeesSum != 100+100 {
+			t.Fatalf("reconciliation = %+v, %v", rec, err)
+		}
+	})
+}

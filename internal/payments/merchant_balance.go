@@ -73,56 +73,18 @@ func (s *Service) MerchantBalances(ctx context.Context, merchant Resource) ([]Me
 		return nil, err
 	}
 	cal := clock.FedCalendar()
-	loc := cal.Location()
 	out := make([]MerchantBalance, len(set.names))
 	for i, name := range set.names {
 		out[i] = MerchantBalance{Name: name, Currency: Currency, MerchantLogin: Str(merchant.Fields["login"]),
 			ExternalMerchantID: merchant.Fields["external_merchant_id"]}
 	}
 	for _, e := range feed {
-		rule, sign, fee, err := effect(rules, e)
-		if err != nil {
-			return nil, err
-		}
-		amount := e.AmountMinor
-		var current, buffer, reserveHeld, shortHeld int64
-		current = sign*amount - fee
-		if e.Type == FeedPayout {
-			src, err := s.Get(ctx, merchant.Marketplace, e.SourceID)
-			if err != nil {
-				return nil, err
-			}
-			if src.Status == "pending" {
-				buffer = amount
-			}
-		}
-		if sign > 0 && amount > 0 {
-			kind, days, err := parseDateBump(rule.DateBump)
-			if err != nil {
-				return nil, err
-			}
-			var reserve int64
-			if usesReserve(kind) {
-				if reserve, err = money.Percent(amount, rule.ReserveRate); err != nil {
-					return nil, err
-				}
-				released := !now.Before(reserveUntil(e.OccurredAt, rule.ReservePeriodDays, loc)) ||
-					(!movedAt.IsZero() && !e.OccurredAt.After(movedAt))
-				if !released {
-					reserveHeld = reserve
-				}
-			}
-			if (kind == "BDAY" || kind == "DAY") && now.Before(shortTermHoldUntil(e.OccurredAt, kind, days, cal, loc)) {
-				shortHeld = amount - fee - reserve
-			}
-		}
 		for i, name := range set.names {
-			if set.counts(name, e.Endpoint) {
-				b := &out[i]
-				b.CurrentMinor += current
-				b.BufferMinor += buffer
-				b.RRMinor += reserveHeld
-				b.STHMinor += shortHeld
+			if !set.counts(name, e.Endpoint) {
+				continue
+			}
+			if err := s.applyEntry(ctx, &out[i], rules, e, now, movedAt, cal, merchant); err != nil {
+				return nil, err
 			}
 		}
 	}
@@ -132,10 +94,13 @@ func (s *Service) MerchantBalances(ctx context.Context, merchant Resource) ([]Me
 	return out, nil
 }
 
-// effect is what a feed entry does to its merchant's current balance under
-// the merchant's rules: the sign of its amount and the fee taken.
-func effect(rules map[string]BalanceRule, e FeedEntry) (rule BalanceRule, sign, fee int64, err error) {
-	rule, ok := rules[e.Type]
+// effect is what a feed entry does to a balance: the balance's override
+// for its type, else the merchant's main rule, else the seed's table.
+func effect(rules map[string]BalanceRule, balance string, e FeedEntry) (rule BalanceRule, sign, fee int64, err error) {
+	rule, ok := rules[ruleKey(balance, e.Type)]
+	if !ok {
+		rule, ok = rules[ruleKey("", e.Type)]
+	}
 	if !ok {
 		rule = defaultRule(e.Type)
 	}
@@ -196,9 +161,10 @@ func (s *Service) DatesOf(ctx context.Context, merchant Resource, entries []Feed
 	cal := clock.FedCalendar()
 	out := make([]EntryDates, len(entries))
 	for i, e := range entries {
-		rule, ok := rules[e.Type]
-		if !ok {
-			rule = defaultRule(e.Type)
+		// The export is the merchant's: dates under its main rules.
+		rule, _, _, err := effect(rules, "", e)
+		if err != nil {
+			return nil, err
 		}
 		d := EntryDates{Entry: e, ReserveDate: e.OccurredAt, ShortTermHoldEnd: e.OccurredAt}
 		kind, days, err := parseDateBump(rule.DateBump)
@@ -214,4 +180,47 @@ func (s *Service) DatesOf(ctx context.Context, merchant Resource, entries []Feed
 		out[i] = d
 	}
 	return out, nil
+}
+
+// applyEntry adds what one feed entry does to one balance at instant now.
+func (s *Service) applyEntry(ctx context.Context, b *MerchantBalance, rules map[string]BalanceRule, e FeedEntry,
+	now, movedAt time.Time, cal clock.Calendar, merchant Resource) error {
+	rule, sign, fee, err := effect(rules, b.Name, e)
+	if err != nil {
+		return err
+	}
+	amount := e.AmountMinor
+	b.CurrentMinor += sign*amount - fee
+	if e.Type == FeedPayout {
+		src, err := s.Get(ctx, merchant.Marketplace, e.SourceID)
+		if err != nil {
+			return err
+		}
+		if src.Status == "pending" {
+			b.BufferMinor += amount
+		}
+	}
+	if sign <= 0 || amount <= 0 {
+		return nil
+	}
+	kind, days, err := parseDateBump(rule.DateBump)
+	if err != nil {
+		return err
+	}
+	loc := cal.Location()
+	var reserve int64
+	if usesReserve(kind) {
+		if reserve, err = money.Percent(amount, rule.ReserveRate); err != nil {
+			return err
+		}
+		released := !now.Before(reserveUntil(e.OccurredAt, rule.ReservePeriodDays, loc)) ||
+			(!movedAt.IsZero() && !e.OccurredAt.After(movedAt))
+		if !released {
+			b.RRMinor += reserve
+		}
+	}
+	if (kind == "BDAY" || kind == "DAY") && now.Before(shortTermHoldUntil(e.OccurredAt, kind, days, cal, loc)) {
+		b.STHMinor += amount - fee - reserve
+	}
+	return nil
 }

@@ -58,18 +58,26 @@ func (s *Service) Reconcile(ctx context.Context, merchant Resource) (Reconciliat
 	if err != nil {
 		return rec, err
 	}
+	set, err := s.balancesOf(ctx, merchant)
+	if err != nil {
+		return rec, err
+	}
 	for _, e := range feed {
 		rec.EntriesCompared++
-		_, sign, fee, err := effect(rules, e)
-		if err != nil {
-			return rec, err
-		}
-		signed := sign * e.AmountMinor
-		rec.FeesSum += fee
-		if e.Type == FeedAdjustment {
-			rec.AdjustmentsSum += signed
-		} else {
-			rec.TransactionsSum += signed
+		for _, name := range set.names {
+			if !set.counts(name, e.Endpoint) {
+				continue
+			}
+			_, sign, fee, err := effect(rules, name, e)
+			if err != nil {
+				return rec, err
+			}
+			rec.FeesSum += fee
+			if e.Type == FeedAdjustment {
+				rec.AdjustmentsSum += sign * e.AmountMinor
+			} else {
+				rec.TransactionsSum += sign * e.AmountMinor
+			}
 		}
 		src, err := s.Get(ctx, merchant.Marketplace, e.SourceID)
 		if err != nil {

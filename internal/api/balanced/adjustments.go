@@ -414,7 +414,7 @@ func (a *API) setBalanceRule(c *call) error {
 	if err != nil {
 		return err
 	}
-	rule := payments.BalanceRule{Type: f.str("transaction_type"), Action: f.str("action"), DateBump: f.str("date_bump")}
+	rule := payments.BalanceRule{Type: f.str("transaction_type"), Action: f.str("action"), DateBump: f.str("date_bump"), Balance: f.str("balance")}
 	if rule.DateBump == "" {
 		rule.DateBump = "ASAP"
 	}
