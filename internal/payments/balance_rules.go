@@ -31,7 +31,13 @@ type BalanceRule struct {
 	// Balance, when set, makes the rule an override of that balance: it
 	// replaces the merchant's main rule for its type on that balance only.
 	Balance string
+	// Gate and Endpoint, when set, limit the rule to transactions of that
+	// gate (card, ach, adjustment) or endpoint.
+	Gate, Endpoint string
 }
+
+// validGates are the rails a transaction comes by.
+var validGates = map[string]bool{"": true, "card": true, "ach": true, "adjustment": true}
 
 var actions = map[string]int64{"add": 1, "deduct": -1, "rate_only": 0}
 
@@ -108,6 +114,18 @@ func (s *Service) SetBalanceRule(ctx context.Context, marketplace, merchantID st
 	if _, _, err := parseDateBump(r.DateBump); err != nil {
 		return Resource{}, err
 	}
+	if !validGates[r.Gate] {
+		return Resource{}, apperr.New(apperr.Invalid, "gate must be card, ach or adjustment")
+	}
+	if r.Endpoint != "" {
+		ep, err := s.GetTyped(ctx, marketplace, "endpoints", r.Endpoint)
+		if err != nil {
+			return Resource{}, err
+		}
+		if ep.Link("merchant") != merchantID {
+			return Resource{}, apperr.New(apperr.NotFound, "no endpoint %s of this merchant", r.Endpoint)
+		}
+	}
 	if r.FeeFixedMinor < 0 || r.ReservePeriodDays < 0 || r.ReservePeriodDays > 3650 {
 		return Resource{}, apperr.New(apperr.Invalid, "fee_fixed and reserve_period_days must be zero or more (a period at most ten years)")
 	}
@@ -131,7 +149,7 @@ func (s *Service) SetBalanceRule(ctx context.Context, marketplace, merchantID st
 		return w.Create(ctx, Resource{Marketplace: marketplace, Type: "balance_rules", Fields: map[string]any{
 			"transaction_type": r.Type, "action": r.Action, "fee_rate": r.FeeRate.Decimal(), "fee_fixed": r.FeeFixedMinor,
 			"reserve_rate": r.ReserveRate.Decimal(), "reserve_period_days": int64(r.ReservePeriodDays), "date_bump": r.DateBump,
-			"balance": nilIfEmpty(r.Balance),
+			"balance": nilIfEmpty(r.Balance), "gate": nilIfEmpty(r.Gate), "endpoint": nilIfEmpty(r.Endpoint),
 		}, Links: map[string]string{"merchant": merchantID}}, "BR")
 	})
 	if err != nil {
@@ -140,8 +158,11 @@ func (s *Service) SetBalanceRule(ctx context.Context, marketplace, merchantID st
 	return v.(Resource), nil
 }
 
-// ruleKey names a rule: its balance ("" for the main rule) and its type.
-func ruleKey(balance, typ string) string { return balance + "\x00" + typ }
+// ruleKey names a rule: its balance ("" for the main rule), its type, and
+// its gate and endpoint filters ("" for any).
+func ruleKey(balance, typ, gate, endpoint string) string {
+	return balance + "\x00" + typ + "\x00" + gate + "\x00" + endpoint
+}
 
 // rulesOf reads a merchant's rules, main and overrides, keyed by ruleKey;
 // the newest rule of a key wins.
@@ -153,7 +174,7 @@ func (s *Service) rulesOf(ctx context.Context, merchant Resource) (map[string]Ba
 	out := map[string]BalanceRule{}
 	for _, r := range items { // newest first
 		typ := Str(r.Fields["transaction_type"])
-		key := ruleKey(Str(r.Fields["balance"]), typ)
+		key := ruleKey(Str(r.Fields["balance"]), typ, Str(r.Fields["gate"]), Str(r.Fields["endpoint"]))
 		if _, seen := out[key]; seen {
 			continue
 		}
@@ -164,7 +185,7 @@ func (s *Service) rulesOf(ctx context.Context, merchant Resource) (map[string]Ba
 		}
 		out[key] = BalanceRule{Type: typ, Action: Str(r.Fields["action"]), FeeRate: fee, FeeFixedMinor: Int(r.Fields["fee_fixed"]),
 			ReserveRate: res, ReservePeriodDays: int(Int(r.Fields["reserve_period_days"])), DateBump: Str(r.Fields["date_bump"]),
-			Balance: Str(r.Fields["balance"])}
+			Balance: Str(r.Fields["balance"]), Gate: Str(r.Fields["gate"]), Endpoint: Str(r.Fields["endpoint"])}
 	}
 	return out, nil
 }

@@ -195,3 +195,36 @@ func TestBalanceOverrides(t *testing.T) {
 		}
 	})
 }
+
+// A main rule may be limited to a gate or an endpoint; the most specific
+// rule that matches a transaction applies.
+func TestRulesByGateAndEndpoint(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, "sqlite", time.Date(2026, 11, 20, 16, 30, 0, 0, time.UTC))
+	s, mp := w.s, w.mp
+	m, cu := w.merchant(t, "gated")
+	eps, _, _ := s.List(ctx, payments.ListQuery{Marketplace: mp.ID, Type: "endpoints", LinkRel: "merchant", LinkTarget: m.ID, Limit: 1})
+	two, _ := money.ParseRate("2")
+	for _, r := range []payments.BalanceRule{
+		{Type: "sale", Action: "add", FeeFixedMinor: 10, DateBump: "ASAP"},
+		{Type: "sale", Action: "add", FeeFixedMinor: 20, DateBump: "ASAP", Gate: "ach"},
+		{Type: "sale", Action: "add", FeeRate: two, DateBump: "ASAP", Gate: "card", Endpoint: eps[0].ID},
+	} {
+		if _, err := s.SetBalanceRule(ctx, mp.ID, m.ID, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.SetBalanceRule(ctx, mp.ID, m.ID, payments.BalanceRule{Type: "sale", Action: "add", DateBump: "ASAP", Gate: "wire"}); err == nil {
+		t.Fatal("an unknown gate was accepted")
+	}
+	card, _ := s.CreateCard(ctx, mp.ID, payments.CardInput{Number: "4111111111111111", ExpirationMonth: 1, ExpirationYear: 2030})
+	order, _ := s.CreateOrder(ctx, mp.ID, cu.ID, payments.OrderInput{})
+	in := amount(10_000)
+	in.Instrument, in.Order = card.ID, order.ID
+	s.Debit(ctx, mp.ID, in)
+	// The card sale came through the default endpoint: 2% applies, not the
+	// fixed fees of the broader rules.
+	if b, _ := s.MerchantBalances(ctx, m); b[0].CurrentMinor != 9_800 {
+		t.Fatalf("current = %d", b[0].CurrentMinor)
+	}
+}

@@ -79,6 +79,7 @@ func (s *Service) MerchantBalances(ctx context.Context, merchant Resource) ([]Me
 			ExternalMerchantID: merchant.Fields["external_merchant_id"]}
 	}
 	for _, e := range feed {
+		e = set.resolve(e)
 		for i, name := range set.names {
 			if !set.counts(name, e.Endpoint) {
 				continue
@@ -97,9 +98,9 @@ func (s *Service) MerchantBalances(ctx context.Context, merchant Resource) ([]Me
 // effect is what a feed entry does to a balance: the balance's override
 // for its type, else the merchant's main rule, else the seed's table.
 func effect(rules map[string]BalanceRule, balance string, e FeedEntry) (rule BalanceRule, sign, fee int64, err error) {
-	rule, ok := rules[ruleKey(balance, e.Type)]
-	if !ok {
-		rule, ok = rules[ruleKey("", e.Type)]
+	rule, ok := matchRule(rules, balance, e)
+	if !ok && balance != "" {
+		rule, ok = matchRule(rules, "", e)
 	}
 	if !ok {
 		rule = defaultRule(e.Type)
@@ -110,6 +111,18 @@ func effect(rules map[string]BalanceRule, balance string, e FeedEntry) (rule Bal
 	}
 	fee, err = money.Fee(abs(e.AmountMinor), rule.FeeRate, rule.FeeFixedMinor)
 	return rule, sign, fee, err
+}
+
+// matchRule finds the rule of a balance ("" for the main rules) for an
+// entry: one limited to its gate and endpoint before one limited to either,
+// before one for any.
+func matchRule(rules map[string]BalanceRule, balance string, e FeedEntry) (BalanceRule, bool) {
+	for _, k := range []struct{ gate, endpoint string }{{e.Gate, e.Endpoint}, {"", e.Endpoint}, {e.Gate, ""}, {"", ""}} {
+		if r, ok := rules[ruleKey(balance, e.Type, k.gate, k.endpoint)]; ok {
+			return r, true
+		}
+	}
+	return BalanceRule{}, false
 }
 
 func abs(n int64) int64 {
@@ -160,7 +173,12 @@ func (s *Service) DatesOf(ctx context.Context, merchant Resource, entries []Feed
 	}
 	cal := clock.FedCalendar()
 	out := make([]EntryDates, len(entries))
+	set, err := s.balancesOf(ctx, merchant)
+	if err != nil {
+		return nil, err
+	}
 	for i, e := range entries {
+		e = set.resolve(e)
 		// The export is the merchant's: dates under its main rules.
 		rule, _, _, err := effect(rules, "", e)
 		if err != nil {

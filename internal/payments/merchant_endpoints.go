@@ -160,6 +160,14 @@ func (s *Service) balancesOf(ctx context.Context, merchant Resource) (balanceSet
 	return set, nil
 }
 
+// resolve names the endpoint of an entry that came through the default one.
+func (set balanceSet) resolve(e FeedEntry) FeedEntry {
+	if e.Endpoint == "" {
+		e.Endpoint = set.fallback
+	}
+	return e
+}
+
 // counts reports whether a balance counts a transaction of an endpoint.
 func (set balanceSet) counts(name, endpoint string) bool {
 	if endpoint == "" {

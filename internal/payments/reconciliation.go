@@ -63,6 +63,7 @@ func (s *Service) Reconcile(ctx context.Context, merchant Resource) (Reconciliat
 		return rec, err
 	}
 	for _, e := range feed {
+		e = set.resolve(e)
 		rec.EntriesCompared++
 		for _, name := range set.names {
 			if !set.counts(name, e.Endpoint) {

@@ -414,7 +414,8 @@ func (a *API) setBalanceRule(c *call) error {
 	if err != nil {
 		return err
 	}
-	rule := payments.BalanceRule{Type: f.str("transaction_type"), Action: f.str("action"), DateBump: f.str("date_bump"), Balance: f.str("balance")}
+	rule := payments.BalanceRule{Type: f.str("transaction_type"), Action: f.str("action"), DateBump: f.str("date_bump"), Balance: f.str("balance"),
+		Gate: f.str("gate"), Endpoint: f.ref("endpoint")}
 	if rule.DateBump == "" {
 		rule.DateBump = "ASAP"
 	}
