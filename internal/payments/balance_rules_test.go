@@ -228,3 +228,33 @@ func TestRulesByGateAndEndpoint(t *testing.T) {
 		t.Fatalf("current = %d", b[0].CurrentMinor)
 	}
 }
+
+// A balance's created date can be moved to the past, never the future; a
+// manager's default balance must be one of its merchants'.
+func TestBalanceDatesAndManagerDefaults(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, "sqlite", time.Date(2026, 11, 20, 16, 30, 0, 0, time.UTC))
+	s, mp := w.s, w.mp
+	m, _ := w.merchant(t, "dated")
+	b, err := s.CreateBalance(ctx, mp.ID, m.ID, payments.BalanceInput{Name: "Main"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetBalanceCreatedDate(ctx, mp.ID, b.ID, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)); err == nil {
+		t.Fatal("a created date in the future was accepted")
+	}
+	b, err = s.SetBalanceCreatedDate(ctx, mp.ID, b.ID, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil || b.Fields["created_date"] != "2026-01-01T00:00:00Z" {
+		t.Fatalf("created date: %v %v", b.Fields["created_date"], err)
+	}
+	mg, err := s.CreateManager(ctx, mp.ID, payments.PartyInput{Login: "boss", ControlKey: "a control key 12345", Merchants: []string{m.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetManagerDefaultBalance(ctx, mp.ID, mg.ID, "Nope"); err == nil {
+		t.Fatal("a default balance no merchant has was accepted")
+	}
+	if mg, err = s.SetManagerDefaultBalance(ctx, mp.ID, mg.ID, "Main"); err != nil || mg.Fields["default_balance"] != "Main" {
+		t.Fatalf("default balance: %v %v", mg.Fields["default_balance"], err)
+	}
+}

@@ -2,6 +2,7 @@ package payments
 
 import (
 	"context"
+	"time"
 
 	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/money"
@@ -98,6 +99,7 @@ func (s *Service) CreateBalance(ctx context.Context, marketplace, merchantID str
 		}
 		return w.Create(ctx, Resource{Marketplace: marketplace, Type: "balances", Fields: map[string]any{
 			"name": in.Name, "currency": in.Currency, "kind": in.Kind, "endpoints": eps,
+			"created_date": w.Now().UTC().Format(time.RFC3339),
 		}, Links: map[string]string{"merchant": merchantID}}, "BL")
 	})
 	if err != nil {
@@ -192,4 +194,45 @@ func (s *Service) BalanceOfEndpoint(ctx context.Context, merchant Resource, endp
 		}
 	}
 	return "", apperr.New(apperr.NotFound, "no balance counts endpoint %s", endpoint)
+}
+
+// SetBalanceCreatedDate changes the date a balance is said to have been
+// created (an operator moving a balance's history to its real start).
+func (s *Service) SetBalanceCreatedDate(ctx context.Context, marketplace, balanceID string, at time.Time) (Resource, error) {
+	if at.IsZero() || at.After(s.Now()) {
+		return Resource{}, apperr.New(apperr.Invalid, "created_date must be a date not in the future")
+	}
+	return s.update(ctx, marketplace, "balances", balanceID, "", func(r *Resource) error {
+		r.Fields["created_date"] = at.UTC().Format(time.RFC3339)
+		return nil
+	})
+}
+
+// SetManagerDefaultBalance names the balance a manager's tools show first.
+// The balance must be one of a merchant the manager oversees.
+func (s *Service) SetManagerDefaultBalance(ctx context.Context, marketplace, managerID, balance string) (Resource, error) {
+	mg, err := s.GetTyped(ctx, marketplace, "managers", managerID)
+	if err != nil {
+		return Resource{}, err
+	}
+	found := false
+	for _, v := range mg.Fields["merchants"].([]any) {
+		m, err := s.GetTyped(ctx, marketplace, "merchants", Str(v))
+		if err != nil {
+			return Resource{}, err
+		}
+		set, err := s.balancesOf(ctx, m)
+		if err != nil {
+			return Resource{}, err
+		}
+		_, ok := set.endpoints[balance]
+		found = found || ok
+	}
+	if !found {
+		return Resource{}, apperr.New(apperr.NotFound, "none of the manager's merchants has a balance named %q", balance)
+	}
+	return s.update(ctx, marketplace, "managers", managerID, "", func(r *Resource) error {
+		r.Fields["default_balance"] = balance
+		return nil
+	})
 }

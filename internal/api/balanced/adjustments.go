@@ -485,3 +485,33 @@ func (a *API) createBalance(c *call) error {
 	}
 	return a.one(c, http.StatusCreated, r)
 }
+
+// updateBalance changes a balance's created date ({"created_date": "2026-01-01"}).
+func (a *API) updateBalance(c *call) error {
+	f, err := c.fields("balances")
+	if err != nil {
+		return err
+	}
+	at, err := parseDate(f.str("created_date"))
+	if err != nil {
+		return fieldError("created_date", "must be a date (2026-01-01) or an RFC 3339 time")
+	}
+	r, err := a.svc.SetBalanceCreatedDate(c.ctx, c.mp(), c.params["id"], at)
+	if err != nil {
+		return err
+	}
+	return a.one(c, http.StatusOK, r)
+}
+
+// updateManager sets a manager's default balance ({"default_balance": "Main"}).
+func (a *API) updateManager(c *call) error {
+	f, err := c.fields("managers")
+	if err != nil {
+		return err
+	}
+	r, err := a.svc.SetManagerDefaultBalance(c.ctx, c.mp(), c.params["id"], f.str("default_balance"))
+	if err != nil {
+		return err
+	}
+	return a.one(c, http.StatusOK, r)
+}
