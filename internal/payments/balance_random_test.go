@@ -14,7 +14,8 @@ import (
 	"github.com/poise-payments/poise/internal/store/storetest"
 )
 
-// Random debits, refunds, holds, payouts, reversals and adjustments, with
+// Random debits, refunds, holds (captured in part or voided), payouts,
+// reversals and adjustments, with
 // the clock moving between them: every balance keeps live + STH + RR =
 // current, reconciles with what fed it, and the ledger verifies.
 func TestBalancesReconcileUnderRandomOperations(t *testing.T) {
@@ -31,6 +32,7 @@ func TestBalancesReconcileUnderRandomOperations(t *testing.T) {
 			bank    string
 			debits  []string
 			credits []string
+			holds   []string
 		}
 		var shops []*shop
 		for i, bump := range []string{"ASAP", "ASAP_plus_RR", "BDAY+2", "DAY+3"} {
@@ -53,7 +55,28 @@ func TestBalancesReconcileUnderRandomOperations(t *testing.T) {
 			sh := shops[rng.IntN(len(shops))]
 			n := 1 + rng.Int64N(20_000)
 			var err error
-			switch op := rng.IntN(7); op {
+			switch op := rng.IntN(9); op {
+			case 7:
+				in := amount(n)
+				in.Instrument, in.Order = card.ID, sh.order
+				var h payments.Resource
+				if h, err = s.CreateHold(ctx, mp.ID, in); err == nil {
+					sh.holds = append(sh.holds, h.ID)
+				}
+			case 8:
+				if len(sh.holds) > 0 {
+					i := rng.IntN(len(sh.holds))
+					hold := sh.holds[i]
+					sh.holds = append(sh.holds[:i], sh.holds[i+1:]...)
+					if rng.IntN(2) == 0 {
+						var d payments.Resource
+						if d, err = s.CaptureHold(ctx, mp.ID, hold, amount(1+rng.Int64N(n))); err == nil {
+							sh.debits = append(sh.debits, d.ID)
+						}
+					} else {
+						_, err = s.VoidHold(ctx, mp.ID, hold)
+					}
+				}
 			case 0, 1:
 				in := amount(n)
 				in.Instrument, in.Order = card.ID, sh.order
@@ -83,7 +106,7 @@ func TestBalancesReconcileUnderRandomOperations(t *testing.T) {
 			}
 			if err != nil {
 				switch apperr.ReasonOf(err) {
-				case "insufficient-funds", "invalid-amount", "debit-already-refunded", "credit-already-reversed", "invalid-reversal-amount":
+				case "insufficient-funds", "invalid-amount", "debit-already-refunded", "credit-already-reversed", "invalid-reversal-amount", "authorization-expired":
 				default:
 					t.Fatalf("step %d: %v", step, err)
 				}
