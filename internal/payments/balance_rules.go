@@ -122,15 +122,15 @@ func (s *Service) SetBalanceRule(ctx context.Context, marketplace, merchantID st
 		if err != nil {
 			return Resource{}, err
 		}
-		if ep.Link("merchant") != merchantID {
-			return Resource{}, apperr.New(apperr.NotFound, "no endpoint %s of this merchant", r.Endpoint)
+		if ep.Link("merchant") != merchantID && !oversees(ctx, s, marketplace, merchantID, ep.Link("merchant")) {
+			return Resource{}, apperr.New(apperr.NotFound, "no endpoint %s of this owner", r.Endpoint)
 		}
 	}
 	if r.FeeFixedMinor < 0 || r.ReservePeriodDays < 0 || r.ReservePeriodDays > 3650 {
 		return Resource{}, apperr.New(apperr.Invalid, "fee_fixed and reserve_period_days must be zero or more (a period at most ten years)")
 	}
 	if r.Balance != "" {
-		m, err := s.GetTyped(ctx, marketplace, "merchants", merchantID)
+		m, err := s.Get(ctx, marketplace, merchantID)
 		if err != nil {
 			return Resource{}, err
 		}
@@ -143,7 +143,7 @@ func (s *Service) SetBalanceRule(ctx context.Context, marketplace, merchantID st
 		}
 	}
 	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
-		if _, err := w.Lock(ctx, marketplace, "merchants", merchantID); err != nil {
+		if _, err := w.lockParty(ctx, marketplace, merchantID); err != nil {
 			return nil, err
 		}
 		return w.Create(ctx, Resource{Marketplace: marketplace, Type: "balance_rules", Fields: map[string]any{
@@ -192,3 +192,17 @@ func (s *Service) rulesOf(ctx context.Context, merchant Resource) (map[string]Ba
 
 // maxRulesPerMerchant bounds the rules read for one balance.
 const maxRulesPerMerchant = 1000
+
+// oversees reports whether a manager oversees a merchant.
+func oversees(ctx context.Context, s *Service, marketplace, managerID, merchantID string) bool {
+	mg, err := s.GetTyped(ctx, marketplace, "managers", managerID)
+	if err != nil {
+		return false
+	}
+	for _, v := range mg.Fields["merchants"].([]any) {
+		if Str(v) == merchantID {
+			return true
+		}
+	}
+	return false
+}

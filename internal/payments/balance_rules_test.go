@@ -2,6 +2,7 @@ package payments_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -257,4 +258,53 @@ func TestBalanceDatesAndManagerDefaults(t *testing.T) {
 	if mg, err = s.SetManagerDefaultBalance(ctx, mp.ID, mg.ID, "Main"); err != nil || mg.Fields["default_balance"] != "Main" {
 		t.Fatalf("default balance: %v %v", mg.Fields["default_balance"], err)
 	}
+}
+
+// A manager's own balance counts the transactions of the merchants it
+// oversees under the manager's rules: here the manager's rate plan takes
+// 1% of every sale (rate only: the fee alone moves the balance).
+func TestManagerBalances(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		w := newWorld(t, kind, time.Date(2026, 11, 20, 16, 30, 0, 0, time.UTC))
+		s, mp := w.s, w.mp
+		card, _ := s.CreateCard(ctx, mp.ID, payments.CardInput{Number: "4111111111111111", ExpirationMonth: 1, ExpirationYear: 2030})
+		var merchants []string
+		for i, n := range []int64{10_000, 25_000} {
+			m, cu := w.merchant(t, fmt.Sprintf("%s-m%d", kind, i))
+			merchants = append(merchants, m.ID)
+			order, _ := s.CreateOrder(ctx, mp.ID, cu.ID, payments.OrderInput{})
+			in := amount(n)
+			in.Instrument, in.Order = card.ID, order.ID
+			if _, err := s.Debit(ctx, mp.ID, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mg, err := s.CreateManager(ctx, mp.ID, payments.PartyInput{Login: "reseller-" + kind, ControlKey: "a control key 12345", Merchants: merchants})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateBalance(ctx, mp.ID, mg.ID, payments.BalanceInput{Name: "Commission"}); err != nil {
+			t.Fatal(err)
+		}
+		one, _ := money.ParseRate("1")
+		if _, err := s.SetBalanceRule(ctx, mp.ID, mg.ID, payments.BalanceRule{Type: "sale", Action: "rate_only", FeeRate: one, DateBump: "ASAP"}); err != nil {
+			t.Fatal(err)
+		}
+		bs, err := s.MerchantBalances(ctx, mg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(bs) != 1 || bs[0].Name != "Commission" || bs[0].CurrentMinor != -(100+250) {
+			t.Fatalf("manager balances = %+v", bs)
+		}
+		// The merchants' own balances are untouched by the manager's rules.
+		m0, _ := s.Get(ctx, mp.ID, merchants[0])
+		if b, _ := s.MerchantBalances(ctx, m0); b[0].CurrentMinor != 10_000 {
+			t.Fatalf("merchant balance = %d", b[0].CurrentMinor)
+		}
+		if rec, err := s.Reconcile(ctx, mg); err != nil || len(rec.Differences) != 0 {
+			t.Fatalf("manager reconciliation: %+v %v", rec.Differences, err)
+		}
+	})
 }

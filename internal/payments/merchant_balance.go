@@ -2,6 +2,7 @@ package payments
 
 import (
 	"context"
+	"sort"
 	"time"
 
 	"github.com/poise-payments/poise/internal/clock"
@@ -33,6 +34,46 @@ type MerchantBalance struct {
 	BufferMinor int64
 }
 
+// partyFeed is what feeds a party's balances, each entry naming the
+// endpoint it came through: a merchant's own feed, or for a manager the
+// feeds of the merchants it oversees.
+func (s *Service) partyFeed(ctx context.Context, party Resource) ([]FeedEntry, error) {
+	if party.Type == "managers" {
+		var all []FeedEntry
+		for _, v := range party.Fields["merchants"].([]any) {
+			m, err := s.GetTyped(ctx, party.Marketplace, "merchants", Str(v))
+			if err != nil {
+				return nil, err
+			}
+			feed, err := s.partyFeed(ctx, m)
+			if err != nil {
+				return nil, err
+			}
+			all = append(all, feed...)
+		}
+		sort.SliceStable(all, func(i, j int) bool { return all[i].OccurredAt.Before(all[j].OccurredAt) })
+		return all, nil
+	}
+	feed, err := s.Feed(ctx, party.Marketplace, party.Link("customer"))
+	if err != nil {
+		return nil, err
+	}
+	set, err := s.balancesOf(ctx, party)
+	if err != nil {
+		return nil, err
+	}
+	for i := range feed {
+		feed[i] = set.resolve(feed[i])
+	}
+	return feed, nil
+}
+
+// HasOwnBalances reports whether a party has balances configured.
+func (s *Service) HasOwnBalances(ctx context.Context, party Resource) (bool, error) {
+	items, _, err := s.store.ListResources(ctx, ListQuery{Marketplace: party.Marketplace, Type: "balances", LinkRel: "merchant", LinkTarget: party.ID, Limit: 1})
+	return len(items) > 0, err
+}
+
 // MerchantBalances computes a merchant's balance at the service's time
 // from its feed, under its rules (the seed's table where it has none):
 //
@@ -52,7 +93,7 @@ type MerchantBalance struct {
 // balances are configured, a merchant has one balance per currency, named
 // after the currency.
 func (s *Service) MerchantBalances(ctx context.Context, merchant Resource) ([]MerchantBalance, error) {
-	feed, err := s.Feed(ctx, merchant.Marketplace, merchant.Link("customer"))
+	feed, err := s.partyFeed(ctx, merchant)
 	if err != nil {
 		return nil, err
 	}

@@ -83,8 +83,16 @@ func (s *Service) CreateBalance(ctx context.Context, marketplace, merchantID str
 		}
 	}
 	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
-		if _, err := w.Lock(ctx, marketplace, "merchants", merchantID); err != nil {
+		owner, err := w.lockParty(ctx, marketplace, merchantID)
+		if err != nil {
 			return nil, err
+		}
+		// A manager's balance may count endpoints of the merchants it oversees.
+		mine := map[string]bool{owner.ID: true}
+		if owner.Type == "managers" {
+			for _, v := range owner.Fields["merchants"].([]any) {
+				mine[Str(v)] = true
+			}
 		}
 		eps := make([]any, 0, len(in.Endpoints))
 		for _, id := range in.Endpoints {
@@ -92,8 +100,8 @@ func (s *Service) CreateBalance(ctx context.Context, marketplace, merchantID str
 			if err != nil {
 				return nil, err
 			}
-			if ep.Link("merchant") != merchantID || Str(ep.Fields["currency"]) != in.Currency {
-				return nil, apperr.New(apperr.Invalid, "endpoint %s is not a %s endpoint of this merchant", id, in.Currency)
+			if !mine[ep.Link("merchant")] || Str(ep.Fields["currency"]) != in.Currency {
+				return nil, apperr.New(apperr.Invalid, "endpoint %s is not a %s endpoint of this owner", id, in.Currency)
 			}
 			eps = append(eps, id)
 		}
@@ -235,4 +243,13 @@ func (s *Service) SetManagerDefaultBalance(ctx context.Context, marketplace, man
 		r.Fields["default_balance"] = balance
 		return nil
 	})
+}
+
+// lockParty locks a merchant or a manager: the owners of balances and rules.
+func (w *Writer) lockParty(ctx context.Context, marketplace, id string) (Resource, error) {
+	r, err := w.Lock(ctx, marketplace, "", id)
+	if err != nil || (r.Type != "merchants" && r.Type != "managers") {
+		return Resource{}, apperr.New(apperr.NotFound, "no merchant or manager with id %s", id)
+	}
+	return r, nil
 }

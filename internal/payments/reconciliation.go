@@ -50,7 +50,7 @@ func (s *Service) Reconcile(ctx context.Context, merchant Resource) (Reconciliat
 	for _, b := range balances {
 		rec.BalanceMinor += b.CurrentMinor
 	}
-	feed, err := s.Feed(ctx, merchant.Marketplace, merchant.Link("customer"))
+	feed, err := s.partyFeed(ctx, merchant)
 	if err != nil {
 		return rec, err
 	}
@@ -108,7 +108,7 @@ func (s *Service) Reconcile(ctx context.Context, merchant Resource) (Reconciliat
 
 // FeedBetween lists a merchant's balance transactions in [from, to).
 func (s *Service) FeedBetween(ctx context.Context, merchant Resource, from, to time.Time) ([]FeedEntry, error) {
-	feed, err := s.Feed(ctx, merchant.Marketplace, merchant.Link("customer"))
+	feed, err := s.partyFeed(ctx, merchant)
 	if err != nil {
 		return nil, err
 	}

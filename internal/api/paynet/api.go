@@ -75,7 +75,14 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	merchants := []payments.Resource{party}
-	if kind == "manager" {
+	own, err := a.svc.HasOwnBalances(r.Context(), party)
+	if err != nil {
+		a.fail(w, err, 0)
+		return
+	}
+	// A manager with balances of its own is answered those; one without,
+	// the balances of the merchants it oversees.
+	if kind == "manager" && !own {
 		merchants = nil
 		for _, v := range party.Fields["merchants"].([]any) {
 			m, err := a.svc.Get(r.Context(), party.Marketplace, payments.Str(v))
