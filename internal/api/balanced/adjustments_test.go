@@ -124,3 +124,26 @@ func TestAdjustments(t *testing.T) {
 		}
 	})
 }
+
+// A test marketplace's clock is advanced through the API, never back, and
+// only by the marketplace itself.
+func TestTestClockThroughHTTP(t *testing.T) {
+	base := newServer(t, "sqlite")
+	c := newMarketplace(t, base, 0)
+	other := newMarketplace(t, base, 0)
+	mp := c.do("GET", "/marketplaces", nil).id("marketplaces")
+	r := c.do("POST", "/marketplaces/"+mp+"/test_clock", map[string]any{"advance": "72h"})
+	clk, _ := r.body["test_clocks"].([]any)
+	if r.status != 200 || len(clk) != 1 || clk[0].(map[string]any)["offset_seconds"] != float64(72*3600) {
+		t.Fatalf("advance: %d %s", r.status, r.raw)
+	}
+	if r := c.do("POST", "/marketplaces/"+mp+"/test_clock", map[string]any{"advance": "-1h"}); r.status != 400 {
+		t.Fatalf("backwards: %d", r.status)
+	}
+	if r := other.do("POST", "/marketplaces/"+mp+"/test_clock", map[string]any{"advance": "1h"}); r.status != 404 {
+		t.Fatalf("another marketplace's clock: %d", r.status)
+	}
+	if r := c.do("GET", "/marketplaces/"+mp+"/test_clock", nil); r.status != 200 || !strings.Contains(string(r.raw), `"offset_seconds":259200`) {
+		t.Fatalf("read: %d %s", r.status, r.raw)
+	}
+}
