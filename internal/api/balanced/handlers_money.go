@@ -534,40 +534,20 @@ func (a *API) voidHold(c *call) error {
 	return a.one(c, http.StatusOK, h)
 }
 
-func (a *API) captureHold(c *call) error {
-	f, err := c.fields("debits")
-	if err != nil {
-		return err
+// fromParent answers POST /<parent>/:id/<plural>: a transaction made from
+// its parent (a hold's capture, a debit's refund, a credit's reversal).
+func (a *API) fromParent(plural string, do func(ctx context.Context, marketplace, parentID string, in payments.TxInput) (payments.Resource, error)) handlerFunc {
+	return func(c *call) error {
+		f, err := c.fields(plural)
+		if err != nil {
+			return err
+		}
+		in, err := txInput(f)
+		if err != nil {
+			return err
+		}
+		return a.transact(c, func() (payments.Resource, error) { return do(c.ctx, c.mp(), c.params["id"], in) })
 	}
-	in, err := txInput(f)
-	if err != nil {
-		return err
-	}
-	return a.transact(c, func() (payments.Resource, error) { return a.svc.CaptureHold(c.ctx, c.mp(), c.params["id"], in) })
-}
-
-func (a *API) createRefund(c *call) error {
-	f, err := c.fields("refunds")
-	if err != nil {
-		return err
-	}
-	in, err := txInput(f)
-	if err != nil {
-		return err
-	}
-	return a.transact(c, func() (payments.Resource, error) { return a.svc.Refund(c.ctx, c.mp(), c.params["id"], in) })
-}
-
-func (a *API) createReversal(c *call) error {
-	f, err := c.fields("reversals")
-	if err != nil {
-		return err
-	}
-	in, err := txInput(f)
-	if err != nil {
-		return err
-	}
-	return a.transact(c, func() (payments.Resource, error) { return a.svc.Reverse(c.ctx, c.mp(), c.params["id"], in) })
 }
 
 func (a *API) settle(c *call) error {

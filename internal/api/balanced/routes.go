@@ -85,7 +85,7 @@ func (a *API) routes() {
 		r.handle(http.MethodGet, base+"/:id", a.getTyped("card_holds"))
 		r.handle(http.MethodPut, base+"/:id", a.updateHold)
 		r.handle(http.MethodDelete, base+"/:id", a.voidHold)
-		r.handle(http.MethodPost, base+"/:id/debits", a.captureHold)
+		r.handle(http.MethodPost, base+"/:id/debits", a.fromParent("debits", a.svc.CaptureHold))
 		r.handle(http.MethodGet, base+"/:id/debits", a.listLinked("debits", "card_hold"))
 		r.handle(http.MethodGet, base+"/:id/events", a.listLinked("events", "entity"))
 	}
@@ -100,9 +100,9 @@ func (a *API) routes() {
 		r.handle(http.MethodGet, "/"+typ+"/:id", a.getTyped(typ))
 		r.handle(http.MethodPut, "/"+typ+"/:id", a.updateTransaction(typ))
 	}
-	r.handle(http.MethodPost, "/debits/:id/refunds", a.createRefund)
+	r.handle(http.MethodPost, "/debits/:id/refunds", a.fromParent("refunds", a.svc.Refund))
 	r.handle(http.MethodGet, "/debits/:id/refunds", a.listLinked("refunds", "debit"))
-	r.handle(http.MethodPost, "/credits/:id/reversals", a.createReversal)
+	r.handle(http.MethodPost, "/credits/:id/reversals", a.fromParent("reversals", a.svc.Reverse))
 	r.handle(http.MethodGet, "/credits/:id/reversals", a.listLinked("reversals", "credit"))
 
 	r.handle(http.MethodGet, "/orders/:id", a.getTyped("orders"))
