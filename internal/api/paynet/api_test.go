@@ -1,65 +1,28 @@
 package paynet_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"strings"
 	"testing"
 
 	"github.com/dghubble/oauth1"
 
-	"github.com/poise-payments/poise/internal/api/balanced"
 	"github.com/poise-payments/poise/internal/api/paynet"
-	"github.com/poise-payments/poise/internal/clock"
-	"github.com/poise-payments/poise/internal/ledger"
-	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/store/storetest"
-	"github.com/poise-payments/poise/internal/vault"
 )
 
 // A marketplace moves money through the Balanced API; its merchant, and the
 // merchant's manager, read the balance it fed over signed requests.
 func TestGetBalanceFedByBalancedPayments(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, kind string) {
-		ctx := context.Background()
-		db := storetest.Open(t, kind)
-		l := ledger.New(db.Ledger(), clock.System(), ledger.CommitterOptions{})
-		defer l.Close(ctx)
-		v, _ := vault.New(make([]byte, vault.KeyLen))
-		svc := payments.NewService(l, db, v)
-		balancedAPI := balanced.New(svc, nil)
-		balanceAPI := paynet.New(svc, &paynet.Verifier{Secrets: svc, Nonces: db, Clock: clock.System()}, nil)
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if strings.HasPrefix(r.URL.Path, paynet.Prefix) {
-				balanceAPI.ServeHTTP(w, r)
-				return
-			}
-			balancedAPI.ServeHTTP(w, r)
-		}))
-		defer srv.Close()
-
+		base := newStack(t, kind)
 		call := func(secret, method, path string, body any) map[string]any {
 			t.Helper()
-			b, _ := json.Marshal(body)
-			req, _ := http.NewRequest(method, srv.URL+path, bytes.NewReader(b))
-			req.Header.Set("Content-Type", "application/json")
-			if secret != "" {
-				req.SetBasicAuth(secret, "")
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			var out map[string]any
-			json.NewDecoder(resp.Body).Decode(&out)
-			if resp.StatusCode >= 300 {
-				t.Fatalf("%s %s: %d %v", method, path, resp.StatusCode, out)
+			code, out := balancedCall(t, base, secret, method, path, body)
+			if code >= 300 {
+				t.Fatalf("%s %s: %d %v", method, path, code, out)
 			}
 			return out
 		}
@@ -82,7 +45,7 @@ func TestGetBalanceFedByBalancedPayments(t *testing.T) {
 		get := func(login, key, path string, form url.Values) (int, []map[string]any) {
 			t.Helper()
 			client := oauth1.NewConfig(login, key).Client(context.Background(), oauth1.NewToken("", ""))
-			resp, err := client.PostForm(srv.URL+path, form)
+			resp, err := client.PostForm(base+path, form)
 			if err != nil {
 				t.Fatal(err)
 			}

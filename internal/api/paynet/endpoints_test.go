@@ -1,25 +1,16 @@
 package paynet_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/dghubble/oauth1"
 
-	"github.com/poise-payments/poise/internal/api/balanced"
 	"github.com/poise-payments/poise/internal/api/paynet"
-	"github.com/poise-payments/poise/internal/clock"
-	"github.com/poise-payments/poise/internal/ledger"
-	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/store/storetest"
-	"github.com/poise-payments/poise/internal/vault"
 )
 
 // Several balances in one currency: one names no endpoint and counts every
@@ -27,38 +18,10 @@ import (
 // balance that counts it.
 func TestBalancesByEndpoint(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, kind string) {
-		ctx := context.Background()
-		db := storetest.Open(t, kind)
-		l := ledger.New(db.Ledger(), clock.System(), ledger.CommitterOptions{})
-		defer l.Close(ctx)
-		v, _ := vault.New(make([]byte, vault.KeyLen))
-		svc := payments.NewService(l, db, v)
-		bal := balanced.New(svc, nil)
-		pn := paynet.New(svc, &paynet.Verifier{Secrets: svc, Nonces: db, Clock: clock.System()}, nil)
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if strings.HasPrefix(r.URL.Path, paynet.Prefix) {
-				pn.ServeHTTP(w, r)
-				return
-			}
-			bal.ServeHTTP(w, r)
-		}))
-		defer srv.Close()
+		base := newStack(t, kind)
 		call := func(secret, method, path string, body any) (int, map[string]any) {
 			t.Helper()
-			b, _ := json.Marshal(body)
-			req, _ := http.NewRequest(method, srv.URL+path, bytes.NewReader(b))
-			req.Header.Set("Content-Type", "application/json")
-			if secret != "" {
-				req.SetBasicAuth(secret, "")
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			var out map[string]any
-			json.NewDecoder(resp.Body).Decode(&out)
-			return resp.StatusCode, out
+			return balancedCall(t, base, secret, method, path, body)
 		}
 		id := func(m map[string]any, plural string) string {
 			return m[plural].([]any)[0].(map[string]any)["id"].(string)
@@ -98,7 +61,7 @@ func TestBalancesByEndpoint(t *testing.T) {
 		get := func(path string, form url.Values) (int, string) {
 			t.Helper()
 			client := oauth1.NewConfig("multi-"+kind, "multi control key 1").Client(context.Background(), oauth1.NewToken("", ""))
-			resp, err := client.PostForm(srv.URL+path, form)
+			resp, err := client.PostForm(base+path, form)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -124,7 +87,7 @@ func TestBalancesByEndpoint(t *testing.T) {
 		_, c2 := call(secret, "POST", "/customers", map[string]any{})
 		call(secret, "POST", "/merchants", map[string]any{"login": "other-" + kind, "control_key": "other control key 1", "customer": id(c2, "customers")})
 		other := oauth1.NewConfig("other-"+kind, "other control key 1").Client(context.Background(), oauth1.NewToken("", ""))
-		resp, err := other.PostForm(srv.URL+paynet.Prefix+kiosk, provider)
+		resp, err := other.PostForm(base+paynet.Prefix+kiosk, provider)
 		if err != nil {
 			t.Fatal(err)
 		}

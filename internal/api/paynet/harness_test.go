@@ -1,0 +1,61 @@
+package paynet_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/poise-payments/poise/internal/api/balanced"
+	"github.com/poise-payments/poise/internal/api/paynet"
+	"github.com/poise-payments/poise/internal/clock"
+	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/payments"
+	"github.com/poise-payments/poise/internal/store/storetest"
+	"github.com/poise-payments/poise/internal/vault"
+)
+
+// newStack serves both APIs over a fresh store, as poise serve does, and
+// returns its URL.
+func newStack(t *testing.T, kind string) string {
+	t.Helper()
+	db := storetest.Open(t, kind)
+	l := ledger.New(db.Ledger(), clock.System(), ledger.CommitterOptions{})
+	t.Cleanup(func() { l.Close(context.Background()) })
+	v, _ := vault.New(make([]byte, vault.KeyLen))
+	svc := payments.NewService(l, db, v)
+	bal := balanced.New(svc, nil)
+	pn := paynet.New(svc, &paynet.Verifier{Secrets: svc, Nonces: db, Clock: clock.System()}, nil)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, paynet.Prefix) {
+			pn.ServeHTTP(w, r)
+			return
+		}
+		bal.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// balancedCall sends a JSON request to the Balanced API with a secret and
+// returns the status and the decoded body.
+func balancedCall(t *testing.T, base, secret, method, path string, body any) (int, map[string]any) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, base+path, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	if secret != "" {
+		req.SetBasicAuth(secret, "")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
