@@ -67,6 +67,12 @@ func (s *Service) SettleACH(ctx context.Context, j scheduler.Job) error {
 					return nil, err
 				}
 			}
+			// A payout with its final status holds no buffer any more.
+			if r.Type == "credits" {
+				if err := w.releaseBuffer(ctx, r.ID); err != nil {
+					return nil, err
+				}
+			}
 		}
 		err = w.tx.CompleteJob(ctx, j.ID, w.Now())
 		if errors.Is(err, ledger.ErrNotFound) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/poise-payments/poise/internal/balances"
 )
 
 // Difference is one disagreement reconciliation found.
@@ -35,52 +37,81 @@ var feedTypeOf = map[string][]string{
 	"adjustments":                {FeedAdjustment},
 }
 
-// Reconcile recomputes a merchant's balance from its feed, split into
-// transactions, adjustments and fees, and checks every feed entry against the
-// resource that caused it: that it exists, is of a type that causes such an
-// entry, did not fail, and moved the same amount.
-func (s *Service) Reconcile(ctx context.Context, merchant Resource) (Reconciliation, error) {
+// Reconcile checks a party's balances against the ledger and against what
+// made them. For each balance: its buckets are its ledger accounts (the
+// read adds only releases due and not yet posted); the accounts its
+// transactions, adjustments and fees came from equal the sums of the
+// effects stored with those transactions; and its buckets add up to them
+// (sth + rr + live = transactions + adjustments − fees). Every feed entry
+// is then checked against the resource that caused it: that it exists, is
+// of a type that causes such an entry, did not fail, and moved the same
+// amount.
+func (s *Service) Reconcile(ctx context.Context, party Resource) (Reconciliation, error) {
 	var rec Reconciliation
-	balances, err := s.MerchantBalances(ctx, merchant)
+	set, err := s.balancesOf(ctx, party)
 	if err != nil {
 		return rec, err
 	}
-	// Every transaction is counted by exactly one balance when endpoints are
-	// claimed once and one balance catches the rest; the sum must match.
-	for _, b := range balances {
+	now, err := s.NowFor(ctx, party.Marketplace)
+	if err != nil {
+		return rec, err
+	}
+	for _, name := range set.names {
+		key := set.keys[name]
+		ids := map[string]string{}
+		var list []string
+		for _, b := range []string{bucketSTH, bucketRR, bucketLive, bucketFee, bucketTxn, bucketAdj, bucketBuf, bucketBufSrc} {
+			ids[b] = BalanceAccount(key, b)
+			list = append(list, ids[b])
+		}
+		acct, err := s.store.BalanceAccounts(ctx, list)
+		if err != nil {
+			return rec, err
+		}
+		b, err := s.bucketsOf(ctx, key, now)
+		if err != nil {
+			return rec, err
+		}
+		var txns, adjs, fees, buffered int64
+		err = s.store.EffectsOfBalance(ctx, key, func(be BalanceEffect) error {
+			if be.Rule.Type == balances.Adjustment {
+				adjs += be.SignedMinor
+			} else {
+				txns += be.SignedMinor
+			}
+			fees += be.FeeMinor
+			buffered += be.BufferMinor
+			return nil
+		})
+		if err != nil {
+			return rec, err
+		}
 		rec.BalanceMinor += b.CurrentMinor
+		rec.TransactionsSum += txns
+		rec.AdjustmentsSum += adjs
+		rec.FeesSum += fees
+		differ := func(what string, got, want int64) {
+			if got != want {
+				rec.Differences = append(rec.Differences, Difference{"", fmt.Sprintf("balance %q: %s is %d, but %d", name, what, got, want)})
+			}
+		}
+		differ("the transactions account", -acct[ids[bucketTxn]], txns)
+		differ("the adjustments account", -acct[ids[bucketAdj]], adjs)
+		differ("the fees account", acct[ids[bucketFee]], fees)
+		differ("current (short-term hold + reserve + live accounts)", acct[ids[bucketSTH]]+acct[ids[bucketRR]]+acct[ids[bucketLive]], txns+adjs-fees)
+		differ("current as read", b.CurrentMinor, txns+adjs-fees)
+		differ("the buffer account with its source", acct[ids[bucketBuf]]+acct[ids[bucketBufSrc]], 0)
+		if acct[ids[bucketBuf]] < 0 || acct[ids[bucketBuf]] > buffered {
+			differ("the buffer", acct[ids[bucketBuf]], buffered)
+		}
 	}
-	feed, err := s.partyFeed(ctx, merchant)
-	if err != nil {
-		return rec, err
-	}
-	rules, err := s.rulesOf(ctx, merchant)
-	if err != nil {
-		return rec, err
-	}
-	set, err := s.balancesOf(ctx, merchant)
+	feed, err := s.partyFeed(ctx, party)
 	if err != nil {
 		return rec, err
 	}
 	for _, e := range feed {
-		e = set.resolve(e)
 		rec.EntriesCompared++
-		for _, name := range set.names {
-			if !set.counts(name, e.Endpoint) {
-				continue
-			}
-			_, sign, fee, err := effect(rules, name, e)
-			if err != nil {
-				return rec, err
-			}
-			rec.FeesSum += fee
-			if e.Type == FeedAdjustment {
-				rec.AdjustmentsSum += sign * e.AmountMinor
-			} else {
-				rec.TransactionsSum += sign * e.AmountMinor
-			}
-		}
-		src, err := s.Get(ctx, merchant.Marketplace, e.SourceID)
+		src, err := s.Get(ctx, party.Marketplace, e.SourceID)
 		if err != nil {
 			rec.Differences = append(rec.Differences, Difference{e.SourceID, fmt.Sprintf("%s entry names no resource", e.Type)})
 			continue
@@ -99,9 +130,6 @@ func (s *Service) Reconcile(ctx context.Context, merchant Resource) (Reconciliat
 			src.Type != "adjustments" && e.Type != FeedCapture && Int(src.Fields["amount"]) != e.AmountMinor:
 			rec.Differences = append(rec.Differences, Difference{e.SourceID, fmt.Sprintf("%s entry of %d, but the %s is of %d", e.Type, e.AmountMinor, src.Type, Int(src.Fields["amount"]))})
 		}
-	}
-	if sum := rec.TransactionsSum + rec.AdjustmentsSum - rec.FeesSum; sum != rec.BalanceMinor {
-		rec.Differences = append(rec.Differences, Difference{"", fmt.Sprintf("the balances sum to %d but what fed them sums to %d (an endpoint counted by several balances, or by none?)", rec.BalanceMinor, sum)})
 	}
 	return rec, nil
 }
