@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/poise-payments/poise/internal/balances"
+	"github.com/poise-payments/poise/internal/clock"
 )
 
 // Difference is one disagreement reconciliation found.
@@ -56,6 +57,15 @@ func (s *Service) Reconcile(ctx context.Context, party Resource) (Reconciliation
 	if err != nil {
 		return rec, err
 	}
+	feed, err := s.partyFeed(ctx, party)
+	if err != nil {
+		return rec, err
+	}
+	entries := make(map[string]FeedEntry, len(feed))
+	for _, e := range feed {
+		entries[e.ID] = e
+	}
+	cal := clock.FedCalendar()
 	for _, name := range set.names {
 		key := set.keys[name]
 		ids := map[string]string{}
@@ -74,6 +84,23 @@ func (s *Service) Reconcile(ctx context.Context, party Resource) (Reconciliation
 		}
 		var txns, adjs, fees, buffered int64
 		err = s.store.EffectsOfBalance(ctx, key, func(be BalanceEffect) error {
+			// The stored effect must be what its stored rule does to its
+			// transaction.
+			e, ok := entries[be.EntryID]
+			if !ok {
+				rec.Differences = append(rec.Differences, Difference{be.SourceID, fmt.Sprintf("balance %q has an effect of %s, which is none of its transactions", name, be.EntryID)})
+			} else {
+				want, err := balances.EffectOf(be.Rule, balances.Txn{Type: e.Type, AmountMinor: e.AmountMinor, Gate: e.Gate, Endpoint: e.Endpoint, At: e.OccurredAt}, cal)
+				if err != nil {
+					return err
+				}
+				if got := be.Effect; got.SignedMinor != want.SignedMinor || got.FeeMinor != want.FeeMinor || got.ReserveMinor != want.ReserveMinor ||
+					got.STHMinor != want.STHMinor || got.LiveMinor != want.LiveMinor || !got.STHUntil.Equal(want.STHUntil) || !got.ReserveUntil.Equal(want.ReserveUntil) {
+					rec.Differences = append(rec.Differences, Difference{e.SourceID, fmt.Sprintf("balance %q: the %s's stored effect (amount %d, fee %d, reserve %d, hold %d, live %d) is not what its rule %s gives (%d, %d, %d, %d, %d)",
+						name, e.Type, got.SignedMinor, got.FeeMinor, got.ReserveMinor, got.STHMinor, got.LiveMinor, be.RuleJSON,
+						want.SignedMinor, want.FeeMinor, want.ReserveMinor, want.STHMinor, want.LiveMinor)})
+				}
+			}
 			if be.Rule.Type == balances.Adjustment {
 				adjs += be.SignedMinor
 			} else {
@@ -104,10 +131,6 @@ func (s *Service) Reconcile(ctx context.Context, party Resource) (Reconciliation
 		if acct[ids[bucketBuf]] < 0 || acct[ids[bucketBuf]] > buffered {
 			differ("the buffer", acct[ids[bucketBuf]], buffered)
 		}
-	}
-	feed, err := s.partyFeed(ctx, party)
-	if err != nil {
-		return rec, err
 	}
 	for _, e := range feed {
 		rec.EntriesCompared++

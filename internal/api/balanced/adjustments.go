@@ -350,8 +350,10 @@ func (a *API) updateMerchant(c *call) error {
 }
 
 // exportTransactions answers a merchant balance's transactions in
-// [from, to) as CSV, with the dates each amount affects the balance: the
-// rolling reserve's release and the short-term hold's end.
+// [from, to) as CSV, with what applied to each when it happened: the
+// dates its amount affects the balance (the rolling reserve's release and
+// the short-term hold's end), its fee, and its rule (empty: the seed's
+// default table).
 func (a *API) exportTransactions(c *call) error {
 	m, err := a.svc.GetTyped(c.ctx, c.mp(), "merchants", c.params["id"])
 	if err != nil {
@@ -370,7 +372,9 @@ func (a *API) exportTransactions(c *call) error {
 	usd, _ := money.LookupCurrency(payments.Currency)
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	w.Write([]string{"date", "type", "amount", "currency", "gate", "source", "reserve date", "sth date"})
+	// The rule, fee and dates are those fixed when each transaction
+	// happened; a later rule change does not rewrite them.
+	w.Write([]string{"date", "type", "amount", "currency", "gate", "source", "reserve date", "sth date", "fee", "date bumping", "rule"})
 	dated, err := a.svc.DatesOf(c.ctx, m, feed)
 	if err != nil {
 		return err
@@ -378,7 +382,8 @@ func (a *API) exportTransactions(c *call) error {
 	for _, d := range dated {
 		e := d.Entry
 		w.Write([]string{e.OccurredAt.UTC().Format(time.RFC3339), e.Type, money.Amount{Minor: e.AmountMinor, Currency: usd}.Decimal(),
-			e.Currency, e.Gate, e.SourceID, d.ReserveDate.UTC().Format(time.RFC3339), d.ShortTermHoldEnd.UTC().Format(time.RFC3339)})
+			e.Currency, e.Gate, e.SourceID, d.ReserveDate.UTC().Format(time.RFC3339), d.ShortTermHoldEnd.UTC().Format(time.RFC3339),
+			money.Amount{Minor: d.FeeMinor, Currency: usd}.Decimal(), d.Rule.DateBump, d.Rule.ID})
 	}
 	w.Flush()
 	c.w.Header().Set("Content-Type", "text/csv")
