@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -129,7 +130,11 @@ func (w *Writer) postEntry(ctx context.Context, e FeedEntry, source Resource) er
 			return err
 		}
 		entry := mine.resolve(e)
-		if err := w.postTo(ctx, m, mine, entry, source); err != nil {
+		rules, err := w.rulesNow(ctx, m)
+		if err != nil {
+			return err
+		}
+		if err := w.postTo(ctx, m, mine, entry, source, rules); err != nil {
 			return err
 		}
 		for _, mgID := range managersOf(m) {
@@ -141,7 +146,11 @@ func (w *Writer) postEntry(ctx context.Context, e FeedEntry, source Resource) er
 			if err != nil {
 				return err
 			}
-			if err := w.postTo(ctx, mg, theirs, entry, source); err != nil {
+			rules, err := w.rulesNow(ctx, mg)
+			if err != nil {
+				return err
+			}
+			if err := w.postTo(ctx, mg, theirs, entry, source, rules); err != nil {
 				return err
 			}
 		}
@@ -149,10 +158,16 @@ func (w *Writer) postEntry(ctx context.Context, e FeedEntry, source Resource) er
 	return nil
 }
 
-// postHistory posts entries that happened before a party could receive
-// them, each at its own time, under the party's rules now.
+// postHistory posts entries that happened before a party's balances were
+// ledger accounts, each under the party's rules that were in force at its
+// time (rules created no later than it). Entries arrive resolved to their
+// endpoints.
 func (w *Writer) postHistory(ctx context.Context, party Resource, entries []FeedEntry) error {
 	set, err := w.partyBalances(ctx, party)
+	if err != nil {
+		return err
+	}
+	items, err := w.tx.LinkedTo(ctx, party.Marketplace, party.ID, "merchant", "balance_rules", maxRulesPerMerchant)
 	if err != nil {
 		return err
 	}
@@ -163,11 +178,104 @@ func (w *Writer) postHistory(ctx context.Context, party Resource, entries []Feed
 				return err
 			}
 		}
-		if err := w.postTo(ctx, party, set, set.resolve(e), source); err != nil {
+		var then []Resource
+		for _, r := range items {
+			if !r.CreatedAt.After(e.OccurredAt) {
+				then = append(then, r)
+			}
+		}
+		rules, err := rulesFrom(then)
+		if err != nil {
+			return err
+		}
+		if err := w.postTo(ctx, party, set, set.resolve(e), source, rules); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// PostPendingHistory posts the history of the merchants and managers that
+// existed before balances were ledger accounts (a server upgraded from
+// then): each party's feed, once, in one operation per party that also
+// forgets the party's row. It is run at start-up; a party with more than
+// maxHistoryPosted transactions is an error for an operator to look at.
+func (s *Service) PostPendingHistory(ctx context.Context) (int, error) {
+	done := 0
+	for {
+		pending, err := s.store.PendingHistory(ctx, maxPendingPerPass)
+		if err != nil || len(pending) == 0 {
+			return done, err
+		}
+		for _, p := range pending {
+			if _, err := s.Write(WithoutIdempotency(ctx), nil, func(ctx context.Context, w *Writer) (any, error) {
+				return nil, w.postPartyHistory(ctx, p[0], p[1])
+			}); err != nil {
+				return done, fmt.Errorf("payments: posting the balance history of %s: %w", p[1], err)
+			}
+			done++
+		}
+	}
+}
+
+// maxPendingPerPass bounds the parties read per pass of PostPendingHistory.
+const maxPendingPerPass = 100
+
+func (w *Writer) postPartyHistory(ctx context.Context, marketplace, partyID string) error {
+	taken, err := w.tx.TakePendingHistory(ctx, partyID)
+	if err != nil || !taken {
+		return err
+	}
+	party, err := w.Lock(ctx, marketplace, "", partyID)
+	if err != nil {
+		return err
+	}
+	merchants := []Resource{party}
+	if party.Type == "managers" {
+		merchants = nil
+		for _, v := range party.Fields["merchants"].([]any) {
+			m, err := w.Lock(ctx, marketplace, "merchants", Str(v))
+			if err != nil {
+				return err
+			}
+			// From now on the merchant's transactions reach the manager.
+			if !containsStr(managersOf(m), party.ID) {
+				m.Private["managers"] = append(managersOf(m), party.ID)
+				if _, err := w.Save(ctx, m); err != nil {
+					return err
+				}
+			}
+			merchants = append(merchants, m)
+		}
+	}
+	var entries []FeedEntry
+	for _, m := range merchants {
+		feed, err := w.tx.CustomerFeed(ctx, marketplace, m.Link("customer"), maxHistoryPosted+1)
+		if err != nil {
+			return err
+		}
+		set, err := w.partyBalances(ctx, m)
+		if err != nil {
+			return err
+		}
+		for _, e := range feed {
+			entries = append(entries, set.resolve(e))
+		}
+	}
+	if len(entries) > maxHistoryPosted {
+		return fmt.Errorf("payments: %s has more than %d balance transactions to post in one operation", partyID, maxHistoryPosted)
+	}
+	sort.SliceStable(entries, func(i, j int) bool { return entries[i].OccurredAt.Before(entries[j].OccurredAt) })
+	return w.postHistory(ctx, party, entries)
+}
+
+func containsStr(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }
 
 // managersOf lists the managers overseeing a merchant.
@@ -193,16 +301,18 @@ func (w *Writer) partyBalances(ctx context.Context, party Resource) (balanceSet,
 	return newBalanceSet(party, eps, bs), nil
 }
 
-// postTo posts an entry into the balances of one party that count it.
-func (w *Writer) postTo(ctx context.Context, party Resource, set balanceSet, e FeedEntry, source Resource) error {
+// rulesNow reads a party's rules in force now, inside an operation.
+func (w *Writer) rulesNow(ctx context.Context, party Resource) (balances.Rules, error) {
 	items, err := w.tx.LinkedTo(ctx, party.Marketplace, party.ID, "merchant", "balance_rules", maxRulesPerMerchant)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	rules, err := rulesFrom(items)
-	if err != nil {
-		return err
-	}
+	return rulesFrom(items)
+}
+
+// postTo posts an entry into the balances of one party that count it,
+// under rules.
+func (w *Writer) postTo(ctx context.Context, party Resource, set balanceSet, e FeedEntry, source Resource, rules balances.Rules) error {
 	txn := balances.Txn{Type: e.Type, AmountMinor: e.AmountMinor, Gate: e.Gate, Endpoint: e.Endpoint, At: e.OccurredAt}
 	for _, name := range set.names {
 		if !set.counts(name, e.Endpoint) {

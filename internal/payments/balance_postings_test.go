@@ -9,6 +9,7 @@ import (
 	"github.com/poise-payments/poise/internal/money"
 	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/scheduler"
+	"github.com/poise-payments/poise/internal/store"
 	"github.com/poise-payments/poise/internal/store/storetest"
 )
 
@@ -193,6 +194,76 @@ func TestReleasesPostOncePerDueInstant(t *testing.T) {
 		}
 		if rec, err := s.Reconcile(ctx, m); err != nil || len(rec.Differences) != 0 {
 			t.Fatalf("reconciliation: %+v %v", rec, err)
+		}
+	})
+}
+
+// A server upgraded from before balances were ledger accounts posts the
+// history of its merchants once: each transaction under the rule in force
+// at its time, so the balances are what they were.
+func TestExistingFeedIsPostedOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		ny, _ := time.LoadLocation("America/New_York")
+		start := time.Date(2026, 11, 20, 11, 30, 0, 0, ny)
+		w := newWorld(t, kind, start)
+		s, clk, mp, db := w.s, w.clk, w.mp, w.db
+		cu, _ := s.CreateCustomer(ctx, mp.ID, payments.CustomerInput{})
+		card, _ := s.CreateCard(ctx, mp.ID, payments.CardInput{Number: "4111111111111111", ExpirationMonth: 1, ExpirationYear: 2030})
+		order, _ := s.CreateOrder(ctx, mp.ID, cu.ID, payments.OrderInput{})
+		sell := func() {
+			t.Helper()
+			in := amount(10_000)
+			in.Instrument, in.Order = card.ID, order.ID
+			if _, err := s.Debit(ctx, mp.ID, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The merchant and its rule as the earlier version stored them:
+		// resources only, nothing posted.
+		merchant := payments.Resource{ID: "MC" + cu.ID[2:], Marketplace: mp.ID, Type: "merchants", CreatedAt: start, UpdatedAt: start,
+			Fields: map[string]any{"login": "upgraded-" + kind, "enabled": true}, Links: map[string]string{"customer": cu.ID}, Private: map[string]any{}}
+		sell()
+		ruleAt := start.Add(time.Hour)
+		rule := payments.Resource{ID: "BR" + cu.ID[2:], Marketplace: mp.ID, Type: "balance_rules", CreatedAt: ruleAt, UpdatedAt: ruleAt,
+			Fields: map[string]any{"transaction_type": "sale", "action": "add", "fee_rate": "2.9", "fee_fixed": 30, "reserve_rate": "10",
+				"reserve_period_days": 90, "date_bump": "BDAY+2"}, Links: map[string]string{"merchant": merchant.ID}, Private: map[string]any{}}
+		clk.Set(ruleAt.Add(time.Hour))
+		sell()
+		if err := db.Update(ctx, func(tx *store.Tx) error {
+			for _, r := range []payments.Resource{merchant, rule} {
+				if err := tx.InsertResource(ctx, r); err != nil {
+					return err
+				}
+			}
+			_, err := tx.Exec(ctx, "INSERT INTO balance_history_pending (party_id, marketplace_id) VALUES (?, ?)", merchant.ID, mp.ID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		m, _ := s.Get(ctx, mp.ID, merchant.ID)
+		if b, _ := s.MerchantBalances(ctx, m); b[0].CurrentMinor != 0 {
+			t.Fatalf("posted before the upgrade step: %+v", b[0].Buckets)
+		}
+		for i, want := range []int{1, 0} {
+			if n, err := s.PostPendingHistory(ctx); err != nil || n != want {
+				t.Fatalf("pass %d posted %d parties, %v", i, n, err)
+			}
+		}
+		// The first sale under the seed's table, all live; the second under
+		// the rule: 3.20 fee, 10.00 reserve, 86.80 held.
+		b, err := s.MerchantBalances(ctx, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := b[0]; got.CurrentMinor != 19_680 || got.LiveMinor != 10_000 || got.RRMinor != 1_000 || got.STHMinor != 8_680 {
+			t.Fatalf("after the upgrade: %+v", got.Buckets)
+		}
+		if rec, err := s.Reconcile(ctx, m); err != nil || len(rec.Differences) != 0 || rec.FeesSum != 320 {
+			t.Fatalf("reconciliation: %+v %v", rec, err)
+		}
+		if found, err := ledger.Verify(ctx, db.Ledger()); err != nil || len(found) != 0 {
+			t.Fatalf("verify: %v %v", found, err)
 		}
 	})
 }

@@ -76,6 +76,9 @@ type BalanceReads interface {
 	// EffectOf reads what an entry did to a party's balances, first balance
 	// first; ledger.ErrNotFound when it reached none of them.
 	EffectOf(ctx context.Context, entryID, partyID string) (BalanceEffect, error)
+	// PendingHistory lists up to limit parties whose history is still to
+	// be posted, as (marketplace, party) pairs.
+	PendingHistory(ctx context.Context, limit int) ([][2]string, error)
 	// BalanceAccounts reads the accounts of a balance's buckets; a bucket
 	// whose account does not exist yet reads zero.
 	BalanceAccounts(ctx context.Context, accountIDs []string) (map[string]int64, error)
@@ -113,6 +116,9 @@ type BalanceTx interface {
 	// TakeRelease reads and deletes what falls due on a balance at an
 	// instant; found is false when it was taken before.
 	TakeRelease(ctx context.Context, balanceKey string, due time.Time) (r balances.Release, found bool, err error)
+	// TakePendingHistory forgets that a party's history is to be posted;
+	// false when it was not (any more).
+	TakePendingHistory(ctx context.Context, partyID string) (bool, error)
 	// ClearReserveReleases forgets the reserves still to be released on a
 	// balance (they were moved by hand).
 	ClearReserveReleases(ctx context.Context, balanceKey string) error

@@ -256,3 +256,31 @@ func scanFeed(rows *sql.Rows) ([]payments.FeedEntry, error) {
 	}
 	return out, rows.Err()
 }
+
+// PendingHistory implements payments.BalanceReads.
+func (db *DB) PendingHistory(ctx context.Context, limit int) ([][2]string, error) {
+	rows, err := db.Query(ctx, "SELECT marketplace_id, party_id FROM balance_history_pending ORDER BY party_id LIMIT ?", limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][2]string
+	for rows.Next() {
+		var p [2]string
+		if err := rows.Scan(&p[0], &p[1]); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// TakePendingHistory implements payments.BalanceTx.
+func (t *Tx) TakePendingHistory(ctx context.Context, partyID string) (bool, error) {
+	res, err := t.Exec(ctx, "DELETE FROM balance_history_pending WHERE party_id = ?", partyID)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
