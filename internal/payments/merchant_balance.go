@@ -156,6 +156,29 @@ type EntryDates struct {
 	ShortTermHoldEnd time.Time
 }
 
+// ExportFeed streams a merchant's transactions in [from, to), oldest
+// first, each with what applied to it when it happened, in memory bounded
+// by one row whatever the period's size.
+func (s *Service) ExportFeed(ctx context.Context, merchant Resource, from, to time.Time, fn func(EntryDates) error) error {
+	set, err := s.balancesOf(ctx, merchant)
+	if err != nil {
+		return err
+	}
+	return s.store.ScanFeedEffects(ctx, merchant.Marketplace, merchant.Link("customer"), merchant.ID, from, to, func(e FeedEntry, be *BalanceEffect) error {
+		d := EntryDates{Entry: set.resolve(e), ReserveDate: e.OccurredAt, ShortTermHoldEnd: e.OccurredAt, Rule: balances.DefaultRule(e.Type)}
+		if be != nil {
+			d.Rule, d.FeeMinor = be.Rule, be.FeeMinor
+			if !be.ReserveUntil.IsZero() {
+				d.ReserveDate = be.ReserveUntil
+			}
+			if !be.STHUntil.IsZero() {
+				d.ShortTermHoldEnd = be.STHUntil
+			}
+		}
+		return fn(d)
+	})
+}
+
 // DatesOf gives the dates of a party's feed entries as they were fixed in
 // its first balance that counted them.
 func (s *Service) DatesOf(ctx context.Context, party Resource, entries []FeedEntry) ([]EntryDates, error) {

@@ -76,6 +76,10 @@ type BalanceReads interface {
 	// EffectOf reads what an entry did to a party's balances, first balance
 	// first; ledger.ErrNotFound when it reached none of them.
 	EffectOf(ctx context.Context, entryID, partyID string) (BalanceEffect, error)
+	// ScanFeedEffects streams a customer's balance transactions in
+	// [from, to), oldest first, each with its effect on the party's first
+	// balance that counted it (nil when none did).
+	ScanFeedEffects(ctx context.Context, marketplace, customer, partyID string, from, to time.Time, fn func(FeedEntry, *BalanceEffect) error) error
 	// PendingHistory lists up to limit parties whose history is still to
 	// be posted, as (marketplace, party) pairs.
 	PendingHistory(ctx context.Context, limit int) ([][2]string, error)

@@ -284,3 +284,49 @@ func (t *Tx) TakePendingHistory(ctx context.Context, partyID string) (bool, erro
 	n, err := res.RowsAffected()
 	return n == 1, err
 }
+
+// ScanFeedEffects implements payments.BalanceReads. Rows are streamed from
+// the database as they are read, never gathered.
+func (db *DB) ScanFeedEffects(ctx context.Context, marketplace, customer, partyID string, from, to time.Time,
+	fn func(payments.FeedEntry, *payments.BalanceEffect) error) error {
+	rows, err := db.Query(ctx, `SELECT t.id, t.marketplace_id, t.merchant_id, t.type, t.amount, t.currency, t.gate, t.source_id, t.occurred_at_us, t.endpoint_id,
+		e.entry_id, e.balance_key, e.party_id, e.balance_name, e.source_id, e.rule, e.signed_amount, e.fee, e.reserve, e.sth, e.live, e.buffer,
+		e.reserve_until_us, e.sth_until_us
+		FROM balance_transactions t LEFT JOIN balance_effects e ON e.entry_id = t.id AND e.party_id = ?
+		WHERE t.marketplace_id = ? AND t.merchant_id = ? AND t.occurred_at_us >= ? AND t.occurred_at_us < ?
+		ORDER BY t.occurred_at_us, t.id, e.balance_key`, partyID, marketplace, customer, from.UnixMicro(), to.UnixMicro())
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	last := ""
+	for rows.Next() {
+		var e payments.FeedEntry
+		var at int64
+		var eid, key, party, name, source, rule sql.NullString
+		var signed, fee, reserve, sth, live, buffer, rrUntil, sthUntil sql.NullInt64
+		if err := rows.Scan(&e.ID, &e.Marketplace, &e.Merchant, &e.Type, &e.AmountMinor, &e.Currency, &e.Gate, &e.SourceID, &at, &e.Endpoint,
+			&eid, &key, &party, &name, &source, &rule, &signed, &fee, &reserve, &sth, &live, &buffer, &rrUntil, &sthUntil); err != nil {
+			return err
+		}
+		if e.ID == last {
+			continue // counted by a second balance of the party: once is enough
+		}
+		last = e.ID
+		e.OccurredAt = fromMicros(at)
+		var be *payments.BalanceEffect
+		if eid.Valid {
+			be = &payments.BalanceEffect{EntryID: eid.String, BalanceKey: key.String, PartyID: party.String, BalanceName: name.String,
+				SourceID: source.String, RuleJSON: rule.String, BufferMinor: buffer.Int64}
+			be.SignedMinor, be.FeeMinor, be.ReserveMinor, be.STHMinor, be.LiveMinor = signed.Int64, fee.Int64, reserve.Int64, sth.Int64, live.Int64
+			be.ReserveUntil, be.STHUntil = timeOrZero(rrUntil.Int64), timeOrZero(sthUntil.Int64)
+			if be.Rule, err = payments.DecodeRule(be.RuleJSON); err != nil {
+				return err
+			}
+		}
+		if err := fn(e, be); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

@@ -365,31 +365,47 @@ func (a *API) exportTransactions(c *call) error {
 	if ferr != nil || terr != nil || !from.Before(to) {
 		return fieldError("from, to", "give a period [from, to) as dates (2027-01-01) or RFC 3339 times, from before to")
 	}
-	feed, err := a.svc.FeedBetween(c.ctx, m, from, to)
+	return writeExport(c.w, func(fn func(payments.EntryDates) error) error { return a.svc.ExportFeed(c.ctx, m, from, to, fn) })
+}
+
+// writeExport streams an export as CSV, row by row: a period of a million
+// transactions costs the memory of one. Until the first row is written an
+// error is answered as usual; after it, the connection is cut, so a client
+// never takes a truncated export for a whole one.
+func writeExport(out http.ResponseWriter, export func(fn func(payments.EntryDates) error) error) error {
+	usd, _ := money.LookupCurrency(payments.Currency)
+	var w *csv.Writer
+	err := export(func(d payments.EntryDates) error {
+		if w == nil {
+			w = startExport(out)
+		}
+		e := d.Entry
+		return w.Write([]string{e.OccurredAt.UTC().Format(time.RFC3339), e.Type, money.Amount{Minor: e.AmountMinor, Currency: usd}.Decimal(),
+			e.Currency, e.Gate, e.SourceID, d.ReserveDate.UTC().Format(time.RFC3339), d.ShortTermHoldEnd.UTC().Format(time.RFC3339),
+			money.Amount{Minor: d.FeeMinor, Currency: usd}.Decimal(), d.Rule.DateBump, d.Rule.ID})
+	})
+	if err != nil && w != nil {
+		panic(http.ErrAbortHandler)
+	}
 	if err != nil {
 		return err
 	}
-	usd, _ := money.LookupCurrency(payments.Currency)
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
+	if w == nil {
+		w = startExport(out)
+	}
+	w.Flush()
+	return w.Error()
+}
+
+// startExport answers the export's status and header line.
+func startExport(out http.ResponseWriter) *csv.Writer {
+	out.Header().Set("Content-Type", "text/csv")
+	out.WriteHeader(http.StatusOK)
+	w := csv.NewWriter(out)
 	// The rule, fee and dates are those fixed when each transaction
 	// happened; a later rule change does not rewrite them.
 	w.Write([]string{"date", "type", "amount", "currency", "gate", "source", "reserve date", "sth date", "fee", "date bumping", "rule"})
-	dated, err := a.svc.DatesOf(c.ctx, m, feed)
-	if err != nil {
-		return err
-	}
-	for _, d := range dated {
-		e := d.Entry
-		w.Write([]string{e.OccurredAt.UTC().Format(time.RFC3339), e.Type, money.Amount{Minor: e.AmountMinor, Currency: usd}.Decimal(),
-			e.Currency, e.Gate, e.SourceID, d.ReserveDate.UTC().Format(time.RFC3339), d.ShortTermHoldEnd.UTC().Format(time.RFC3339),
-			money.Amount{Minor: d.FeeMinor, Currency: usd}.Decimal(), d.Rule.DateBump, d.Rule.ID})
-	}
-	w.Flush()
-	c.w.Header().Set("Content-Type", "text/csv")
-	c.w.WriteHeader(http.StatusOK)
-	c.w.Write(buf.Bytes())
-	return nil
+	return w
 }
 
 // reconcile answers a merchant balance against what fed it.
