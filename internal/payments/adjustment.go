@@ -6,7 +6,6 @@ import (
 	"sort"
 
 	"github.com/poise-payments/poise/internal/apperr"
-	"github.com/poise-payments/poise/internal/id"
 	"github.com/poise-payments/poise/internal/ledger"
 )
 
@@ -50,7 +49,7 @@ func (s *Service) Adjust(ctx context.Context, marketplace, merchantID string, in
 	if err != nil {
 		return Resource{}, err
 	}
-	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		return w.adjust(ctx, marketplace, merchantID, in)
 	})
 	if err != nil {
@@ -83,7 +82,7 @@ func (w *Writer) adjust(ctx context.Context, marketplace, merchantID string, in 
 			endpoint = eps[0]
 		}
 	}
-	adjID := id.NewAt("AJ", w.Now())
+	adjID := w.NewID("AJ")
 	if in.ExternalID != "" {
 		atx, ok := w.tx.(AdjustmentTx)
 		if !ok {

@@ -62,7 +62,7 @@ func (s *Service) CreateSchedule(ctx context.Context, marketplace, merchantID st
 	if in.ExternalSource == "" {
 		in.ExternalSource = "scheduled"
 	}
-	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		if _, err := w.Lock(ctx, marketplace, "merchants", merchantID); err != nil {
 			return nil, err
 		}
@@ -93,18 +93,14 @@ func stampOrNil(t time.Time) any {
 }
 
 func (w *Writer) scheduleRun(ctx context.Context, r Resource, at time.Time) error {
-	// at is a time of the marketplace's clock; jobs are kept in real time.
-	off, err := w.offsetIn(ctx, r.Marketplace)
-	if err != nil {
-		return err
-	}
-	return w.tx.ScheduleJob(ctx, scheduler.Job{Kind: JobScheduledAdjustment, Key: r.ID + "@" + stamp(at), Payload: r.Marketplace, DueAt: at.Add(-off)}, w.Now())
+	// at is a time of the marketplace's clock; jobs are kept in process time.
+	return w.tx.ScheduleJob(ctx, scheduler.Job{Kind: JobScheduledAdjustment, Key: r.ID + "@" + stamp(at), Payload: r.Marketplace, DueAt: w.processTime(at)}, w.Writer.Now())
 }
 
 // SetScheduleStatus turns a schedule on or off; a schedule turned back on
 // resumes at its next run date.
 func (s *Service) SetScheduleStatus(ctx context.Context, marketplace, id string, on bool) (Resource, error) {
-	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		r, err := w.Lock(ctx, marketplace, "scheduled_adjustments", id)
 		if err != nil {
 			return nil, err
@@ -131,7 +127,7 @@ func (s *Service) SetScheduleStatus(ctx context.Context, marketplace, id string,
 
 // DeleteSchedule ends a schedule; it stays readable by id.
 func (s *Service) DeleteSchedule(ctx context.Context, marketplace, id string) error {
-	_, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+	_, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		r, err := w.Lock(ctx, marketplace, "scheduled_adjustments", id)
 		if err != nil {
 			return nil, err
@@ -176,7 +172,7 @@ func (s *Service) RunScheduledAdjustment(ctx context.Context, j scheduler.Job) e
 			stopReason = "balance at or below zero"
 		}
 	}
-	_, err = s.Write(WithoutIdempotency(ctx), nil, func(ctx context.Context, w *Writer) (any, error) {
+	_, err = s.Write(WithoutIdempotency(ctx), marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		r, err := w.Lock(ctx, marketplace, "scheduled_adjustments", id)
 		if err != nil {
 			return nil, err
@@ -209,7 +205,7 @@ func (s *Service) RunScheduledAdjustment(ctx context.Context, j scheduler.Job) e
 				return nil, err
 			}
 		}
-		err = w.tx.CompleteJob(ctx, j.ID, w.Now())
+		err = w.tx.CompleteJob(ctx, j.ID, w.Writer.Now())
 		if errors.Is(err, ledger.ErrNotFound) {
 			return nil, apperr.New(apperr.Conflict, "job %s is no longer this run's", j.ID)
 		}
