@@ -172,6 +172,10 @@ func (s *Service) RunScheduledAdjustment(ctx context.Context, j scheduler.Job) e
 			stopReason = "balance at or below zero"
 		}
 	}
+	adjustment, err := s.withBalances(ctx, marketplace, merchant.ID, AdjustmentInput{ExternalSource: Str(sched.Fields["external_source"]), ExternalID: id + "@" + at})
+	if err != nil {
+		return err
+	}
 	_, err = s.Write(WithoutIdempotency(ctx), marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		r, err := w.Lock(ctx, marketplace, "scheduled_adjustments", id)
 		if err != nil {
@@ -181,8 +185,9 @@ func (s *Service) RunScheduledAdjustment(ctx context.Context, j scheduler.Job) e
 			if stopReason != "" {
 				r.Status, r.Fields["status"], r.Fields["stopped_because"] = "off", "off", stopReason
 			} else {
-				if _, err := w.adjust(ctx, marketplace, merchant.ID, AdjustmentInput{AmountMinor: Int(r.Fields["amount"]),
-					ExternalSource: Str(r.Fields["external_source"]), ExternalID: id + "@" + at}); err != nil {
+				// The amount and source as the schedule says now, under its lock.
+				adjustment.AmountMinor, adjustment.ExternalSource = Int(r.Fields["amount"]), Str(r.Fields["external_source"])
+				if _, err := w.adjust(ctx, marketplace, merchant.ID, adjustment); err != nil {
 					return nil, err
 				}
 				n := Int(r.Private["run"]) + 1
