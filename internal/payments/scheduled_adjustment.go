@@ -97,8 +97,10 @@ func (w *Writer) scheduleRun(ctx context.Context, r Resource, at time.Time) erro
 	return w.tx.ScheduleJob(ctx, scheduler.Job{Kind: JobScheduledAdjustment, Key: r.ID + "@" + stamp(at), Payload: r.Marketplace, DueAt: w.processTime(at)}, w.Writer.Now())
 }
 
-// SetScheduleStatus turns a schedule on or off; a schedule turned back on
-// resumes at its next run date.
+// SetScheduleStatus turns a schedule on or off. A schedule turned back on
+// resumes at its first run date from now on: the periods it was off are
+// skipped, not charged at once. (A schedule that stayed on catches up after
+// downtime instead; that is the scheduler's, not the operator's, delay.)
 func (s *Service) SetScheduleStatus(ctx context.Context, marketplace, id string, on bool) (Resource, error) {
 	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		r, err := w.Lock(ctx, marketplace, "scheduled_adjustments", id)
@@ -108,12 +110,18 @@ func (s *Service) SetScheduleStatus(ctx context.Context, marketplace, id string,
 		if r.Hidden {
 			return nil, apperr.New(apperr.NotFound, "no scheduled adjustment with id %s", id)
 		}
+		resumed := on && r.Status == "off" && r.Fields["next_run_at"] != nil
 		status := map[bool]string{true: "on", false: "off"}[on]
 		r.Status, r.Fields["status"] = status, status
+		if resumed {
+			if err := resumeAt(&r, w.Now()); err != nil {
+				return nil, err
+			}
+		}
 		if r, err = w.Save(ctx, r); err != nil {
 			return nil, err
 		}
-		if on && r.Fields["next_run_at"] != nil {
+		if resumed && r.Fields["next_run_at"] != nil {
 			next, _ := time.Parse(time.RFC3339, Str(r.Fields["next_run_at"]))
 			return r, w.scheduleRun(ctx, r, next)
 		}
@@ -123,6 +131,40 @@ func (s *Service) SetScheduleStatus(ctx context.Context, marketplace, id string,
 		return Resource{}, err
 	}
 	return v.(Resource), nil
+}
+
+// resumeAt moves a schedule turned back on to its first run at or after
+// now, skipping the periods it was off; past its last date it is finished.
+func resumeAt(r *Resource, now time.Time) error {
+	first, err := time.Parse(time.RFC3339, Str(r.Fields["first_date"]))
+	if err != nil {
+		return fmt.Errorf("payments: schedule %s has a malformed first date: %w", r.ID, err)
+	}
+	period := Str(r.Fields["period"])
+	n := int(Int(r.Private["run"]))
+	// Periods are a week or more, so even a schedule off for a century
+	// steps a few thousand times here.
+	for runAt(period, first, n).Before(now) {
+		n++
+	}
+	next := runAt(period, first, n)
+	r.Private["run"] = int64(n)
+	if r.Fields["stopped_because"] != nil {
+		r.Fields["stopped_because"] = nil
+	}
+	if r.Fields["last_date"] != nil {
+		last, err := time.Parse(time.RFC3339, Str(r.Fields["last_date"]))
+		if err != nil {
+			return fmt.Errorf("payments: schedule %s has a malformed last date: %w", r.ID, err)
+		}
+		if next.After(last) {
+			r.Fields["next_run_at"] = nil
+			r.Status, r.Fields["status"] = "finished", "finished"
+			return nil
+		}
+	}
+	r.Fields["next_run_at"] = stamp(next)
+	return nil
 }
 
 // DeleteSchedule ends a schedule; it stays readable by id.

@@ -98,3 +98,72 @@ func TestScheduledAdjustments(t *testing.T) {
 		}
 	})
 }
+
+// A weekly fee turned off, then back on two months later, resumes at its
+// next week from then: the weeks it was off are not charged at once.
+func TestScheduleTurnedBackOnSkipsTheWeeksItWasOff(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		c := newClockWorld(t, kind, time.Date(2027, 1, 4, 12, 0, 0, 0, time.UTC)) // a Monday
+		s := c.s
+		mp := c.marketplace(t)
+		cu, _ := s.CreateCustomer(ctx, mp.ID, payments.CustomerInput{})
+		m, err := s.CreateMerchant(ctx, mp.ID, payments.PartyInput{Login: "weekly-" + kind, ControlKey: "a control key 12345", Customer: cu.ID, Enabled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Adjust(ctx, mp.ID, m.ID, payments.AdjustmentInput{AmountMinor: 10_000, ExternalSource: "opening"}); err != nil {
+			t.Fatal(err)
+		}
+		first := time.Date(2027, 1, 4, 15, 0, 0, 0, time.UTC)
+		sa, err := s.CreateSchedule(ctx, mp.ID, m.ID, payments.ScheduleInput{Period: "weekly", First: first, AmountMinor: -100, Acknowledged: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		balance := func() int64 {
+			t.Helper()
+			b, err := s.MerchantBalances(ctx, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b[0].CurrentMinor
+		}
+		// The model: the opening credit less one fee per week the
+		// schedule was on when the week came.
+		charged := 0
+		want := func(when string) {
+			t.Helper()
+			if got := balance(); got != 10_000-100*int64(charged) {
+				t.Fatalf("%s: balance %d, want %d (%d weeks charged)", when, got, 10_000-100*int64(charged), charged)
+			}
+		}
+		c.advance(t, mp.ID, 3*time.Hour)
+		c.runDue(t)
+		charged++
+		want("after the first week")
+
+		if _, err := s.SetScheduleStatus(ctx, mp.ID, sa.ID, false); err != nil {
+			t.Fatal(err)
+		}
+		c.advance(t, mp.ID, 61*24*time.Hour) // Saturday 6 March, 15:00
+		c.runDue(t)
+		want("two months off")
+		on, err := s.SetScheduleStatus(ctx, mp.ID, sa.ID, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Nine weeks after the first date is Monday 8 March.
+		if got := on.Fields["next_run_at"]; got != "2027-03-08T15:00:00Z" {
+			t.Fatalf("turned back on: next run %v, want 2027-03-08T15:00:00Z", got)
+		}
+		c.runDue(t)
+		want("turned back on")
+		c.advance(t, mp.ID, 2*24*time.Hour)
+		c.runDue(t)
+		charged++
+		want("at the next week")
+		if got, _ := s.Get(ctx, mp.ID, sa.ID); got.Fields["next_run_at"] != "2027-03-15T15:00:00Z" {
+			t.Fatalf("after resuming: next run %v", got.Fields["next_run_at"])
+		}
+	})
+}
