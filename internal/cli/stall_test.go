@@ -116,7 +116,9 @@ func withServer(t *testing.T, dir string, fn func(api *apiClient)) {
 	env := cli.Env{Lookup: func(string) (string, bool) { return "", false }, Stdout: &stdout, Stderr: &stderr, Version: "test"}
 	exited := make(chan int, 1)
 	go func() {
-		exited <- cli.Run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dir}, env)
+		// Admission by time would answer a slow write 503 before it could
+		// show a stall: this test is about the stall alone.
+		exited <- cli.Run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dir, "--write-admission-timeout", "1m"}, env)
 	}()
 	addr := waitForListening(t, &stderr, exited)
 	fn(&apiClient{root: "http://" + addr, http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}})
