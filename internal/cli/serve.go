@@ -61,6 +61,7 @@ their retention.`)
 	storage := addStorageFlags(fs)
 	noMigrate := fs.Bool("no-migrate", false, "do not apply migrations at start (apply them with 'poise migrate')")
 	logLevel := fs.String("log-level", "info", "least `level` logged: debug, info, warn or error")
+	admission := fs.Duration("write-admission-timeout", ledger.DefaultAdmissionTimeout, "how long a request may wait for the write path to start its write before it is answered 503 with Retry-After (a `duration` such as 250ms)")
 	encryptionKey := fs.String("encryption-key", "", "64 hex digits: the AES-256 `key` card and account numbers are sealed with; empty means a key file created (mode 0600) in --data-dir")
 	if ok, code := fs.parse(args); !ok {
 		return cfg, false, code
@@ -68,7 +69,10 @@ their retention.`)
 	if err := storage.validate(); err != nil {
 		return cfg, false, fs.fail(err)
 	}
-	cfg = serverConfig{listen: *listen, storage: storage, migrate: !*noMigrate, version: env.Version, encryptionKey: *encryptionKey}
+	if *admission <= 0 {
+		return cfg, false, fs.fail(fmt.Errorf("--write-admission-timeout must be positive, not %s", *admission))
+	}
+	cfg = serverConfig{listen: *listen, storage: storage, migrate: !*noMigrate, version: env.Version, encryptionKey: *encryptionKey, admission: *admission}
 	if err := cfg.logLevel.UnmarshalText([]byte(*logLevel)); err != nil {
 		return cfg, false, fs.fail(fmt.Errorf("--log-level: %v", err))
 	}
@@ -81,6 +85,7 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 
 type serverConfig struct {
 	encryptionKey string
+	admission     time.Duration
 	listen        string
 	storage       storageFlags
 	migrate       bool
@@ -121,7 +126,7 @@ func runServer(ctx context.Context, log *slog.Logger, cfg serverConfig) error {
 		return err
 	}
 	clk := clock.System()
-	l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{})
+	l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{AdmissionTimeout: cfg.admission})
 	svc := payments.NewService(l, db, v)
 	api := balanced.New(svc, log)
 	api.ShowDeliveries(db)

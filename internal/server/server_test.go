@@ -135,6 +135,7 @@ func TestMetrics(t *testing.T) {
 		"poise_committer_batches_total ",
 		"poise_committer_ops_total 3",
 		"poise_committer_fallbacks_total 0",
+		"poise_committer_withdrawn_total 0",
 		`poise_http_requests_total{code="200",method="GET",route="GET /healthz"} 1`,
 		// Paths nobody routes are counted under one label, never by path.
 		`poise_http_requests_total{code="404",method="GET",route="unmatched"} 1`,
