@@ -139,6 +139,7 @@ func runServer(ctx context.Context, log *slog.Logger, cfg serverConfig) error {
 	sched := scheduler.New(db, clk)
 	sched.Handle(payments.JobSettleACH, svc.SettleACH)
 	sched.Handle(payments.JobScheduledAdjustment, svc.RunScheduledAdjustment)
+	sched.Handle(payments.JobExpireHold, svc.ExpireHold)
 	deliverer := events.NewDeliverer(db, clk, nil, api.RenderEvent)
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"errors"
 
 	"github.com/poise-payments/poise/internal/apperr"
-	"github.com/poise-payments/poise/internal/id"
 	"github.com/poise-payments/poise/internal/ledger"
 )
 
@@ -58,8 +57,8 @@ func (s *Service) CreateAPIKey(ctx context.Context, caller *APIKey, meta map[str
 	if caller != nil {
 		k.Marketplace = caller.Marketplace
 	}
-	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
-		k.ID = id.NewAt("AK", w.Now())
+	v, err := s.Write(ctx, k.Marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
+		k.ID = w.NewID("AK")
 		k.CreatedAt = w.Now()
 		return k, w.tx.InsertAPIKey(ctx, k)
 	})
@@ -76,7 +75,7 @@ func (s *Service) DeleteAPIKey(ctx context.Context, caller APIKey, keyID string)
 	if err != nil {
 		return err
 	}
-	_, err = s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+	_, err = s.Write(ctx, k.Marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		k.Deleted = true
 		return nil, w.tx.UpdateAPIKey(ctx, k)
 	})
@@ -136,8 +135,9 @@ func (s *Service) CreateMarketplace(ctx context.Context, caller APIKey, fields m
 	if caller.Marketplace != "" {
 		return Resource{}, apperr.WithReason(apperr.Conflict, "marketplace-already-created", "this API key already has a marketplace")
 	}
-	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
-		mpID := id.NewAt("TEST-MP", w.Now())
+	// The marketplace does not exist yet: its clock starts at the process's.
+	v, err := s.Write(ctx, NoMarketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
+		mpID := w.NewID("TEST-MP")
 		for _, a := range []ledger.Account{
 			{ID: EscrowAccount(mpID), Owner: mpID, Kind: "escrow", Currency: Currency},
 			{ID: CardNetworkAccount(mpID), Owner: mpID, Kind: "card_network", Currency: Currency, MayGoNegative: true},

@@ -176,7 +176,7 @@ func abs(n int64) int64 {
 // MoveReserve releases a merchant's rolling reserve now, before its dates:
 // every reserve of a transaction up to this moment becomes live.
 func (s *Service) MoveReserve(ctx context.Context, marketplace, merchantID string) (Resource, error) {
-	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		if _, err := w.Lock(ctx, marketplace, "merchants", merchantID); err != nil {
 			return nil, err
 		}
