@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/poise-payments/poise/internal/payments"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -28,6 +29,14 @@ type dialect struct {
 	// bulk writes and locks many rows at once, the way each database does
 	// it fastest.
 	bulk bulkOps
+	// jsonValue reads a value of kind from a resource's JSON body by path:
+	// an SQL expression over the row r, NULL when the value is missing or of
+	// another kind, and its arguments.
+	jsonValue func(path []string, kind payments.ValueKind) (string, []any)
+	// position finds needle in text: 1-based, 0 when absent.
+	position func(text, needle string) string
+	// byteCollation makes text compare byte by byte.
+	byteCollation string
 }
 
 type errorKind int
@@ -65,6 +74,10 @@ var sqliteDialect = dialect{
 	// SQLite's default limit is 32766; stay well under it.
 	maxParams: 30000,
 	bulk:      valuesBulk{},
+	jsonValue: sqliteJSONValue,
+	position:  func(text, needle string) string { return "instr(" + text + ", " + needle + ")" },
+	// SQLite's default collation is already byte order.
+	byteCollation: "",
 	migrationText: func(q string) string {
 		return strings.ReplaceAll(q, sqliteOnlyMarker, sqliteOnlyText)
 	},
@@ -99,6 +112,9 @@ var postgresDialect = dialect{
 	// The protocol allows 65535 parameters per statement.
 	maxParams:     60000,
 	bulk:          arrayBulk{},
+	jsonValue:     postgresJSONValue,
+	position:      func(text, needle string) string { return "strpos(" + text + ", " + needle + ")" },
+	byteCollation: ` COLLATE "C"`,
 	migrationText: func(q string) string { return q },
 }
 

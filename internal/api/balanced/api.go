@@ -227,36 +227,45 @@ func (c *call) page() (limit, offset int, err error) {
 	return limit, offset, nil
 }
 
-// list answers a page of resources of typ with Balanced's paging meta.
+// list answers a page of resources of typ with Balanced's paging meta,
+// filtered and sorted as the query asks.
 func (a *API) list(c *call, typ string, q payments.ListQuery) error {
 	limit, offset, err := c.page()
 	if err != nil {
 		return err
 	}
-	q.Marketplace, q.Type, q.Limit, q.Offset = c.mp(), typ, limit, offset
-	if q.Status == "" {
-		q.Status = c.r.URL.Query().Get("status")
+	p, err := parseListParams(c.r.URL.RawQuery, typ)
+	if err != nil {
+		return err
 	}
+	q.Marketplace, q.Type, q.Limit, q.Offset = c.mp(), typ, limit, offset
+	q.Filters, q.Order = p.filters, p.order
 	items, total, err := a.svc.List(c.ctx, q)
 	if err != nil {
 		return err
 	}
-	return a.writePage(c, typ, items, limit, offset, total)
+	return a.writePage(c, typ, items, pageMeta(c.r.URL.Path, p.echo, limit, offset, total))
 }
 
-// listOf answers a list built by the handler (not a stored query).
-func (a *API) listOf(c *call, typ string, items []payments.Resource) error {
-	limit, offset, err := c.page()
-	if err != nil {
-		return err
+// listIDs answers a list of the resources named by ids (none: an empty
+// list), filtered and sorted like any other.
+func (a *API) listIDs(c *call, typ string, ids []string) error {
+	if len(ids) == 0 {
+		limit, offset, err := c.page()
+		if err != nil {
+			return err
+		}
+		p, err := parseListParams(c.r.URL.RawQuery, typ)
+		if err != nil {
+			return err
+		}
+		return a.writePage(c, typ, nil, pageMeta(c.r.URL.Path, p.echo, limit, offset, 0))
 	}
-	total := len(items)
-	offset = min(offset, total)
-	return a.writePage(c, typ, items[offset:min(total, offset+limit)], limit, offset, total)
+	return a.list(c, typ, payments.ListQuery{IDs: ids})
 }
 
 // writePage answers one page of a collection in its envelope.
-func (a *API) writePage(c *call, typ string, items []payments.Resource, limit, offset, total int) error {
+func (a *API) writePage(c *call, typ string, items []payments.Resource, meta map[string]any) error {
 	reps := make([]any, 0, len(items))
 	for _, r := range items {
 		rep, err := a.representation(c.ctx, r)
@@ -269,12 +278,20 @@ func (a *API) writePage(c *call, typ string, items []payments.Resource, limit, o
 	if len(items) > 0 {
 		links = collectionLinks(typ)
 	}
-	a.write(c, http.StatusOK, map[string]any{typ: reps, "links": links, "meta": pageMeta(c.r.URL.Path, limit, offset, total)})
+	a.write(c, http.StatusOK, map[string]any{typ: reps, "links": links, "meta": meta})
 	return nil
 }
 
-func pageMeta(path string, limit, offset, total int) map[string]any {
-	href := func(off int) string { return path + "?limit=" + strconv.Itoa(limit) + "&offset=" + strconv.Itoa(off) }
+// pageMeta is Balanced's paging meta. Its hrefs carry the list's filters
+// and sort (echo, already encoded), so following next walks the same list.
+func pageMeta(path, echo string, limit, offset, total int) map[string]any {
+	href := func(off int) string {
+		h := path + "?limit=" + strconv.Itoa(limit) + "&offset=" + strconv.Itoa(off)
+		if echo != "" {
+			h += "&" + echo
+		}
+		return h
+	}
 	last := 0
 	if total > 0 {
 		last = ((total - 1) / limit) * limit
