@@ -94,7 +94,12 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Every answer, errors and 404s included, is JSON with exactly this
 	// content type: one client library refuses any other.
 	w.Header().Set("Content-Type", "application/json")
-	route, params, allowed := a.router.match(r.Method, r.URL.EscapedPath())
+	path := r.URL.EscapedPath()
+	var rev0Parents []rev0Parent
+	if p, parents, ok := rev0Path(path); ok && rev0Readable(r.Method) {
+		path, rev0Parents = p, parents
+	}
+	route, params, allowed := a.router.match(r.Method, path)
 	if route == nil {
 		if allowed {
 			a.fail(c, apperr.WithReason(apperr.Invalid, "method-not-allowed", "%s is not allowed on %s", r.Method, r.URL.Path), http.StatusMethodNotAllowed)
@@ -127,6 +132,12 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if c.key == nil && !route.public {
 		a.fail(c, apperr.New(apperr.Unauthorized, "this call needs an API key secret as the basic-auth user name"), 0)
 		return
+	}
+	if len(rev0Parents) > 0 {
+		if err := a.checkRev0Parents(c, rev0Parents); err != nil {
+			a.fail(c, err, 0)
+			return
+		}
 	}
 	slot, answered := a.keyedCall(c)
 	if answered {
