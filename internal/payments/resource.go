@@ -41,7 +41,9 @@ type Store interface {
 	GetResource(ctx context.Context, marketplace, id string) (Resource, error)
 	ListResources(ctx context.Context, q ListQuery) (items []Resource, total int, err error)
 	APIKeyBySecretHash(ctx context.Context, hash string) (APIKey, error)
-	ListAPIKeys(ctx context.Context, marketplace string, limit, offset int) ([]APIKey, int, error)
+	// ListAPIKeys reads live keys of q.Marketplace; of q only IDs, Filters,
+	// Order, Limit and Offset apply.
+	ListAPIKeys(ctx context.Context, q ListQuery) ([]APIKey, int, error)
 	LookupIdempotency(ctx context.Context, scope, key string) (idempotency.Record, error)
 }
 

@@ -29,10 +29,10 @@ type dialect struct {
 	// bulk writes and locks many rows at once, the way each database does
 	// it fastest.
 	bulk bulkOps
-	// jsonValue reads a value of kind from a resource's JSON body by path:
-	// an SQL expression over the row r, NULL when the value is missing or of
-	// another kind, and its arguments.
-	jsonValue func(path []string, kind payments.ValueKind) (string, []any)
+	// jsonValue reads a value of kind from a JSON column by path: an SQL
+	// expression, NULL when the value is missing or of another kind, and
+	// its arguments.
+	jsonValue func(column string, path []string, kind payments.ValueKind) (string, []any)
 	// position finds needle in text: 1-based, 0 when absent.
 	position func(text, needle string) string
 	// byteCollation makes text compare byte by byte.

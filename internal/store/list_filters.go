@@ -13,8 +13,8 @@ import (
 // a bug, not a user error.
 var errListQuery = errors.New("store: malformed list query")
 
-// listSQL is the WHERE conditions and ORDER BY of a resource list, with
-// their arguments, over "resources r".
+// listSQL is the WHERE conditions and ORDER BY of a list, with their
+// arguments.
 type listSQL struct {
 	where     []string
 	whereArgs []any
@@ -22,18 +22,44 @@ type listSQL struct {
 	orderArgs []any
 }
 
-// resourceList translates a list query's ids, filters and order into SQL.
-// Every value is an argument; only the dialect's fixed texts reach the SQL.
-func (d *dialect) resourceList(q payments.ListQuery) (listSQL, error) {
+// rowShape is where a listed table keeps what filters compare.
+type rowShape struct {
+	// id, created and updated are columns; updated may be "".
+	id, created, updated string
+	// body is the JSON column fields are read from.
+	body string
+	// bodyPath is the path in body of a field, or false when the row has
+	// no such field.
+	bodyPath func(field []string) ([]string, bool)
+}
+
+// resourceRows are the rows of "resources r": fields live under "fields"
+// in the body.
+var resourceRows = rowShape{id: "r.id", created: "r.created_at_us", updated: "r.updated_at_us", body: "r.body",
+	bodyPath: func(field []string) ([]string, bool) { return append([]string{"fields"}, field...), true }}
+
+// apiKeyRows are the rows of "api_keys k": only meta is a JSON field.
+var apiKeyRows = rowShape{id: "k.id", created: "k.created_at_us", body: "k.meta",
+	bodyPath: func(field []string) ([]string, bool) {
+		if len(field) == 2 && field[0] == "meta" {
+			return field[1:], true
+		}
+		return nil, false
+	}}
+
+// listWhere translates a list query's ids, filters and order into SQL over
+// rows of the given shape. Every value is an argument; only the dialect's
+// fixed texts reach the SQL.
+func (d *dialect) listWhere(rows rowShape, q payments.ListQuery) (listSQL, error) {
 	var s listSQL
 	if len(q.IDs) > 0 {
-		s.where = append(s.where, "r.id IN ("+placeholders(len(q.IDs))+")")
+		s.where = append(s.where, rows.id+" IN ("+placeholders(len(q.IDs))+")")
 		for _, id := range q.IDs {
 			s.whereArgs = append(s.whereArgs, id)
 		}
 	}
 	for _, f := range q.Filters {
-		cond, args, err := d.filterSQL(f)
+		cond, args, err := d.filterSQL(rows, f)
 		if err != nil {
 			return s, err
 		}
@@ -49,7 +75,7 @@ func (d *dialect) resourceList(q payments.ListQuery) (listSQL, error) {
 		if k.Attr.Own == payments.OwnCreatedAt {
 			byCreated, tie = true, dir
 		}
-		expr, args, err := d.attributeSQL(k.Attr)
+		expr, args, err := d.attributeSQL(rows, k.Attr)
 		if err != nil {
 			return s, err
 		}
@@ -68,25 +94,24 @@ func (d *dialect) resourceList(q payments.ListQuery) (listSQL, error) {
 		s.orderArgs = append(s.orderArgs, args...)
 	}
 	if !byCreated {
-		s.order = append(s.order, "r.created_at_us DESC")
+		s.order = append(s.order, rows.created+" DESC")
 	}
-	s.order = append(s.order, "r.id "+tie)
+	s.order = append(s.order, rows.id+" "+tie)
 	if n := len(s.whereArgs) + len(s.orderArgs); n > d.maxParams/2 {
 		return s, fmt.Errorf("%w: %d arguments", errListQuery, n)
 	}
 	return s, nil
 }
 
-// attributeSQL is the SQL value of an attribute of the row r: NULL when the
-// resource lacks it or holds a value of another kind.
-func (d *dialect) attributeSQL(a payments.Attribute) (string, []any, error) {
-	switch a.Own {
-	case payments.OwnCreatedAt:
-		return "r.created_at_us", nil, nil
-	case payments.OwnUpdatedAt:
-		return "r.updated_at_us", nil, nil
-	case "":
-	default:
+// attributeSQL is the SQL value of an attribute of a row: NULL when the
+// row lacks it or holds a value of another kind.
+func (d *dialect) attributeSQL(rows rowShape, a payments.Attribute) (string, []any, error) {
+	switch {
+	case a.Own == payments.OwnCreatedAt:
+		return rows.created, nil, nil
+	case a.Own == payments.OwnUpdatedAt && rows.updated != "":
+		return rows.updated, nil, nil
+	case a.Own != "":
 		return "", nil, fmt.Errorf("%w: no attribute %q", errListQuery, a.Own)
 	}
 	if len(a.Field) == 0 || a.Kind == payments.KindTime {
@@ -97,14 +122,17 @@ func (d *dialect) attributeSQL(a payments.Attribute) (string, []any, error) {
 			return "", nil, fmt.Errorf("%w: field key %q", errListQuery, k)
 		}
 	}
-	// Fields live under "fields" in the row's body.
-	expr, args := d.jsonValue(append([]string{"fields"}, a.Field...), a.Kind)
+	path, ok := rows.bodyPath(a.Field)
+	if !ok {
+		return "", nil, fmt.Errorf("%w: no field %v", errListQuery, a.Field)
+	}
+	expr, args := d.jsonValue(rows.body, path, a.Kind)
 	return expr, args, nil
 }
 
 // filterSQL is one filter as a condition.
-func (d *dialect) filterSQL(f payments.Filter) (string, []any, error) {
-	expr, exprArgs, err := d.attributeSQL(f.Attr)
+func (d *dialect) filterSQL(rows rowShape, f payments.Filter) (string, []any, error) {
+	expr, exprArgs, err := d.attributeSQL(rows, f.Attr)
 	if err != nil {
 		return "", nil, err
 	}
@@ -218,10 +246,10 @@ func sqlValue(a payments.Attribute, v any) (any, error) {
 	return out, nil
 }
 
-// sqliteJSONValue reads a value of the body by path. Keys are quoted in the
+// sqliteJSONValue reads a value of the JSON column by path. Keys are quoted in the
 // path, which SQLite cannot escape: attributeSQL refuses keys holding a
 // double quote or a backslash.
-func sqliteJSONValue(path []string, kind payments.ValueKind) (string, []any) {
+func sqliteJSONValue(column string, path []string, kind payments.ValueKind) (string, []any) {
 	var b strings.Builder
 	b.WriteString("$")
 	for _, k := range path {
@@ -232,17 +260,18 @@ func sqliteJSONValue(path []string, kind payments.ValueKind) (string, []any) {
 	p := b.String()
 	switch kind {
 	case payments.KindNumber:
-		return "(CASE WHEN json_type(r.body, ?) = 'integer' THEN json_extract(r.body, ?) END)", []any{p, p}
+		return "(CASE WHEN json_type(" + column + ", ?) = 'integer' THEN json_extract(" + column + ", ?) END)", []any{p, p}
 	case payments.KindBool:
-		return "(CASE WHEN json_type(r.body, ?) IN ('true', 'false') THEN json_type(r.body, ?) END)", []any{p, p}
+		return "(CASE WHEN json_type(" + column + ", ?) IN ('true', 'false') THEN json_type(" + column + ", ?) END)", []any{p, p}
 	default:
-		return "(CASE WHEN json_type(r.body, ?) = 'text' THEN json_extract(r.body, ?) END)", []any{p, p}
+		return "(CASE WHEN json_type(" + column + ", ?) = 'text' THEN json_extract(" + column + ", ?) END)", []any{p, p}
 	}
 }
 
-// postgresJSONValue reads a value of the body by path, each key an argument.
-func postgresJSONValue(path []string, kind payments.ValueKind) (string, []any) {
-	x := "jsonb_extract_path(r.body::jsonb, " + strings.TrimSuffix(strings.Repeat("CAST(? AS TEXT), ", len(path)), ", ") + ")"
+// postgresJSONValue reads a value of the JSON column by path, each key an
+// argument.
+func postgresJSONValue(column string, path []string, kind payments.ValueKind) (string, []any) {
+	x := "jsonb_extract_path(" + column + "::jsonb, " + strings.TrimSuffix(strings.Repeat("CAST(? AS TEXT), ", len(path)), ", ") + ")"
 	keys := make([]any, 0, 2*len(path))
 	for range 2 {
 		for _, k := range path {

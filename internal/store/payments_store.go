@@ -62,7 +62,7 @@ func (db *DB) GetResource(ctx context.Context, marketplace, id string) (payments
 // ListResources implements payments.Store: newest first unless q orders
 // otherwise.
 func (db *DB) ListResources(ctx context.Context, q payments.ListQuery) ([]payments.Resource, int, error) {
-	list, err := db.dialect.resourceList(q)
+	list, err := db.dialect.listWhere(resourceRows, q)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -202,14 +202,26 @@ func (db *DB) APIKeyBySecretHash(ctx context.Context, hash string) (payments.API
 	return scanAPIKey(db.QueryRow(ctx, "SELECT "+apiKeyColumns+" FROM api_keys WHERE secret_hash = ? AND NOT deleted", hash))
 }
 
-// ListAPIKeys implements payments.Store: a marketplace's live keys, newest first.
-func (db *DB) ListAPIKeys(ctx context.Context, marketplace string, limit, offset int) ([]payments.APIKey, int, error) {
-	var total int
-	if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM api_keys WHERE marketplace_id = ? AND NOT deleted", marketplace).Scan(&total); err != nil {
+// ListAPIKeys implements payments.Store: a marketplace's live keys (or the
+// ones q.IDs names), newest first unless q orders otherwise.
+func (db *DB) ListAPIKeys(ctx context.Context, q payments.ListQuery) ([]payments.APIKey, int, error) {
+	list, err := db.dialect.listWhere(apiKeyRows, q)
+	if err != nil {
 		return nil, 0, err
 	}
-	rows, err := db.Query(ctx, "SELECT "+apiKeyColumns+" FROM api_keys WHERE marketplace_id = ? AND NOT deleted ORDER BY created_at_us DESC, id DESC LIMIT ? OFFSET ?",
-		marketplace, limit, offset)
+	from := "FROM api_keys k WHERE k.marketplace_id = ? AND NOT k.deleted"
+	args := []any{q.Marketplace}
+	for _, cond := range list.where {
+		from += " AND " + cond
+	}
+	args = append(args, list.whereArgs...)
+	var total int
+	if err := db.QueryRow(ctx, "SELECT COUNT(*) "+from, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	args = append(args, list.orderArgs...)
+	rows, err := db.Query(ctx, "SELECT k.id, k.secret_hash, k.marketplace_id, k.meta, k.created_at_us, k.deleted "+
+		from+" ORDER BY "+strings.Join(list.order, ", ")+" LIMIT ? OFFSET ?", append(args, q.Limit, q.Offset)...)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -55,7 +55,11 @@ func (a *API) listAPIKeys(c *call) error {
 	if err != nil {
 		return err
 	}
-	keys, total, err := a.svc.ListAPIKeys(c.ctx, *c.key, limit, offset)
+	p, err := parseListParams(c.r.URL.RawQuery, "api_keys")
+	if err != nil {
+		return err
+	}
+	keys, total, err := a.svc.ListAPIKeys(c.ctx, *c.key, payments.ListQuery{Filters: p.filters, Order: p.order, Limit: limit, Offset: offset})
 	if err != nil {
 		return err
 	}
@@ -63,7 +67,7 @@ func (a *API) listAPIKeys(c *call) error {
 	for _, k := range keys {
 		reps = append(reps, a.apiKeyRep(k, ""))
 	}
-	a.write(c, http.StatusOK, map[string]any{"api_keys": reps, "links": map[string]any{}, "meta": pageMeta(c.r.URL.Path, "", limit, offset, total)})
+	a.write(c, http.StatusOK, map[string]any{"api_keys": reps, "links": map[string]any{}, "meta": pageMeta(c.r.URL.Path, p.echo, limit, offset, total)})
 	return nil
 }
 

@@ -321,3 +321,47 @@ func TestListFilterRefusals(t *testing.T) {
 		}
 	})
 }
+
+// API keys live in their own table and filter the same way: by meta and
+// created_at, sorted, and only the caller's marketplace's.
+func TestAPIKeyListFilters(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		base := newServer(t, kind)
+		c := newMarketplace(t, base, 0)
+		other := newMarketplace(t, base, 0)
+		other.do("POST", "/api_keys", map[string]any{"meta": map[string]any{"team": "ops"}})
+		var made []string
+		for _, team := range []string{"ops", "web", "ops"} {
+			r := c.do("POST", "/api_keys", map[string]any{"meta": map[string]any{"team": team}})
+			if r.status != 201 {
+				t.Fatalf("key: %d %s", r.status, r.raw)
+			}
+			made = append(made, r.id("api_keys"))
+		}
+		all, total := walk(t, c, "api_keys", "/api_keys?limit=2")
+		if len(all) != 4 || total != 4 {
+			t.Fatalf("%d keys, total %v; want 4 (the first key and three more)", len(all), total)
+		}
+		ops, opsTotal := walk(t, c, "api_keys", "/api_keys?meta.team=ops&sort=created_at,asc&limit=1")
+		if !slices.Equal(ids(ops), []string{made[0], made[2]}) || opsTotal != 2 {
+			t.Errorf("ops keys oldest first: %v (total %v), want %v", ids(ops), opsTotal, []string{made[0], made[2]})
+		}
+		second := c.do("GET", "/api_keys/"+made[1], nil).first("api_keys")["created_at"].(string)
+		newer, _ := walk(t, c, "api_keys", "/api_keys?created_at[>=]="+url.QueryEscape(second))
+		if !slices.Equal(ids(newer), []string{made[2], made[1]}) {
+			t.Errorf("keys made since the second: %v, want %v", ids(newer), []string{made[2], made[1]})
+		}
+		for _, p := range []string{"/api_keys?updated_at[>]=2026-01-01", "/api_keys?secret=x", "/api_keys?meta.team[<]=x"} {
+			if r := c.do("GET", p, nil); r.status != 400 || r.category() != "request" {
+				t.Errorf("GET %s: %d %s, want 400", p, r.status, r.raw)
+			}
+		}
+		// A key without a marketplace sees only itself.
+		anon := &client{t: t, base: base}
+		loose := &client{t: t, base: base, secret: anon.do("POST", "/api_keys", nil).first("api_keys")["secret"].(string)}
+		anon.do("POST", "/api_keys", nil)
+		if mine, n := walk(t, loose, "api_keys", "/api_keys"); len(mine) != 1 || n != 1 {
+			t.Errorf("a key without a marketplace lists %d keys (total %v), want itself", len(mine), n)
+		}
+	})
+}

@@ -94,11 +94,15 @@ var storedAs = map[string]string{"hash": "fingerprint"}
 var withoutMeta = map[string]bool{"events": true, "callbacks": true}
 
 // ownTimes maps the time fields of a collection to the resource's own
-// times: every collection has created_at and updated_at, and an event's
+// times: collections have created_at and updated_at, and an event's
 // occurred_at is when it was created.
 func ownTimes(typ string) map[string]string {
-	if typ == "events" {
+	switch typ {
+	case "events":
 		return map[string]string{"occurred_at": payments.OwnCreatedAt}
+	case "api_keys":
+		// A key never changes but for its deletion.
+		return map[string]string{"created_at": payments.OwnCreatedAt}
 	}
 	return map[string]string{"created_at": payments.OwnCreatedAt, "updated_at": payments.OwnUpdatedAt}
 }
