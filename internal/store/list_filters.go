@@ -16,6 +16,9 @@ var errListQuery = errors.New("store: malformed list query")
 // listSQL is the WHERE conditions and ORDER BY of a list, with their
 // arguments.
 type listSQL struct {
+	// join, when not empty, follows the listed table in FROM: what the
+	// conditions need to read JSON.
+	join      string
 	where     []string
 	whereArgs []any
 	order     []string
@@ -97,6 +100,16 @@ func (d *dialect) listWhere(rows rowShape, q payments.ListQuery) (listSQL, error
 		s.order = append(s.order, rows.created+" DESC")
 	}
 	s.order = append(s.order, rows.id+" "+tie)
+	readsJSON := false
+	for _, f := range q.Filters {
+		readsJSON = readsJSON || f.Attr.Own == ""
+	}
+	for _, k := range q.Order {
+		readsJSON = readsJSON || k.Attr.Own == ""
+	}
+	if readsJSON {
+		s.join, _ = d.jsonDoc(rows.body)
+	}
 	if n := len(s.whereArgs) + len(s.orderArgs); n > d.maxParams/2 {
 		return s, fmt.Errorf("%w: %d arguments", errListQuery, n)
 	}
@@ -126,7 +139,8 @@ func (d *dialect) attributeSQL(rows rowShape, a payments.Attribute) (string, []a
 	if !ok {
 		return "", nil, fmt.Errorf("%w: no field %v", errListQuery, a.Field)
 	}
-	expr, args := d.jsonValue(rows.body, path, a.Kind)
+	_, doc := d.jsonDoc(rows.body)
+	expr, args := d.jsonValue(doc, path, a.Kind)
 	return expr, args, nil
 }
 
@@ -246,10 +260,21 @@ func sqlValue(a payments.Attribute, v any) (any, error) {
 	return out, nil
 }
 
+// sqliteJSONDoc reads JSON from the column itself: SQLite keeps the last
+// documents it parsed, so several reads of one row parse it once.
+func sqliteJSONDoc(column string) (join, doc string) { return "", column }
+
+// postgresJSONDoc parses the column once per row: each cast of the text to
+// jsonb would parse it again. OFFSET 0 keeps the planner from inlining the
+// cast back into every expression that reads it.
+func postgresJSONDoc(column string) (join, doc string) {
+	return " CROSS JOIN LATERAL (SELECT " + column + "::jsonb AS doc OFFSET 0) jd", "jd.doc"
+}
+
 // sqliteJSONValue reads a value of the JSON column by path. Keys are quoted in the
 // path, which SQLite cannot escape: attributeSQL refuses keys holding a
 // double quote or a backslash.
-func sqliteJSONValue(column string, path []string, kind payments.ValueKind) (string, []any) {
+func sqliteJSONValue(doc string, path []string, kind payments.ValueKind) (string, []any) {
 	var b strings.Builder
 	b.WriteString("$")
 	for _, k := range path {
@@ -260,18 +285,18 @@ func sqliteJSONValue(column string, path []string, kind payments.ValueKind) (str
 	p := b.String()
 	switch kind {
 	case payments.KindNumber:
-		return "(CASE WHEN json_type(" + column + ", ?) = 'integer' THEN json_extract(" + column + ", ?) END)", []any{p, p}
+		return "(CASE WHEN json_type(" + doc + ", ?) = 'integer' THEN json_extract(" + doc + ", ?) END)", []any{p, p}
 	case payments.KindBool:
-		return "(CASE WHEN json_type(" + column + ", ?) IN ('true', 'false') THEN json_type(" + column + ", ?) END)", []any{p, p}
+		return "(CASE WHEN json_type(" + doc + ", ?) IN ('true', 'false') THEN json_type(" + doc + ", ?) END)", []any{p, p}
 	default:
-		return "(CASE WHEN json_type(" + column + ", ?) = 'text' THEN json_extract(" + column + ", ?) END)", []any{p, p}
+		return "(CASE WHEN json_type(" + doc + ", ?) = 'text' THEN json_extract(" + doc + ", ?) END)", []any{p, p}
 	}
 }
 
-// postgresJSONValue reads a value of the JSON column by path, each key an
-// argument.
-func postgresJSONValue(column string, path []string, kind payments.ValueKind) (string, []any) {
-	x := "jsonb_extract_path(" + column + "::jsonb, " + strings.TrimSuffix(strings.Repeat("CAST(? AS TEXT), ", len(path)), ", ") + ")"
+// postgresJSONValue reads a value of a parsed document by path, each key
+// an argument.
+func postgresJSONValue(doc string, path []string, kind payments.ValueKind) (string, []any) {
+	x := "jsonb_extract_path(" + doc + ", " + strings.TrimSuffix(strings.Repeat("CAST(? AS TEXT), ", len(path)), ", ") + ")"
 	keys := make([]any, 0, 2*len(path))
 	for range 2 {
 		for _, k := range path {

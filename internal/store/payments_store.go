@@ -66,7 +66,7 @@ func (db *DB) ListResources(ctx context.Context, q payments.ListQuery) ([]paymen
 	if err != nil {
 		return nil, 0, err
 	}
-	from := "FROM resources r WHERE r.marketplace_id = ? AND r.type = ?"
+	from := "FROM resources r" + list.join + " WHERE r.marketplace_id = ? AND r.type = ?"
 	args := []any{q.Marketplace, q.Type}
 	switch {
 	case len(q.LinkRels) > 0:
@@ -82,8 +82,8 @@ func (db *DB) ListResources(ctx context.Context, q payments.ListQuery) ([]paymen
 			args = append(args, rel)
 		}
 	case q.LinkRel != "":
-		from = `FROM resource_links l JOIN resources r ON r.id = l.resource_id
-			WHERE l.target_id = ? AND l.rel = ? AND l.type = ? AND r.marketplace_id = ?`
+		from = "FROM resource_links l JOIN resources r ON r.id = l.resource_id" + list.join +
+			" WHERE l.target_id = ? AND l.rel = ? AND l.type = ? AND r.marketplace_id = ?"
 		args = []any{q.LinkTarget, q.LinkRel, q.Type, q.Marketplace}
 	}
 	if !q.WithHidden {
@@ -209,7 +209,7 @@ func (db *DB) ListAPIKeys(ctx context.Context, q payments.ListQuery) ([]payments
 	if err != nil {
 		return nil, 0, err
 	}
-	from := "FROM api_keys k WHERE k.marketplace_id = ? AND NOT k.deleted"
+	from := "FROM api_keys k" + list.join + " WHERE k.marketplace_id = ? AND NOT k.deleted"
 	args := []any{q.Marketplace}
 	for _, cond := range list.where {
 		from += " AND " + cond
