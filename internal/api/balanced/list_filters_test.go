@@ -57,6 +57,11 @@ func walk(t *testing.T, c *client, plural, path string) ([]listed, float64) {
 	return out, total
 }
 
+// plus2 is when r was created, written in a zone two hours east of UTC.
+func plus2(t *testing.T, r listed) string {
+	return r.created(t).In(time.FixedZone("", 2*3600)).Format(time.RFC3339Nano)
+}
+
 func ids(rs []listed) []string {
 	out := make([]string, len(rs))
 	for i, r := range rs {
@@ -166,6 +171,12 @@ func TestListFiltersThroughHTTP(t *testing.T) {
 			})},
 			{"created_at[>]=2026-11-01T00:00:00Z", where(func(d listed) bool { return d.created(t).After(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)) })},
 			{"created_at[<]=2000-01-01", nil},
+			// The same instants written with an offset, escaped or typed as is
+			// (its + arrives as a space).
+			{"created_at[>]=" + q(plus2(t, byTime[2])), where(func(d listed) bool { return d.str("created_at") > third })},
+			{"created_at[>=]=" + plus2(t, byTime[2]) + "&created_at[<]=" + plus2(t, byTime[5]), where(func(d listed) bool {
+				return d.str("created_at") >= third && d.str("created_at") < sixth
+			})},
 			{"sort=created_at,desc", newestFirst(all)},
 			{"sort=created_at,asc", byTime},
 			{"sort=created_at", byTime},

@@ -337,8 +337,10 @@ func parseFilterValue(k fieldKind, s string) (any, error) {
 var filterTimeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02"}
 
 func parseFilterTime(s string) (time.Time, error) {
+	// A "+01:00" offset typed into a URL unescaped arrives as " 01:00".
+	fixed := strings.Replace(s, " ", "+", 1)
 	for _, layout := range filterTimeLayouts {
-		if t, err := time.Parse(layout, s); err == nil {
+		if t, err := time.Parse(layout, fixed); err == nil {
 			return t.UTC(), nil
 		}
 	}
