@@ -90,32 +90,25 @@ func (s *Service) APIKey(ctx context.Context, caller APIKey, keyID string) (APIK
 	if caller.Marketplace == "" {
 		return APIKey{}, apperr.New(apperr.NotFound, "no api key with id %s", keyID)
 	}
-	keys, _, err := s.store.ListAPIKeys(ctx, caller.Marketplace, maxKeysPerMarketplace, 0)
+	keys, _, err := s.store.ListAPIKeys(ctx, ListQuery{Marketplace: caller.Marketplace, IDs: []string{keyID}, Limit: 1})
 	if err != nil {
 		return APIKey{}, err
 	}
-	for _, k := range keys {
-		if k.ID == keyID {
-			return k, nil
-		}
+	if len(keys) == 1 {
+		return keys[0], nil
 	}
 	return APIKey{}, apperr.New(apperr.NotFound, "no api key with id %s", keyID)
 }
 
-// maxKeysPerMarketplace bounds the keys one lookup scans; a marketplace
-// rotating keys keeps a handful alive.
-const maxKeysPerMarketplace = 1000
-
 // ListAPIKeys lists the keys of the caller's marketplace (or only the
-// caller, before it has one).
-func (s *Service) ListAPIKeys(ctx context.Context, caller APIKey, limit, offset int) ([]APIKey, int, error) {
+// caller, before it has one) that q selects.
+func (s *Service) ListAPIKeys(ctx context.Context, caller APIKey, q ListQuery) ([]APIKey, int, error) {
+	q.Marketplace = caller.Marketplace
 	if caller.Marketplace == "" {
-		if offset > 0 {
-			return nil, 1, nil
-		}
-		return []APIKey{caller}, 1, nil
+		// Keys without a marketplace are strangers to each other.
+		q.IDs = []string{caller.ID}
 	}
-	return s.store.ListAPIKeys(ctx, caller.Marketplace, limit, offset)
+	return s.store.ListAPIKeys(ctx, q)
 }
 
 // Ledger accounts of a marketplace. Their IDs derive from the marketplace's

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"sort"
 	"time"
 
 	"github.com/bodgit/sevenzip"
@@ -59,19 +58,12 @@ func (a *API) createAdjustment(c *call) error {
 }
 
 // listAdjustments answers a merchant's adjustments, newest first, or
-// oldest first with ?sort=created_at.
+// oldest first with ?sort=created_at, filtered like any list.
 func (a *API) listAdjustments(c *call) error {
 	if _, err := a.svc.GetTyped(c.ctx, c.mp(), "merchants", c.params["id"]); err != nil {
 		return err
 	}
-	all, err := a.adjustmentsOf(c)
-	if err != nil {
-		return err
-	}
-	if c.r.URL.Query().Get("sort") == "created_at" {
-		sort.SliceStable(all, func(i, j int) bool { return all[i].CreatedAt.Before(all[j].CreatedAt) })
-	}
-	return a.listOf(c, "adjustments", all)
+	return a.list(c, "adjustments", payments.ListQuery{LinkRel: "merchant", LinkTarget: c.params["id"]})
 }
 
 func (a *API) adjustmentsOf(c *call) ([]payments.Resource, error) {
