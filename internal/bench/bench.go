@@ -1,6 +1,9 @@
-// Package bench measures the ledger's write path: transfers per second
-// through the committer, with the money spread over many accounts or every
-// transfer touching one hot account.
+// Package bench measures Poise's write path. Run measures the ledger alone:
+// transfers per second through the committer, with the money spread over
+// many accounts or every transfer touching one hot account. SetUp and
+// Marketplace.Run measure what a client sees: a running server driven over
+// HTTP through the Balanced API, card debits into many orders or one, and
+// credits out of one funded order.
 package bench
 
 import (

@@ -26,12 +26,26 @@ const benchEnvPrefix = "POISE_BENCH_"
 // only how fast the queue refuses them.
 const maxBenchSubmitters = 4096
 
+// defaultBenchOrders is how many orders the HTTP spread shape debits into:
+// enough that two concurrent debits rarely meet on one order, few enough
+// to make in seconds before the timing starts.
+const defaultBenchOrders = 5000
+
+// maxBenchOrders bounds setup, which makes every order through the API.
+const maxBenchOrders = 100_000
+
 type benchConfig struct {
 	shapes      []bench.Shape
 	submitters  []int
 	duration    time.Duration
 	accounts    int
 	databaseURL string
+	// http runs the load through a server over HTTP instead of against the
+	// ledger; orders, server and profileDir apply to it alone.
+	http       bool
+	orders     int
+	server     string
+	profileDir string
 }
 
 func runBench(ctx context.Context, args []string, env Env) int {
@@ -42,40 +56,73 @@ Shapes: spread moves money between random pairs of many accounts; hot sends
 every transfer into one account, as debits without an order do with a
 marketplace's escrow.
 
-Without --database-url each case runs on a fresh SQLite database in a
-temporary directory, removed afterwards. With it, every case writes its
-accounts and transfers into that PostgreSQL database: give it a scratch
+With --http it measures what a client sees instead: it starts 'poise serve'
+as a child process on a loopback port and drives the Balanced API, each
+submitter a client that sends a request, waits for the answer and sends the
+next over a keep-alive connection of its own. Shapes: spread debits a
+tokenized card into many orders (--orders), hot into one order, credits pays
+the merchant's bank account out of one funded order. Each case prints
+operations per second, the 50th and 99th percentile and the longest latency
+of answered requests, the answers other than 2xx by status (503s with
+Retry-After counted), and the server's peak resident memory over the case.
+Afterwards it checks through the API that every order's escrow is what the
+acknowledged operations made it, stops the server and runs 'poise verify'.
+
+Without --database-url each case (with --http, the server) runs on a fresh
+SQLite database in a temporary directory, removed afterwards. With it,
+everything is written into that PostgreSQL database: give it a scratch
 database, never one that holds real money.`)
-	shape := fs.String("shape", "both", "`shape` of the load: spread, hot or both")
-	submitters := fs.String("submitters", "1,16,64", "comma-separated `counts` of concurrent submitters, one case each")
+	shape := fs.String("shape", "all", "`shapes` of the load, comma-separated: spread, hot, credits (--http only); both is spread,hot; all is every shape of the mode")
+	submitters := fs.String("submitters", "1,16,64", "comma-separated `counts` of concurrent submitters (with --http, clients), one case each")
 	duration := fs.Duration("duration", 3*time.Second, "how long each case runs, as a Go `duration` (500ms, 3s, 1m)")
-	accounts := fs.Int("accounts", 10_000, "how many funded `accounts` the money comes from")
+	accounts := fs.Int("accounts", 10_000, "how many funded `accounts` the money comes from (not with --http)")
 	databaseURL := fs.String("database-url", "", "PostgreSQL `url` of a scratch database; empty means a temporary SQLite")
+	overHTTP := fs.Bool("http", false, "drive a real 'poise serve' over HTTP through the Balanced API instead of the ledger alone")
+	orders := fs.Int("orders", defaultBenchOrders, "with --http: how many `orders` the spread shape debits into")
+	server := fs.String("server", "", "with --http: the poise `binary` to start as the server; empty means this one")
+	profileDir := fs.String("profile-dir", "", "with --http: a `directory` to write the server's CPU profile of each case to (STORE-SHAPE-CLIENTS.pprof)")
 	if ok, code := fs.parse(args); !ok {
 		return code
 	}
-	cfg, err := benchConfigOf(*shape, *submitters, *duration, *accounts, *databaseURL)
+	cfg, err := benchConfigOf(*shape, *submitters, *duration, *accounts, *databaseURL, *overHTTP)
+	if err == nil {
+		err = cfg.withHTTP(*overHTTP, *orders, *server, *profileDir)
+	}
 	if err != nil {
 		return fs.fail(err)
 	}
-	if err := benchCases(ctx, cfg, env); err != nil {
+	run := benchCases
+	if cfg.http {
+		run = benchHTTP
+	}
+	if err := run(ctx, cfg, env); err != nil {
 		fmt.Fprintf(env.Stderr, "poise bench: %v\n", err)
 		return exitFailure
 	}
 	return exitOK
 }
 
-func benchConfigOf(shape, submitters string, duration time.Duration, accounts int, databaseURL string) (benchConfig, error) {
+func benchConfigOf(shape, submitters string, duration time.Duration, accounts int, databaseURL string, overHTTP bool) (benchConfig, error) {
 	cfg := benchConfig{duration: duration, accounts: accounts, databaseURL: databaseURL}
-	switch shape {
-	case "spread":
-		cfg.shapes = []bench.Shape{bench.Spread}
-	case "hot":
-		cfg.shapes = []bench.Shape{bench.Hot}
-	case "both":
-		cfg.shapes = []bench.Shape{bench.Spread, bench.Hot}
-	default:
-		return cfg, fmt.Errorf("--shape must be spread, hot or both, not %q", shape)
+	for _, s := range strings.Split(shape, ",") {
+		switch s = strings.TrimSpace(s); s {
+		case "spread", "hot":
+			cfg.shapes = append(cfg.shapes, bench.Shape(s))
+		case "credits":
+			if !overHTTP {
+				return cfg, errors.New("--shape credits needs --http: the ledger alone has no orders to pay out of")
+			}
+			cfg.shapes = append(cfg.shapes, bench.Credits)
+		case "both":
+			cfg.shapes = append(cfg.shapes, bench.Spread, bench.Hot)
+		case "all":
+			cfg.shapes = append(cfg.shapes, bench.Spread, bench.Hot)
+			if overHTTP {
+				cfg.shapes = append(cfg.shapes, bench.Credits)
+			}
+		default:
+			return cfg, fmt.Errorf("--shape must name spread, hot, credits, both or all, not %q", s)
+		}
 	}
 	for _, s := range strings.Split(submitters, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -93,6 +140,17 @@ func benchConfigOf(shape, submitters string, duration time.Duration, accounts in
 	return cfg, checkDatabaseURL(databaseURL)
 }
 
+// withHTTP applies the flags of the HTTP load.
+func (cfg *benchConfig) withHTTP(overHTTP bool, orders int, server, profileDir string) error {
+	cfg.http, cfg.orders, cfg.server, cfg.profileDir = overHTTP, orders, server, profileDir
+	if orders < 1 || orders > maxBenchOrders {
+		return fmt.Errorf("--orders must be from 1 to %d", maxBenchOrders)
+	}
+	if !overHTTP && (server != "" || profileDir != "") {
+		return errors.New("--server and --profile-dir apply only with --http")
+	}
+	return nil
+}
 func benchCases(ctx context.Context, cfg benchConfig, env Env) error {
 	var shared *store.DB
 	if cfg.databaseURL != "" {

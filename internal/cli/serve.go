@@ -61,14 +61,25 @@ their retention.`)
 	storage := addStorageFlags(fs)
 	noMigrate := fs.Bool("no-migrate", false, "do not apply migrations at start (apply them with 'poise migrate')")
 	logLevel := fs.String("log-level", "info", "least `level` logged: debug, info, warn or error")
+	admission := fs.Duration("write-admission-timeout", ledger.DefaultAdmissionTimeout, "how long a request may wait for the write path to start its write before it is answered 503 with Retry-After (a `duration` such as 250ms)")
 	encryptionKey := fs.String("encryption-key", "", "64 hex digits: the AES-256 `key` card and account numbers are sealed with; empty means a key file created (mode 0600) in --data-dir")
+	pprofListen := fs.String("pprof", "", "loopback `address` (127.0.0.1:6060) serving Go's runtime profiles under /debug/pprof/; empty means off")
 	if ok, code := fs.parse(args); !ok {
 		return cfg, false, code
 	}
 	if err := storage.validate(); err != nil {
 		return cfg, false, fs.fail(err)
 	}
-	cfg = serverConfig{listen: *listen, storage: storage, migrate: !*noMigrate, version: env.Version, encryptionKey: *encryptionKey}
+	if *admission <= 0 {
+		return cfg, false, fs.fail(fmt.Errorf("--write-admission-timeout must be positive, not %s", *admission))
+	}
+	if *pprofListen != "" {
+		if err := server.CheckProfilesAddress(*pprofListen); err != nil {
+			return cfg, false, fs.fail(fmt.Errorf("--pprof: %v", err))
+		}
+	}
+	cfg = serverConfig{listen: *listen, storage: storage, migrate: !*noMigrate, version: env.Version, encryptionKey: *encryptionKey,
+		pprofListen: *pprofListen, admission: *admission}
 	if err := cfg.logLevel.UnmarshalText([]byte(*logLevel)); err != nil {
 		return cfg, false, fs.fail(fmt.Errorf("--log-level: %v", err))
 	}
@@ -81,11 +92,14 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 
 type serverConfig struct {
 	encryptionKey string
+	admission     time.Duration
 	listen        string
-	storage       storageFlags
-	migrate       bool
-	version       string
-	logLevel      slog.Level
+	// pprofListen, when set, is a loopback address serving runtime profiles.
+	pprofListen string
+	storage     storageFlags
+	migrate     bool
+	version     string
+	logLevel    slog.Level
 }
 
 // How often due work and callback deliveries are looked for. A second
@@ -121,7 +135,7 @@ func runServer(ctx context.Context, log *slog.Logger, cfg serverConfig) error {
 		return err
 	}
 	clk := clock.System()
-	l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{})
+	l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{AdmissionTimeout: cfg.admission})
 	svc := payments.NewService(l, db, v)
 	api := balanced.New(svc, log)
 	api.ShowDeliveries(db)
@@ -145,7 +159,21 @@ func runServer(ctx context.Context, log *slog.Logger, cfg serverConfig) error {
 	sched.Handle(payments.JobSettleACH, svc.SettleACH)
 	sched.Handle(payments.JobScheduledAdjustment, svc.RunScheduledAdjustment)
 	sched.Handle(payments.JobBalanceRelease, svc.RunBalanceRelease)
+	sched.Handle(payments.JobExpireHold, svc.ExpireHold)
 	deliverer := events.NewDeliverer(db, clk, nil, api.RenderEvent)
+	// Profiles are served before the API listens, so that whoever waits for
+	// "listening" can profile from the first request on.
+	profilesCtx, stopProfiles := context.WithCancel(ctx)
+	profilesDone, err := serveProfiles(profilesCtx, log, cfg.pprofListen)
+	if err != nil {
+		stopProfiles()
+		l.Close(ctx)
+		return err
+	}
+	defer func() {
+		stopProfiles()
+		<-profilesDone
+	}()
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		l.Close(ctx)
@@ -185,6 +213,28 @@ func runServer(ctx context.Context, log *slog.Logger, cfg serverConfig) error {
 	}
 	log.Info("stopped cleanly")
 	return nil
+}
+
+// serveProfiles serves runtime profiles on addr until ctx ends, when addr
+// is set; the channel closes once they are no longer served.
+func serveProfiles(ctx context.Context, log *slog.Logger, addr string) (<-chan struct{}, error) {
+	done := make(chan struct{})
+	if addr == "" {
+		close(done)
+		return done, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--pprof: %w", err)
+	}
+	log.Info("serving profiles", "addr", ln.Addr().String())
+	go func() {
+		defer close(done)
+		if err := server.ServeProfiles(ctx, ln, log); err != nil {
+			log.Error("profiles", "error", err)
+		}
+	}()
+	return done, nil
 }
 
 // surfaces routes the merchant balance API's paths to it and every other

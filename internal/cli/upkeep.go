@@ -10,10 +10,15 @@ import (
 	"github.com/poise-payments/poise/internal/ledger"
 )
 
-// upkeepInterval is how often a server expires due holds and purges old
-// idempotency records. Holds are set to expire in days, so a minute late is
-// nothing to their owners, and each sweep is one indexed query when nothing
-// is due.
+// upkeepInterval is how often a server expires due pending ledger transfers
+// and purges old idempotency records. Pending transfers are set to expire in
+// days, so a minute late is nothing to their owners, and each sweep is one
+// indexed query when nothing is due.
+//
+// Card holds made since holds follow their marketplace's clock carry no
+// ledger expiry: their expiry job (payments.JobExpireHold) releases them on
+// that clock. The sweep still expires the pending transfers that do carry
+// one, holds made before among them, on the process's time.
 const upkeepInterval = time.Minute
 
 type holdExpirer interface {

@@ -50,3 +50,16 @@ func mustLoadLocation(name string) *time.Location {
 	}
 	return loc
 }
+
+// Offset returns base moved ahead by d: the clock of a test-mode marketplace,
+// whose time is the process's time plus every advance it was given. Its Now
+// follows base, so an Offset of a batch's fixed instant reads one fixed
+// instant too.
+func Offset(base Clock, d time.Duration) Clock { return offsetClock{base: base, by: d} }
+
+type offsetClock struct {
+	base Clock
+	by   time.Duration
+}
+
+func (c offsetClock) Now() time.Time { return c.base.Now().Add(c.by) }

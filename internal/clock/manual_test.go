@@ -221,3 +221,24 @@ func mustZone(t *testing.T, name string) *time.Location {
 	}
 	return loc
 }
+
+// An Offset clock reads its base plus the offset, follows the base as it
+// moves, and leaves the base alone.
+func TestOffsetFollowsItsBase(t *testing.T) {
+	start := time.Date(2026, 11, 20, 16, 30, 0, 0, time.UTC)
+	base := clock.NewManual(start)
+	week := 7 * 24 * time.Hour
+	c := clock.Offset(base, week)
+	if got := c.Now(); !got.Equal(start.Add(week)) {
+		t.Fatalf("offset clock reads %s, want %s", got, start.Add(week))
+	}
+	if err := base.Advance(time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Now(); !got.Equal(start.Add(week + time.Hour)) {
+		t.Fatalf("after the base moved an hour: %s", got)
+	}
+	if got := base.Now(); !got.Equal(start.Add(time.Hour)) {
+		t.Fatalf("the base moved with its offset: %s", got)
+	}
+}

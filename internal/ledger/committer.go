@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/poise-payments/poise/internal/apperr"
@@ -26,11 +27,37 @@ const (
 	// previous batch commits, short enough that a caller told to wait is
 	// answered within a few commits rather than after a long backlog.
 	DefaultQueueLen = 4 * DefaultMaxBatch
+	// DefaultAdmissionTimeout is the server's bound on how long an
+	// operation may wait, from its caller's arrival (see WithArrival), for
+	// the writer to start it. A batch commits in milliseconds, so an
+	// operation not started after a quarter second is behind more work
+	// than the writer can do soon; telling its caller to retry keeps every
+	// answer prompt under any load, where waiting would only grow every
+	// caller's latency.
+	DefaultAdmissionTimeout = 250 * time.Millisecond
 )
 
-// ErrOverloaded is returned when the committer's queue is full. Callers
-// should retry later; the API answers 503 with Retry-After.
+// ErrOverloaded is returned when the committer's queue is full, or when an
+// operation could not start within the admission timeout. Callers should
+// retry later; the API answers 503 with Retry-After.
 var ErrOverloaded = apperr.New(apperr.Overloaded, "the write path is at capacity; retry shortly")
+
+type arrivalKey struct{}
+
+// WithArrival records when the work ctx belongs to arrived (an HTTP
+// request's first byte), so that the admission timeout counts the time
+// spent before the operation was queued too.
+func WithArrival(ctx context.Context, at time.Time) context.Context {
+	return context.WithValue(ctx, arrivalKey{}, at)
+}
+
+// arrival is when ctx's work arrived, or now when nobody said.
+func arrival(ctx context.Context) time.Time {
+	if at, ok := ctx.Value(arrivalKey{}).(time.Time); ok {
+		return at
+	}
+	return time.Now()
+}
 
 // ErrClosed is returned for work submitted after the committer closed.
 var ErrClosed = apperr.New(apperr.Unavailable, "the ledger is shutting down")
@@ -43,7 +70,9 @@ type Committer struct {
 	store    Store
 	clock    Clock
 	maxBatch int
-	queue    chan *request
+	// admission bounds the wait of an operation for its start.
+	admission time.Duration
+	queue     chan *request
 
 	mu     sync.RWMutex
 	closed bool
@@ -58,6 +87,9 @@ type Stats struct {
 	Batches   int64
 	Ops       int64
 	Fallbacks int64
+	// Withdrawn counts operations whose callers stopped waiting before
+	// the writer started them (admission timeout or a cancelled caller).
+	Withdrawn int64
 }
 
 // Snapshot returns the counters.
@@ -67,11 +99,29 @@ func (s *Stats) Snapshot() (batches, ops, fallbacks int64) {
 	return s.Batches, s.Ops, s.Fallbacks
 }
 
+// WithdrawnCount returns how many operations were withdrawn unstarted.
+func (s *Stats) WithdrawnCount() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.Withdrawn
+}
+
+// A request's state moves once, from queued to started (the writer took
+// it into a batch) or to withdrawn (its caller gave up first). Whichever
+// side moves it decides: a started operation is always answered with its
+// outcome, a withdrawn one never runs.
+const (
+	requestQueued int32 = iota
+	requestStarted
+	requestWithdrawn
+)
+
 type request struct {
-	ctx  context.Context
-	hint []string
-	op   Op
-	done chan outcome
+	ctx   context.Context
+	hint  []string
+	op    Op
+	done  chan outcome
+	state atomic.Int32
 }
 
 type outcome struct {
@@ -83,6 +133,11 @@ type outcome struct {
 type CommitterOptions struct {
 	MaxBatch int
 	QueueLen int
+	// AdmissionTimeout bounds the wait for an operation's start; zero
+	// means no bound (callers wait for the writer however long it takes,
+	// as a batch job or a test of exact outcomes wants). A server facing
+	// clients sets it, by default to DefaultAdmissionTimeout.
+	AdmissionTimeout time.Duration
 }
 
 // NewCommitter starts a committer over store.
@@ -94,11 +149,12 @@ func NewCommitter(store Store, clk Clock, opts CommitterOptions) *Committer {
 		opts.QueueLen = DefaultQueueLen
 	}
 	c := &Committer{
-		store:    store,
-		clock:    clk,
-		maxBatch: opts.MaxBatch,
-		queue:    make(chan *request, opts.QueueLen),
-		done:     make(chan struct{}),
+		store:     store,
+		clock:     clk,
+		maxBatch:  opts.MaxBatch,
+		admission: opts.AdmissionTimeout,
+		queue:     make(chan *request, opts.QueueLen),
+		done:      make(chan struct{}),
 	}
 	go c.run()
 	return c
@@ -106,8 +162,15 @@ func NewCommitter(store Store, clk Clock, opts CommitterOptions) *Committer {
 
 // Do queues op and waits for its outcome. hint lists accounts op will touch;
 // they are locked with the rest of the batch's up front, in one statement.
-// Once queued, an operation is answered only after its batch committed or
-// failed, so a caller never hears "done" for work that is not durable.
+//
+// With an admission timeout set, an operation the writer has not started
+// by the admission deadline (the caller's arrival plus the timeout) is
+// withdrawn and answered
+// ErrOverloaded; one whose caller's ctx ends before it started is
+// withdrawn and answered ctx's error. Either way it never runs. Once
+// started, an operation is answered only after its batch committed or
+// failed, so a caller never hears "done" for work that is not durable,
+// nor "refused" for work that is.
 func (c *Committer) Do(ctx context.Context, hint []string, op Op) (any, error) {
 	r := &request{ctx: ctx, hint: hint, op: op, done: make(chan outcome, 1)}
 	c.mu.RLock()
@@ -122,8 +185,37 @@ func (c *Committer) Do(ctx context.Context, hint []string, op Op) (any, error) {
 		return nil, ErrOverloaded
 	}
 	c.mu.RUnlock()
+	var admission <-chan time.Time
+	if c.admission > 0 {
+		timer := time.NewTimer(time.Until(arrival(ctx).Add(c.admission)))
+		defer timer.Stop()
+		admission = timer.C
+	}
+	select {
+	case o := <-r.done:
+		return o.value, o.err
+	case <-admission:
+		if c.withdraw(r) {
+			return nil, ErrOverloaded
+		}
+	case <-ctx.Done():
+		if c.withdraw(r) {
+			return nil, ctx.Err()
+		}
+	}
 	o := <-r.done
 	return o.value, o.err
+}
+
+// withdraw takes r back if the writer has not started it.
+func (c *Committer) withdraw(r *request) bool {
+	if !r.state.CompareAndSwap(requestQueued, requestWithdrawn) {
+		return false
+	}
+	c.stats.mu.Lock()
+	c.stats.Withdrawn++
+	c.stats.mu.Unlock()
+	return true
 }
 
 // Close stops taking work, finishes everything already queued, and returns
@@ -160,8 +252,23 @@ func (c *Committer) run() {
 		reqs = append(reqs[:0], first)
 		reqs = c.fill(reqs, last)
 		last = len(reqs)
-		c.runBatch(reqs)
+		reqs = start(reqs)
+		if len(reqs) > 0 {
+			c.runBatch(reqs)
+		}
 	}
+}
+
+// start marks reqs started and returns those whose callers still wait,
+// in their order.
+func start(reqs []*request) []*request {
+	kept := reqs[:0]
+	for _, r := range reqs {
+		if r.state.CompareAndSwap(requestQueued, requestStarted) {
+			kept = append(kept, r)
+		}
+	}
+	return kept
 }
 
 // fill adds queued requests to reqs. When the queue runs dry with fewer

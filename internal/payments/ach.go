@@ -33,20 +33,16 @@ func (w *Writer) scheduleSettlement(ctx context.Context, r Resource) error {
 		return nil
 	}
 	// The settlement date is a date of the marketplace's clock; jobs are
-	// kept in real time (a test clock's advance moves them).
-	off, err := w.offsetIn(ctx, r.Marketplace)
-	if err != nil {
-		return err
-	}
-	due := clock.ACHSettlementDate(w.Now().Add(off), days).Add(-off)
-	return w.tx.ScheduleJob(ctx, scheduler.Job{Kind: JobSettleACH, Key: r.ID, Payload: r.Marketplace, DueAt: due}, w.Now())
+	// kept in process time (a test clock's advance moves them).
+	due := w.processTime(clock.ACHSettlementDate(w.Now(), days))
+	return w.tx.ScheduleJob(ctx, scheduler.Job{Kind: JobSettleACH, Key: r.ID, Payload: r.Marketplace, DueAt: due}, w.Writer.Now())
 }
 
 // SettleACH is the handler of JobSettleACH: the pending ledger transfer of
 // the transaction posts, the transaction succeeds, and the job completes,
 // all in one transaction, so it happens exactly once.
 func (s *Service) SettleACH(ctx context.Context, j scheduler.Job) error {
-	_, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+	_, err := s.Write(ctx, j.Payload, nil, func(ctx context.Context, w *Writer) (any, error) {
 		r, err := w.Lock(ctx, j.Payload, "", j.Key)
 		if err != nil {
 			return nil, err

@@ -6,7 +6,6 @@ import (
 	"sort"
 
 	"github.com/poise-payments/poise/internal/apperr"
-	"github.com/poise-payments/poise/internal/id"
 	"github.com/poise-payments/poise/internal/ledger"
 )
 
@@ -39,8 +38,10 @@ type AdjustmentInput struct {
 	BalanceName string
 	Description string
 	// balanceEndpoints maps the merchant's balance names to their
-	// endpoints; the service fills it before the operation runs.
+	// endpoints, and defaultBalance names the balance that counts the
+	// default endpoint; withBalances fills both before the operation runs.
 	balanceEndpoints map[string][]string
+	defaultBalance   string
 }
 
 // Adjust moves money between the marketplace's adjustment source and a
@@ -50,7 +51,7 @@ func (s *Service) Adjust(ctx context.Context, marketplace, merchantID string, in
 	if err != nil {
 		return Resource{}, err
 	}
-	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		return w.adjust(ctx, marketplace, merchantID, in)
 	})
 	if err != nil {
@@ -73,8 +74,15 @@ func (w *Writer) adjust(ctx context.Context, marketplace, merchantID string, in 
 	// A named balance is reached through one of its endpoints; the balance
 	// that names none (or a merchant's one implicit balance) through the
 	// default endpoint.
-	endpoint := ""
+	if in.balanceEndpoints == nil {
+		return Resource{}, errors.New("payments: an adjustment was made without its merchant's balances")
+	}
+	endpoint, balance := "", in.defaultBalance
+	if in.BalanceName == "" && balance == "" {
+		return Resource{}, apperr.New(apperr.Invalid, "no balance of merchant %s counts its default endpoint: name one (balance_name)", merchantID)
+	}
 	if in.BalanceName != "" {
+		balance = in.BalanceName
 		eps, ok := in.balanceEndpoints[in.BalanceName]
 		if !ok {
 			return Resource{}, apperr.New(apperr.NotFound, "merchant %s has no balance named %q", merchantID, in.BalanceName)
@@ -83,7 +91,7 @@ func (w *Writer) adjust(ctx context.Context, marketplace, merchantID string, in 
 			endpoint = eps[0]
 		}
 	}
-	adjID := id.NewAt("AJ", w.Now())
+	adjID := w.NewID("AJ")
 	if in.ExternalID != "" {
 		existing, err := w.tx.ClaimExternalID(ctx, marketplace, in.ExternalID, adjID)
 		if errors.Is(err, ledger.ErrDuplicate) {
@@ -112,7 +120,7 @@ func (w *Writer) adjust(ctx context.Context, marketplace, merchantID string, in 
 	}
 	adj, err := w.Create(ctx, Resource{ID: adjID, Marketplace: marketplace, Type: "adjustments", Status: "succeeded", Fields: map[string]any{
 		"amount": in.AmountMinor, "currency": Currency, "external_source": in.ExternalSource,
-		"external_id": nilIfEmpty(in.ExternalID), "balance_name": Currency, "description": nilIfEmpty(in.Description),
+		"external_id": nilIfEmpty(in.ExternalID), "balance_name": balance, "description": nilIfEmpty(in.Description),
 	}, Links: map[string]string{"merchant": m.ID}, Private: map[string]any{"transfer": tr.ID}}, "AJ")
 	if err != nil {
 		return adj, err
@@ -133,6 +141,9 @@ func (s *Service) withBalances(ctx context.Context, marketplace, merchantID stri
 	}
 	in.balanceEndpoints = map[string][]string{}
 	for _, name := range set.names {
+		if in.defaultBalance == "" && set.counts(name, "") {
+			in.defaultBalance = name
+		}
 		var eps []string
 		for ep := range set.endpoints[name] {
 			eps = append(eps, ep)

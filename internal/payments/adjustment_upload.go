@@ -136,7 +136,7 @@ func (s *Service) ApplyAdjustments(ctx context.Context, marketplace string, line
 		}
 		lines[i].In = in
 	}
-	v, err := s.Write(WithoutIdempotency(ctx), nil, func(ctx context.Context, w *Writer) (any, error) {
+	v, err := s.Write(WithoutIdempotency(ctx), marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		out := make([]Resource, 0, len(lines))
 		for _, l := range lines {
 			adj, err := w.adjust(ctx, marketplace, merchants[l.ExternalMerchantID], l.In)

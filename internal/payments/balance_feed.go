@@ -3,8 +3,6 @@ package payments
 import (
 	"context"
 	"time"
-
-	"github.com/poise-payments/poise/internal/id"
 )
 
 // Balance transaction types, PayNet's names for what Balanced operations
@@ -62,7 +60,7 @@ func (w *Writer) feedVia(ctx context.Context, typ, merchant string, amount int64
 		merchant = mp.Link("owner_customer")
 	}
 	e := FeedEntry{
-		ID: id.NewAt("BT", w.Now()), Marketplace: source.Marketplace, Merchant: merchant, Type: typ,
+		ID: w.NewID("BT"), Marketplace: source.Marketplace, Merchant: merchant, Type: typ,
 		AmountMinor: amount, Currency: Currency, Gate: gate, SourceID: source.ID, OccurredAt: w.Now(), Endpoint: endpoint,
 	}
 	if err := w.tx.InsertFeed(ctx, e); err != nil {

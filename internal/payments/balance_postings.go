@@ -208,7 +208,7 @@ func (s *Service) PostPendingHistory(ctx context.Context) (int, error) {
 			return done, err
 		}
 		for _, p := range pending {
-			if _, err := s.Write(WithoutIdempotency(ctx), nil, func(ctx context.Context, w *Writer) (any, error) {
+			if _, err := s.Write(WithoutIdempotency(ctx), p[0], nil, func(ctx context.Context, w *Writer) (any, error) {
 				return nil, w.postPartyHistory(ctx, p[0], p[1])
 			}); err != nil {
 				return done, fmt.Errorf("payments: posting the balance history of %s: %w", p[1], err)
@@ -408,13 +408,9 @@ func (w *Writer) bookRelease(ctx context.Context, marketplace, key string, due t
 	if err := w.tx.AddRelease(ctx, key, due, r); err != nil {
 		return err
 	}
-	// due is a time of the marketplace's clock; jobs are kept in real time
-	// (a test clock's advance moves them).
-	off, err := w.offsetIn(ctx, marketplace)
-	if err != nil {
-		return err
-	}
-	return w.tx.ScheduleJob(ctx, scheduler.Job{Kind: JobBalanceRelease, Key: releaseJobKey(key, due), Payload: marketplace, DueAt: due.Add(-off)}, w.Now())
+	// due is a time of the marketplace's clock; jobs are kept in process
+	// time (a test clock's advance moves them).
+	return w.tx.ScheduleJob(ctx, scheduler.Job{Kind: JobBalanceRelease, Key: releaseJobKey(key, due), Payload: marketplace, DueAt: w.processTime(due)}, w.Writer.Now())
 }
 
 func releaseJobKey(key string, due time.Time) string {
@@ -431,7 +427,7 @@ func (s *Service) RunBalanceRelease(ctx context.Context, j scheduler.Job) error 
 		return fmt.Errorf("payments: release job %s has a malformed key %q", j.ID, j.Key)
 	}
 	due := time.UnixMicro(us)
-	_, err = s.Write(WithoutIdempotency(ctx), nil, func(ctx context.Context, w *Writer) (any, error) {
+	_, err = s.Write(WithoutIdempotency(ctx), j.Payload, nil, func(ctx context.Context, w *Writer) (any, error) {
 		r, found, err := w.tx.TakeRelease(ctx, key, due)
 		if err != nil {
 			return nil, err
@@ -443,7 +439,7 @@ func (s *Service) RunBalanceRelease(ctx context.Context, j scheduler.Job) error 
 				return nil, err
 			}
 		}
-		return nil, w.tx.CompleteJob(ctx, j.ID, w.Now())
+		return nil, w.tx.CompleteJob(ctx, j.ID, w.Writer.Now())
 	})
 	return err
 }

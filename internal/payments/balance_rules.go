@@ -51,7 +51,7 @@ func (s *Service) SetBalanceRule(ctx context.Context, marketplace, merchantID st
 			return Resource{}, apperr.New(apperr.NotFound, "merchant %s has no balance named %q to override", merchantID, r.Balance)
 		}
 	}
-	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		if _, err := w.lockParty(ctx, marketplace, merchantID); err != nil {
 			return nil, err
 		}

@@ -53,7 +53,7 @@ func (s *Service) CreateCallback(ctx context.Context, marketplace, rawURL, metho
 	if _, err := rand.Read(secret); err != nil {
 		return Resource{}, err
 	}
-	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		return w.Create(ctx, Resource{Marketplace: marketplace, Type: "callbacks", Fields: map[string]any{
 			"url": rawURL, "method": method, "revision": revision,
 		}, Links: map[string]string{}, Private: map[string]any{"secret": hex.EncodeToString(secret)}}, "CB")
@@ -66,7 +66,7 @@ func (s *Service) CreateCallback(ctx context.Context, marketplace, rawURL, metho
 
 // DeleteCallback stops deliveries to a callback; it is removed from lists.
 func (s *Service) DeleteCallback(ctx context.Context, marketplace, id string) error {
-	_, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+	_, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		cb, err := w.Lock(ctx, marketplace, "callbacks", id)
 		if err != nil {
 			return nil, err

@@ -19,7 +19,7 @@ func (s *Service) Credit(ctx context.Context, marketplace string, in TxInput) (R
 	if err := s.claimed(ctx, marketplace, in.Instrument); err != nil {
 		return Resource{}, err
 	}
-	return s.transaction(ctx, func(ctx context.Context, w *Writer) (Resource, error) {
+	return s.transaction(ctx, marketplace, func(ctx context.Context, w *Writer) (Resource, error) {
 		return w.credit(ctx, marketplace, in)
 	})
 }
@@ -148,7 +148,7 @@ func (w *Writer) credit(ctx context.Context, marketplace string, in TxInput) (Re
 // Reverse takes back money of a credit, into the escrow it came from: up to
 // what is left of the credit, all of it by default.
 func (s *Service) Reverse(ctx context.Context, marketplace, creditID string, in TxInput) (Resource, error) {
-	return s.transaction(ctx, func(ctx context.Context, w *Writer) (Resource, error) {
+	return s.transaction(ctx, marketplace, func(ctx context.Context, w *Writer) (Resource, error) {
 		c, err := w.Lock(ctx, marketplace, "credits", creditID)
 		if err != nil {
 			return Resource{}, err

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/poise-payments/poise/internal/apperr"
-	"github.com/poise-payments/poise/internal/id"
 	"github.com/poise-payments/poise/internal/ledger"
 )
 
@@ -36,7 +35,7 @@ func (s *Service) CreateCustomer(ctx context.Context, marketplace string, in Cus
 	if err := s.claimInstruments(ctx, marketplace, in); err != nil {
 		return Resource{}, err
 	}
-	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		return w.createCustomer(ctx, marketplace, in.Fields, &in)
 	})
 	if err != nil {
@@ -64,7 +63,7 @@ func (w *Writer) createCustomer(ctx context.Context, marketplace string, fields 
 	}
 	// The payable account's ID is known before either row is written, so
 	// the customer can name it (adjustments and settlements find it so).
-	acctID := id.NewAt("AT", w.Now())
+	acctID := w.NewID("AT")
 	c.Private = map[string]any{"payable_account": acctID}
 	c, err := w.Create(ctx, c, "CU")
 	if err != nil {
@@ -93,7 +92,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, marketplace, customerID st
 	if err := s.claimInstruments(ctx, marketplace, in); err != nil {
 		return Resource{}, err
 	}
-	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		c, err := w.Lock(ctx, marketplace, "customers", customerID)
 		if err != nil {
 			return nil, err
@@ -119,7 +118,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, marketplace, customerID st
 // DeleteCustomer hides a customer from lists; its transactions keep
 // pointing at it, so the record itself stays.
 func (s *Service) DeleteCustomer(ctx context.Context, marketplace, customerID string) error {
-	_, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+	_, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		c, err := w.Lock(ctx, marketplace, "customers", customerID)
 		if err != nil {
 			return nil, err

@@ -124,15 +124,15 @@ func (s *Service) Debit(ctx context.Context, marketplace string, in TxInput) (Re
 	if err := s.claimed(ctx, marketplace, in.Instrument); err != nil {
 		return Resource{}, err
 	}
-	return s.transaction(ctx, func(ctx context.Context, w *Writer) (Resource, error) {
+	return s.transaction(ctx, marketplace, func(ctx context.Context, w *Writer) (Resource, error) {
 		return w.debit(ctx, marketplace, in, nil)
 	})
 }
 
 // transaction runs an operation that makes one transaction resource, and
 // turns a stored failure into TransactionFailed after the commit.
-func (s *Service) transaction(ctx context.Context, op func(ctx context.Context, w *Writer) (Resource, error)) (Resource, error) {
-	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) { return op(ctx, w) })
+func (s *Service) transaction(ctx context.Context, marketplace string, op func(ctx context.Context, w *Writer) (Resource, error)) (Resource, error) {
+	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) { return op(ctx, w) })
 	if err != nil {
 		return Resource{}, err
 	}

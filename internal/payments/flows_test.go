@@ -13,7 +13,7 @@ import (
 // instrument stores a test card or bank account as the sandbox would.
 func instrument(t *testing.T, s *payments.Service, mp, typ, customer string, fields map[string]any, outcome string) string {
 	t.Helper()
-	v, err := s.Write(context.Background(), nil, func(ctx context.Context, w *payments.Writer) (any, error) {
+	v, err := s.Write(context.Background(), mp, nil, func(ctx context.Context, w *payments.Writer) (any, error) {
 		r, err := w.Create(ctx, payments.Resource{Marketplace: mp, Type: typ, Fields: fields,
 			Links: map[string]string{"customer": customer}, Private: map[string]any{"outcome": outcome}}, map[string]string{"cards": "CC", "bank_accounts": "BA"}[typ])
 		return r.ID, err

@@ -2,10 +2,12 @@ package payments
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/scheduler"
 )
 
 // CreateHold reserves money on a card: a pending ledger transfer from the
@@ -15,7 +17,7 @@ func (s *Service) CreateHold(ctx context.Context, marketplace string, in TxInput
 	if err := s.claimed(ctx, marketplace, in.Instrument); err != nil {
 		return Resource{}, err
 	}
-	return s.transaction(ctx, func(ctx context.Context, w *Writer) (Resource, error) {
+	return s.transaction(ctx, marketplace, func(ctx context.Context, w *Writer) (Resource, error) {
 		amount, err := in.amount(0)
 		if err != nil {
 			return Resource{}, err
@@ -36,7 +38,8 @@ func (s *Service) CreateHold(ctx context.Context, marketplace string, in TxInput
 		h := newTransaction(marketplace, "card_holds", amount, in, desc)
 		delete(h.Fields, "appears_on_statement_as")
 		h.Fields["transaction_number"] = transactionNumber("HL")
-		h.Fields["expires_at"] = w.Now().Add(HoldLifetime).UTC().Format(time.RFC3339Nano)
+		expiresAt := w.Now().Add(HoldLifetime)
+		h.Fields["expires_at"] = expiresAt.UTC().Format(time.RFC3339Nano)
 		h.Fields["voided_at"] = nil
 		// customer is not shown on a hold; it lists the hold under its customer.
 		h.Links = map[string]string{"card": card.ID, "debit": "", "order": in.Order, "customer": card.Link("customer")}
@@ -49,7 +52,10 @@ func (s *Service) CreateHold(ctx context.Context, marketplace string, in TxInput
 		if card.Hidden {
 			return w.failed(ctx, h, "HL", "hold.failed", apperr.WithReason(apperr.Conflict, "funding-source-not-authorizable", "this card was deleted"))
 		}
-		tr, err := w.Transfer(ledger.TransferRequest{Pending: true, ExpiresAt: w.Now().Add(HoldLifetime), Code: "hold",
+		// The pending transfer carries no expiry of its own: the ledger keeps
+		// the process's time, and a hold expires on its marketplace's clock,
+		// which a test marketplace advances. Its expiry job releases it.
+		tr, err := w.Transfer(ledger.TransferRequest{Pending: true, Code: "hold",
 			Ref: h.Fields["transaction_number"].(string), Postings: []ledger.Posting{
 				{AccountID: CardNetworkAccount(marketplace), AmountMinor: -amount},
 				{AccountID: escrowFor(marketplace, in.Order), AmountMinor: amount}}})
@@ -62,6 +68,10 @@ func (s *Service) CreateHold(ctx context.Context, marketplace string, in TxInput
 		if err != nil {
 			return h, err
 		}
+		if err := w.tx.ScheduleJob(ctx, scheduler.Job{Kind: JobExpireHold, Key: h.ID, Payload: marketplace,
+			DueAt: w.processTime(expiresAt)}, w.Writer.Now()); err != nil {
+			return h, err
+		}
 		merchant, err := w.merchantOf(ctx, marketplace, in.Order)
 		if err != nil {
 			return h, err
@@ -72,6 +82,48 @@ func (s *Service) CreateHold(ctx context.Context, marketplace string, in TxInput
 		_, err = w.Emit(ctx, "hold.created", h)
 		return h, err
 	})
+}
+
+// JobExpireHold releases a card hold that was neither captured nor voided
+// by its expiry, on its marketplace's clock.
+const JobExpireHold = "hold.expire"
+
+// ExpireHold is the handler of JobExpireHold: the hold's pending transfer
+// is released and the hold marked expired, and the job completes, in one
+// transaction. A hold captured or voided meanwhile needs nothing; the job
+// completes all the same. Any failure is returned, so the scheduler retries
+// it: an expiry has no business outcome that could refuse it.
+func (s *Service) ExpireHold(ctx context.Context, j scheduler.Job) error {
+	_, err := s.Write(WithoutIdempotency(ctx), j.Payload, nil, func(ctx context.Context, w *Writer) (any, error) {
+		h, err := w.Lock(ctx, j.Payload, "card_holds", j.Key)
+		if err != nil {
+			return nil, err
+		}
+		live := h.Status == "succeeded" && h.Fields["voided_at"] == nil && h.Link("debit") == "" && h.Private["expired"] == nil
+		if live {
+			exp, err := time.Parse(time.RFC3339Nano, Str(h.Fields["expires_at"]))
+			if err != nil {
+				return nil, fmt.Errorf("payments: hold %s has a malformed expiry: %w", h.ID, err)
+			}
+			if w.Now().Before(exp) {
+				// Due in process time but not on the marketplace's clock:
+				// cannot happen while jobs move with their clock; refuse
+				// rather than expire a hold early.
+				return nil, fmt.Errorf("payments: hold %s expires at %s, its marketplace reads %s", h.ID,
+					exp.Format(time.RFC3339), w.Now().Format(time.RFC3339))
+			}
+			// DESIGN §1: an expired hold's pending transfer is voided.
+			if _, err := w.Void(Str(h.Private["transfer"])); err != nil {
+				return nil, err
+			}
+			h.Private["expired"] = true
+			if _, err := w.Save(ctx, h); err != nil {
+				return nil, err
+			}
+		}
+		return nil, w.tx.CompleteJob(ctx, j.ID, w.Writer.Now())
+	})
+	return err
 }
 
 // lockLiveHold locks a hold that may still be captured or voided.
@@ -101,7 +153,7 @@ func (w *Writer) lockLiveHold(ctx context.Context, marketplace, holdID string, v
 // CaptureHold turns a hold into a debit of up to its amount (all of it by
 // default); the rest of the hold is released.
 func (s *Service) CaptureHold(ctx context.Context, marketplace, holdID string, in TxInput) (Resource, error) {
-	return s.transaction(ctx, func(ctx context.Context, w *Writer) (Resource, error) {
+	return s.transaction(ctx, marketplace, func(ctx context.Context, w *Writer) (Resource, error) {
 		h, err := w.lockLiveHold(ctx, marketplace, holdID, "capture")
 		if err != nil {
 			return Resource{}, err
@@ -122,7 +174,7 @@ func (s *Service) CaptureHold(ctx context.Context, marketplace, holdID string, i
 
 // VoidHold releases a hold; it is hidden from lists from then on.
 func (s *Service) VoidHold(ctx context.Context, marketplace, holdID string) (Resource, error) {
-	return s.transaction(ctx, func(ctx context.Context, w *Writer) (Resource, error) {
+	return s.transaction(ctx, marketplace, func(ctx context.Context, w *Writer) (Resource, error) {
 		h, err := w.lockLiveHold(ctx, marketplace, holdID, "void")
 		if err != nil {
 			return Resource{}, err
@@ -151,7 +203,7 @@ func (s *Service) VoidHold(ctx context.Context, marketplace, holdID string) (Res
 // the escrow the debit paid into: up to what is left of the debit (all of
 // it by default), and never more than that escrow holds.
 func (s *Service) Refund(ctx context.Context, marketplace, debitID string, in TxInput) (Resource, error) {
-	return s.transaction(ctx, func(ctx context.Context, w *Writer) (Resource, error) {
+	return s.transaction(ctx, marketplace, func(ctx context.Context, w *Writer) (Resource, error) {
 		d, err := w.Lock(ctx, marketplace, "debits", debitID)
 		if err != nil {
 			return Resource{}, err

@@ -55,11 +55,11 @@ func slotOf(ctx context.Context) *IdempotencySlot {
 }
 
 // writeKeyed runs op as the request's effect, keyed.
-func (s *Service) writeKeyed(ctx context.Context, slot *IdempotencySlot, hint []string, op Op) (any, error) {
+func (s *Service) writeKeyed(ctx context.Context, slot *IdempotencySlot, marketplace string, hint []string, op Op) (any, error) {
 	slot.used = true
 	var result any
 	resp, replayed, err := s.keeper.Do(ctx, slot.Request, hint, func(ctx context.Context, lw *ledger.Writer) (idempotency.Response, error) {
-		v, err := s.runOp(ctx, lw, op)
+		v, err := s.runOp(ctx, lw, marketplace, op)
 		if err != nil {
 			return idempotency.Response{}, err
 		}

@@ -88,7 +88,7 @@ func (s *Service) CreateCard(ctx context.Context, marketplace string, in CardInp
 		// Kept sealed only until the card network has checked it.
 		c.Private["cvv"] = s.vault.Seal(in.CVV)
 	}
-	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		if marketplace != "" {
 			s.verifyCard(&c)
 		}
@@ -169,7 +169,7 @@ func (s *Service) CreateBankAccount(ctx context.Context, marketplace string, in 
 		"account_number": s.vault.Seal(in.AccountNumber),
 		"outcome":        rails.BankOutcome(in.AccountNumber),
 	}}
-	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		if in.Customer != "" {
 			if err := w.associate(ctx, &b, in.Customer); err != nil {
 				return nil, err
@@ -199,7 +199,7 @@ func (s *Service) CreateExternalAccount(ctx context.Context, marketplace, provid
 	if token == "" {
 		return Resource{}, apperr.New(apperr.Invalid, "token is required")
 	}
-	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		return w.Create(ctx, Resource{Marketplace: marketplace, Type: "external_accounts", Fields: map[string]any{
 			"provider": provider, "can_debit": true, "can_credit": false, "meta": orDefault(meta, map[string]string{}),
 		}, Links: map[string]string{"customer": ""}, Private: map[string]any{"outcome": OutcomeSucceeded, "token": token}}, "NT")
@@ -244,7 +244,7 @@ func (s *Service) UpdateInstrument(ctx context.Context, marketplace, id string, 
 	if err := s.claimed(ctx, marketplace, id); err != nil {
 		return Resource{}, err
 	}
-	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		r, err := w.Lock(ctx, marketplace, "", id)
 		if err != nil || !instrumentTypes[r.Type] {
 			return nil, apperr.New(apperr.NotFound, "no funding instrument with id %s", id)
@@ -272,7 +272,7 @@ func (s *Service) UpdateInstrument(ctx context.Context, marketplace, id string, 
 // DeleteInstrument "unstores" an instrument: it can still be read, but is
 // left out of lists and refuses new transactions.
 func (s *Service) DeleteInstrument(ctx context.Context, marketplace, id string) error {
-	_, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+	_, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		r, err := w.Lock(ctx, marketplace, "", id)
 		if err != nil || !instrumentTypes[r.Type] {
 			return nil, apperr.New(apperr.NotFound, "no funding instrument with id %s", id)
@@ -287,7 +287,7 @@ func (s *Service) DeleteInstrument(ctx context.Context, marketplace, id string) 
 // claim gives an unclaimed instrument to the first marketplace that uses
 // it, and runs the card network's checks then.
 func (s *Service) claim(ctx context.Context, marketplace, id string) (Resource, error) {
-	v, err := s.Write(WithoutIdempotency(ctx), nil, func(ctx context.Context, w *Writer) (any, error) {
+	v, err := s.Write(WithoutIdempotency(ctx), marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		r, err := w.tx.LockResource(ctx, "", id)
 		if errors.Is(err, ledger.ErrNotFound) || err == nil && !instrumentTypes[r.Type] {
 			return nil, apperr.New(apperr.NotFound, "no resource with id %s", id)

@@ -8,7 +8,6 @@ import (
 	"errors"
 
 	"github.com/poise-payments/poise/internal/apperr"
-	"github.com/poise-payments/poise/internal/id"
 	"github.com/poise-payments/poise/internal/ledger"
 )
 
@@ -58,8 +57,8 @@ func (s *Service) CreateAPIKey(ctx context.Context, caller *APIKey, meta map[str
 	if caller != nil {
 		k.Marketplace = caller.Marketplace
 	}
-	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
-		k.ID = id.NewAt("AK", w.Now())
+	v, err := s.Write(ctx, k.Marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
+		k.ID = w.NewID("AK")
 		k.CreatedAt = w.Now()
 		return k, w.tx.InsertAPIKey(ctx, k)
 	})
@@ -76,7 +75,7 @@ func (s *Service) DeleteAPIKey(ctx context.Context, caller APIKey, keyID string)
 	if err != nil {
 		return err
 	}
-	_, err = s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+	_, err = s.Write(ctx, k.Marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		k.Deleted = true
 		return nil, w.tx.UpdateAPIKey(ctx, k)
 	})
@@ -91,32 +90,25 @@ func (s *Service) APIKey(ctx context.Context, caller APIKey, keyID string) (APIK
 	if caller.Marketplace == "" {
 		return APIKey{}, apperr.New(apperr.NotFound, "no api key with id %s", keyID)
 	}
-	keys, _, err := s.store.ListAPIKeys(ctx, caller.Marketplace, maxKeysPerMarketplace, 0)
+	keys, _, err := s.store.ListAPIKeys(ctx, ListQuery{Marketplace: caller.Marketplace, IDs: []string{keyID}, Limit: 1})
 	if err != nil {
 		return APIKey{}, err
 	}
-	for _, k := range keys {
-		if k.ID == keyID {
-			return k, nil
-		}
+	if len(keys) == 1 {
+		return keys[0], nil
 	}
 	return APIKey{}, apperr.New(apperr.NotFound, "no api key with id %s", keyID)
 }
 
-// maxKeysPerMarketplace bounds the keys one lookup scans; a marketplace
-// rotating keys keeps a handful alive.
-const maxKeysPerMarketplace = 1000
-
 // ListAPIKeys lists the keys of the caller's marketplace (or only the
-// caller, before it has one).
-func (s *Service) ListAPIKeys(ctx context.Context, caller APIKey, limit, offset int) ([]APIKey, int, error) {
+// caller, before it has one) that q selects.
+func (s *Service) ListAPIKeys(ctx context.Context, caller APIKey, q ListQuery) ([]APIKey, int, error) {
+	q.Marketplace = caller.Marketplace
 	if caller.Marketplace == "" {
-		if offset > 0 {
-			return nil, 1, nil
-		}
-		return []APIKey{caller}, 1, nil
+		// Keys without a marketplace are strangers to each other.
+		q.IDs = []string{caller.ID}
 	}
-	return s.store.ListAPIKeys(ctx, caller.Marketplace, limit, offset)
+	return s.store.ListAPIKeys(ctx, q)
 }
 
 // Ledger accounts of a marketplace. Their IDs derive from the marketplace's
@@ -136,8 +128,9 @@ func (s *Service) CreateMarketplace(ctx context.Context, caller APIKey, fields m
 	if caller.Marketplace != "" {
 		return Resource{}, apperr.WithReason(apperr.Conflict, "marketplace-already-created", "this API key already has a marketplace")
 	}
-	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
-		mpID := id.NewAt("TEST-MP", w.Now())
+	// The marketplace does not exist yet: its clock starts at the process's.
+	v, err := s.Write(ctx, NoMarketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
+		mpID := w.NewID("TEST-MP")
 		for _, a := range []ledger.Account{
 			{ID: EscrowAccount(mpID), Owner: mpID, Kind: "escrow", Currency: Currency},
 			{ID: CardNetworkAccount(mpID), Owner: mpID, Kind: "card_network", Currency: Currency, MayGoNegative: true},

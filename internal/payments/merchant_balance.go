@@ -105,7 +105,7 @@ func (s *Service) bucketsOf(ctx context.Context, key string, now time.Time) (bal
 // MoveReserve releases a party's rolling reserve now, before its dates:
 // every reserve of a transaction up to this moment becomes live.
 func (s *Service) MoveReserve(ctx context.Context, marketplace, merchantID string) (Resource, error) {
-	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		m, err := w.Lock(ctx, marketplace, "merchants", merchantID)
 		if err != nil {
 			return nil, err

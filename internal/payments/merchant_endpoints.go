@@ -36,7 +36,7 @@ func (s *Service) CreateEndpoint(ctx context.Context, marketplace, merchantID, n
 	if name == "" {
 		return Resource{}, apperr.New(apperr.Invalid, "an endpoint needs a name")
 	}
-	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		m, err := w.Lock(ctx, marketplace, "merchants", merchantID)
 		if err != nil {
 			return nil, err
@@ -82,7 +82,7 @@ func (s *Service) CreateBalance(ctx context.Context, marketplace, merchantID str
 			return Resource{}, apperr.New(apperr.Conflict, "only one %s balance may name no endpoints; name the endpoints of this one", in.Currency)
 		}
 	}
-	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		owner, err := w.lockParty(ctx, marketplace, merchantID)
 		if err != nil {
 			return nil, err
@@ -245,7 +245,11 @@ func (s *Service) BalanceOfEndpoint(ctx context.Context, merchant Resource, endp
 // SetBalanceCreatedDate changes the date a balance is said to have been
 // created (an operator moving a balance's history to its real start).
 func (s *Service) SetBalanceCreatedDate(ctx context.Context, marketplace, balanceID string, at time.Time) (Resource, error) {
-	if at.IsZero() || at.After(s.Now()) {
+	now, err := s.NowFor(ctx, marketplace)
+	if err != nil {
+		return Resource{}, err
+	}
+	if at.IsZero() || at.After(now) {
 		return Resource{}, apperr.New(apperr.Invalid, "created_date must be a date not in the future")
 	}
 	return s.update(ctx, marketplace, "balances", balanceID, "", func(r *Resource) error {

@@ -118,7 +118,7 @@ func (s *Service) createParty(ctx context.Context, marketplace, typ, prefix stri
 	if len(in.ControlKey) < minControlKeyLen {
 		return Resource{}, apperr.New(apperr.Invalid, "control_key must be at least %d characters", minControlKeyLen)
 	}
-	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		r := Resource{Marketplace: marketplace, Type: typ, Fields: map[string]any{"login": in.Login, "meta": map[string]string{}},
 			Links: map[string]string{}, Private: map[string]any{"control_key": s.vault.Seal(in.ControlKey)}}
 		if err := fill(ctx, w, &r); err != nil {

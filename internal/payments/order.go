@@ -20,7 +20,7 @@ type OrderInput struct {
 // leave it only to the merchant, or back to the buyer as a refund, and never
 // more than came in: the account may not go negative.
 func (s *Service) CreateOrder(ctx context.Context, marketplace, merchantID string, in OrderInput) (Resource, error) {
-	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		if _, err := w.Lock(ctx, marketplace, "customers", merchantID); err != nil {
 			return nil, err
 		}
@@ -65,7 +65,7 @@ func (s *Service) UpdateOrder(ctx context.Context, marketplace, orderID string, 
 
 // update locks a resource, lets change edit it, saves it and emits an event.
 func (s *Service) update(ctx context.Context, marketplace, typ, id, event string, change func(r *Resource) error) (Resource, error) {
-	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		r, err := w.Lock(ctx, marketplace, typ, id)
 		if err != nil {
 			return nil, err

@@ -37,28 +37,14 @@ type Resource struct {
 // Link returns the id a link names, or "".
 func (r *Resource) Link(rel string) string { return r.Links[rel] }
 
-// ListQuery selects a page of resources of one type in one marketplace.
-type ListQuery struct {
-	Marketplace string
-	Type        string
-	// LinkRel and LinkTarget, when set, keep only resources whose link
-	// LinkRel names LinkTarget (the debits of a customer, ...).
-	LinkRel    string
-	LinkTarget string
-	// Status, when set, keeps only resources in that status.
-	Status string
-	// WithHidden includes hidden resources.
-	WithHidden bool
-	Limit      int
-	Offset     int
-}
-
 // Store reads resources outside a write transaction.
 type Store interface {
 	GetResource(ctx context.Context, marketplace, id string) (Resource, error)
 	ListResources(ctx context.Context, q ListQuery) (items []Resource, total int, err error)
 	APIKeyBySecretHash(ctx context.Context, hash string) (APIKey, error)
-	ListAPIKeys(ctx context.Context, marketplace string, limit, offset int) ([]APIKey, int, error)
+	// ListAPIKeys reads live keys of q.Marketplace; of q only IDs, Filters,
+	// Order, Limit and Offset apply.
+	ListAPIKeys(ctx context.Context, q ListQuery) ([]APIKey, int, error)
 	LookupIdempotency(ctx context.Context, scope, key string) (idempotency.Record, error)
 	BalanceReads
 	Logins

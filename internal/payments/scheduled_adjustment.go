@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/poise-payments/poise/internal/apperr"
-	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/scheduler"
 )
 
@@ -62,7 +61,7 @@ func (s *Service) CreateSchedule(ctx context.Context, marketplace, merchantID st
 	if in.ExternalSource == "" {
 		in.ExternalSource = "scheduled"
 	}
-	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		if _, err := w.Lock(ctx, marketplace, "merchants", merchantID); err != nil {
 			return nil, err
 		}
@@ -93,18 +92,16 @@ func stampOrNil(t time.Time) any {
 }
 
 func (w *Writer) scheduleRun(ctx context.Context, r Resource, at time.Time) error {
-	// at is a time of the marketplace's clock; jobs are kept in real time.
-	off, err := w.offsetIn(ctx, r.Marketplace)
-	if err != nil {
-		return err
-	}
-	return w.tx.ScheduleJob(ctx, scheduler.Job{Kind: JobScheduledAdjustment, Key: r.ID + "@" + stamp(at), Payload: r.Marketplace, DueAt: at.Add(-off)}, w.Now())
+	// at is a time of the marketplace's clock; jobs are kept in process time.
+	return w.tx.ScheduleJob(ctx, scheduler.Job{Kind: JobScheduledAdjustment, Key: r.ID + "@" + stamp(at), Payload: r.Marketplace, DueAt: w.processTime(at)}, w.Writer.Now())
 }
 
-// SetScheduleStatus turns a schedule on or off; a schedule turned back on
-// resumes at its next run date.
+// SetScheduleStatus turns a schedule on or off. A schedule turned back on
+// resumes at its first run date from now on: the periods it was off are
+// skipped, not charged at once. (A schedule that stayed on catches up after
+// downtime instead; that is the scheduler's, not the operator's, delay.)
 func (s *Service) SetScheduleStatus(ctx context.Context, marketplace, id string, on bool) (Resource, error) {
-	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		r, err := w.Lock(ctx, marketplace, "scheduled_adjustments", id)
 		if err != nil {
 			return nil, err
@@ -112,12 +109,18 @@ func (s *Service) SetScheduleStatus(ctx context.Context, marketplace, id string,
 		if r.Hidden {
 			return nil, apperr.New(apperr.NotFound, "no scheduled adjustment with id %s", id)
 		}
+		resumed := on && r.Status == "off" && r.Fields["next_run_at"] != nil
 		status := map[bool]string{true: "on", false: "off"}[on]
 		r.Status, r.Fields["status"] = status, status
+		if resumed {
+			if err := resumeAt(&r, w.Now()); err != nil {
+				return nil, err
+			}
+		}
 		if r, err = w.Save(ctx, r); err != nil {
 			return nil, err
 		}
-		if on && r.Fields["next_run_at"] != nil {
+		if resumed && r.Fields["next_run_at"] != nil {
 			next, _ := time.Parse(time.RFC3339, Str(r.Fields["next_run_at"]))
 			return r, w.scheduleRun(ctx, r, next)
 		}
@@ -129,9 +132,43 @@ func (s *Service) SetScheduleStatus(ctx context.Context, marketplace, id string,
 	return v.(Resource), nil
 }
 
+// resumeAt moves a schedule turned back on to its first run at or after
+// now, skipping the periods it was off; past its last date it is finished.
+func resumeAt(r *Resource, now time.Time) error {
+	first, err := time.Parse(time.RFC3339, Str(r.Fields["first_date"]))
+	if err != nil {
+		return fmt.Errorf("payments: schedule %s has a malformed first date: %w", r.ID, err)
+	}
+	period := Str(r.Fields["period"])
+	n := int(Int(r.Private["run"]))
+	// Periods are a week or more, so even a schedule off for a century
+	// steps a few thousand times here.
+	for runAt(period, first, n).Before(now) {
+		n++
+	}
+	next := runAt(period, first, n)
+	r.Private["run"] = int64(n)
+	if r.Fields["stopped_because"] != nil {
+		r.Fields["stopped_because"] = nil
+	}
+	if r.Fields["last_date"] != nil {
+		last, err := time.Parse(time.RFC3339, Str(r.Fields["last_date"]))
+		if err != nil {
+			return fmt.Errorf("payments: schedule %s has a malformed last date: %w", r.ID, err)
+		}
+		if next.After(last) {
+			r.Fields["next_run_at"] = nil
+			r.Status, r.Fields["status"] = "finished", "finished"
+			return nil
+		}
+	}
+	r.Fields["next_run_at"] = stamp(next)
+	return nil
+}
+
 // DeleteSchedule ends a schedule; it stays readable by id.
 func (s *Service) DeleteSchedule(ctx context.Context, marketplace, id string) error {
-	_, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+	_, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		r, err := w.Lock(ctx, marketplace, "scheduled_adjustments", id)
 		if err != nil {
 			return nil, err
@@ -176,49 +213,107 @@ func (s *Service) RunScheduledAdjustment(ctx context.Context, j scheduler.Job) e
 			stopReason = "balance at or below zero"
 		}
 	}
-	_, err = s.Write(WithoutIdempotency(ctx), nil, func(ctx context.Context, w *Writer) (any, error) {
-		r, err := w.Lock(ctx, marketplace, "scheduled_adjustments", id)
-		if err != nil {
-			return nil, err
-		}
-		if r.Status == "on" && Str(r.Fields["next_run_at"]) == at {
-			if stopReason != "" {
-				r.Status, r.Fields["status"], r.Fields["stopped_because"] = "off", "off", stopReason
-			} else {
-				if _, err := w.adjust(ctx, marketplace, merchant.ID, AdjustmentInput{AmountMinor: Int(r.Fields["amount"]),
-					ExternalSource: Str(r.Fields["external_source"]), ExternalID: id + "@" + at}); err != nil {
-					return nil, err
-				}
-				n := Int(r.Private["run"]) + 1
-				r.Private["run"] = n
-				r.Fields["last_run_at"] = at
-				first, _ := time.Parse(time.RFC3339, Str(r.Fields["first_date"]))
-				next := runAt(Str(r.Fields["period"]), first, int(n))
-				last, _ := time.Parse(time.RFC3339, Str(r.Fields["last_date"]))
-				if r.Fields["last_date"] != nil && next.After(last) {
-					r.Fields["next_run_at"] = nil
-					r.Status, r.Fields["status"] = "finished", "finished"
-				} else {
-					r.Fields["next_run_at"] = stamp(next)
-					if err := w.scheduleRun(ctx, r, next); err != nil {
+	adjustment, err := s.withBalances(ctx, marketplace, merchant.ID, AdjustmentInput{ExternalSource: Str(sched.Fields["external_source"]), ExternalID: id + "@" + at})
+	if err != nil {
+		return err
+	}
+	// run makes this period's adjustment, or, when refusal is given, records
+	// that the adjustment was refused and turns the schedule off; either way
+	// the job completes in the same transaction.
+	run := func(refusal string) error {
+		_, err := s.Write(WithoutIdempotency(ctx), marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
+			r, err := w.Lock(ctx, marketplace, "scheduled_adjustments", id)
+			if err != nil {
+				return nil, err
+			}
+			if r.Status == "on" && Str(r.Fields["next_run_at"]) == at {
+				switch {
+				case stopReason != "":
+					r.Status, r.Fields["status"], r.Fields["stopped_because"] = "off", "off", stopReason
+				case refusal != "":
+					r.Status, r.Fields["status"], r.Fields["stopped_because"] = "off", "off", "adjustment refused: "+refusal
+				default:
+					// The amount and source as the schedule says now, under its lock.
+					adjustment.AmountMinor, adjustment.ExternalSource = Int(r.Fields["amount"]), Str(r.Fields["external_source"])
+					if _, err := w.adjust(ctx, marketplace, merchant.ID, adjustment); err != nil {
+						if msg, ok := runRefusal(err); ok {
+							return nil, &refusedRun{message: msg, err: err}
+						}
+						return nil, err
+					}
+					if err := w.advanceSchedule(ctx, &r, at); err != nil {
 						return nil, err
 					}
 				}
+				if _, err := w.Save(ctx, r); err != nil {
+					return nil, err
+				}
 			}
-			if _, err := w.Save(ctx, r); err != nil {
-				return nil, err
+			if err := w.tx.CompleteJob(ctx, j.ID, w.Writer.Now()); err != nil {
+				// ErrNotFound: another run took the job over; this one's
+				// effect is rolled back and the job tried again, which finds
+				// the period done or does it.
+				return nil, fmt.Errorf("payments: completing job %s: %w", j.ID, err)
 			}
-		}
-		err = w.tx.CompleteJob(ctx, j.ID, w.Now())
-		if errors.Is(err, ledger.ErrNotFound) {
-			return nil, apperr.New(apperr.Conflict, "job %s is no longer this run's", j.ID)
-		}
-		return nil, err
-	})
-	if apperr.Is(err, apperr.Conflict) {
-		return nil
+			return nil, nil
+		})
+		return err
+	}
+	err = run("")
+	var refused *refusedRun
+	if errors.As(err, &refused) {
+		// The refused attempt was rolled back whole; record the outcome.
+		err = run(refused.message)
 	}
 	return err
+}
+
+// refusedRun is a scheduled run whose adjustment the merchant's state
+// refused: an outcome to record, not a failure to retry.
+type refusedRun struct {
+	message string
+	err     error
+}
+
+func (r *refusedRun) Error() string { return r.err.Error() }
+func (r *refusedRun) Unwrap() error { return r.err }
+
+// runRefusal tells a refusal of a scheduled adjustment from a failure. A
+// refusal is an application error the adjustment itself answered (the
+// merchant or its customer gone or unlinked, its account unable to cover a
+// debit, an amount out of bounds): the state of the merchant or schedule
+// says no, and asking again changes nothing until someone acts. Anything
+// else (a database or network error, an internal error, the write path
+// overloaded or shutting down, this run losing its job) says nothing about
+// the schedule and is retried by the scheduler.
+func runRefusal(err error) (string, bool) {
+	var e *apperr.Error
+	if !errors.As(err, &e) {
+		return "", false
+	}
+	switch e.Code {
+	case apperr.Invalid, apperr.NotFound, apperr.Conflict, apperr.InsufficientFunds, apperr.Forbidden:
+		return e.Message, true
+	}
+	return "", false
+}
+
+// advanceSchedule moves a schedule past the run at, to its next run or to
+// finished after its last date.
+func (w *Writer) advanceSchedule(ctx context.Context, r *Resource, at string) error {
+	n := Int(r.Private["run"]) + 1
+	r.Private["run"] = n
+	r.Fields["last_run_at"] = at
+	first, _ := time.Parse(time.RFC3339, Str(r.Fields["first_date"]))
+	next := runAt(Str(r.Fields["period"]), first, int(n))
+	last, _ := time.Parse(time.RFC3339, Str(r.Fields["last_date"]))
+	if r.Fields["last_date"] != nil && next.After(last) {
+		r.Fields["next_run_at"] = nil
+		r.Status, r.Fields["status"] = "finished", "finished"
+		return nil
+	}
+	r.Fields["next_run_at"] = stamp(next)
+	return w.scheduleRun(ctx, *r, next)
 }
 
 // ScheduleEdit changes a schedule's runs still to come; nil fields are kept.

@@ -2,6 +2,7 @@ package payments_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,6 +96,159 @@ func TestScheduledAdjustments(t *testing.T) {
 		}
 		if runs != 3 {
 			t.Fatalf("%d monthly runs applied, want 3 (January, February, March)", runs)
+		}
+	})
+}
+
+// A weekly fee turned off, then back on two months later, resumes at its
+// next week from then: the weeks it was off are not charged at once.
+func TestScheduleTurnedBackOnSkipsTheWeeksItWasOff(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		c := newClockWorld(t, kind, time.Date(2027, 1, 4, 12, 0, 0, 0, time.UTC)) // a Monday
+		s := c.s
+		mp := c.marketplace(t)
+		cu, _ := s.CreateCustomer(ctx, mp.ID, payments.CustomerInput{})
+		m, err := s.CreateMerchant(ctx, mp.ID, payments.PartyInput{Login: "weekly-" + kind, ControlKey: "a control key 12345", Customer: cu.ID, Enabled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Adjust(ctx, mp.ID, m.ID, payments.AdjustmentInput{AmountMinor: 10_000, ExternalSource: "opening"}); err != nil {
+			t.Fatal(err)
+		}
+		first := time.Date(2027, 1, 4, 15, 0, 0, 0, time.UTC)
+		sa, err := s.CreateSchedule(ctx, mp.ID, m.ID, payments.ScheduleInput{Period: "weekly", First: first, AmountMinor: -100, Acknowledged: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		balance := func() int64 {
+			t.Helper()
+			b, err := s.MerchantBalances(ctx, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b[0].CurrentMinor
+		}
+		// The model: the opening credit less one fee per week the
+		// schedule was on when the week came.
+		charged := 0
+		want := func(when string) {
+			t.Helper()
+			if got := balance(); got != 10_000-100*int64(charged) {
+				t.Fatalf("%s: balance %d, want %d (%d weeks charged)", when, got, 10_000-100*int64(charged), charged)
+			}
+		}
+		c.advance(t, mp.ID, 3*time.Hour)
+		c.runDue(t)
+		charged++
+		want("after the first week")
+
+		if _, err := s.SetScheduleStatus(ctx, mp.ID, sa.ID, false); err != nil {
+			t.Fatal(err)
+		}
+		c.advance(t, mp.ID, 61*24*time.Hour) // Saturday 6 March, 15:00
+		c.runDue(t)
+		want("two months off")
+		on, err := s.SetScheduleStatus(ctx, mp.ID, sa.ID, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Nine weeks after the first date is Monday 8 March.
+		if got := on.Fields["next_run_at"]; got != "2027-03-08T15:00:00Z" {
+			t.Fatalf("turned back on: next run %v, want 2027-03-08T15:00:00Z", got)
+		}
+		c.runDue(t)
+		want("turned back on")
+		c.advance(t, mp.ID, 2*24*time.Hour)
+		c.runDue(t)
+		charged++
+		want("at the next week")
+		if got, _ := s.Get(ctx, mp.ID, sa.ID); got.Fields["next_run_at"] != "2027-03-15T15:00:00Z" {
+			t.Fatalf("after resuming: next run %v", got.Fields["next_run_at"])
+		}
+	})
+}
+
+// A scheduled run succeeds only when its effect committed. A run whose
+// adjustment the merchant's state refuses is an outcome: the schedule
+// turns off saying why, and the job is done, not retried. A run that
+// could not commit (here: its job is no longer its own) reports failure,
+// so that the scheduler tries it again, and moves nothing.
+func TestScheduledRunSucceedsOnlyWhenItsEffectCommitted(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		start := time.Date(2027, 1, 4, 12, 0, 0, 0, time.UTC)
+		c := newClockWorld(t, kind, start)
+		s := c.s
+		mp := c.marketplace(t)
+		merchant := func(login string) payments.Resource {
+			cu, _ := s.CreateCustomer(ctx, mp.ID, payments.CustomerInput{})
+			m, err := s.CreateMerchant(ctx, mp.ID, payments.PartyInput{Login: login + "-" + kind, ControlKey: "a control key 12345", Customer: cu.ID, Enabled: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m
+		}
+		weekly := payments.ScheduleInput{Period: "weekly", First: start.Add(time.Hour), AmountMinor: -100, Acknowledged: true}
+
+		// A merchant whose only balance counts another endpoint than its
+		// default one: an adjustment naming no balance is refused.
+		m := merchant("refused")
+		ep, err := s.CreateEndpoint(ctx, mp.ID, m.ID, "kiosk", payments.Currency)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateBalance(ctx, mp.ID, m.ID, payments.BalanceInput{Name: "Kiosk", Currency: payments.Currency, Endpoints: []string{ep.ID}}); err != nil {
+			t.Fatal(err)
+		}
+		sa, err := s.CreateSchedule(ctx, mp.ID, m.ID, weekly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.advance(t, mp.ID, time.Hour)
+		if n := c.runDue(t); n != 1 {
+			t.Fatalf("%d jobs done at the refused run, want 1", n)
+		}
+		got := mustGet(t, s, mp.ID, sa.ID)
+		if got.Status != "off" || !strings.HasPrefix(payments.Str(got.Fields["stopped_because"]), "adjustment refused: ") {
+			t.Fatalf("after a refused run: status %s, stopped_because %v", got.Status, got.Fields["stopped_because"])
+		}
+		adjs, _, _ := s.List(ctx, payments.ListQuery{Marketplace: mp.ID, Type: "adjustments", LinkRel: "merchant", LinkTarget: m.ID, Limit: 10})
+		if len(adjs) != 0 {
+			t.Fatalf("a refused run left %d adjustments", len(adjs))
+		}
+		c.advance(t, mp.ID, 24*time.Hour)
+		if n := c.runDue(t); n != 0 {
+			t.Fatalf("a refused run was tried again: %d jobs", n)
+		}
+
+		// A run handed a job it does not hold cannot complete it: it fails
+		// and leaves the schedule and the balance as they were.
+		ok := merchant("lost-job")
+		sa2, err := s.CreateSchedule(ctx, mp.ID, ok.ID, payments.ScheduleInput{Period: "weekly", First: start.Add(48 * time.Hour), AmountMinor: -100, Acknowledged: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := payments.Str(sa2.Fields["next_run_at"])
+		c.advance(t, mp.ID, 24*time.Hour)
+		err = s.RunScheduledAdjustment(ctx, scheduler.Job{ID: "JB-not-leased", Kind: payments.JobScheduledAdjustment, Key: sa2.ID + "@" + at, Payload: mp.ID})
+		if err == nil {
+			t.Fatal("a run that could not complete its job reported success")
+		}
+		if got := mustGet(t, s, mp.ID, sa2.ID); payments.Str(got.Fields["next_run_at"]) != at || got.Fields["last_run_at"] != nil {
+			t.Fatalf("the failed run moved its schedule: next %v last %v", got.Fields["next_run_at"], got.Fields["last_run_at"])
+		}
+		adjs, _, _ = s.List(ctx, payments.ListQuery{Marketplace: mp.ID, Type: "adjustments", LinkRel: "merchant", LinkTarget: ok.ID, Limit: 10})
+		if len(adjs) != 0 {
+			t.Fatalf("the failed run left %d adjustments", len(adjs))
+		}
+		// Its own job, run by the scheduler, makes the adjustment once.
+		if n := c.runDue(t); n != 1 {
+			t.Fatalf("%d jobs done at the run, want 1", n)
+		}
+		adjs, _, _ = s.List(ctx, payments.ListQuery{Marketplace: mp.ID, Type: "adjustments", LinkRel: "merchant", LinkTarget: ok.ID, Limit: 10})
+		if len(adjs) != 1 {
+			t.Fatalf("the run made %d adjustments, want 1", len(adjs))
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/poise-payments/poise/internal/apperr"
+	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/id"
 	"github.com/poise-payments/poise/internal/idempotency"
 	"github.com/poise-payments/poise/internal/ledger"
@@ -38,25 +39,58 @@ func (s *Service) Now() time.Time { return s.ledger.Now() }
 type Op func(ctx context.Context, w *Writer) (any, error)
 
 // Writer is what an Op works with: the ledger writer of its committer
-// operation and the resource side of the same database transaction.
+// operation, the resource side of the same database transaction, and the
+// clock of the marketplace the operation is for.
 type Writer struct {
 	*ledger.Writer
 	tx Tx
+	// clock is the operation's marketplace's clock, read at the batch's
+	// instant: every time the operation records (created_at, updated_at,
+	// occurred_at, feed entries, expiries, due dates) is one instant of
+	// that marketplace's time.
+	clock clock.Clock
 }
 
-// Write runs op as one committer operation. hint lists ledger accounts op
-// will touch, locked up front with the rest of the batch.
-func (s *Service) Write(ctx context.Context, hint []string, op Op) (any, error) {
+// NoMarketplace is the marketplace of an operation that belongs to none yet
+// (a new API key, a new marketplace); its time is the process's.
+const NoMarketplace = ""
+
+// Now is the operation's instant on its marketplace's clock: the batch's
+// instant, plus how far a test marketplace's clock was advanced.
+//
+// The ledger's own records (transfers, entries) keep the batch's process
+// time, which Writer.Writer.Now reads: the journal is ordered by the time
+// batches commit, and one batch serves many marketplaces.
+func (w *Writer) Now() time.Time { return w.clock.Now() }
+
+// NewID makes an ID of a record written by the operation. Its time part is
+// the process's, not the marketplace's, so IDs stay in the order they were
+// made across marketplaces whose clocks differ.
+func (w *Writer) NewID(prefix string) string { return id.NewAt(prefix, w.Writer.Now()) }
+
+// processTime turns an instant of the operation's marketplace's clock into
+// the process time at which it falls due. Due work (jobs) is kept in
+// process time; advancing a test clock brings its jobs forward by as much.
+func (w *Writer) processTime(at time.Time) time.Time {
+	return at.Add(-w.clock.Now().Sub(w.Writer.Now()))
+}
+
+// Write runs op as one committer operation for marketplace (NoMarketplace
+// for one that concerns none). hint lists ledger accounts op will touch,
+// locked up front with the rest of the batch.
+func (s *Service) Write(ctx context.Context, marketplace string, hint []string, op Op) (any, error) {
 	if slot := slotOf(ctx); slot != nil {
-		return s.writeKeyed(ctx, slot, hint, op)
+		return s.writeKeyed(ctx, slot, marketplace, hint, op)
 	}
 	return s.ledger.Do(ctx, hint, func(ctx context.Context, lw *ledger.Writer) (any, error) {
-		return s.runOp(ctx, lw, op)
+		return s.runOp(ctx, lw, marketplace, op)
 	})
 }
 
-// runOp runs op with the resource side of the committer's transaction.
-func (s *Service) runOp(ctx context.Context, lw *ledger.Writer, op Op) (any, error) {
+// runOp runs op with the resource side of the committer's transaction and
+// its marketplace's clock, read once here so that the whole operation sees
+// one time.
+func (s *Service) runOp(ctx context.Context, lw *ledger.Writer, marketplace string, op Op) (any, error) {
 	ltx, err := lw.Tx()
 	if err != nil {
 		return nil, err
@@ -65,7 +99,18 @@ func (s *Service) runOp(ctx context.Context, lw *ledger.Writer, op Op) (any, err
 	if !ok {
 		return nil, errors.New("payments: the store does not keep resources")
 	}
-	return op(ctx, &Writer{Writer: lw, tx: tx})
+	w := &Writer{Writer: lw, tx: tx, clock: lw}
+	if marketplace != NoMarketplace {
+		// Locked, not just read: an advance of this clock commits either
+		// before this operation or after it, so nothing it records is dated
+		// before a time the marketplace has already shown.
+		mp, err := w.Lock(ctx, marketplace, "marketplaces", marketplace)
+		if err != nil {
+			return nil, err
+		}
+		w.clock = marketplaceClock(lw, mp)
+	}
+	return op(ctx, w)
 }
 
 // Get reads a resource of a marketplace; another marketplace's resource
@@ -122,7 +167,7 @@ func typeOr(typ string) string {
 // are the operation's.
 func (w *Writer) Create(ctx context.Context, r Resource, prefix string) (Resource, error) {
 	if r.ID == "" {
-		r.ID = id.NewAt(prefix, w.Now())
+		r.ID = w.NewID(prefix)
 	}
 	r.CreatedAt, r.UpdatedAt = w.Now(), w.Now()
 	if r.Fields == nil {

@@ -27,7 +27,7 @@ func (s *Service) Settle(ctx context.Context, marketplace, accountID, bankID str
 	if err != nil {
 		return Resource{}, err
 	}
-	return s.transaction(ctx, func(ctx context.Context, w *Writer) (Resource, error) {
+	return s.transaction(ctx, marketplace, func(ctx context.Context, w *Writer) (Resource, error) {
 		acct, err := w.Lock(ctx, marketplace, "accounts", accountID)
 		if err != nil {
 			return Resource{}, err

@@ -21,7 +21,7 @@ func (s *Service) CreateVerification(ctx context.Context, marketplace, bankID st
 	if err := s.claimed(ctx, marketplace, bankID); err != nil {
 		return Resource{}, err
 	}
-	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
 		b, err := w.Lock(ctx, marketplace, "bank_accounts", bankID)
 		if err != nil {
 			return nil, err
@@ -64,7 +64,7 @@ func (s *Service) CreateVerification(ctx context.Context, marketplace, bankID st
 // account, so it can be debited; a miss uses up an attempt and is answered
 // as a failure with the verification.
 func (s *Service) ConfirmVerification(ctx context.Context, marketplace, verificationID string, amount1, amount2 int64) (Resource, error) {
-	return s.transaction(ctx, func(ctx context.Context, w *Writer) (Resource, error) {
+	return s.transaction(ctx, marketplace, func(ctx context.Context, w *Writer) (Resource, error) {
 		bz, err := w.Lock(ctx, marketplace, "bank_account_verifications", verificationID)
 		if err != nil {
 			return Resource{}, err

@@ -15,6 +15,7 @@ type committerCollector struct {
 	batches   *prometheus.Desc
 	ops       *prometheus.Desc
 	fallbacks *prometheus.Desc
+	withdrawn *prometheus.Desc
 }
 
 func newCommitterCollector(c *ledger.Committer) *committerCollector {
@@ -26,6 +27,8 @@ func newCommitterCollector(c *ledger.Committer) *committerCollector {
 			"Operations the committer applied, refused ones included.", nil, nil),
 		fallbacks: prometheus.NewDesc("poise_committer_fallbacks_total",
 			"Batches that failed as a whole and were run again one operation at a time.", nil, nil),
+		withdrawn: prometheus.NewDesc("poise_committer_withdrawn_total",
+			"Operations never run because their callers stopped waiting first: the admission timeout (answered 503) or a cancelled request.", nil, nil),
 	}
 }
 
@@ -33,6 +36,7 @@ func (c *committerCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.batches
 	ch <- c.ops
 	ch <- c.fallbacks
+	ch <- c.withdrawn
 }
 
 func (c *committerCollector) Collect(ch chan<- prometheus.Metric) {
@@ -40,4 +44,5 @@ func (c *committerCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.batches, prometheus.CounterValue, float64(batches))
 	ch <- prometheus.MustNewConstMetric(c.ops, prometheus.CounterValue, float64(ops))
 	ch <- prometheus.MustNewConstMetric(c.fallbacks, prometheus.CounterValue, float64(fallbacks))
+	ch <- prometheus.MustNewConstMetric(c.withdrawn, prometheus.CounterValue, float64(c.stats.WithdrawnCount()))
 }

@@ -90,7 +90,16 @@ func New(opts Options) (*Server, error) {
 	if opts.API != nil {
 		mux.Handle("/", opts.API)
 	}
-	return &Server{log: opts.Logger, handler: requests.instrument(mux)}, nil
+	return &Server{log: opts.Logger, handler: stampArrival(requests.instrument(mux))}, nil
+}
+
+// stampArrival records when each request arrived, so that the ledger's
+// admission timeout counts the time a request spent before it asked to
+// write (authentication, reads) as part of its wait.
+func stampArrival(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(ledger.WithArrival(r.Context(), time.Now())))
+	})
 }
 
 // Handler returns the server's handler, for tests and for embedding.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -135,6 +136,7 @@ func TestMetrics(t *testing.T) {
 		"poise_committer_batches_total ",
 		"poise_committer_ops_total 3",
 		"poise_committer_fallbacks_total 0",
+		"poise_committer_withdrawn_total 0",
 		`poise_http_requests_total{code="200",method="GET",route="GET /healthz"} 1`,
 		// Paths nobody routes are counted under one label, never by path.
 		`poise_http_requests_total{code="404",method="GET",route="unmatched"} 1`,
@@ -192,5 +194,40 @@ func TestServeStopsWhenItsContextEnds(t *testing.T) {
 	}
 	if _, err := http.Get("http://" + ln.Addr().String() + "/healthz"); err == nil {
 		t.Error("the server still answers after it stopped")
+	}
+}
+
+// Profiles are served on their own listener and stop with their context.
+func TestServeProfiles(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- server.ServeProfiles(ctx, ln, slog.New(slog.DiscardHandler)) }()
+	code, _, body := get(t, "http://"+ln.Addr().String()+"/debug/pprof/goroutine?debug=1")
+	if code != http.StatusOK || !strings.Contains(body, "goroutine profile:") {
+		t.Fatalf("goroutine profile = %d %.200s", code, body)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("ServeProfiles = %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("ServeProfiles did not stop with its context")
+	}
+}
+
+func TestProfilesOnlyOnLoopback(t *testing.T) {
+	for addr, ok := range map[string]bool{
+		"127.0.0.1:6060": true, "[::1]:0": true, "localhost:6060": true,
+		":6060": false, "0.0.0.0:6060": false, "[::]:6060": false, "192.168.1.5:6060": false, "127.0.0.1": false,
+	} {
+		if err := server.CheckProfilesAddress(addr); (err == nil) != ok {
+			t.Errorf("CheckProfilesAddress(%q) = %v, want accepted %v", addr, err, ok)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/poise-payments/poise/internal/payments"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -28,6 +29,17 @@ type dialect struct {
 	// bulk writes and locks many rows at once, the way each database does
 	// it fastest.
 	bulk bulkOps
+	// jsonDoc gives how lists read the JSON of a column: a join to add
+	// after the table, and the document expression jsonValue reads.
+	jsonDoc func(column string) (join, doc string)
+	// jsonValue reads a value of kind from a document by path: an SQL
+	// expression, NULL when the value is missing or of another kind, and
+	// its arguments.
+	jsonValue func(doc string, path []string, kind payments.ValueKind) (string, []any)
+	// position finds needle in text: 1-based, 0 when absent.
+	position func(text, needle string) string
+	// byteCollation makes text compare byte by byte.
+	byteCollation string
 }
 
 type errorKind int
@@ -65,6 +77,11 @@ var sqliteDialect = dialect{
 	// SQLite's default limit is 32766; stay well under it.
 	maxParams: 30000,
 	bulk:      valuesBulk{},
+	jsonDoc:   sqliteJSONDoc,
+	jsonValue: sqliteJSONValue,
+	position:  func(text, needle string) string { return "instr(" + text + ", " + needle + ")" },
+	// SQLite's default collation is already byte order.
+	byteCollation: "",
 	migrationText: func(q string) string {
 		return strings.ReplaceAll(q, sqliteOnlyMarker, sqliteOnlyText)
 	},
@@ -99,6 +116,10 @@ var postgresDialect = dialect{
 	// The protocol allows 65535 parameters per statement.
 	maxParams:     60000,
 	bulk:          arrayBulk{},
+	jsonDoc:       postgresJSONDoc,
+	jsonValue:     postgresJSONValue,
+	position:      func(text, needle string) string { return "strpos(" + text + ", " + needle + ")" },
+	byteCollation: ` COLLATE "C"`,
 	migrationText: func(q string) string { return q },
 }
 

@@ -59,28 +59,47 @@ func (db *DB) GetResource(ctx context.Context, marketplace, id string) (payments
 	return scanResource(db.QueryRow(ctx, "SELECT "+resourceColumns+" FROM resources WHERE id = ? AND marketplace_id = ?", id, marketplace))
 }
 
-// ListResources implements payments.Store: newest first.
+// ListResources implements payments.Store: newest first unless q orders
+// otherwise.
 func (db *DB) ListResources(ctx context.Context, q payments.ListQuery) ([]payments.Resource, int, error) {
-	from := "FROM resources r WHERE r.marketplace_id = ? AND r.type = ?"
-	args := []any{q.Marketplace, q.Type}
-	if q.LinkRel != "" {
-		from = `FROM resource_links l JOIN resources r ON r.id = l.resource_id
-			WHERE l.target_id = ? AND l.rel = ? AND l.type = ? AND r.marketplace_id = ?`
-		args = []any{q.LinkTarget, q.LinkRel, q.Type, q.Marketplace}
+	list, err := db.dialect.listWhere(resourceRows, q)
+	if err != nil {
+		return nil, 0, err
 	}
-	if q.Status != "" {
-		from += " AND r.status = ?"
-		args = append(args, q.Status)
+	from := "FROM resources r" + list.join + " WHERE r.marketplace_id = ? AND r.type = ?"
+	args := []any{q.Marketplace, q.Type}
+	switch {
+	case len(q.LinkRels) > 0:
+		rels := append([]string{}, q.LinkRels...)
+		if q.LinkRel != "" {
+			rels = append(rels, q.LinkRel)
+		}
+		// A semi-join lists a resource once even when it links the target
+		// under two of the rels.
+		from += " AND r.id IN (SELECT l.resource_id FROM resource_links l WHERE l.target_id = ? AND l.type = ? AND l.rel IN (" + placeholders(len(rels)) + "))"
+		args = append(args, q.LinkTarget, q.Type)
+		for _, rel := range rels {
+			args = append(args, rel)
+		}
+	case q.LinkRel != "":
+		from = "FROM resource_links l JOIN resources r ON r.id = l.resource_id" + list.join +
+			" WHERE l.target_id = ? AND l.rel = ? AND l.type = ? AND r.marketplace_id = ?"
+		args = []any{q.LinkTarget, q.LinkRel, q.Type, q.Marketplace}
 	}
 	if !q.WithHidden {
 		from += " AND NOT r.hidden"
 	}
+	for _, cond := range list.where {
+		from += " AND " + cond
+	}
+	args = append(args, list.whereArgs...)
 	var total int
 	if err := db.QueryRow(ctx, "SELECT COUNT(*) "+from, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
+	args = append(args, list.orderArgs...)
 	rows, err := db.Query(ctx, "SELECT r.id, r.marketplace_id, r.type, r.status, r.hidden, r.created_at_us, r.updated_at_us, r.body "+
-		from+" ORDER BY r.created_at_us DESC, r.id DESC LIMIT ? OFFSET ?", append(args, q.Limit, q.Offset)...)
+		from+" ORDER BY "+strings.Join(list.order, ", ")+" LIMIT ? OFFSET ?", append(args, q.Limit, q.Offset)...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -183,14 +202,26 @@ func (db *DB) APIKeyBySecretHash(ctx context.Context, hash string) (payments.API
 	return scanAPIKey(db.QueryRow(ctx, "SELECT "+apiKeyColumns+" FROM api_keys WHERE secret_hash = ? AND NOT deleted", hash))
 }
 
-// ListAPIKeys implements payments.Store: a marketplace's live keys, newest first.
-func (db *DB) ListAPIKeys(ctx context.Context, marketplace string, limit, offset int) ([]payments.APIKey, int, error) {
-	var total int
-	if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM api_keys WHERE marketplace_id = ? AND NOT deleted", marketplace).Scan(&total); err != nil {
+// ListAPIKeys implements payments.Store: a marketplace's live keys (or the
+// ones q.IDs names), newest first unless q orders otherwise.
+func (db *DB) ListAPIKeys(ctx context.Context, q payments.ListQuery) ([]payments.APIKey, int, error) {
+	list, err := db.dialect.listWhere(apiKeyRows, q)
+	if err != nil {
 		return nil, 0, err
 	}
-	rows, err := db.Query(ctx, "SELECT "+apiKeyColumns+" FROM api_keys WHERE marketplace_id = ? AND NOT deleted ORDER BY created_at_us DESC, id DESC LIMIT ? OFFSET ?",
-		marketplace, limit, offset)
+	from := "FROM api_keys k" + list.join + " WHERE k.marketplace_id = ? AND NOT k.deleted"
+	args := []any{q.Marketplace}
+	for _, cond := range list.where {
+		from += " AND " + cond
+	}
+	args = append(args, list.whereArgs...)
+	var total int
+	if err := db.QueryRow(ctx, "SELECT COUNT(*) "+from, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	args = append(args, list.orderArgs...)
+	rows, err := db.Query(ctx, "SELECT k.id, k.secret_hash, k.marketplace_id, k.meta, k.created_at_us, k.deleted "+
+		from+" ORDER BY "+strings.Join(list.order, ", ")+" LIMIT ? OFFSET ?", append(args, q.Limit, q.Offset)...)
 	if err != nil {
 		return nil, 0, err
 	}

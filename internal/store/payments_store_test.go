@@ -26,8 +26,8 @@ func TestResourceStoreContract(t *testing.T) {
 		debit := func(id, mp, customer string, at time.Duration, status string) payments.Resource {
 			return payments.Resource{ID: id, Marketplace: mp, Type: "debits", Status: status,
 				CreatedAt: base.Add(at), UpdatedAt: base.Add(at),
-				Fields: map[string]any{"amount": json.Number("922337203685477580")},
-				Links:  map[string]string{"customer": customer, "order": ""}}
+				Fields: map[string]any{"amount": json.Number("922337203685477580"), "status": status},
+				Links:  map[string]string{"customer": customer, "order": "", "source": customer}}
 		}
 		put(debit("WD1", "MP1", "CU1", 1*time.Second, "succeeded"))
 		put(debit("WD2", "MP1", "CU1", 2*time.Second, "failed"))
@@ -71,8 +71,12 @@ func TestResourceStoreContract(t *testing.T) {
 		}
 		check("all of MP1, newest first", ids(payments.ListQuery{Marketplace: "MP1", Type: "debits"}), "WD3", "WD2", "WD1", "total", "3")
 		check("page", ids(payments.ListQuery{Marketplace: "MP1", Type: "debits", Limit: 1, Offset: 1}), "WD2", "total", "3")
-		check("by status", ids(payments.ListQuery{Marketplace: "MP1", Type: "debits", Status: "succeeded"}), "WD3", "WD1", "total", "2")
+		check("by status", ids(payments.ListQuery{Marketplace: "MP1", Type: "debits",
+			Filters: []payments.Filter{{Attr: payments.Attribute{Field: []string{"status"}}, Op: payments.OpEq, Values: []any{"succeeded"}}}}), "WD3", "WD1", "total", "2")
 		check("of a customer", ids(payments.ListQuery{Marketplace: "MP1", Type: "debits", LinkRel: "customer", LinkTarget: "CU1"}), "WD2", "WD1", "total", "2")
+		check("by ids", ids(payments.ListQuery{Marketplace: "MP1", Type: "debits", IDs: []string{"WD1", "WD3", "WD4"}}), "WD3", "WD1", "total", "2")
+		check("linking the target under any of several rels, once", ids(payments.ListQuery{Marketplace: "MP1", Type: "debits",
+			LinkRels: []string{"customer", "source"}, LinkTarget: "CU1"}), "WD2", "WD1", "total", "2")
 		check("of a customer, other marketplace", ids(payments.ListQuery{Marketplace: "MP2", Type: "debits", LinkRel: "customer", LinkTarget: "CU1"}), "WD4", "total", "1")
 
 		// Re-linking moves the resource between sub-collections; hiding

@@ -14,31 +14,68 @@ const maxCachedStmts = 256
 
 // stmtCache keeps statements prepared on the write pool, so the committer's
 // fixed statement texts are parsed once rather than once per batch.
+//
+// It never prepares inside a transaction. Preparing through the pool needs
+// a connection of its own, and on SQLite the transaction holds the only
+// write connection (and the database's write lock): waiting for a second
+// one while another writer waits for the lock is how a server stalled for
+// SQLite's whole busy timeout. A text first met inside a transaction runs
+// unprepared on the transaction's connection and is noted; once the
+// transaction has ended and its connection is free, prepareNoted prepares
+// it for every later batch.
 type stmtCache struct {
 	db    *sql.DB
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
+	noted map[string]struct{}
 }
 
 func newStmtCache(db *sql.DB) *stmtCache {
-	return &stmtCache{db: db, stmts: make(map[string]*sql.Stmt)}
+	return &stmtCache{db: db, stmts: make(map[string]*sql.Stmt), noted: make(map[string]struct{})}
 }
 
-func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
+// lookup returns the statement prepared for query, or nil after noting
+// query for prepareNoted.
+func (c *stmtCache) lookup(query string) *sql.Stmt {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if s, ok := c.stmts[query]; ok {
-		return s, nil
+		return s
 	}
-	if len(c.stmts) >= maxCachedStmts {
-		return nil, nil
+	if c.stmts != nil && len(c.stmts)+len(c.noted) < maxCachedStmts {
+		c.noted[query] = struct{}{}
 	}
-	s, err := c.db.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
+	return nil
+}
+
+// prepareNoted prepares the texts noted since it last ran. It must be
+// called outside any transaction. A text that fails to prepare is simply
+// not cached: it is noted again the next time it runs.
+func (c *stmtCache) prepareNoted(ctx context.Context) {
+	c.mu.Lock()
+	if len(c.noted) == 0 {
+		c.mu.Unlock()
+		return
 	}
-	c.stmts[query] = s
-	return s, nil
+	queries := make([]string, 0, len(c.noted))
+	for q := range c.noted {
+		queries = append(queries, q)
+	}
+	clear(c.noted)
+	c.mu.Unlock()
+	for _, q := range queries {
+		s, err := c.db.PrepareContext(ctx, q)
+		if err != nil {
+			continue
+		}
+		c.mu.Lock()
+		if _, ok := c.stmts[q]; ok || c.stmts == nil {
+			s.Close()
+		} else {
+			c.stmts[q] = s
+		}
+		c.mu.Unlock()
+	}
 }
 
 func (c *stmtCache) close() error {
@@ -54,8 +91,8 @@ func (c *stmtCache) close() error {
 
 // execCached runs a statement through the cache; query uses ? placeholders.
 func (t *Tx) execCached(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	s, err := t.stmts.get(ctx, t.d.rebind(query))
-	if err != nil || s == nil {
+	s := t.stmts.lookup(t.d.rebind(query))
+	if s == nil {
 		return t.Exec(ctx, query, args...)
 	}
 	res, err := t.tx.StmtContext(ctx, s).ExecContext(ctx, args...)
@@ -64,8 +101,8 @@ func (t *Tx) execCached(ctx context.Context, query string, args ...any) (sql.Res
 
 // queryCached runs a query through the cache; query uses ? placeholders.
 func (t *Tx) queryCached(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	s, err := t.stmts.get(ctx, t.d.rebind(query))
-	if err != nil || s == nil {
+	s := t.stmts.lookup(t.d.rebind(query))
+	if s == nil {
 		return t.Query(ctx, query, args...)
 	}
 	rows, err := t.tx.StmtContext(ctx, s).QueryContext(ctx, args...)

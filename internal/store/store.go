@@ -98,13 +98,17 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
 	}
-	// Two connections: the committer's, and one on which the statement
-	// cache prepares while the committer holds the first (database/sql then
-	// prepares each statement on the committer's connection once, too).
-	// Write transactions queue at BEGIN IMMEDIATE, so two never interleave.
-	write.SetMaxOpenConns(2)
-	write.SetMaxIdleConns(2)
+	// One write connection. Every write transaction of this process (the
+	// committer's, and the few made outside it: callback deliveries,
+	// scheduler leases, upkeep) queues for it in Go, so none ever holds a
+	// connection while it waits for SQLite's write lock, and the busy
+	// timeout only ever measures another process. A transaction must then
+	// never need a second write connection: the statement cache prepares
+	// only between transactions (see stmtCache).
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
 	write.SetConnMaxIdleTime(0)
+	write.SetConnMaxLifetime(0)
 	read, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
 	if err != nil {
 		write.Close()
@@ -171,6 +175,9 @@ func (db *DB) tryTx(ctx context.Context, fn func(tx *Tx) error) error {
 		return err
 	}
 	tx := &Tx{tx: sqlTx, d: db.dialect, stmts: db.stmts}
+	// The connection is free again once the transaction ends: prepare the
+	// statement texts it met for the first time, for the next one.
+	defer db.stmts.prepareNoted(ctx)
 	if err := fn(tx); err != nil {
 		sqlTx.Rollback()
 		return err

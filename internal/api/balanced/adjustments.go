@@ -8,12 +8,12 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"sort"
 	"time"
 
 	"github.com/bodgit/sevenzip"
 
 	"github.com/poise-payments/poise/internal/apperr"
+	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/money"
 	"github.com/poise-payments/poise/internal/payments"
 )
@@ -58,19 +58,12 @@ func (a *API) createAdjustment(c *call) error {
 }
 
 // listAdjustments answers a merchant's adjustments, newest first, or
-// oldest first with ?sort=created_at.
+// oldest first with ?sort=created_at, filtered like any list.
 func (a *API) listAdjustments(c *call) error {
 	if _, err := a.svc.GetTyped(c.ctx, c.mp(), "merchants", c.params["id"]); err != nil {
 		return err
 	}
-	all, err := a.adjustmentsOf(c)
-	if err != nil {
-		return err
-	}
-	if c.r.URL.Query().Get("sort") == "created_at" {
-		sort.SliceStable(all, func(i, j int) bool { return all[i].CreatedAt.Before(all[j].CreatedAt) })
-	}
-	return a.listOf(c, "adjustments", all)
+	return a.list(c, "adjustments", payments.ListQuery{LinkRel: "merchant", LinkTarget: c.params["id"]})
 }
 
 func (a *API) adjustmentsOf(c *call) ([]payments.Resource, error) {
@@ -97,9 +90,14 @@ func (a *API) exportAdjustments(c *call) error {
 	for _, adj := range all {
 		total += payments.Int(adj.Fields["amount"])
 	}
+	// Dated with the marketplace's day in New York, like every day of this API.
+	now, err := a.svc.NowFor(c.ctx, c.mp())
+	if err != nil {
+		return err
+	}
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	w.Write([]string{a.svc.Now().UTC().Format("2006-01-02"), money.Amount{Minor: total, Currency: usd}.Decimal()})
+	w.Write([]string{now.In(clock.FedCalendar().Location()).Format(dateFormat), money.Amount{Minor: total, Currency: usd}.Decimal()})
 	w.Write([]string{"id", "created_at", "amount", "currency", "external_source", "external_id", "balance_name", "merchant_login"})
 	for _, adj := range all {
 		w.Write([]string{adj.ID, adj.CreatedAt.UTC().Format(timeFormat),
@@ -270,12 +268,20 @@ func (a *API) createSchedule(c *call) error {
 	return a.one(c, http.StatusCreated, r)
 }
 
+// parseDate reads a date parameter of the merchant balance API: an RFC 3339
+// instant, or a calendar date meaning the start of that day in New York,
+// where release dates and business days are judged (clock.FedCalendar), so
+// that a window of days holds what happened on those days as the release
+// dates count them.
 func parseDate(s string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	return time.Parse("2006-01-02", s)
+	return time.ParseInLocation(dateFormat, s, clock.FedCalendar().Location())
 }
+
+// dateFormat is how the merchant balance API writes and reads a day.
+const dateFormat = "2006-01-02"
 
 // updateSchedule edits a schedule's future runs (amount, last_date, stop
 // conditions) and turns it on or off ({"status": "on"|"off"}).

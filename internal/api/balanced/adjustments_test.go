@@ -4,11 +4,14 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/gzip"
+	"encoding/csv"
 	"net/http"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/store/storetest"
 )
 
@@ -146,6 +149,117 @@ func TestTestClockThroughHTTP(t *testing.T) {
 	if r := c.do("GET", "/marketplaces/"+mp+"/test_clock", nil); r.status != 200 || !strings.Contains(string(r.raw), `"offset_seconds":259200`) {
 		t.Fatalf("read: %d %s", r.status, r.raw)
 	}
+}
+
+// csvRows reads a CSV export of the merchant balance API.
+func (c *client) csvRows(t *testing.T, path string) [][]string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", c.base+path, nil)
+	req.SetBasicAuth(c.secret, "")
+	res := c.send(t, req)
+	if res.status != 200 {
+		t.Fatalf("GET %s: %d %s", path, res.status, res.raw)
+	}
+	r := csv.NewReader(bytes.NewReader(res.raw))
+	r.FieldsPerRecord = -1 // the adjustments export opens with a summary line
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatalf("GET %s: not CSV: %v\n%s", path, err, res.raw)
+	}
+	return rows
+}
+
+// An adjustment records the balance it went to, in its record and in the
+// adjustments export: the one it named, or the balance that counts the
+// merchant's default endpoint when it named none.
+func TestAdjustmentRecordsItsBalance(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		c := newMarketplace(t, newServer(t, kind), 0)
+		cu := c.do("POST", "/customers", map[string]any{"name": "Kiosk shop"}).id("customers")
+		merchant := c.do("POST", "/merchants", map[string]any{"login": "kiosk-" + kind, "control_key": "a control key 12345", "customer": cu}).id("merchants")
+		ep := c.do("POST", "/merchants/"+merchant+"/endpoints", map[string]any{"name": "kiosk", "currency": "USD"}).id("endpoints")
+		if ep == "" {
+			t.Fatal("no endpoint")
+		}
+		const kiosk, main = "Kiosk & Till #1", "Main"
+		for _, b := range []map[string]any{{"name": kiosk, "currency": "USD", "endpoints": []any{ep}}, {"name": main, "currency": "USD"}} {
+			if r := c.do("POST", "/merchants/"+merchant+"/balances", b); r.status != 201 {
+				t.Fatalf("balance %v: %d %s", b["name"], r.status, r.raw)
+			}
+		}
+		want := map[string]string{}
+		for _, name := range []string{kiosk, ""} {
+			body := map[string]any{"credit_amount": 250, "external_source": "till"}
+			if name != "" {
+				body["balance_name"] = name
+			}
+			r := c.do("POST", "/merchants/"+merchant+"/adjustments", body)
+			if r.status != 201 {
+				t.Fatalf("adjustment to %q: %d %s", name, r.status, r.raw)
+			}
+			if name == "" {
+				name = main
+			}
+			if got := r.first("adjustments")["balance_name"]; got != name {
+				t.Fatalf("adjustment to %q records balance_name %v", name, got)
+			}
+			want[r.id("adjustments")] = name
+		}
+		rows := c.csvRows(t, "/merchants/"+merchant+"/adjustments.csv")
+		if len(rows) != 2+len(want) {
+			t.Fatalf("export: %v", rows)
+		}
+		col := -1
+		for i, h := range rows[1] {
+			if h == "balance_name" {
+				col = i
+			}
+		}
+		for _, row := range rows[2:] {
+			if col < 0 || row[col] != want[row[0]] {
+				t.Fatalf("export row %v: balance_name column %d, want %q", row, col, want[row[0]])
+			}
+		}
+	})
+}
+
+// The transactions export and the adjustments export count New York days,
+// as the release dates do: a sale at 23:47 New York on 29 November (04:47
+// UTC on the 30th) is in from=2026-11-29&to=2026-11-30 and not in the next
+// day's window, and the export made then is dated the 29th.
+func TestExportsUseNewYorkDays(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		at := time.Date(2026, 11, 30, 4, 47, 0, 0, time.UTC)
+		c := newMarketplace(t, newServerAt(t, kind, clock.NewManual(at)), 0)
+		cu := c.do("POST", "/customers", map[string]any{"name": "Late shop"}).id("customers")
+		merchant := c.do("POST", "/merchants", map[string]any{"login": "late-" + kind, "control_key": "a control key 12345", "customer": cu}).id("merchants")
+		order := c.do("POST", "/customers/"+cu+"/orders", map[string]any{}).id("orders")
+		card := c.do("POST", "/cards", map[string]any{"number": "4111111111111111", "expiration_month": 12, "expiration_year": 2030}).id("cards")
+		if r := c.do("POST", "/cards/"+card+"/debits", map[string]any{"amount": 1234, "order": "/orders/" + order}); r.status != 201 {
+			t.Fatalf("sale: %d %s", r.status, r.raw)
+		}
+		sales := func(from, to string) int {
+			n := 0
+			for _, row := range c.csvRows(t, "/merchants/"+merchant+"/transactions.csv?from="+from+"&to="+to)[1:] {
+				if row[1] == "sale" && row[2] == "12.34" {
+					n++
+				}
+			}
+			return n
+		}
+		if n := sales("2026-11-29", "2026-11-30"); n != 1 {
+			t.Fatalf("the 29th (New York) lists %d sales of 23:47 that day, want 1", n)
+		}
+		if n := sales("2026-11-30", "2026-12-01"); n != 0 {
+			t.Fatalf("the 30th (New York) lists %d sales of 23:47 the day before, want 0", n)
+		}
+		if r := c.do("POST", "/merchants/"+merchant+"/adjustments", map[string]any{"credit_amount": 100, "external_source": "late"}); r.status != 201 {
+			t.Fatalf("adjustment: %d %s", r.status, r.raw)
+		}
+		if got := c.csvRows(t, "/merchants/"+merchant+"/adjustments.csv")[0][0]; got != "2026-11-29" {
+			t.Fatalf("adjustments export made at 23:47 New York on the 29th is dated %s", got)
+		}
+	})
 }
 
 // The transactions export shows, for each transaction, the fee, date

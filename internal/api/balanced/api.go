@@ -94,7 +94,12 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Every answer, errors and 404s included, is JSON with exactly this
 	// content type: one client library refuses any other.
 	w.Header().Set("Content-Type", "application/json")
-	route, params, allowed := a.router.match(r.Method, r.URL.EscapedPath())
+	path := r.URL.EscapedPath()
+	var rev0Parents []rev0Parent
+	if p, parents, ok := rev0Path(path); ok && rev0Readable(r.Method) {
+		path, rev0Parents = p, parents
+	}
+	route, params, allowed := a.router.match(r.Method, path)
 	if route == nil {
 		if allowed {
 			a.fail(c, apperr.WithReason(apperr.Invalid, "method-not-allowed", "%s is not allowed on %s", r.Method, r.URL.Path), http.StatusMethodNotAllowed)
@@ -127,6 +132,12 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if c.key == nil && !route.public {
 		a.fail(c, apperr.New(apperr.Unauthorized, "this call needs an API key secret as the basic-auth user name"), 0)
 		return
+	}
+	if len(rev0Parents) > 0 {
+		if err := a.checkRev0Parents(c, rev0Parents); err != nil {
+			a.fail(c, err, 0)
+			return
+		}
 	}
 	slot, answered := a.keyedCall(c)
 	if answered {
@@ -227,36 +238,45 @@ func (c *call) page() (limit, offset int, err error) {
 	return limit, offset, nil
 }
 
-// list answers a page of resources of typ with Balanced's paging meta.
+// list answers a page of resources of typ with Balanced's paging meta,
+// filtered and sorted as the query asks.
 func (a *API) list(c *call, typ string, q payments.ListQuery) error {
 	limit, offset, err := c.page()
 	if err != nil {
 		return err
 	}
-	q.Marketplace, q.Type, q.Limit, q.Offset = c.mp(), typ, limit, offset
-	if q.Status == "" {
-		q.Status = c.r.URL.Query().Get("status")
+	p, err := parseListParams(c.r.URL.RawQuery, typ)
+	if err != nil {
+		return err
 	}
+	q.Marketplace, q.Type, q.Limit, q.Offset = c.mp(), typ, limit, offset
+	q.Filters, q.Order = p.filters, p.order
 	items, total, err := a.svc.List(c.ctx, q)
 	if err != nil {
 		return err
 	}
-	return a.writePage(c, typ, items, limit, offset, total)
+	return a.writePage(c, typ, items, pageMeta(c.r.URL.Path, p.echo, limit, offset, total))
 }
 
-// listOf answers a list built by the handler (not a stored query).
-func (a *API) listOf(c *call, typ string, items []payments.Resource) error {
-	limit, offset, err := c.page()
-	if err != nil {
-		return err
+// listIDs answers a list of the resources named by ids (none: an empty
+// list), filtered and sorted like any other.
+func (a *API) listIDs(c *call, typ string, ids []string) error {
+	if len(ids) == 0 {
+		limit, offset, err := c.page()
+		if err != nil {
+			return err
+		}
+		p, err := parseListParams(c.r.URL.RawQuery, typ)
+		if err != nil {
+			return err
+		}
+		return a.writePage(c, typ, nil, pageMeta(c.r.URL.Path, p.echo, limit, offset, 0))
 	}
-	total := len(items)
-	offset = min(offset, total)
-	return a.writePage(c, typ, items[offset:min(total, offset+limit)], limit, offset, total)
+	return a.list(c, typ, payments.ListQuery{IDs: ids})
 }
 
 // writePage answers one page of a collection in its envelope.
-func (a *API) writePage(c *call, typ string, items []payments.Resource, limit, offset, total int) error {
+func (a *API) writePage(c *call, typ string, items []payments.Resource, meta map[string]any) error {
 	reps := make([]any, 0, len(items))
 	for _, r := range items {
 		rep, err := a.representation(c.ctx, r)
@@ -269,12 +289,20 @@ func (a *API) writePage(c *call, typ string, items []payments.Resource, limit, o
 	if len(items) > 0 {
 		links = collectionLinks(typ)
 	}
-	a.write(c, http.StatusOK, map[string]any{typ: reps, "links": links, "meta": pageMeta(c.r.URL.Path, limit, offset, total)})
+	a.write(c, http.StatusOK, map[string]any{typ: reps, "links": links, "meta": meta})
 	return nil
 }
 
-func pageMeta(path string, limit, offset, total int) map[string]any {
-	href := func(off int) string { return path + "?limit=" + strconv.Itoa(limit) + "&offset=" + strconv.Itoa(off) }
+// pageMeta is Balanced's paging meta. Its hrefs carry the list's filters
+// and sort (echo, already encoded), so following next walks the same list.
+func pageMeta(path, echo string, limit, offset, total int) map[string]any {
+	href := func(off int) string {
+		h := path + "?limit=" + strconv.Itoa(limit) + "&offset=" + strconv.Itoa(off)
+		if echo != "" {
+			h += "&" + echo
+		}
+		return h
+	}
 	last := 0
 	if total > 0 {
 		last = ((total - 1) / limit) * limit

@@ -103,8 +103,14 @@ func (r reply) category() string {
 
 func newServer(t *testing.T, kind string) string {
 	t.Helper()
+	return newServerAt(t, kind, clock.System())
+}
+
+// newServerAt is newServer on a process clock the test holds.
+func newServerAt(t *testing.T, kind string, clk clock.Clock) string {
+	t.Helper()
 	db := storetest.Open(t, kind)
-	l := ledger.New(db.Ledger(), clock.System(), ledger.CommitterOptions{})
+	l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{})
 	t.Cleanup(func() { l.Close(context.Background()) })
 	v, _ := vault.New(make([]byte, vault.KeyLen))
 	srv := httptest.NewServer(balanced.New(payments.NewService(l, db, v), nil))

@@ -2,6 +2,7 @@ package balanced
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/poise-payments/poise/internal/apperr"
@@ -54,7 +55,11 @@ func (a *API) listAPIKeys(c *call) error {
 	if err != nil {
 		return err
 	}
-	keys, total, err := a.svc.ListAPIKeys(c.ctx, *c.key, limit, offset)
+	p, err := parseListParams(c.r.URL.RawQuery, "api_keys")
+	if err != nil {
+		return err
+	}
+	keys, total, err := a.svc.ListAPIKeys(c.ctx, *c.key, payments.ListQuery{Filters: p.filters, Order: p.order, Limit: limit, Offset: offset})
 	if err != nil {
 		return err
 	}
@@ -62,7 +67,7 @@ func (a *API) listAPIKeys(c *call) error {
 	for _, k := range keys {
 		reps = append(reps, a.apiKeyRep(k, ""))
 	}
-	a.write(c, http.StatusOK, map[string]any{"api_keys": reps, "links": map[string]any{}, "meta": pageMeta(c.r.URL.Path, limit, offset, total)})
+	a.write(c, http.StatusOK, map[string]any{"api_keys": reps, "links": map[string]any{}, "meta": pageMeta(c.r.URL.Path, p.echo, limit, offset, total)})
 	return nil
 }
 
@@ -108,15 +113,13 @@ func (a *API) createMarketplace(c *call) error {
 	return a.one(c, http.StatusCreated, mp)
 }
 
+// listMarketplaces answers the caller's marketplace, the one it can see.
 func (a *API) listMarketplaces(c *call) error {
-	if c.mp() == "" {
-		return a.listOf(c, "marketplaces", nil)
+	var ids []string
+	if c.mp() != "" {
+		ids = []string{c.mp()}
 	}
-	mp, err := a.svc.GetTyped(c.ctx, c.mp(), "marketplaces", c.mp())
-	if err != nil {
-		return err
-	}
-	return a.listOf(c, "marketplaces", []payments.Resource{mp})
+	return a.listIDs(c, "marketplaces", ids)
 }
 
 func (a *API) updateMarketplace(c *call) error {
@@ -169,8 +172,8 @@ func (a *API) getResource(c *call) error {
 	return a.one(c, http.StatusOK, r)
 }
 
-// listAll answers GET /<type>: the marketplace's resources, newest first.
-// Failed transactions are left out unless asked for with ?status=failed.
+// listAll answers GET /<type>: the marketplace's resources, newest first
+// unless sorted otherwise, filtered as the query asks.
 func (a *API) listAll(typ string) handlerFunc {
 	return func(c *call) error {
 		if err := c.needMarketplace(); err != nil {
@@ -199,15 +202,13 @@ func (a *API) listBuyers(c *call) error {
 	if err != nil {
 		return err
 	}
-	var buyers []payments.Resource
+	var buyers []string
 	for k := range o.Private {
-		if len(k) > 6 && k[:6] == "buyer:" {
-			if cu, err := a.svc.Get(c.ctx, c.mp(), k[6:]); err == nil {
-				buyers = append(buyers, cu)
-			}
+		if id, ok := strings.CutPrefix(k, "buyer:"); ok {
+			buyers = append(buyers, id)
 		}
 	}
-	return a.listOf(c, "customers", buyers)
+	return a.listIDs(c, "customers", buyers)
 }
 
 // listSettlementsOf answers the settlements an account or bank account took
@@ -217,15 +218,7 @@ func (a *API) listSettlementsOf(c *call) error {
 	if _, err := a.svc.Get(c.ctx, c.mp(), id); err != nil {
 		return err
 	}
-	var all []payments.Resource
-	for _, rel := range []string{"source", "destination"} {
-		items, _, err := a.svc.List(c.ctx, payments.ListQuery{Marketplace: c.mp(), Type: "settlements", LinkRel: rel, LinkTarget: id, Limit: maxLimit * 10})
-		if err != nil {
-			return err
-		}
-		all = append(all, items...)
-	}
-	return a.listOf(c, "settlements", all)
+	return a.list(c, "settlements", payments.ListQuery{LinkRels: []string{"source", "destination"}, LinkTarget: id})
 }
 
 // listSettlementOfTx answers the settlement a credit or reversal was swept into.
@@ -234,13 +227,11 @@ func (a *API) listSettlementOfTx(c *call) error {
 	if err != nil {
 		return err
 	}
-	var out []payments.Resource
+	var ids []string
 	if st := r.Link("settlement"); st != "" {
-		if s, err := a.svc.Get(c.ctx, c.mp(), st); err == nil {
-			out = append(out, s)
-		}
+		ids = append(ids, st)
 	}
-	return a.listOf(c, "settlements", out)
+	return a.listIDs(c, "settlements", ids)
 }
 
 func (a *API) createCallback(c *call) error {
