@@ -153,11 +153,11 @@ type balanceSet struct {
 
 // balancesOf reads a party's balances, or its one implicit balance.
 func (s *Service) balancesOf(ctx context.Context, party Resource) (balanceSet, error) {
-	eps, _, err := s.store.ListResources(ctx, ListQuery{Marketplace: party.Marketplace, Type: "endpoints", LinkRel: "merchant", LinkTarget: party.ID, Limit: maxBalancesPerMerchant})
+	eps, err := s.store.LinkedTo(ctx, party.Marketplace, party.ID, "merchant", "endpoints", maxBalancesPerMerchant)
 	if err != nil {
 		return balanceSet{}, err
 	}
-	bs, _, err := s.store.ListResources(ctx, ListQuery{Marketplace: party.Marketplace, Type: "balances", LinkRel: "merchant", LinkTarget: party.ID, Limit: maxBalancesPerMerchant})
+	bs, err := s.store.LinkedTo(ctx, party.Marketplace, party.ID, "merchant", "balances", maxBalancesPerMerchant)
 	if err != nil {
 		return balanceSet{}, err
 	}

@@ -69,6 +69,9 @@ type BalanceReads interface {
 	// PendingHistory lists up to limit parties whose history is still to
 	// be posted, as (marketplace, party) pairs.
 	PendingHistory(ctx context.Context, limit int) ([][2]string, error)
+	// LinkedTo lists, newest first, the resources of a type whose link rel
+	// names target.
+	LinkedTo(ctx context.Context, marketplace, target, rel, typ string, limit int) ([]Resource, error)
 	// BalanceAccounts reads the accounts of a balance's buckets; a bucket
 	// whose account does not exist yet reads zero.
 	BalanceAccounts(ctx context.Context, accountIDs []string) (map[string]int64, error)

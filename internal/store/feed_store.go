@@ -73,7 +73,18 @@ func (t *Tx) ClaimExternalID(ctx context.Context, marketplace, externalID, adjus
 // LinkedTo implements payments.Tx: the resources of a type whose link rel
 // names target, newest first, read in the transaction.
 func (t *Tx) LinkedTo(ctx context.Context, marketplace, target, rel, typ string, limit int) ([]payments.Resource, error) {
-	rows, err := t.Query(ctx, `SELECT r.id, r.marketplace_id, r.type, r.status, r.hidden, r.created_at_us, r.updated_at_us, r.body
+	return linkedTo(ctx, t.Query, marketplace, target, rel, typ, limit)
+}
+
+// LinkedTo implements payments.BalanceReads: LinkedTo outside a
+// transaction, without the count a page of a list needs.
+func (db *DB) LinkedTo(ctx context.Context, marketplace, target, rel, typ string, limit int) ([]payments.Resource, error) {
+	return linkedTo(ctx, db.Query, marketplace, target, rel, typ, limit)
+}
+
+func linkedTo(ctx context.Context, query func(ctx context.Context, q string, args ...any) (*sql.Rows, error),
+	marketplace, target, rel, typ string, limit int) ([]payments.Resource, error) {
+	rows, err := query(ctx, `SELECT r.id, r.marketplace_id, r.type, r.status, r.hidden, r.created_at_us, r.updated_at_us, r.body
 		FROM resource_links l JOIN resources r ON r.id = l.resource_id
 		WHERE l.target_id = ? AND l.rel = ? AND l.type = ? AND r.marketplace_id = ? AND NOT r.hidden
 		ORDER BY r.created_at_us DESC, r.id DESC LIMIT ?`, target, rel, typ, marketplace, limit)
