@@ -68,21 +68,20 @@ func (s *Service) Reconcile(ctx context.Context, party Resource) (Reconciliation
 	cal := clock.FedCalendar()
 	for _, name := range set.names {
 		key := set.keys[name]
-		ids := map[string]string{}
 		var list []string
 		for _, b := range []string{bucketSTH, bucketRR, bucketLive, bucketFee, bucketTxn, bucketAdj, bucketBuf, bucketBufSrc} {
-			ids[b] = BalanceAccount(key, b)
-			list = append(list, ids[b])
+			list = append(list, BalanceAccount(key, b))
 		}
-		acct, err := s.store.BalanceAccounts(ctx, list)
+		a, err := s.store.BalanceAccounts(ctx, list)
 		if err != nil {
 			return rec, err
 		}
+		acct := balances.Ledgered{STH: a[list[0]], RR: a[list[1]], Live: a[list[2]], Fee: a[list[3]], Txn: a[list[4]], Adj: a[list[5]], Buf: a[list[6]], BufSrc: a[list[7]]}
 		b, err := s.bucketsOf(ctx, key, now)
 		if err != nil {
 			return rec, err
 		}
-		var txns, adjs, fees, buffered int64
+		var made balances.Made
 		err = s.store.EffectsOfBalance(ctx, key, func(be BalanceEffect) error {
 			// The stored effect must be what its stored rule does to its
 			// transaction.
@@ -94,42 +93,24 @@ func (s *Service) Reconcile(ctx context.Context, party Resource) (Reconciliation
 				if err != nil {
 					return err
 				}
-				if got := be.Effect; got.SignedMinor != want.SignedMinor || got.FeeMinor != want.FeeMinor || got.ReserveMinor != want.ReserveMinor ||
-					got.STHMinor != want.STHMinor || got.LiveMinor != want.LiveMinor || !got.STHUntil.Equal(want.STHUntil) || !got.ReserveUntil.Equal(want.ReserveUntil) {
+				if got := be.Effect; !balances.SameEffect(got, want) {
 					rec.Differences = append(rec.Differences, Difference{e.SourceID, fmt.Sprintf("balance %q: the %s's stored effect (amount %d, fee %d, reserve %d, hold %d, live %d) is not what its rule %s gives (%d, %d, %d, %d, %d)",
 						name, e.Type, got.SignedMinor, got.FeeMinor, got.ReserveMinor, got.STHMinor, got.LiveMinor, be.RuleJSON,
 						want.SignedMinor, want.FeeMinor, want.ReserveMinor, want.STHMinor, want.LiveMinor)})
 				}
 			}
-			if be.Rule.Type == balances.Adjustment {
-				adjs += be.SignedMinor
-			} else {
-				txns += be.SignedMinor
-			}
-			fees += be.FeeMinor
-			buffered += be.BufferMinor
+			made.Add(be.Effect, be.BufferMinor)
 			return nil
 		})
 		if err != nil {
 			return rec, err
 		}
 		rec.BalanceMinor += b.CurrentMinor
-		rec.TransactionsSum += txns
-		rec.AdjustmentsSum += adjs
-		rec.FeesSum += fees
-		differ := func(what string, got, want int64) {
-			if got != want {
-				rec.Differences = append(rec.Differences, Difference{"", fmt.Sprintf("balance %q: %s is %d, but %d", name, what, got, want)})
-			}
-		}
-		differ("the transactions account", -acct[ids[bucketTxn]], txns)
-		differ("the adjustments account", -acct[ids[bucketAdj]], adjs)
-		differ("the fees account", acct[ids[bucketFee]], fees)
-		differ("current (short-term hold + reserve + live accounts)", acct[ids[bucketSTH]]+acct[ids[bucketRR]]+acct[ids[bucketLive]], txns+adjs-fees)
-		differ("current as read", b.CurrentMinor, txns+adjs-fees)
-		differ("the buffer account with its source", acct[ids[bucketBuf]]+acct[ids[bucketBufSrc]], 0)
-		if acct[ids[bucketBuf]] < 0 || acct[ids[bucketBuf]] > buffered {
-			differ("the buffer", acct[ids[bucketBuf]], buffered)
+		rec.TransactionsSum += made.Txns
+		rec.AdjustmentsSum += made.Adjs
+		rec.FeesSum += made.Fees
+		for _, problem := range balances.Check(b, acct, made) {
+			rec.Differences = append(rec.Differences, Difference{"", fmt.Sprintf("balance %q: %s", name, problem)})
 		}
 	}
 	for _, e := range feed {

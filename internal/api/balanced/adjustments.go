@@ -1,18 +1,13 @@
 package balanced
 
 import (
-	"archive/zip"
 	"bytes"
-	"compress/gzip"
 	"encoding/csv"
 	"errors"
-	"io"
 	"net/http"
 	"time"
 
-	"github.com/bodgit/sevenzip"
-
-	"github.com/poise-payments/poise/internal/apperr"
+	"github.com/poise-payments/poise/internal/balances"
 	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/money"
 	"github.com/poise-payments/poise/internal/payments"
@@ -23,11 +18,6 @@ const (
 	// maxUploadBytes bounds an uploaded archive: 10,000 lines of TSV
 	// compress to far less than this.
 	maxUploadBytes = 8 << 20
-	// maxUnpackedBytes bounds what an archive may unpack to, so that a
-	// small archive cannot expand into gigabytes.
-	maxUnpackedBytes = 16 << 20
-	// maxArchiveFiles bounds the files of one archive.
-	maxArchiveFiles = 100
 )
 
 func (a *API) createAdjustment(c *call) error {
@@ -116,7 +106,7 @@ func (a *API) exportAdjustments(c *call) error {
 // or 7z. Each file is applied whole or not at all; a refused file lists
 // every bad line.
 func (a *API) uploadAdjustments(c *call) error {
-	files, err := unpack(c.body)
+	files, err := balances.Unpack(c.body)
 	if err != nil {
 		return err
 	}
@@ -127,12 +117,12 @@ func (a *API) uploadAdjustments(c *call) error {
 	results := []any{}
 	status := http.StatusCreated
 	for _, f := range files {
-		lines, err := payments.ParseAdjustments(string(f.data), source)
+		lines, err := payments.ParseAdjustments(string(f.Data), source)
 		var applied []payments.Resource
 		if err == nil {
 			applied, err = a.svc.ApplyAdjustments(c.ctx, c.mp(), lines)
 		}
-		res := map[string]any{"file": f.name}
+		res := map[string]any{"file": f.Name}
 		var ue *payments.UploadError
 		switch {
 		case errors.As(err, &ue):
@@ -155,92 +145,6 @@ func (a *API) uploadAdjustments(c *call) error {
 	}
 	a.write(c, status, map[string]any{"uploads": results, "links": map[string]any{}})
 	return nil
-}
-
-type unpackedFile struct {
-	name string
-	data []byte
-}
-
-// unpack reads the files of a zip, gzip or 7z archive, told apart by their
-// first bytes.
-func unpack(body []byte) ([]unpackedFile, error) {
-	bad := apperr.New(apperr.Invalid, "upload a zip, gzip or 7z archive of TSV files")
-	var out []unpackedFile
-	total := 0
-	read := func(name string, r io.Reader) error {
-		if len(out) >= maxArchiveFiles {
-			return apperr.New(apperr.Invalid, "an archive may hold at most %d files", maxArchiveFiles)
-		}
-		data, err := io.ReadAll(io.LimitReader(r, int64(maxUnpackedBytes-total)+1))
-		if err != nil {
-			return bad
-		}
-		total += len(data)
-		if total > maxUnpackedBytes {
-			return apperr.New(apperr.Invalid, "the archive unpacks to more than %d bytes", maxUnpackedBytes)
-		}
-		out = append(out, unpackedFile{name, data})
-		return nil
-	}
-	switch {
-	case bytes.HasPrefix(body, []byte("PK\x03\x04")):
-		zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
-		if err != nil {
-			return nil, bad
-		}
-		for _, f := range zr.File {
-			if f.FileInfo().IsDir() {
-				continue
-			}
-			rc, err := f.Open()
-			if err != nil {
-				return nil, bad
-			}
-			err = read(f.Name, rc)
-			rc.Close()
-			if err != nil {
-				return nil, err
-			}
-		}
-	case bytes.HasPrefix(body, []byte{0x1f, 0x8b}):
-		gr, err := gzip.NewReader(bytes.NewReader(body))
-		if err != nil {
-			return nil, bad
-		}
-		name := gr.Name
-		if name == "" {
-			name = "adjustments.tsv"
-		}
-		if err := read(name, gr); err != nil {
-			return nil, err
-		}
-	case bytes.HasPrefix(body, []byte("7z\xbc\xaf\x27\x1c")):
-		sr, err := sevenzip.NewReader(bytes.NewReader(body), int64(len(body)))
-		if err != nil {
-			return nil, bad
-		}
-		for _, f := range sr.File {
-			if f.FileInfo().IsDir() {
-				continue
-			}
-			rc, err := f.Open()
-			if err != nil {
-				return nil, bad
-			}
-			err = read(f.Name, rc)
-			rc.Close()
-			if err != nil {
-				return nil, err
-			}
-		}
-	default:
-		return nil, bad
-	}
-	if len(out) == 0 {
-		return nil, apperr.New(apperr.Invalid, "the archive holds no file")
-	}
-	return out, nil
 }
 
 func (a *API) createSchedule(c *call) error {
