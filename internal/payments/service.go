@@ -31,7 +31,8 @@ func NewService(l *ledger.Ledger, s Store, v *vault.Vault) *Service {
 	return &Service{ledger: l, store: s, vault: v, keeper: idempotency.NewKeeper(s, l), wake: make(chan struct{}, 1)}
 }
 
-// Now is the service's time, from the one clock it shares with the ledger.
+// Now is the process's time, from the one clock the service shares with the
+// ledger. A marketplace's time is NowFor's; inside an operation, Writer.Now's.
 func (s *Service) Now() time.Time { return s.ledger.Now() }
 
 // Op is the body of a write: it may read and lock resources, write them,
