@@ -123,6 +123,14 @@ func runServer(ctx context.Context, log *slog.Logger, cfg serverConfig) error {
 	clk := clock.System()
 	l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{})
 	svc := payments.NewService(l, db, v)
+	// Before any request: fingerprints stored before they were keyed are
+	// rewritten once, which needs the encryption key a migration lacks.
+	if n, err := svc.KeyFingerprints(ctx, db); err != nil {
+		l.Close(ctx)
+		return fmt.Errorf("key stored fingerprints: %w", err)
+	} else if n > 0 {
+		log.Info("rewrote unkeyed fingerprints", "instruments", n)
+	}
 	api := balanced.New(svc, log)
 	api.ShowDeliveries(db)
 	balances := paynet.New(svc, &paynet.Verifier{Secrets: svc, Nonces: db, Clock: clk}, log)

@@ -2,6 +2,7 @@ package payments
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -36,10 +37,25 @@ func mask(n string) string {
 }
 
 // fingerprint identifies an instrument without revealing it: the same card
-// tokenized twice has the same fingerprint.
-func fingerprint(parts ...string) string {
-	sum := sha256.Sum256([]byte(strings.Join(parts, "|")))
-	return hex.EncodeToString(sum[:])
+// tokenized twice has the same fingerprint. It is keyed (HMAC-SHA256 with a
+// key derived from the vault key): an unkeyed hash of a card or account
+// number can be inverted from what the API shows (the bank's routing
+// number, the last four digits, the length, a card's BIN) by trying the
+// few numbers left.
+func (s *Service) fingerprint(parts ...string) string {
+	mac := hmac.New(sha256.New, s.fingerprintKey)
+	mac.Write([]byte(strings.Join(parts, "|")))
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// cardFingerprint and bankAccountFingerprint say what identifies each kind
+// of instrument: a card with a new expiry is a new card to its network.
+func (s *Service) cardFingerprint(number string, month, year int64) string {
+	return s.fingerprint(number, strconv.FormatInt(month, 10), strconv.FormatInt(year, 10))
+}
+
+func (s *Service) bankAccountFingerprint(routing, account string) string {
+	return s.fingerprint(routing, account)
 }
 
 // CreateCard tokenizes a card. marketplace is empty for a card tokenized
@@ -70,7 +86,7 @@ func (s *Service) CreateCard(ctx context.Context, marketplace string, in CardInp
 		"cvv_match":        nil, "cvv_result": nil,
 		"avs_street_match": nil, "avs_postal_match": nil, "avs_result": nil,
 		"address":     mergeAddress(in.Address),
-		"fingerprint": fingerprint(number, strconv.FormatInt(in.ExpirationMonth, 10), strconv.FormatInt(in.ExpirationYear, 10)),
+		"fingerprint": s.cardFingerprint(number, in.ExpirationMonth, in.ExpirationYear),
 		"brand":       facts.Brand,
 		"is_verified": true,
 		"can_debit":   true,
@@ -161,7 +177,7 @@ func (s *Service) CreateBankAccount(ctx context.Context, marketplace string, in 
 		"account_type":   in.AccountType,
 		"bank_name":      rails.BankName(in.RoutingNumber),
 		"address":        mergeAddress(in.Address),
-		"fingerprint":    fingerprint(in.RoutingNumber, in.AccountNumber),
+		"fingerprint":    s.bankAccountFingerprint(in.RoutingNumber, in.AccountNumber),
 		"can_debit":      false,
 		"can_credit":     true,
 		"meta":           orDefault(in.Meta, map[string]string{}),

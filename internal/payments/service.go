@@ -20,6 +20,8 @@ type Service struct {
 	store  Store
 	vault  *vault.Vault
 	keeper *idempotency.Keeper
+	// fingerprintKey keys instrument fingerprints; see fingerprint.
+	fingerprintKey []byte
 	// wake tells the scheduler a test clock advanced.
 	wake chan struct{}
 }
@@ -27,8 +29,15 @@ type Service struct {
 // NewService returns a service writing through l, reading from s, and
 // sealing card and account numbers with v.
 func NewService(l *ledger.Ledger, s Store, v *vault.Vault) *Service {
-	return &Service{ledger: l, store: s, vault: v, keeper: idempotency.NewKeeper(s, l), wake: make(chan struct{}, 1)}
+	return &Service{ledger: l, store: s, vault: v, keeper: idempotency.NewKeeper(s, l),
+		fingerprintKey: v.DeriveKey(FingerprintKeyLabel), wake: make(chan struct{}, 1)}
 }
+
+// FingerprintKeyLabel names the key fingerprints are made with among the
+// keys derived from the vault key. A new label (a new version) gives every
+// instrument a new fingerprint, so it changes only with a rewrite of the
+// stored ones.
+const FingerprintKeyLabel = "poise instrument fingerprint v1"
 
 // Now is the service's time, from the one clock it shares with the ledger.
 func (s *Service) Now() time.Time { return s.ledger.Now() }
