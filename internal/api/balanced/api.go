@@ -199,7 +199,9 @@ func (a *API) one(c *call, status int, r payments.Resource) error {
 	if err != nil {
 		return err
 	}
-	a.write(c, status, map[string]any{r.Type: []any{rep}, "links": collectionLinks(r.Type)})
+	envelope := map[string]any{r.Type: []any{rep}, "links": collectionLinks(r.Type)}
+	withSigningSecrets(envelope, r.Type, []payments.Resource{r})
+	a.write(c, status, envelope)
 	return nil
 }
 
@@ -269,7 +271,9 @@ func (a *API) writePage(c *call, typ string, items []payments.Resource, limit, o
 	if len(items) > 0 {
 		links = collectionLinks(typ)
 	}
-	a.write(c, http.StatusOK, map[string]any{typ: reps, "links": links, "meta": pageMeta(c.r.URL.Path, limit, offset, total)})
+	envelope := map[string]any{typ: reps, "links": links, "meta": pageMeta(c.r.URL.Path, limit, offset, total)}
+	withSigningSecrets(envelope, typ, items)
+	a.write(c, http.StatusOK, envelope)
 	return nil
 }
 
