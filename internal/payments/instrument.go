@@ -261,9 +261,9 @@ func (s *Service) UpdateInstrument(ctx context.Context, marketplace, id string, 
 		return Resource{}, err
 	}
 	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
-		r, err := w.Lock(ctx, marketplace, "", id)
-		if err != nil || !instrumentTypes[r.Type] {
-			return nil, apperr.New(apperr.NotFound, "no funding instrument with id %s", id)
+		r, err := w.lockInstrument(ctx, marketplace, id)
+		if err != nil {
+			return nil, err
 		}
 		if in.Meta != nil {
 			r.Fields["meta"] = in.Meta
@@ -285,13 +285,23 @@ func (s *Service) UpdateInstrument(ctx context.Context, marketplace, id string, 
 	return v.(Resource), nil
 }
 
+// lockInstrument locks a funding instrument. Only a missing row or one of
+// another type is "not found"; a database failure stays what it is.
+func (w *Writer) lockInstrument(ctx context.Context, marketplace, id string) (Resource, error) {
+	r, err := w.Lock(ctx, marketplace, "", id)
+	if apperr.Is(err, apperr.NotFound) || err == nil && !instrumentTypes[r.Type] {
+		return Resource{}, apperr.New(apperr.NotFound, "no funding instrument with id %s", id)
+	}
+	return r, err
+}
+
 // DeleteInstrument "unstores" an instrument: it can still be read, but is
 // left out of lists and refuses new transactions.
 func (s *Service) DeleteInstrument(ctx context.Context, marketplace, id string) error {
 	_, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
-		r, err := w.Lock(ctx, marketplace, "", id)
-		if err != nil || !instrumentTypes[r.Type] {
-			return nil, apperr.New(apperr.NotFound, "no funding instrument with id %s", id)
+		r, err := w.lockInstrument(ctx, marketplace, id)
+		if err != nil {
+			return nil, err
 		}
 		r.Hidden = true
 		_, err = w.Save(ctx, r)

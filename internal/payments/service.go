@@ -83,8 +83,12 @@ func (s *Service) runOp(ctx context.Context, lw *ledger.Writer, op Op) (any, err
 func (s *Service) Get(ctx context.Context, marketplace, id string) (Resource, error) {
 	r, err := s.store.GetResource(ctx, marketplace, id)
 	if errors.Is(err, ledger.ErrNotFound) && marketplace != "" {
-		if _, uerr := s.store.GetResource(ctx, "", id); uerr == nil {
+		_, uerr := s.store.GetResource(ctx, "", id)
+		if uerr == nil {
 			return s.claim(ctx, marketplace, id)
+		}
+		if !errors.Is(uerr, ledger.ErrNotFound) {
+			return Resource{}, uerr
 		}
 	}
 	if errors.Is(err, ledger.ErrNotFound) {
