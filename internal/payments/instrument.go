@@ -157,6 +157,34 @@ type BankAccountInput struct {
 // CreateBankAccount tokenizes a bank account; see CreateCard for an empty
 // marketplace.
 func (s *Service) CreateBankAccount(ctx context.Context, marketplace string, in BankAccountInput) (Resource, error) {
+	b, err := s.newBankAccount(marketplace, in)
+	if err != nil {
+		return Resource{}, err
+	}
+	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+		if in.Customer != "" {
+			if err := w.associate(ctx, &b, in.Customer); err != nil {
+				return nil, err
+			}
+		}
+		b, err := w.Create(ctx, b, "BA")
+		if err != nil {
+			return nil, err
+		}
+		if marketplace != "" {
+			_, err = w.Emit(ctx, "bank_account.created", b)
+		}
+		return b, err
+	})
+	if err != nil {
+		return Resource{}, err
+	}
+	return v.(Resource), nil
+}
+
+// newBankAccount checks a bank account to tokenize and builds its
+// resource, number sealed, not yet stored.
+func (s *Service) newBankAccount(marketplace string, in BankAccountInput) (Resource, error) {
 	if in.Name == "" || in.AccountNumber == "" {
 		return Resource{}, apperr.New(apperr.Invalid, "name and account_number are required")
 	}
@@ -185,25 +213,7 @@ func (s *Service) CreateBankAccount(ctx context.Context, marketplace string, in 
 		"account_number": s.vault.Seal(in.AccountNumber),
 		"outcome":        rails.BankOutcome(in.AccountNumber),
 	}}
-	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
-		if in.Customer != "" {
-			if err := w.associate(ctx, &b, in.Customer); err != nil {
-				return nil, err
-			}
-		}
-		b, err := w.Create(ctx, b, "BA")
-		if err != nil {
-			return nil, err
-		}
-		if marketplace != "" {
-			_, err = w.Emit(ctx, "bank_account.created", b)
-		}
-		return b, err
-	})
-	if err != nil {
-		return Resource{}, err
-	}
-	return v.(Resource), nil
+	return b, nil
 }
 
 // CreateExternalAccount records an account at an outside provider; the test
@@ -228,15 +238,8 @@ func (s *Service) CreateExternalAccount(ctx context.Context, marketplace, provid
 
 // associate links an instrument to a customer of its marketplace, once.
 func (w *Writer) associate(ctx context.Context, inst *Resource, customerID string) error {
-	if cur := inst.Link("customer"); cur != "" {
-		if cur == customerID {
-			return nil
-		}
-		reason := "card-already-funding-src"
-		if inst.Type == "bank_accounts" {
-			reason = "bank-account-already-associated"
-		}
-		return apperr.WithReason(apperr.Conflict, reason, "this instrument belongs to another customer already")
+	if inst.Link("customer") != "" {
+		return attachTo(inst, customerID) // its own already, or refused
 	}
 	if inst.Marketplace == "" {
 		return apperr.New(apperr.Invalid, "an instrument tokenized without an API key must be claimed before it is associated")

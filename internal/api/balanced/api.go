@@ -200,7 +200,7 @@ func (a *API) one(c *call, status int, r payments.Resource) error {
 		return err
 	}
 	envelope := map[string]any{r.Type: []any{rep}, "links": collectionLinks(r.Type)}
-	withSigningSecrets(envelope, r.Type, []payments.Resource{r})
+	completeEnvelope(envelope, r.Type, []payments.Resource{r})
 	a.write(c, status, envelope)
 	return nil
 }
@@ -272,7 +272,7 @@ func (a *API) writePage(c *call, typ string, items []payments.Resource, limit, o
 		links = collectionLinks(typ)
 	}
 	envelope := map[string]any{typ: reps, "links": links, "meta": pageMeta(c.r.URL.Path, limit, offset, total)}
-	withSigningSecrets(envelope, typ, items)
+	completeEnvelope(envelope, typ, items)
 	a.write(c, http.StatusOK, envelope)
 	return nil
 }

@@ -409,7 +409,7 @@ func (a *API) createCredit(c *call) error {
 	if in.Instrument == "" {
 		return fieldError("destination", "is required")
 	}
-	return a.transact(c, func() (payments.Resource, error) { return a.svc.Credit(c.ctx, c.mp(), in) })
+	return inlineFormError(a.transact(c, func() (payments.Resource, error) { return a.svc.Credit(c.ctx, c.mp(), in) }))
 }
 
 func (a *API) creditInstrument(typ string) handlerFunc {
