@@ -61,6 +61,8 @@ their retention.`)
 	storage := addStorageFlags(fs)
 	noMigrate := fs.Bool("no-migrate", false, "do not apply migrations at start (apply them with 'poise migrate')")
 	logLevel := fs.String("log-level", "info", "least `level` logged: debug, info, warn or error")
+	openSignup := fs.Bool("open-signup", false, "let anyone who reaches the server open a marketplace (POST /api_keys without a key): a declared test deployment; always so on a loopback --listen address")
+	operatorToken := fs.String("operator-token", "", "the `secret` that may open a marketplace on a server not open to signup, sent as 'Authorization: Bearer <secret>' to POST /api_keys; empty: nobody may")
 	encryptionKey := fs.String("encryption-key", "", "64 hex digits: the AES-256 `key` card and account numbers are sealed with; empty means a key file created (mode 0600) in --data-dir")
 	if ok, code := fs.parse(args); !ok {
 		return cfg, false, code
@@ -68,7 +70,8 @@ their retention.`)
 	if err := storage.validate(); err != nil {
 		return cfg, false, fs.fail(err)
 	}
-	cfg = serverConfig{listen: *listen, storage: storage, migrate: !*noMigrate, version: env.Version, encryptionKey: *encryptionKey}
+	cfg = serverConfig{listen: *listen, storage: storage, migrate: !*noMigrate, version: env.Version, encryptionKey: *encryptionKey,
+		openSignup: *openSignup, operatorToken: *operatorToken}
 	if err := cfg.logLevel.UnmarshalText([]byte(*logLevel)); err != nil {
 		return cfg, false, fs.fail(fmt.Errorf("--log-level: %v", err))
 	}
@@ -81,11 +84,34 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 
 type serverConfig struct {
 	encryptionKey string
+	openSignup    bool
+	operatorToken string
 	listen        string
 	storage       storageFlags
 	migrate       bool
 	version       string
 	logLevel      slog.Level
+}
+
+// signup says who may open a marketplace: anyone on a loopback address
+// (only this machine reaches it) or in a declared test deployment; the
+// holder of the operator token elsewhere.
+func (cfg serverConfig) signup() balanced.Signup {
+	return balanced.Signup{Open: cfg.openSignup || loopbackOnly(cfg.listen), OperatorToken: cfg.operatorToken}
+}
+
+// loopbackOnly reports whether a listen address is reachable only from
+// this machine. An empty host (":5000") is every interface.
+func loopbackOnly(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // How often due work and callback deliveries are looked for. A second
@@ -133,6 +159,9 @@ func runServer(ctx context.Context, log *slog.Logger, cfg serverConfig) error {
 	}
 	api := balanced.New(svc, log)
 	api.ShowDeliveries(db)
+	signup := cfg.signup()
+	api.SetSignup(signup)
+	log.Info("who may open a marketplace", "anyone", signup.Open, "operator_token_set", signup.OperatorToken != "")
 	balances := paynet.New(svc, &paynet.Verifier{Secrets: svc, Nonces: db, Clock: clk}, log)
 	srv, err := server.New(server.Options{Logger: log, Store: db, Ledger: l, API: surfaces(api, balances)})
 	if err != nil {

@@ -28,6 +28,7 @@ type API struct {
 	log        *slog.Logger
 	router     router
 	deliveries Deliveries
+	signup     Signup
 }
 
 // Deliveries reads the callback deliveries of events, to show them.
@@ -44,7 +45,7 @@ func New(svc *payments.Service, log *slog.Logger) *API {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &API{svc: svc, log: log}
+	a := &API{svc: svc, log: log, signup: Signup{Open: true}}
 	a.routes()
 	return a
 }
