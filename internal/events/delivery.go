@@ -13,6 +13,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/poise-payments/poise/internal/id"
+	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/payments"
 )
 
@@ -166,6 +168,11 @@ func (d *Deliverer) Run(ctx context.Context, interval time.Duration, onError fun
 
 func (d *Deliverer) send(ctx context.Context, del Delivery) error {
 	cb, err := d.store.GetResource(ctx, del.Marketplace, del.CallbackID)
+	if err != nil && !errors.Is(err, ledger.ErrNotFound) {
+		// The database failed, not the delivery: it stays due, and the
+		// next round tries it again.
+		return fmt.Errorf("events: read callback %s: %w", del.CallbackID, err)
+	}
 	if err != nil || cb.Hidden {
 		// The callback was deleted: give the delivery up.
 		del.Status = "failed"

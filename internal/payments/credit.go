@@ -11,6 +11,11 @@ import (
 // the card networks' limit for a single fast-funds payment.
 const MaxCardCreditMinor = 250_000
 
+// ErrNameRequiredToCredit refuses a credit to a card tokenized without the
+// cardholder's name, which the card networks require of a payment to a card.
+var ErrNameRequiredToCredit = apperr.WithReason(apperr.Invalid, "name-required-to-credit",
+	"a card must be tokenized with the cardholder's name to receive a credit")
+
 // Credit pays money out of the marketplace's escrow or, when in.Order is
 // set, out of that order's escrow, to a bank account, a debit card or a
 // customer's payable account. An escrow that cannot cover it leaves a
@@ -54,7 +59,7 @@ func (w *Writer) credit(ctx context.Context, marketplace string, in TxInput) (Re
 				return Resource{}, err
 			}
 			if customer == "" || customer != mp.Link("owner_customer") {
-				return Resource{}, errNotOrderMerchant
+				return Resource{}, notOrderMerchant(dst.ID, order.Link("merchant"), mp.Link("owner_customer"))
 			}
 		}
 	}
@@ -73,7 +78,7 @@ func (w *Writer) credit(ctx context.Context, marketplace string, in TxInput) (Re
 
 	if dst.Type == "cards" {
 		if dst.Fields["name"] == nil {
-			return Resource{}, apperr.WithReason(apperr.Invalid, "request", "a card must be tokenized with the cardholder's name to receive a credit")
+			return Resource{}, ErrNameRequiredToCredit
 		}
 		if !Bool(dst.Fields["can_credit"]) {
 			return Resource{}, apperr.WithReason(apperr.Conflict, "funding-destination-not-creditable", "only a debit card tokenized with a name can receive a credit")

@@ -56,6 +56,8 @@ func (w *Writer) createCustomer(ctx context.Context, marketplace string, fields 
 		applyCustomer(&c, *in)
 	}
 	c.Fields["merchant_status"] = kycStatus(c)
+	// Named now so that the instruments it is given can be attached to it.
+	c.ID = w.NewID("CU")
 	if in != nil {
 		if err := w.linkInstruments(ctx, &c, *in); err != nil {
 			return c, err
@@ -164,20 +166,47 @@ func applyCustomer(c *Resource, in CustomerInput) {
 // linkInstruments sets a customer's default source and destination; each
 // must be an instrument of the same marketplace.
 func (w *Writer) linkInstruments(ctx context.Context, c *Resource, in CustomerInput) error {
-	for rel, ref := range map[string]string{"source": in.Source, "destination": in.Destination} {
-		if ref == "" {
+	for _, link := range []struct{ rel, ref string }{{"source", in.Source}, {"destination", in.Destination}} {
+		if link.ref == "" {
 			continue
 		}
-		inst, err := w.Lock(ctx, c.Marketplace, "", ref)
+		inst, err := w.Lock(ctx, c.Marketplace, "", link.ref)
 		if err != nil {
 			return err
 		}
 		if inst.Type != "cards" && inst.Type != "bank_accounts" {
-			return apperr.New(apperr.Invalid, "the %s of a customer must be a card or a bank account", rel)
+			return apperr.New(apperr.Invalid, "the %s of a customer must be a card or a bank account", link.rel)
 		}
-		c.Links[rel] = inst.ID
+		// A customer's default instrument is one of its own, as in
+		// Balanced: one not yet attached to anyone is attached to it (and
+		// so listed under /customers/:id/cards), one of another customer
+		// is refused.
+		if err := attachTo(&inst, c.ID); err != nil {
+			return err
+		}
+		if inst, err = w.Save(ctx, inst); err != nil {
+			return err
+		}
+		c.Links[link.rel] = inst.ID
 	}
 	return nil
+}
+
+// attachTo links an instrument to a customer it may belong to: its own
+// already, or any while it belongs to none.
+func attachTo(inst *Resource, customerID string) error {
+	switch cur := inst.Link("customer"); cur {
+	case customerID:
+		return nil
+	case "":
+		inst.Links["customer"] = customerID
+		return nil
+	}
+	reason := "card-already-funding-src"
+	if inst.Type == "bank_accounts" {
+		reason = "bank-account-already-associated"
+	}
+	return apperr.WithReason(apperr.Conflict, reason, "this instrument belongs to another customer already")
 }
 
 // kycStatus is the test-mode identity check: a person named, with a date of

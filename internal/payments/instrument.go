@@ -2,6 +2,7 @@ package payments
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -36,10 +37,25 @@ func mask(n string) string {
 }
 
 // fingerprint identifies an instrument without revealing it: the same card
-// tokenized twice has the same fingerprint.
-func fingerprint(parts ...string) string {
-	sum := sha256.Sum256([]byte(strings.Join(parts, "|")))
-	return hex.EncodeToString(sum[:])
+// tokenized twice has the same fingerprint. It is keyed (HMAC-SHA256 with a
+// key derived from the vault key): an unkeyed hash of a card or account
+// number can be inverted from what the API shows (the bank's routing
+// number, the last four digits, the length, a card's BIN) by trying the
+// few numbers left.
+func (s *Service) fingerprint(parts ...string) string {
+	mac := hmac.New(sha256.New, s.fingerprintKey)
+	mac.Write([]byte(strings.Join(parts, "|")))
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// cardFingerprint and bankAccountFingerprint say what identifies each kind
+// of instrument: a card with a new expiry is a new card to its network.
+func (s *Service) cardFingerprint(number string, month, year int64) string {
+	return s.fingerprint(number, strconv.FormatInt(month, 10), strconv.FormatInt(year, 10))
+}
+
+func (s *Service) bankAccountFingerprint(routing, account string) string {
+	return s.fingerprint(routing, account)
 }
 
 // CreateCard tokenizes a card. marketplace is empty for a card tokenized
@@ -70,7 +86,7 @@ func (s *Service) CreateCard(ctx context.Context, marketplace string, in CardInp
 		"cvv_match":        nil, "cvv_result": nil,
 		"avs_street_match": nil, "avs_postal_match": nil, "avs_result": nil,
 		"address":     mergeAddress(in.Address),
-		"fingerprint": fingerprint(number, strconv.FormatInt(in.ExpirationMonth, 10), strconv.FormatInt(in.ExpirationYear, 10)),
+		"fingerprint": s.cardFingerprint(number, in.ExpirationMonth, in.ExpirationYear),
 		"brand":       facts.Brand,
 		"is_verified": true,
 		"can_debit":   true,
@@ -141,6 +157,34 @@ type BankAccountInput struct {
 // CreateBankAccount tokenizes a bank account; see CreateCard for an empty
 // marketplace.
 func (s *Service) CreateBankAccount(ctx context.Context, marketplace string, in BankAccountInput) (Resource, error) {
+	b, err := s.newBankAccount(marketplace, in)
+	if err != nil {
+		return Resource{}, err
+	}
+	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
+		if in.Customer != "" {
+			if err := w.associate(ctx, &b, in.Customer); err != nil {
+				return nil, err
+			}
+		}
+		b, err := w.Create(ctx, b, "BA")
+		if err != nil {
+			return nil, err
+		}
+		if marketplace != "" {
+			_, err = w.Emit(ctx, "bank_account.created", b)
+		}
+		return b, err
+	})
+	if err != nil {
+		return Resource{}, err
+	}
+	return v.(Resource), nil
+}
+
+// newBankAccount checks a bank account to tokenize and builds its
+// resource, number sealed, not yet stored.
+func (s *Service) newBankAccount(marketplace string, in BankAccountInput) (Resource, error) {
 	if in.Name == "" || in.AccountNumber == "" {
 		return Resource{}, apperr.New(apperr.Invalid, "name and account_number are required")
 	}
@@ -161,7 +205,7 @@ func (s *Service) CreateBankAccount(ctx context.Context, marketplace string, in 
 		"account_type":   in.AccountType,
 		"bank_name":      rails.BankName(in.RoutingNumber),
 		"address":        mergeAddress(in.Address),
-		"fingerprint":    fingerprint(in.RoutingNumber, in.AccountNumber),
+		"fingerprint":    s.bankAccountFingerprint(in.RoutingNumber, in.AccountNumber),
 		"can_debit":      false,
 		"can_credit":     true,
 		"meta":           orDefault(in.Meta, map[string]string{}),
@@ -169,25 +213,7 @@ func (s *Service) CreateBankAccount(ctx context.Context, marketplace string, in 
 		"account_number": s.vault.Seal(in.AccountNumber),
 		"outcome":        rails.BankOutcome(in.AccountNumber),
 	}}
-	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
-		if in.Customer != "" {
-			if err := w.associate(ctx, &b, in.Customer); err != nil {
-				return nil, err
-			}
-		}
-		b, err := w.Create(ctx, b, "BA")
-		if err != nil {
-			return nil, err
-		}
-		if marketplace != "" {
-			_, err = w.Emit(ctx, "bank_account.created", b)
-		}
-		return b, err
-	})
-	if err != nil {
-		return Resource{}, err
-	}
-	return v.(Resource), nil
+	return b, nil
 }
 
 // CreateExternalAccount records an account at an outside provider; the test
@@ -212,15 +238,8 @@ func (s *Service) CreateExternalAccount(ctx context.Context, marketplace, provid
 
 // associate links an instrument to a customer of its marketplace, once.
 func (w *Writer) associate(ctx context.Context, inst *Resource, customerID string) error {
-	if cur := inst.Link("customer"); cur != "" {
-		if cur == customerID {
-			return nil
-		}
-		reason := "card-already-funding-src"
-		if inst.Type == "bank_accounts" {
-			reason = "bank-account-already-associated"
-		}
-		return apperr.WithReason(apperr.Conflict, reason, "this instrument belongs to another customer already")
+	if inst.Link("customer") != "" {
+		return attachTo(inst, customerID) // its own already, or refused
 	}
 	if inst.Marketplace == "" {
 		return apperr.New(apperr.Invalid, "an instrument tokenized without an API key must be claimed before it is associated")
@@ -245,9 +264,9 @@ func (s *Service) UpdateInstrument(ctx context.Context, marketplace, id string, 
 		return Resource{}, err
 	}
 	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
-		r, err := w.Lock(ctx, marketplace, "", id)
-		if err != nil || !instrumentTypes[r.Type] {
-			return nil, apperr.New(apperr.NotFound, "no funding instrument with id %s", id)
+		r, err := w.lockInstrument(ctx, marketplace, id)
+		if err != nil {
+			return nil, err
 		}
 		if in.Meta != nil {
 			r.Fields["meta"] = in.Meta
@@ -269,13 +288,23 @@ func (s *Service) UpdateInstrument(ctx context.Context, marketplace, id string, 
 	return v.(Resource), nil
 }
 
+// lockInstrument locks a funding instrument. Only a missing row or one of
+// another type is "not found"; a database failure stays what it is.
+func (w *Writer) lockInstrument(ctx context.Context, marketplace, id string) (Resource, error) {
+	r, err := w.Lock(ctx, marketplace, "", id)
+	if apperr.Is(err, apperr.NotFound) || err == nil && !instrumentTypes[r.Type] {
+		return Resource{}, apperr.New(apperr.NotFound, "no funding instrument with id %s", id)
+	}
+	return r, err
+}
+
 // DeleteInstrument "unstores" an instrument: it can still be read, but is
 // left out of lists and refuses new transactions.
 func (s *Service) DeleteInstrument(ctx context.Context, marketplace, id string) error {
 	_, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
-		r, err := w.Lock(ctx, marketplace, "", id)
-		if err != nil || !instrumentTypes[r.Type] {
-			return nil, apperr.New(apperr.NotFound, "no funding instrument with id %s", id)
+		r, err := w.lockInstrument(ctx, marketplace, id)
+		if err != nil {
+			return nil, err
 		}
 		r.Hidden = true
 		_, err = w.Save(ctx, r)

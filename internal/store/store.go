@@ -17,6 +17,8 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+
+	"github.com/poise-payments/poise/internal/apperr"
 )
 
 // Retry limits for transactions the database asks to run again.
@@ -190,8 +192,13 @@ func (db *DB) translate(err error) error {
 	if err == nil {
 		return nil
 	}
-	if db.dialect.classify(err) == errUnique {
+	switch db.dialect.classify(err) {
+	case errUnique:
 		return fmt.Errorf("%w: %v", ErrDuplicate, err)
+	case errRetry:
+		// Still contended after every retry: a transient state of the
+		// database, not a fault of the request, so the caller may retry.
+		return &apperr.Error{Code: apperr.Unavailable, Message: "the database is busy; retry shortly", Err: err}
 	}
 	return err
 }

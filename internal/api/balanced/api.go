@@ -28,6 +28,7 @@ type API struct {
 	log        *slog.Logger
 	router     router
 	deliveries Deliveries
+	signup     Signup
 }
 
 // Deliveries reads the callback deliveries of events, to show them.
@@ -44,7 +45,7 @@ func New(svc *payments.Service, log *slog.Logger) *API {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &API{svc: svc, log: log}
+	a := &API{svc: svc, log: log, signup: Signup{Open: true}}
 	a.routes()
 	return a
 }
@@ -210,7 +211,9 @@ func (a *API) one(c *call, status int, r payments.Resource) error {
 	if err != nil {
 		return err
 	}
-	a.write(c, status, map[string]any{r.Type: []any{rep}, "links": collectionLinks(r.Type)})
+	envelope := map[string]any{r.Type: []any{rep}, "links": collectionLinks(r.Type)}
+	completeEnvelope(envelope, r.Type, []payments.Resource{r})
+	a.write(c, status, envelope)
 	return nil
 }
 
@@ -289,7 +292,9 @@ func (a *API) writePage(c *call, typ string, items []payments.Resource, meta map
 	if len(items) > 0 {
 		links = collectionLinks(typ)
 	}
-	a.write(c, http.StatusOK, map[string]any{typ: reps, "links": links, "meta": meta})
+	envelope := map[string]any{typ: reps, "links": links, "meta": meta}
+	completeEnvelope(envelope, typ, items)
+	a.write(c, http.StatusOK, envelope)
 	return nil
 }
 

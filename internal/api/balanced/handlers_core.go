@@ -34,6 +34,13 @@ func orEmpty(m map[string]string) map[string]string {
 }
 
 func (a *API) createAPIKey(c *call) error {
+	// A key made with a key joins its marketplace; one made without opens
+	// a new tenant, which the signup rule may reserve to the operator.
+	if c.key == nil {
+		if err := a.mayOpenTenant(c.r); err != nil {
+			return err
+		}
+	}
 	f, err := c.fields("api_keys")
 	if err != nil {
 		return err

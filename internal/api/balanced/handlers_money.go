@@ -345,9 +345,9 @@ func (a *API) debitInstrument(typ string) handlerFunc {
 }
 
 func (a *API) debitCustomer(c *call) error {
-	return a.customerTransaction(c, "debits", "source", func(cu payments.Resource) string {
+	return a.customerTransaction(c, "debits", "source", func(cu payments.Resource) (string, error) {
 		if id := cu.Link("source"); id != "" {
-			return id
+			return id, nil
 		}
 		return a.firstInstrument(c, cu.ID, "cards")
 	}, errNoFundingSource, a.svc.Debit)
@@ -355,7 +355,7 @@ func (a *API) debitCustomer(c *call) error {
 
 // customerTransaction runs a debit or credit through a customer: on the
 // instrument the body names (or gives inline), else the customer's default.
-func (a *API) customerTransaction(c *call, plural, field string, fallback func(cu payments.Resource) string, none error,
+func (a *API) customerTransaction(c *call, plural, field string, fallback func(cu payments.Resource) (string, error), none error,
 	do func(ctx context.Context, marketplace string, in payments.TxInput) (payments.Resource, error)) error {
 	cu, err := a.svc.GetTyped(c.ctx, c.mp(), "customers", c.params["id"])
 	if err != nil {
@@ -374,7 +374,9 @@ func (a *API) customerTransaction(c *call, plural, field string, fallback func(c
 		return err
 	}
 	if in.Instrument == "" {
-		in.Instrument = fallback(cu)
+		if in.Instrument, err = fallback(cu); err != nil {
+			return err
+		}
 	}
 	if in.Instrument == "" {
 		return none
@@ -382,13 +384,14 @@ func (a *API) customerTransaction(c *call, plural, field string, fallback func(c
 	return a.transact(c, func() (payments.Resource, error) { return do(c.ctx, c.mp(), in) })
 }
 
-// firstInstrument finds a customer's newest live instrument of a type.
-func (a *API) firstInstrument(c *call, customer, typ string) string {
+// firstInstrument finds a customer's newest live instrument of a type: ""
+// when it has none. A failure to read is returned, never taken for "none".
+func (a *API) firstInstrument(c *call, customer, typ string) (string, error) {
 	items, _, err := a.svc.List(c.ctx, payments.ListQuery{Marketplace: c.mp(), Type: typ, LinkRel: "customer", LinkTarget: customer, Limit: 1})
 	if err != nil || len(items) == 0 {
-		return ""
+		return "", err
 	}
-	return items[0].ID
+	return items[0].ID, nil
 }
 
 func (a *API) createCredit(c *call) error {
@@ -406,7 +409,7 @@ func (a *API) createCredit(c *call) error {
 	if in.Instrument == "" {
 		return fieldError("destination", "is required")
 	}
-	return a.transact(c, func() (payments.Resource, error) { return a.svc.Credit(c.ctx, c.mp(), in) })
+	return inlineFormError(a.transact(c, func() (payments.Resource, error) { return a.svc.Credit(c.ctx, c.mp(), in) }))
 }
 
 func (a *API) creditInstrument(typ string) handlerFunc {
@@ -429,9 +432,9 @@ func (a *API) creditInstrument(typ string) handlerFunc {
 }
 
 func (a *API) creditCustomer(c *call) error {
-	return a.customerTransaction(c, "credits", "destination", func(cu payments.Resource) string {
+	return a.customerTransaction(c, "credits", "destination", func(cu payments.Resource) (string, error) {
 		if id := cu.Link("destination"); id != "" {
-			return id
+			return id, nil
 		}
 		// Cards never serve as a default destination; bank accounts do.
 		return a.firstInstrument(c, cu.ID, "bank_accounts")

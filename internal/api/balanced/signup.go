@@ -1,0 +1,46 @@
+package balanced
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"net/http"
+	"strings"
+
+	"github.com/poise-payments/poise/internal/apperr"
+)
+
+// Signup says who may open a new tenant. POST /api_keys without a key
+// makes a key of no marketplace, which then creates its own: on a server
+// others can reach, that is a decision for its operator.
+type Signup struct {
+	// Open lets anyone who reaches the server open a tenant: a server on a
+	// loopback address, or a declared test deployment.
+	Open bool
+	// OperatorToken, when signup is not open, is the credential that may
+	// still open one, sent as "Authorization: Bearer <token>". Empty
+	// means nobody may.
+	OperatorToken string
+}
+
+// SetSignup sets who may open a tenant; a new API lets anyone.
+func (a *API) SetSignup(s Signup) { a.signup = s }
+
+// mayOpenTenant checks a request for a new tenant against the signup rule.
+func (a *API) mayOpenTenant(r *http.Request) error {
+	if a.signup.Open {
+		return nil
+	}
+	if a.signup.OperatorToken == "" {
+		return apperr.New(apperr.Forbidden, "this server opens no new marketplaces: its operator has configured no operator token")
+	}
+	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return apperr.New(apperr.Unauthorized, "opening a marketplace on this server needs the operator's credential: Authorization: Bearer <operator token>")
+	}
+	// Hashed first, so the comparison's time says nothing of the length.
+	given, want := sha256.Sum256([]byte(strings.TrimSpace(token))), sha256.Sum256([]byte(a.signup.OperatorToken))
+	if subtle.ConstantTimeCompare(given[:], want[:]) != 1 {
+		return apperr.New(apperr.Forbidden, "the operator credential is not this server's")
+	}
+	return nil
+}
