@@ -414,8 +414,14 @@ func (a *API) setBalanceRule(c *call) error {
 	if err != nil {
 		return err
 	}
+	if err := f.scalars("transaction_type", "action", "date_bump", "balance", "gate", "fee_rate", "reserve_rate"); err != nil {
+		return err
+	}
 	rule := payments.BalanceRule{Type: f.str("transaction_type"), Action: f.str("action"), DateBump: f.str("date_bump"), Balance: f.str("balance"),
-		Gate: f.str("gate"), Endpoint: f.ref("endpoint")}
+		Gate: f.str("gate")}
+	if rule.Endpoint, err = f.reference("endpoint", "endpoints"); err != nil {
+		return err
+	}
 	if rule.DateBump == "" {
 		rule.DateBump = "ASAP"
 	}
@@ -471,13 +477,12 @@ func (a *API) createBalance(c *call) error {
 	if err != nil {
 		return err
 	}
+	if err := f.scalars("name", "currency", "kind"); err != nil {
+		return err
+	}
 	in := payments.BalanceInput{Name: f.str("name"), Currency: f.str("currency"), Kind: f.str("kind")}
-	if list, ok := f["endpoints"].([]any); ok {
-		for _, v := range list {
-			if s, ok := v.(string); ok {
-				in.Endpoints = append(in.Endpoints, idOf(s))
-			}
-		}
+	if in.Endpoints, err = f.idList("endpoints", "endpoints"); err != nil {
+		return err
 	}
 	r, err := a.svc.CreateBalance(c.ctx, c.mp(), c.params["id"], in)
 	if err != nil {

@@ -76,9 +76,13 @@ func (c *call) needMarketplace() error {
 	return nil
 }
 
-// fields decodes the body as a resource of type plural.
+// fields decodes the body as a resource of type plural. A JSON Patch list
+// is an update's body only; here it is refused, never read as no fields.
 func (c *call) fields(plural string) (fields, error) {
-	f, _, err := decodeBody(c.r.Header.Get("Content-Type"), c.body, plural)
+	f, patch, err := decodeBody(c.r.Header.Get("Content-Type"), c.body, plural)
+	if err == nil && patch != nil {
+		return nil, apperr.WithReason(apperr.Invalid, "request", "the body must be a JSON object, not a list")
+	}
 	return f, err
 }
 

@@ -338,6 +338,25 @@ func TestBadInputsWriteNothing(t *testing.T) {
 			{"PUT", "/verifications/" + w.ids["bank_account_verifications"], map[string]any{"amount_1": "x"}, 400, "request"},
 			{"DELETE", "/debits/" + w.ids["debits"], nil, 405, "method-not-allowed"},
 			{"GET", "/nothing/here", nil, 404, "not-found"},
+			// A reference that cannot be read is refused, never a default.
+			{"POST", "/cards/" + w.ids["cards"] + "/debits", `{"amount": 100, "order": 12345}`, 400, "request"},
+			{"POST", "/cards/" + w.ids["cards"] + "/debits", `{"amount": 100, "order": []}`, 400, "request"},
+			{"POST", "/cards/" + w.ids["cards"] + "/debits", `{"amount": 100, "order": true}`, 400, "request"},
+			{"POST", "/cards/" + w.ids["cards"] + "/debits", `{"amount": 100, "order": ""}`, 400, "request"},
+			{"POST", "/cards/" + w.ids["cards"] + "/debits", map[string]any{"amount": 100, "order": w.ids["customers"]}, 400, "request"},
+			{"POST", "/customers/" + w.ids["customers"] + "/debits", map[string]any{"amount": 100, "source": "nope"}, 400, "request"},
+			{"POST", "/customers/" + w.ids["customers"] + "/debits", map[string]any{"amount": 100, "source": 7}, 400, "request"},
+			{"POST", "/customers/" + w.ids["customers"] + "/credits", map[string]any{"amount": 100, "destination": ""}, 400, "request"},
+			{"POST", "/customers/" + w.ids["customers"] + "/credits", map[string]any{"amount": 100, "destination": "/orders/" + w.ids["orders"]}, 400, "request"},
+			// A body is one JSON object.
+			{"POST", "/card_holds/" + w.ids["card_holds"] + "/debits", `"oops"`, 400, "request"},
+			{"POST", "/credits/" + w.ids["credits"] + "/reversals", `"oops"`, 400, "request"},
+			{"POST", "/credits/" + w.ids["credits"] + "/reversals", `[]`, 400, "request"},
+			{"POST", "/cards/" + w.ids["cards"] + "/debits", `{"amount": 100}{"amount": 200}`, 400, "request"},
+			// Dollars only.
+			{"POST", "/cards/" + w.ids["cards"] + "/debits", map[string]any{"amount": 100, "currency": "EUR"}, 400, "request"},
+			{"POST", "/cards/" + w.ids["cards"] + "/card_holds", map[string]any{"amount": 100, "currency": "BTC"}, 400, "request"},
+			{"POST", "/bank_accounts/" + w.ids["bank_accounts"] + "/credits", map[string]any{"amount": 100, "currency": ""}, 400, "request"},
 		}
 		for _, tc := range cases {
 			r := c.do(tc.method, tc.path, tc.body)
