@@ -449,3 +449,46 @@ func TestIdempotencyKeysThroughHTTP(t *testing.T) {
 		}
 	})
 }
+
+// The request line and headers mean one thing too: a credential that cannot
+// be read is 401, never "no key"; a path is matched as sent, never cleaned;
+// an id that is no id, or a NUL in the query, is refused before the store
+// sees it (PostgreSQL refuses NUL in text and would answer 500).
+func TestRequestEdgesAreRefusedBeforeTheStore(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		base := newServer(t, kind)
+		c := newMarketplace(t, base, 0)
+		card := map[string]any{"number": "4111111111111111", "expiration_month": 1, "expiration_year": 2030}
+		bank := map[string]any{"name": "x", "account_number": "9900000002", "routing_number": "021000021"}
+		before := c.do("GET", "/cards", nil).body["meta"].(map[string]any)["total"]
+		for _, auth := range []string{"garbage", "Bearer ak-test-x", "Basic !!!", "Basic " + "bm8tY29sb24="} {
+			for path, body := range map[string]any{"/cards": card, "/bank_accounts": bank} {
+				anon := &client{t: t, base: base}
+				if r := anon.do("POST", path, body, "Authorization", auth); r.status != 401 {
+					t.Errorf("POST %s with Authorization %q: %d %s", path, auth, r.status, r.raw)
+				}
+			}
+		}
+		for _, path := range []string{"/customers/../cards", "/customers/./cards", "/customers/%2e%2e/cards"} {
+			if r := c.do("POST", path, card); r.status != 404 {
+				t.Errorf("POST %s: %d %s", path, r.status, r.raw)
+			}
+		}
+		if after := c.do("GET", "/cards", nil).body["meta"].(map[string]any)["total"]; after != before {
+			t.Errorf("cards went from %v to %v", before, after)
+		}
+		for _, path := range []string{"/cards/CC%00", "/customers/CU%00x", "/resources/%00", "/debits/WD%ff", "/orders/OR%20x/debits"} {
+			if r := c.do("GET", path, nil); r.status != 404 || r.category() != "not-found" {
+				t.Errorf("GET %s: %d %s", path, r.status, r.raw)
+			}
+		}
+		for _, q := range []string{"status=%00", "%00=1", "status=%ff"} {
+			if r := c.do("GET", "/debits?"+q, nil); r.status != 400 {
+				t.Errorf("GET /debits?%s: %d %s", q, r.status, r.raw)
+			}
+		}
+		if r := c.do("POST", "/customers", map[string]any{}, "Idempotency-Key", "k\xff"); r.status != 400 {
+			t.Errorf("an Idempotency-Key that is not UTF-8: %d %s", r.status, r.raw)
+		}
+	})
+}
