@@ -16,10 +16,14 @@ const MaxCardCreditMinor = 250_000
 // customer's payable account. An escrow that cannot cover it leaves a
 // failed credit and no money moved.
 func (s *Service) Credit(ctx context.Context, marketplace string, in TxInput) (Resource, error) {
-	if err := s.claimed(ctx, marketplace, in.Instrument); err != nil {
+	inline, err := s.prepareInstrument(marketplace, in)
+	if err != nil {
 		return Resource{}, err
 	}
 	return s.transaction(ctx, func(ctx context.Context, w *Writer) (Resource, error) {
+		if err := s.useInstrument(ctx, w, marketplace, inline, &in); err != nil {
+			return Resource{}, err
+		}
 		return w.credit(ctx, marketplace, in)
 	})
 }

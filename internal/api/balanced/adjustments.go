@@ -9,7 +9,9 @@ import (
 	"io"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bodgit/sevenzip"
 
@@ -33,6 +35,9 @@ const (
 func (a *API) createAdjustment(c *call) error {
 	f, err := c.fields("adjustments")
 	if err != nil {
+		return err
+	}
+	if err := f.scalars("external_source", "external_id", "balance_name", "description"); err != nil {
 		return err
 	}
 	amount, _, err := f.integer("amount")
@@ -182,6 +187,12 @@ func unpack(body []byte) ([]unpackedFile, error) {
 		if total > maxUnpackedBytes {
 			return apperr.New(apperr.Invalid, "the archive unpacks to more than %d bytes", maxUnpackedBytes)
 		}
+		// Names and IDs in the file become stored text, which a database
+		// refuses when it holds a NUL or bytes that are not UTF-8.
+		name = strings.ToValidUTF8(strings.ReplaceAll(name, "\x00", ""), "?")
+		if !utf8.Valid(data) || bytes.IndexByte(data, 0) >= 0 {
+			return apperr.New(apperr.Invalid, "the file %s is not UTF-8 text without NUL characters", name)
+		}
 		out = append(out, unpackedFile{name, data})
 		return nil
 	}
@@ -250,6 +261,9 @@ func (a *API) createSchedule(c *call) error {
 	if err != nil {
 		return err
 	}
+	if err := f.scalars("period", "external_source", "stop_when_merchant_disabled", "stop_at_zero_balance", "risk_acknowledged", "first_date", "last_date"); err != nil {
+		return err
+	}
 	in := payments.ScheduleInput{Period: f.str("period"), ExternalSource: f.str("external_source"),
 		StopWhenDisabled: f.str("stop_when_merchant_disabled") == "true", StopAtZero: f.str("stop_at_zero_balance") == "true",
 		Acknowledged: f.str("risk_acknowledged") == "true"}
@@ -284,6 +298,14 @@ func (a *API) updateSchedule(c *call) error {
 	if err != nil {
 		return err
 	}
+	if err := f.scalars("last_date", "stop_when_merchant_disabled", "stop_at_zero_balance", "status"); err != nil {
+		return err
+	}
+	// Checked before the edit, so a refused status leaves the edit unmade.
+	status := f.str("status")
+	if status != "" && status != "on" && status != "off" {
+		return fieldError("status", "must be on or off")
+	}
 	var e payments.ScheduleEdit
 	if n, given, err := f.integer("amount"); err != nil {
 		return err
@@ -307,10 +329,7 @@ func (a *API) updateSchedule(c *call) error {
 	if err != nil {
 		return err
 	}
-	if status := f.str("status"); status != "" {
-		if status != "on" && status != "off" {
-			return fieldError("status", "must be on or off")
-		}
+	if status != "" {
 		if r, err = a.svc.SetScheduleStatus(c.ctx, c.mp(), c.params["id"], status == "on"); err != nil {
 			return err
 		}
@@ -329,6 +348,9 @@ func (a *API) deleteSchedule(c *call) error {
 func (a *API) updateMerchant(c *call) error {
 	f, err := c.fields("merchants")
 	if err != nil {
+		return err
+	}
+	if err := f.scalars("enabled", "external_merchant_id"); err != nil {
 		return err
 	}
 	set := map[string]any{}
@@ -449,6 +471,11 @@ func (a *API) setBalanceRule(c *call) error {
 
 // moveReserve releases a merchant's rolling reserve now.
 func (a *API) moveReserve(c *call) error {
+	// It takes no fields, but a body that is not one object is refused
+	// like anywhere else, not ignored.
+	if _, err := c.fields("reserve_moves"); err != nil {
+		return err
+	}
 	r, err := a.svc.MoveReserve(c.ctx, c.mp(), c.params["id"])
 	if err != nil {
 		return err
@@ -459,6 +486,9 @@ func (a *API) moveReserve(c *call) error {
 func (a *API) createEndpoint(c *call) error {
 	f, err := c.fields("endpoints")
 	if err != nil {
+		return err
+	}
+	if err := f.scalars("name", "currency"); err != nil {
 		return err
 	}
 	cur := f.str("currency")
@@ -497,6 +527,9 @@ func (a *API) updateBalance(c *call) error {
 	if err != nil {
 		return err
 	}
+	if err := f.scalars("created_date"); err != nil {
+		return err
+	}
 	at, err := parseDate(f.str("created_date"))
 	if err != nil {
 		return fieldError("created_date", "must be a date (2026-01-01) or an RFC 3339 time")
@@ -512,6 +545,9 @@ func (a *API) updateBalance(c *call) error {
 func (a *API) updateManager(c *call) error {
 	f, err := c.fields("managers")
 	if err != nil {
+		return err
+	}
+	if err := f.scalars("default_balance"); err != nil {
 		return err
 	}
 	r, err := a.svc.SetManagerDefaultBalance(c.ctx, c.mp(), c.params["id"], f.str("default_balance"))

@@ -367,6 +367,9 @@ func (a *API) advanceTestClock(c *call) error {
 	if err != nil {
 		return err
 	}
+	if err := f.scalars("advance"); err != nil {
+		return err
+	}
 	var d time.Duration
 	if s := f.str("advance"); s != "" {
 		if d, err = time.ParseDuration(s); err != nil {

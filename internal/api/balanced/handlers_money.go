@@ -294,33 +294,33 @@ func (a *API) deleteInstrument(typ string) handlerFunc {
 	}
 }
 
-// inlineInstrument tokenizes a card or bank account given inline as a
-// debit's source or a credit's destination, or reads a reference to one of
-// kinds.
-func (a *API) inlineInstrument(c *call, f fields, name string, kinds ...string) (string, error) {
+// inlineInstrument reads a debit's source or a credit's destination into
+// in: a reference to one of kinds, or a card or bank account given inline,
+// which the transaction stores in its own operation (so a refused
+// transaction stores no instrument).
+func inlineInstrument(in *payments.TxInput, f fields, name string, kinds ...string) error {
 	obj, ok := f[name].(map[string]any)
 	if !ok || obj["id"] != nil || obj["href"] != nil {
-		return f.reference(name, kinds...)
+		ref, err := f.reference(name, kinds...)
+		in.Instrument = ref
+		return err
 	}
-	// Tokenizing on the way is not the request's effect: the transaction is.
-	ctx := payments.WithoutIdempotency(c.ctx)
 	if fields(obj).has("number") && slices.Contains(kinds, "cards") {
-		in, err := cardInput(obj)
-		if err != nil {
-			return "", err
-		}
-		card, err := a.svc.CreateCard(ctx, c.mp(), in)
-		return card.ID, err
+		card, err := cardInput(obj)
+		in.NewCard = &card
+		return err
 	}
 	if fields(obj).has("account_number") && slices.Contains(kinds, "bank_accounts") {
-		in, err := bankAccountInput(obj)
-		if err != nil {
-			return "", err
-		}
-		b, err := a.svc.CreateBankAccount(ctx, c.mp(), in)
-		return b.ID, err
+		bank, err := bankAccountInput(obj)
+		in.NewBankAccount = &bank
+		return err
 	}
-	return "", fieldError(name, "must be an id or an href of %s, a card or a bank account", kindList(kinds))
+	return fieldError(name, "must be an id or an href of %s, a card or a bank account", kindList(kinds))
+}
+
+// given reports whether a transaction names or carries its instrument.
+func given(in payments.TxInput) bool {
+	return in.Instrument != "" || in.NewCard != nil || in.NewBankAccount != nil
 }
 
 // transact runs a transaction create and answers it: 201, or the failed
@@ -342,10 +342,10 @@ func (a *API) createDebit(c *call) error {
 	if err != nil {
 		return err
 	}
-	if in.Instrument, err = a.inlineInstrument(c, f, "source", debitSources...); err != nil {
+	if err := inlineInstrument(&in, f, "source", debitSources...); err != nil {
 		return err
 	}
-	if in.Instrument == "" {
+	if !given(in) {
 		return fieldError("source", "is required")
 	}
 	return a.transact(c, func() (payments.Resource, error) { return a.svc.Debit(c.ctx, c.mp(), in) })
@@ -361,10 +361,7 @@ func (a *API) debitInstrument(typ string) handlerFunc {
 		if err != nil {
 			return err
 		}
-		if _, err := a.svc.GetTyped(c.ctx, c.mp(), typ, c.params["id"]); err != nil {
-			return err
-		}
-		in.Instrument = c.params["id"]
+		in.Instrument, in.InstrumentType = c.params["id"], typ
 		return a.transact(c, func() (payments.Resource, error) { return a.svc.Debit(c.ctx, c.mp(), in) })
 	}
 }
@@ -395,13 +392,13 @@ func (a *API) customerTransaction(c *call, plural, field string, kinds []string,
 		return err
 	}
 	in.Customer = cu.ID
-	if in.Instrument, err = a.inlineInstrument(c, f, field, kinds...); err != nil {
+	if err := inlineInstrument(&in, f, field, kinds...); err != nil {
 		return err
 	}
-	if in.Instrument == "" {
+	if !given(in) {
 		in.Instrument = fallback(cu)
 	}
-	if in.Instrument == "" {
+	if !given(in) {
 		return none
 	}
 	return a.transact(c, func() (payments.Resource, error) { return do(c.ctx, c.mp(), in) })
@@ -425,10 +422,10 @@ func (a *API) createCredit(c *call) error {
 	if err != nil {
 		return err
 	}
-	if in.Instrument, err = a.inlineInstrument(c, f, "destination", creditDestinations...); err != nil {
+	if err := inlineInstrument(&in, f, "destination", creditDestinations...); err != nil {
 		return err
 	}
-	if in.Instrument == "" {
+	if !given(in) {
 		return fieldError("destination", "is required")
 	}
 	return a.transact(c, func() (payments.Resource, error) { return a.svc.Credit(c.ctx, c.mp(), in) })
@@ -444,11 +441,7 @@ func (a *API) creditInstrument(typ string) handlerFunc {
 		if err != nil {
 			return err
 		}
-		inst, err := a.svc.GetTyped(c.ctx, c.mp(), typ, c.params["id"])
-		if err != nil {
-			return err
-		}
-		in.Instrument = inst.ID
+		in.Instrument, in.InstrumentType = c.params["id"], typ
 		return a.transact(c, func() (payments.Resource, error) { return a.svc.Credit(c.ctx, c.mp(), in) })
 	}
 }
@@ -542,16 +535,16 @@ func (a *API) createHold(c *call) error {
 	if err != nil {
 		return err
 	}
-	if _, err := a.svc.GetTyped(c.ctx, c.mp(), "cards", c.params["id"]); err != nil {
-		return err
-	}
-	in.Instrument = c.params["id"]
+	in.Instrument, in.InstrumentType = c.params["id"], "cards"
 	return a.transact(c, func() (payments.Resource, error) { return a.svc.CreateHold(c.ctx, c.mp(), in) })
 }
 
 func (a *API) updateHold(c *call) error {
 	f, err := c.fields("card_holds")
 	if err != nil {
+		return err
+	}
+	if err := f.scalars("is_void"); err != nil {
 		return err
 	}
 	if v := f.str("is_void"); v == "true" || v == "1" {
@@ -604,6 +597,10 @@ func (a *API) settle(c *call) error {
 }
 
 func (a *API) createVerification(c *call) error {
+	// It takes no fields; a body that is not one object is still refused.
+	if _, err := c.fields("bank_account_verifications"); err != nil {
+		return err
+	}
 	if _, err := a.svc.GetTyped(c.ctx, c.mp(), "bank_accounts", c.params["id"]); err != nil {
 		return err
 	}
@@ -638,6 +635,9 @@ func (a *API) updateTransaction(typ string) handlerFunc {
 	return func(c *call) error {
 		f, err := a.updateFields(c, typ)
 		if err != nil {
+			return err
+		}
+		if err := f.scalars("description"); err != nil {
 			return err
 		}
 		meta, err := f.meta("meta")
