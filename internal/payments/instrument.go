@@ -275,11 +275,12 @@ type InstrumentUpdate struct {
 
 // UpdateInstrument changes meta or associates an instrument with a customer.
 func (s *Service) UpdateInstrument(ctx context.Context, marketplace, id string, in InstrumentUpdate) (Resource, error) {
-	if err := s.claimed(ctx, marketplace, id); err != nil {
-		return Resource{}, err
-	}
 	v, err := s.Write(ctx, nil, func(ctx context.Context, w *Writer) (any, error) {
+		// Claimed in this operation, so a refused update claims nothing.
 		r, err := w.Lock(ctx, marketplace, "", id)
+		if apperr.Is(err, apperr.NotFound) && marketplace != "" {
+			r, err = s.claimIn(ctx, w, marketplace, id, "")
+		}
 		if err != nil || !instrumentTypes[r.Type] {
 			return nil, apperr.New(apperr.NotFound, "no funding instrument with id %s", id)
 		}

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/poise-payments/poise/internal/api/balanced"
@@ -245,4 +246,87 @@ func diffCounts(before, after map[string]int64) string {
 		}
 	}
 	return strings.Join(out, ", ")
+}
+
+// A transaction that is refused leaves no instrument behind: not the card
+// given inline, not the claim of a card tokenized without a key, not under
+// concurrent retries of one Idempotency-Key.
+func TestRefusedTransactionsLeaveNoInstrument(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		db := storetest.Open(t, kind)
+		l := ledger.New(db.Ledger(), clock.System(), ledger.CommitterOptions{})
+		t.Cleanup(func() { l.Close(context.Background()) })
+		v, _ := vault.New(make([]byte, vault.KeyLen))
+		srv := httptest.NewServer(balanced.New(payments.NewService(l, db, v), nil))
+		t.Cleanup(srv.Close)
+		c := newMarketplace(t, srv.URL, 0)
+		cards := func() float64 { return c.do("GET", "/cards", nil).body["meta"].(map[string]any)["total"].(float64) }
+		inline := map[string]any{"number": "4111111111111111", "expiration_month": 12, "expiration_year": 2030}
+		start := cards()
+
+		// Concurrent retries of one keyed inline debit: one card, one debit.
+		var wg sync.WaitGroup
+		replies := make([]reply, 8)
+		for i := range replies {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				replies[i] = c.do("POST", "/debits", map[string]any{"amount": 500, "source": inline}, "Idempotency-Key", "once")
+			}()
+		}
+		wg.Wait()
+		for _, r := range replies {
+			if r.status != 201 || r.id("debits") != replies[0].id("debits") {
+				t.Fatalf("keyed retry: %d %s", r.status, r.raw)
+			}
+		}
+		if got := cards(); got != start+1 {
+			t.Fatalf("%v cards after one keyed inline debit retried 8 times", got-start)
+		}
+		// Refused keyed inline debits, retried: no card at all.
+		for i := 0; i < 4; i++ {
+			for _, amount := range []any{-1, 0, nil} {
+				key := fmt.Sprintf("refused-%v", amount)
+				if r := c.do("POST", "/debits", map[string]any{"amount": amount, "source": inline}, "Idempotency-Key", key); r.status != 400 {
+					t.Fatalf("amount %v: %d %s", amount, r.status, r.raw)
+				}
+			}
+		}
+		if got := cards(); got != start+1 {
+			t.Fatalf("refused inline debits stored %v cards", got-start-1)
+		}
+
+		// Instruments tokenized without a key are claimed only by what
+		// succeeds.
+		anon := &client{t: t, base: srv.URL}
+		card := anon.do("POST", "/cards", inline).id("cards")
+		bank := anon.do("POST", "/bank_accounts", map[string]any{"name": "x", "account_number": "9900000002", "routing_number": "021000021"}).id("bank_accounts")
+		cu := c.do("POST", "/customers", map[string]any{"name": "x"}).id("customers")
+		acct := c.do("GET", "/customers/"+cu+"/accounts", nil).id("accounts")
+		other := c.do("POST", "/customers", map[string]any{"name": "y"}).id("customers")
+		if card == "" || bank == "" || acct == "" || other == "" {
+			t.Fatal("setup failed")
+		}
+		before := rowCounts(t, db)
+		for _, tc := range []struct {
+			method, path string
+			body         any
+			status       int
+		}{
+			{"POST", "/cards/" + card + "/debits", map[string]any{"amount": 0}, 400},
+			{"POST", "/cards/" + card + "/card_holds", map[string]any{"amount": -5}, 400},
+			{"POST", "/cards/" + card + "/credits", map[string]any{"amount": 100}, 400},
+			{"POST", "/bank_accounts/" + bank + "/credits", map[string]any{"amount": 100, "order": "OR0000000000000000000000"}, 404},
+			{"PUT", "/bank_accounts/" + bank, map[string]any{"links": map[string]any{"customer": "CU0000000000000000000000"}}, 404},
+			{"POST", "/accounts/" + acct + "/settlements", map[string]any{"funding_instrument": "/bank_accounts/" + bank}, 409},
+			{"POST", "/debits", map[string]any{"amount": 100, "source": card, "order": "OR0000000000000000000000"}, 404},
+		} {
+			if r := c.do(tc.method, tc.path, tc.body); r.status != tc.status {
+				t.Errorf("%s %s: %d %s, want %d", tc.method, tc.path, r.status, r.raw, tc.status)
+			}
+		}
+		if after := rowCounts(t, db); !maps.Equal(before, after) {
+			t.Errorf("refusals claimed or stored something: %s", diffCounts(before, after))
+		}
+	})
 }
