@@ -42,7 +42,9 @@ func (s cleanSecrets) ControlKey(_ context.Context, login string) (string, error
 // through, and never looks up a consumer key that is not text.
 func FuzzOAuthHeader(f *testing.F) {
 	for _, s := range [][3]string{
-		{`OAuth oauth_consumer_key="shop", oauth_nonce="n", oauth_signature_method="HMAC-SHA1", oauth_timestamp="1", oauth_signature="x"`, "", ""},
+		{`OAuth oauth_consumer_key="shop", oauth_nonce="n", oauth_signature_method="HMAC-SHA1", oauth_timestamp="1700000000", oauth_signature="x"`, "", ""},
+		{`OAuth oauth_consumer_key="sh%00op", oauth_nonce="n", oauth_signature_method="HMAC-SHA1", oauth_timestamp="1700000000", oauth_signature="x"`, "", ""},
+		{`OAuth oauth_consumer_key="shop", oauth_nonce="n", oauth_signature_method="HMAC-SHA1", oauth_timestamp="1700000000", oauth_signature="x"`, "oauth_consumer_key=other", ""},
 		{`OAuth realm="x", oauth_consumer_key="sh%00op", oauth_signature_method="HMAC-SHA1"`, "a=1", "b=2"},
 		{`OAuth oauth_consumer_key=shop,oauth_consumer_key=other`, "oauth_consumer_key=third", "oauth_signature=x"},
 		{`OAuth ,,,=,"=",oauth_`, "%zz", "%"},
@@ -56,7 +58,9 @@ func FuzzOAuthHeader(f *testing.F) {
 		req.URL.RawQuery = query
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("Authorization", authorization)
-		v := &paynet.Verifier{Secrets: cleanSecrets{t: t, login: "shop", secret: "control"}, Nonces: db, Clock: clock.System()}
+		// A fixed clock, so that inputs with its timestamp reach the
+		// consumer lookup and the signature check.
+		v := &paynet.Verifier{Secrets: cleanSecrets{t: t, login: "shop", secret: "control"}, Nonces: db, Clock: clock.NewManual(fuzzNow)}
 		login, err := v.Verify(context.Background(), req, []byte(body))
 		if err == nil {
 			t.Fatalf("an unsigned request verified as %q", login)
@@ -109,6 +113,30 @@ func FuzzOAuthSignedByAnotherLibrary(f *testing.F) {
 			t.Fatalf("signed as %q with %q, %q=%q, q=%q: verified as %q, %v (Authorization %s)", login, secret, key, value, query, got, err, sent.Header.Get("Authorization"))
 		}
 	})
+}
+
+// fuzzNow is the fuzzed verifier's time: oauth_timestamp 1700000000.
+var fuzzNow = time.Unix(1_700_000_000, 0)
+
+// Parameters that are not text, or protocol parameters given twice, are
+// refused before any lookup.
+func TestOAuthRefusesAmbiguousOrNonTextParameters(t *testing.T) {
+	db := storetest.Open(t, "sqlite")
+	head := `OAuth oauth_nonce="n", oauth_signature_method="HMAC-SHA1", oauth_timestamp="1700000000", oauth_signature="x", `
+	for _, tc := range []struct{ authorization, query string }{
+		{head + `oauth_consumer_key="sh%00op"`, ""},
+		{head + `oauth_consumer_key="sh%FFop"`, ""},
+		{head + `oauth_consumer_key="shop"`, "oauth_consumer_key=other"},
+		{head + `oauth_consumer_key="shop", oauth_consumer_key="other"`, ""},
+		{head + `oauth_consumer_key="shop"`, "note=%00"},
+	} {
+		req := httptest.NewRequest(http.MethodPost, "http://poise.test"+paynet.Prefix+"merchant/shop?"+tc.query, nil)
+		req.Header.Set("Authorization", tc.authorization)
+		v := &paynet.Verifier{Secrets: cleanSecrets{t: t, login: "shop", secret: "control"}, Nonces: db, Clock: clock.NewManual(fuzzNow)}
+		if _, err := v.Verify(context.Background(), req, nil); err == nil || apperr.CodeOf(err) == apperr.Internal {
+			t.Errorf("%s ?%s: %v", tc.authorization, tc.query, err)
+		}
+	}
 }
 
 type roundTripper func(*http.Request) (*http.Response, error)
