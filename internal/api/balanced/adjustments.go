@@ -229,23 +229,8 @@ func unpack(body []byte) ([]unpackedFile, error) {
 			return nil, err
 		}
 	case bytes.HasPrefix(body, []byte("7z\xbc\xaf\x27\x1c")):
-		sr, err := sevenzip.NewReader(bytes.NewReader(body), int64(len(body)))
-		if err != nil {
-			return nil, bad
-		}
-		for _, f := range sr.File {
-			if f.FileInfo().IsDir() {
-				continue
-			}
-			rc, err := f.Open()
-			if err != nil {
-				return nil, bad
-			}
-			err = read(f.Name, rc)
-			rc.Close()
-			if err != nil {
-				return nil, err
-			}
+		if err := unpack7z(body, read, bad); err != nil {
+			return nil, err
 		}
 	default:
 		return nil, bad
@@ -254,6 +239,36 @@ func unpack(body []byte) ([]unpackedFile, error) {
 		return nil, apperr.New(apperr.Invalid, "the archive holds no file")
 	}
 	return out, nil
+}
+
+// unpack7z reads the files of a 7z archive. The 7z reader panics on some
+// malformed headers (a nil stream info; found by fuzzing unpack), so a
+// panic of its own is taken as the unreadable archive it is.
+func unpack7z(body []byte, read func(name string, r io.Reader) error, bad error) (err error) {
+	defer func() {
+		if recover() != nil {
+			err = bad
+		}
+	}()
+	sr, err := sevenzip.NewReader(bytes.NewReader(body), int64(len(body)))
+	if err != nil {
+		return bad
+	}
+	for _, f := range sr.File {
+		if f.FileInfo().IsDir() {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return bad
+		}
+		err = read(f.Name, rc)
+		rc.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (a *API) createSchedule(c *call) error {

@@ -57,8 +57,8 @@ func decodeBody(contentType string, body []byte, plural string) (f fields, patch
 	case []any:
 		return nil, x, nil
 	case map[string]any:
-		inner, ok := x[plural]
-		if !ok || plural == "" {
+		inner := x[plural]
+		if inner == nil || plural == "" {
 			return fields(x), nil, nil
 		}
 		switch in := inner.(type) {
