@@ -320,6 +320,8 @@ func TestRefusedTransactionsLeaveNoInstrument(t *testing.T) {
 			{"PUT", "/bank_accounts/" + bank, map[string]any{"links": map[string]any{"customer": "CU0000000000000000000000"}}, 404},
 			{"POST", "/accounts/" + acct + "/settlements", map[string]any{"funding_instrument": "/bank_accounts/" + bank}, 409},
 			{"POST", "/debits", map[string]any{"amount": 100, "source": card, "order": "OR0000000000000000000000"}, 404},
+			{"POST", "/customers", map[string]any{"source": card, "destination": "BA0000000000000000000000"}, 404},
+			{"PUT", "/customers/CU0000000000000000000000", map[string]any{"source": card}, 404},
 		} {
 			if r := c.do(tc.method, tc.path, tc.body); r.status != tc.status {
 				t.Errorf("%s %s: %d %s, want %d", tc.method, tc.path, r.status, r.raw, tc.status)
