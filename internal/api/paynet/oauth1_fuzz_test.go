@@ -88,6 +88,12 @@ func FuzzOAuthSignedByAnotherLibrary(f *testing.F) {
 		if login == "" || strings.HasPrefix(key, "oauth_") || key == "realm" {
 			t.Skip("not a login, or a parameter the protocol reserves")
 		}
+		if key == "q" {
+			// The signing library keeps one value per name (a map), so a
+			// name in both the query and the body is signed once; RFC 5849
+			// 3.4.1.3 signs every value, as the verifier does.
+			t.Skip("a name the query uses too")
+		}
 		var sent *http.Request
 		var sentBody []byte
 		capture := roundTripper(func(r *http.Request) (*http.Response, error) {
