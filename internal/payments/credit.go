@@ -21,10 +21,14 @@ var ErrNameRequiredToCredit = apperr.WithReason(apperr.Invalid, "name-required-t
 // customer's payable account. An escrow that cannot cover it leaves a
 // failed credit and no money moved.
 func (s *Service) Credit(ctx context.Context, marketplace string, in TxInput) (Resource, error) {
-	if err := s.claimed(ctx, marketplace, in.Instrument); err != nil {
+	inline, err := s.prepareInstrument(marketplace, in)
+	if err != nil {
 		return Resource{}, err
 	}
 	return s.transaction(ctx, marketplace, func(ctx context.Context, w *Writer) (Resource, error) {
+		if err := s.useInstrument(ctx, w, marketplace, inline, &in); err != nil {
+			return Resource{}, err
+		}
 		return w.credit(ctx, marketplace, in)
 	})
 }

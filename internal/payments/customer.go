@@ -32,10 +32,10 @@ type CustomerInput struct {
 
 // CreateCustomer makes a customer and its payable account.
 func (s *Service) CreateCustomer(ctx context.Context, marketplace string, in CustomerInput) (Resource, error) {
-	if err := s.claimInstruments(ctx, marketplace, in); err != nil {
-		return Resource{}, err
-	}
 	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
+		if err := s.claimInstruments(ctx, w, marketplace, in); err != nil {
+			return nil, err
+		}
 		return w.createCustomer(ctx, marketplace, in.Fields, &in)
 	})
 	if err != nil {
@@ -91,10 +91,10 @@ func (w *Writer) createCustomer(ctx context.Context, marketplace string, fields 
 // UpdateCustomer changes a customer's fields and default instruments, and
 // runs the identity check again.
 func (s *Service) UpdateCustomer(ctx context.Context, marketplace, customerID string, in CustomerInput) (Resource, error) {
-	if err := s.claimInstruments(ctx, marketplace, in); err != nil {
-		return Resource{}, err
-	}
 	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
+		if err := s.claimInstruments(ctx, w, marketplace, in); err != nil {
+			return nil, err
+		}
 		c, err := w.Lock(ctx, marketplace, "customers", customerID)
 		if err != nil {
 			return nil, err
@@ -244,13 +244,19 @@ func (s *Service) Balance(ctx context.Context, accountID string) (int64, error) 
 }
 
 // claimInstruments claims a customer's new default instruments if they were
-// tokenized without a key.
-func (s *Service) claimInstruments(ctx context.Context, marketplace string, in CustomerInput) error {
+// tokenized without a key, inside the operation that sets them, so that a
+// refused create or update claims nothing.
+func (s *Service) claimInstruments(ctx context.Context, w *Writer, marketplace string, in CustomerInput) error {
 	for _, ref := range []string{in.Source, in.Destination} {
-		if ref != "" {
-			if err := s.claimed(ctx, marketplace, ref); err != nil {
-				return err
-			}
+		if ref == "" {
+			continue
+		}
+		_, err := w.Lock(ctx, marketplace, "", ref)
+		if apperr.Is(err, apperr.NotFound) {
+			_, err = s.claimIn(ctx, w, marketplace, ref, "")
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -62,6 +63,21 @@ func (s *Service) bankAccountFingerprint(routing, account string) string {
 // without an API key: it stays unclaimed until a marketplace first uses it,
 // and its CVV and address are checked then.
 func (s *Service) CreateCard(ctx context.Context, marketplace string, in CardInput) (Resource, error) {
+	c, err := s.newCard(marketplace, in)
+	if err != nil {
+		return Resource{}, err
+	}
+	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
+		return s.storeCard(ctx, w, c, in.Customer)
+	})
+	if err != nil {
+		return Resource{}, err
+	}
+	return v.(Resource), nil
+}
+
+// newCard checks a card and seals its number, writing nothing.
+func (s *Service) newCard(marketplace string, in CardInput) (Resource, error) {
 	number := rails.CleanCardNumber(in.Number)
 	if !rails.LuhnValid(number) {
 		return Resource{}, apperr.WithReason(apperr.Conflict, "card-not-validated", "the card number is not valid")
@@ -104,28 +120,30 @@ func (s *Service) CreateCard(ctx context.Context, marketplace string, in CardInp
 		// Kept sealed only until the card network has checked it.
 		c.Private["cvv"] = s.vault.Seal(in.CVV)
 	}
-	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
-		if marketplace != "" {
-			s.verifyCard(&c)
+	return c, nil
+}
+
+// storeCard stores a card made by newCard inside an operation, associated
+// with customer when one is named.
+func (s *Service) storeCard(ctx context.Context, w *Writer, c Resource, customer string) (Resource, error) {
+	// A retried operation must start from the card as made, not as checked.
+	c.Fields, c.Links, c.Private = maps.Clone(c.Fields), maps.Clone(c.Links), maps.Clone(c.Private)
+	if c.Marketplace != "" {
+		s.verifyCard(&c)
+	}
+	if customer != "" {
+		if err := w.associate(ctx, &c, customer); err != nil {
+			return Resource{}, err
 		}
-		if in.Customer != "" {
-			if err := w.associate(ctx, &c, in.Customer); err != nil {
-				return nil, err
-			}
-		}
-		c, err := w.Create(ctx, c, "CC")
-		if err != nil {
-			return nil, err
-		}
-		if marketplace != "" {
-			_, err = w.Emit(ctx, "card.created", c)
-		}
-		return c, err
-	})
+	}
+	c, err := w.Create(ctx, c, "CC")
 	if err != nil {
 		return Resource{}, err
 	}
-	return v.(Resource), nil
+	if c.Marketplace != "" {
+		_, err = w.Emit(ctx, "card.created", c)
+	}
+	return c, err
 }
 
 // verifyCard runs the card network's CVV and address checks, and then
@@ -162,19 +180,7 @@ func (s *Service) CreateBankAccount(ctx context.Context, marketplace string, in 
 		return Resource{}, err
 	}
 	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
-		if in.Customer != "" {
-			if err := w.associate(ctx, &b, in.Customer); err != nil {
-				return nil, err
-			}
-		}
-		b, err := w.Create(ctx, b, "BA")
-		if err != nil {
-			return nil, err
-		}
-		if marketplace != "" {
-			_, err = w.Emit(ctx, "bank_account.created", b)
-		}
-		return b, err
+		return w.storeBankAccount(ctx, b, in.Customer)
 	})
 	if err != nil {
 		return Resource{}, err
@@ -182,8 +188,7 @@ func (s *Service) CreateBankAccount(ctx context.Context, marketplace string, in 
 	return v.(Resource), nil
 }
 
-// newBankAccount checks a bank account to tokenize and builds its
-// resource, number sealed, not yet stored.
+// newBankAccount checks a bank account and seals its number, writing nothing.
 func (s *Service) newBankAccount(marketplace string, in BankAccountInput) (Resource, error) {
 	if in.Name == "" || in.AccountNumber == "" {
 		return Resource{}, apperr.New(apperr.Invalid, "name and account_number are required")
@@ -214,6 +219,25 @@ func (s *Service) newBankAccount(marketplace string, in BankAccountInput) (Resou
 		"outcome":        rails.BankOutcome(in.AccountNumber),
 	}}
 	return b, nil
+}
+
+// storeBankAccount stores a bank account made by newBankAccount inside an
+// operation, associated with customer when one is named.
+func (w *Writer) storeBankAccount(ctx context.Context, b Resource, customer string) (Resource, error) {
+	b.Links = maps.Clone(b.Links)
+	if customer != "" {
+		if err := w.associate(ctx, &b, customer); err != nil {
+			return Resource{}, err
+		}
+	}
+	b, err := w.Create(ctx, b, "BA")
+	if err != nil {
+		return Resource{}, err
+	}
+	if b.Marketplace != "" {
+		_, err = w.Emit(ctx, "bank_account.created", b)
+	}
+	return b, err
 }
 
 // CreateExternalAccount records an account at an outside provider; the test
@@ -260,11 +284,12 @@ type InstrumentUpdate struct {
 
 // UpdateInstrument changes meta or associates an instrument with a customer.
 func (s *Service) UpdateInstrument(ctx context.Context, marketplace, id string, in InstrumentUpdate) (Resource, error) {
-	if err := s.claimed(ctx, marketplace, id); err != nil {
-		return Resource{}, err
-	}
 	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
+		// Claimed in this operation, so a refused update claims nothing.
 		r, err := w.lockInstrument(ctx, marketplace, id)
+		if apperr.Is(err, apperr.NotFound) && marketplace != "" {
+			r, err = s.claimIn(ctx, w, marketplace, id, "")
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -317,27 +342,79 @@ func (s *Service) DeleteInstrument(ctx context.Context, marketplace, id string) 
 // it, and runs the card network's checks then.
 func (s *Service) claim(ctx context.Context, marketplace, id string) (Resource, error) {
 	v, err := s.Write(WithoutIdempotency(ctx), marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
-		r, err := w.tx.LockResource(ctx, "", id)
-		if errors.Is(err, ledger.ErrNotFound) || err == nil && !instrumentTypes[r.Type] {
-			return nil, apperr.New(apperr.NotFound, "no resource with id %s", id)
-		}
-		if err != nil {
-			return nil, err
-		}
-		r.Marketplace = marketplace
-		if r.Type == "cards" {
-			s.verifyCard(&r)
-		}
-		if r, err = w.Save(ctx, r); err != nil {
-			return nil, err
-		}
-		_, err = w.Emit(ctx, strings.TrimSuffix(r.Type, "s")+".created", r)
-		return r, err
+		return s.claimIn(ctx, w, marketplace, id, "")
 	})
 	if err != nil {
 		return Resource{}, err
 	}
 	return v.(Resource), nil
+}
+
+// claimIn claims an unclaimed instrument (of type typ, when not "") for
+// marketplace inside an operation.
+func (s *Service) claimIn(ctx context.Context, w *Writer, marketplace, id, typ string) (Resource, error) {
+	r, err := w.tx.LockResource(ctx, "", id)
+	if errors.Is(err, ledger.ErrNotFound) || err == nil && (!instrumentTypes[r.Type] || typ != "" && r.Type != typ) {
+		return Resource{}, apperr.New(apperr.NotFound, "no %s with id %s", typeOr(typ), id)
+	}
+	if err != nil {
+		return Resource{}, err
+	}
+	r.Marketplace = marketplace
+	if r.Type == "cards" {
+		s.verifyCard(&r)
+	}
+	if r, err = w.Save(ctx, r); err != nil {
+		return Resource{}, err
+	}
+	_, err = w.Emit(ctx, strings.TrimSuffix(r.Type, "s")+".created", r)
+	return r, err
+}
+
+// inlineInstrument is a card or bank account given inline with a
+// transaction, checked and sealed but not stored.
+type inlineInstrument struct {
+	r        Resource
+	customer string
+}
+
+// prepareInstrument checks the instrument a transaction names or gives
+// inline, before its operation; nothing is written.
+func (s *Service) prepareInstrument(marketplace string, in TxInput) (*inlineInstrument, error) {
+	switch {
+	case in.NewCard != nil:
+		c, err := s.newCard(marketplace, *in.NewCard)
+		return &inlineInstrument{c, in.NewCard.Customer}, err
+	case in.NewBankAccount != nil:
+		b, err := s.newBankAccount(marketplace, *in.NewBankAccount)
+		return &inlineInstrument{b, in.NewBankAccount.Customer}, err
+	case in.Instrument == "":
+		return nil, apperr.New(apperr.Invalid, "no funding instrument given")
+	}
+	return nil, nil
+}
+
+// useInstrument makes a transaction's instrument ready inside its
+// operation: the inline one is stored, a named one tokenized without a key
+// is claimed. Both commit with the transaction, or not at all when it is
+// refused, so a refusal leaves no instrument and no event behind.
+func (s *Service) useInstrument(ctx context.Context, w *Writer, marketplace string, inline *inlineInstrument, in *TxInput) error {
+	if inline != nil {
+		var r Resource
+		var err error
+		if inline.r.Type == "cards" {
+			r, err = s.storeCard(ctx, w, inline.r, inline.customer)
+		} else {
+			r, err = w.storeBankAccount(ctx, inline.r, inline.customer)
+		}
+		in.Instrument = r.ID
+		return err
+	}
+	_, err := w.Lock(ctx, marketplace, in.InstrumentType, in.Instrument)
+	if apperr.Is(err, apperr.NotFound) && marketplace != "" {
+		_, err = s.claimIn(ctx, w, marketplace, in.Instrument, in.InstrumentType)
+	}
+	return err
 }
 
 // MergeAddress fills the missing parts of an address with nulls.

@@ -8,7 +8,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bodgit/sevenzip"
 
@@ -33,6 +35,9 @@ const (
 func (a *API) createAdjustment(c *call) error {
 	f, err := c.fields("adjustments")
 	if err != nil {
+		return err
+	}
+	if err := f.scalars("external_source", "external_id", "balance_name", "description"); err != nil {
 		return err
 	}
 	amount, _, err := f.integer("amount")
@@ -180,6 +185,12 @@ func unpack(body []byte) ([]unpackedFile, error) {
 		if total > maxUnpackedBytes {
 			return apperr.New(apperr.Invalid, "the archive unpacks to more than %d bytes", maxUnpackedBytes)
 		}
+		// Names and IDs in the file become stored text, which a database
+		// refuses when it holds a NUL or bytes that are not UTF-8.
+		name = strings.ToValidUTF8(strings.ReplaceAll(name, "\x00", ""), "?")
+		if !utf8.Valid(data) || bytes.IndexByte(data, 0) >= 0 {
+			return apperr.New(apperr.Invalid, "the file %s is not UTF-8 text without NUL characters", name)
+		}
 		out = append(out, unpackedFile{name, data})
 		return nil
 	}
@@ -216,23 +227,8 @@ func unpack(body []byte) ([]unpackedFile, error) {
 			return nil, err
 		}
 	case bytes.HasPrefix(body, []byte("7z\xbc\xaf\x27\x1c")):
-		sr, err := sevenzip.NewReader(bytes.NewReader(body), int64(len(body)))
-		if err != nil {
-			return nil, bad
-		}
-		for _, f := range sr.File {
-			if f.FileInfo().IsDir() {
-				continue
-			}
-			rc, err := f.Open()
-			if err != nil {
-				return nil, bad
-			}
-			err = read(f.Name, rc)
-			rc.Close()
-			if err != nil {
-				return nil, err
-			}
+		if err := unpack7z(body, read, bad); err != nil {
+			return nil, err
 		}
 	default:
 		return nil, bad
@@ -243,9 +239,42 @@ func unpack(body []byte) ([]unpackedFile, error) {
 	return out, nil
 }
 
+// unpack7z reads the files of a 7z archive. The 7z reader panics on some
+// malformed headers (a nil stream info; found by fuzzing unpack), so a
+// panic of its own is taken as the unreadable archive it is.
+func unpack7z(body []byte, read func(name string, r io.Reader) error, bad error) (err error) {
+	defer func() {
+		if recover() != nil {
+			err = bad
+		}
+	}()
+	sr, err := sevenzip.NewReader(bytes.NewReader(body), int64(len(body)))
+	if err != nil {
+		return bad
+	}
+	for _, f := range sr.File {
+		if f.FileInfo().IsDir() {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return bad
+		}
+		err = read(f.Name, rc)
+		rc.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (a *API) createSchedule(c *call) error {
 	f, err := c.fields("scheduled_adjustments")
 	if err != nil {
+		return err
+	}
+	if err := f.scalars("period", "external_source", "stop_when_merchant_disabled", "stop_at_zero_balance", "risk_acknowledged", "first_date", "last_date"); err != nil {
 		return err
 	}
 	in := payments.ScheduleInput{Period: f.str("period"), ExternalSource: f.str("external_source"),
@@ -290,6 +319,14 @@ func (a *API) updateSchedule(c *call) error {
 	if err != nil {
 		return err
 	}
+	if err := f.scalars("last_date", "stop_when_merchant_disabled", "stop_at_zero_balance", "status"); err != nil {
+		return err
+	}
+	// Checked before the edit, so a refused status leaves the edit unmade.
+	status := f.str("status")
+	if status != "" && status != "on" && status != "off" {
+		return fieldError("status", "must be on or off")
+	}
 	var e payments.ScheduleEdit
 	if n, given, err := f.integer("amount"); err != nil {
 		return err
@@ -313,10 +350,7 @@ func (a *API) updateSchedule(c *call) error {
 	if err != nil {
 		return err
 	}
-	if status := f.str("status"); status != "" {
-		if status != "on" && status != "off" {
-			return fieldError("status", "must be on or off")
-		}
+	if status != "" {
 		if r, err = a.svc.SetScheduleStatus(c.ctx, c.mp(), c.params["id"], status == "on"); err != nil {
 			return err
 		}
@@ -335,6 +369,9 @@ func (a *API) deleteSchedule(c *call) error {
 func (a *API) updateMerchant(c *call) error {
 	f, err := c.fields("merchants")
 	if err != nil {
+		return err
+	}
+	if err := f.scalars("enabled", "external_merchant_id"); err != nil {
 		return err
 	}
 	set := map[string]any{}
@@ -420,8 +457,14 @@ func (a *API) setBalanceRule(c *call) error {
 	if err != nil {
 		return err
 	}
+	if err := f.scalars("transaction_type", "action", "date_bump", "balance", "gate", "fee_rate", "reserve_rate"); err != nil {
+		return err
+	}
 	rule := payments.BalanceRule{Type: f.str("transaction_type"), Action: f.str("action"), DateBump: f.str("date_bump"), Balance: f.str("balance"),
-		Gate: f.str("gate"), Endpoint: f.ref("endpoint")}
+		Gate: f.str("gate")}
+	if rule.Endpoint, err = f.reference("endpoint", "endpoints"); err != nil {
+		return err
+	}
 	if rule.DateBump == "" {
 		rule.DateBump = "ASAP"
 	}
@@ -449,6 +492,11 @@ func (a *API) setBalanceRule(c *call) error {
 
 // moveReserve releases a merchant's rolling reserve now.
 func (a *API) moveReserve(c *call) error {
+	// It takes no fields, but a body that is not one object is refused
+	// like anywhere else, not ignored.
+	if _, err := c.fields("reserve_moves"); err != nil {
+		return err
+	}
 	r, err := a.svc.MoveReserve(c.ctx, c.mp(), c.params["id"])
 	if err != nil {
 		return err
@@ -459,6 +507,9 @@ func (a *API) moveReserve(c *call) error {
 func (a *API) createEndpoint(c *call) error {
 	f, err := c.fields("endpoints")
 	if err != nil {
+		return err
+	}
+	if err := f.scalars("name", "currency"); err != nil {
 		return err
 	}
 	cur := f.str("currency")
@@ -477,13 +528,12 @@ func (a *API) createBalance(c *call) error {
 	if err != nil {
 		return err
 	}
+	if err := f.scalars("name", "currency", "kind"); err != nil {
+		return err
+	}
 	in := payments.BalanceInput{Name: f.str("name"), Currency: f.str("currency"), Kind: f.str("kind")}
-	if list, ok := f["endpoints"].([]any); ok {
-		for _, v := range list {
-			if s, ok := v.(string); ok {
-				in.Endpoints = append(in.Endpoints, idOf(s))
-			}
-		}
+	if in.Endpoints, err = f.idList("endpoints", "endpoints"); err != nil {
+		return err
 	}
 	r, err := a.svc.CreateBalance(c.ctx, c.mp(), c.params["id"], in)
 	if err != nil {
@@ -496,6 +546,9 @@ func (a *API) createBalance(c *call) error {
 func (a *API) updateBalance(c *call) error {
 	f, err := c.fields("balances")
 	if err != nil {
+		return err
+	}
+	if err := f.scalars("created_date"); err != nil {
 		return err
 	}
 	at, err := parseDate(f.str("created_date"))
@@ -513,6 +566,9 @@ func (a *API) updateBalance(c *call) error {
 func (a *API) updateManager(c *call) error {
 	f, err := c.fields("managers")
 	if err != nil {
+		return err
+	}
+	if err := f.scalars("default_balance"); err != nil {
 		return err
 	}
 	r, err := a.svc.SetManagerDefaultBalance(c.ctx, c.mp(), c.params["id"], f.str("default_balance"))

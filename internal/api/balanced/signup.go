@@ -33,8 +33,8 @@ func (a *API) mayOpenTenant(r *http.Request) error {
 	if a.signup.OperatorToken == "" {
 		return apperr.New(apperr.Forbidden, "this server opens no new marketplaces: its operator has configured no operator token")
 	}
-	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !strings.EqualFold(scheme, "Bearer") || token == "" {
+	_, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !isBearer(r.Header.Get("Authorization")) {
 		return apperr.New(apperr.Unauthorized, "opening a marketplace on this server needs the operator's credential: Authorization: Bearer <operator token>")
 	}
 	// Hashed first, so the comparison's time says nothing of the length.
@@ -43,4 +43,11 @@ func (a *API) mayOpenTenant(r *http.Request) error {
 		return apperr.New(apperr.Forbidden, "the operator credential is not this server's")
 	}
 	return nil
+}
+
+// isBearer reports whether an Authorization header value is a Bearer
+// credential with a token.
+func isBearer(header string) bool {
+	scheme, token, _ := strings.Cut(header, " ")
+	return strings.EqualFold(scheme, "Bearer") && strings.TrimSpace(token) != ""
 }
