@@ -63,7 +63,7 @@ their retention.`)
 	logLevel := fs.String("log-level", "info", "least `level` logged: debug, info, warn or error")
 	admission := fs.Duration("write-admission-timeout", ledger.DefaultAdmissionTimeout, "how long a request may wait for the write path to start its write before it is answered 503 with Retry-After (a `duration` such as 250ms)")
 	openSignup := fs.Bool("open-signup", false, "let anyone who reaches the server open a marketplace (POST /api_keys without a key): a declared test deployment; always so on a loopback --listen address")
-	operatorToken := fs.String("operator-token", "", "the `secret` that may open a marketplace on a server not open to signup, sent as 'Authorization: Bearer <secret>' to POST /api_keys; empty: nobody may")
+	operatorToken := fs.String("operator-token", "", "the `secret` that may open a marketplace on a server not open to signup, sent to POST /api_keys as 'Authorization: Bearer <secret>' (or curl -u :<secret>); empty: nobody may")
 	encryptionKey := fs.String("encryption-key", "", "64 hex digits: the AES-256 `key` card and account numbers are sealed with; empty means a key file created (mode 0600) in --data-dir")
 	pprofListen := fs.String("pprof", "", "loopback `address` (127.0.0.1:6060) serving Go's runtime profiles under /debug/pprof/; empty means off")
 	if ok, code := fs.parse(args); !ok {

@@ -2,6 +2,7 @@ package payments
 
 import (
 	"context"
+	"strings"
 
 	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/ledger"
@@ -181,11 +182,16 @@ func (w *Writer) linkInstruments(ctx context.Context, c *Resource, in CustomerIn
 		// Balanced: one not yet attached to anyone is attached to it (and
 		// so listed under /customers/:id/cards), one of another customer
 		// is refused.
-		if err := attachTo(&inst, c.ID); err != nil {
-			return err
-		}
-		if inst, err = w.Save(ctx, inst); err != nil {
-			return err
+		if inst.Link("customer") != c.ID {
+			if err := attachTo(&inst, c.ID); err != nil {
+				return err
+			}
+			if inst, err = w.Save(ctx, inst); err != nil {
+				return err
+			}
+			if _, err := w.Emit(ctx, strings.TrimSuffix(inst.Type, "s")+".updated", inst); err != nil {
+				return err
+			}
 		}
 		c.Links[link.rel] = inst.ID
 	}

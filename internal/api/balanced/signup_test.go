@@ -2,6 +2,7 @@ package balanced_test
 
 import (
 	"context"
+	"encoding/base64"
 	"net/http/httptest"
 	"testing"
 
@@ -41,10 +42,15 @@ func TestSignupClosedNeedsTheOperatorToken(t *testing.T) {
 			{[]string{"Authorization", "Bearer wrong"}, 403, "forbidden"},
 			{[]string{"Authorization", "Bearer op-secret-1x"}, 403, "forbidden"},
 			{[]string{"Authorization", "Bearer "}, 401, "authentication-required"},
+			{[]string{"Authorization", "Basic " + base64.StdEncoding.EncodeToString([]byte(":wrong"))}, 403, "forbidden"},
 		} {
 			if r := anon.do("POST", "/api_keys", nil, tc.headers...); r.status != tc.status || r.category() != tc.category {
 				t.Errorf("POST /api_keys with %v: %d %s; want %d %s", tc.headers, r.status, r.raw, tc.status, tc.category)
 			}
+		}
+		basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(":op-secret-1"))
+		if r := anon.do("POST", "/api_keys", nil, "Authorization", basic); r.status != 201 {
+			t.Fatalf("with the token as basic-auth password: %d %s", r.status, r.raw)
 		}
 		r := anon.do("POST", "/api_keys", nil, "Authorization", "Bearer op-secret-1")
 		secret, _ := r.first("api_keys")["secret"].(string)
