@@ -305,12 +305,6 @@ func (f fields) integer(k string) (n int64, given bool, err error) {
 	return n, true, nil
 }
 
-// object reads a nested object field.
-func (f fields) object(k string) (fields, bool) {
-	m, ok := f[k].(map[string]any)
-	return fields(m), ok
-}
-
 // meta reads a meta map: string keys to string values; other values are
 // kept as their JSON text, as Balanced did.
 func (f fields) meta(k string) (map[string]string, error) {
