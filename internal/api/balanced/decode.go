@@ -175,6 +175,9 @@ func decodeForm(body string) (fields, []any, error) {
 			last := i == len(path)-1
 			if last {
 				if seg == "" { // x[]=a&x[]=b
+					if _, taken := cur[path[i-1]]; taken {
+						return nil, nil, fieldError(k, "is given both as a value and as a list")
+					}
 					list := make([]any, len(vals[k]))
 					for j, v := range vals[k] {
 						list[j] = v
