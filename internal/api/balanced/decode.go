@@ -175,6 +175,9 @@ func decodeForm(body string) (fields, []any, error) {
 			last := i == len(path)-1
 			if last {
 				if seg == "" { // x[]=a&x[]=b
+					if _, taken := cur[path[i-1]]; taken {
+						return nil, nil, fieldError(k, "is given both as a value and as a list")
+					}
 					list := make([]any, len(vals[k]))
 					for j, v := range vals[k] {
 						list[j] = v
@@ -303,12 +306,6 @@ func (f fields) integer(k string) (n int64, given bool, err error) {
 		return 0, true, apperr.WithReason(apperr.Invalid, "request", "%s must be an integer, not %q", k, s)
 	}
 	return n, true, nil
-}
-
-// object reads a nested object field.
-func (f fields) object(k string) (fields, bool) {
-	m, ok := f[k].(map[string]any)
-	return fields(m), ok
 }
 
 // meta reads a meta map: string keys to string values; other values are

@@ -38,6 +38,9 @@ func TestDecodeBodyRefusesWhatIsNotOneObject(t *testing.T) {
 		{form, `a[b=1`, false},
 		{form, `a[]x=1`, false},
 		{form, `a=1&a[b]=2`, false},
+		{form, `a=1&a[]=2`, false},
+		{form, `a[]=1&a[b]=2`, false},
+		{form, `a[]=1&a[]=2`, true},
 	} {
 		_, _, err := decodeBody(tc.contentType, []byte(tc.body), "debits")
 		if (err == nil) != tc.ok {
