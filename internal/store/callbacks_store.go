@@ -29,21 +29,26 @@ func (db *DB) UndispatchedEvents(ctx context.Context, limit int) ([]payments.Res
 
 const deliveryColumns = "id, marketplace_id, event_id, callback_id, status, attempts, next_attempt_us, created_at_us"
 
-// DispatchEvent implements events.Store. The status condition makes a
+// DispatchEvents implements events.Store. The status condition makes a
 // second dispatcher (another process) skip an event already dispatched.
-func (db *DB) DispatchEvent(ctx context.Context, eventID string, deliveries []events.Delivery) error {
+func (db *DB) DispatchEvents(ctx context.Context, dispatches []events.Dispatch) error {
 	return db.inTx(ctx, func(tx *Tx) error {
-		res, err := tx.Exec(ctx, "UPDATE resources SET status = 'dispatched' WHERE id = ? AND type = 'events' AND status = 'pending'", eventID)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return err
-		}
-		for _, d := range deliveries {
-			if _, err := tx.Exec(ctx, "INSERT INTO callback_deliveries ("+deliveryColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-				d.ID, d.Marketplace, d.EventID, d.CallbackID, d.Status, d.Attempts, d.NextAttempt.UnixMicro(), d.CreatedAt.UnixMicro()); err != nil {
+		for _, dp := range dispatches {
+			res, err := tx.Exec(ctx, "UPDATE resources SET status = 'dispatched' WHERE id = ? AND type = 'events' AND status = 'pending'", dp.EventID)
+			if err != nil {
 				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			for _, d := range dp.Deliveries {
+				if _, err := tx.Exec(ctx, "INSERT INTO callback_deliveries ("+deliveryColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+					d.ID, d.Marketplace, d.EventID, d.CallbackID, d.Status, d.Attempts, d.NextAttempt.UnixMicro(), d.CreatedAt.UnixMicro()); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
