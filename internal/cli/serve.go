@@ -181,9 +181,20 @@ func runServer(ctx context.Context, log *slog.Logger, cfg serverConfig) error {
 		l.Close(ctx)
 		return err
 	}
+	// A server upgraded from before balances were ledger accounts posts
+	// the history of its merchants once, before it takes requests.
+	posted, err := svc.PostPendingHistory(ctx)
+	if err != nil {
+		l.Close(ctx)
+		return err
+	}
+	if posted > 0 {
+		log.Info("balance history posted", "parties", posted)
+	}
 	sched := scheduler.New(db, clk)
 	sched.Handle(payments.JobSettleACH, svc.SettleACH)
 	sched.Handle(payments.JobScheduledAdjustment, svc.RunScheduledAdjustment)
+	sched.Handle(payments.JobBalanceRelease, svc.RunBalanceRelease)
 	sched.Handle(payments.JobExpireHold, svc.ExpireHold)
 	deliverer := events.NewDeliverer(db, clk, nil, api.RenderEvent)
 	// Profiles are served before the API listens, so that whoever waits for

@@ -101,6 +101,13 @@ func (s *Service) transferLapsed(ctx context.Context, marketplace, id string) (b
 // posts, failed when the transfer lapsed.
 func (w *Writer) settleACH(ctx context.Context, r *Resource, lapsed bool) error {
 	kind := r.Type[:len(r.Type)-1]
+	if r.Type == "credits" {
+		// A payout with its final status, failed or succeeded, holds no
+		// buffer any more.
+		if err := w.releaseBuffer(ctx, r.ID); err != nil {
+			return err
+		}
+	}
 	if lapsed {
 		fail(r, "transfer-lapsed", "the bank transfer lapsed before it settled; no money moved")
 		saved, err := w.Save(ctx, *r)

@@ -93,11 +93,7 @@ func (w *Writer) adjust(ctx context.Context, marketplace, merchantID string, in 
 	}
 	adjID := w.NewID("AJ")
 	if in.ExternalID != "" {
-		atx, ok := w.tx.(AdjustmentTx)
-		if !ok {
-			return Resource{}, errors.New("payments: the store keeps no adjustment IDs")
-		}
-		existing, err := atx.ClaimExternalID(ctx, marketplace, in.ExternalID, adjID)
+		existing, err := w.tx.ClaimExternalID(ctx, marketplace, in.ExternalID, adjID)
 		if errors.Is(err, ledger.ErrDuplicate) {
 			return w.Lock(ctx, marketplace, "adjustments", existing)
 		}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/poise-payments/poise/internal/apperr"
+	"github.com/poise-payments/poise/internal/balances"
 	"github.com/poise-payments/poise/internal/money"
 )
 
@@ -37,7 +38,7 @@ func FuzzParseAdjustments(f *testing.F) {
 			return
 		}
 		rows := strings.Split(strings.ReplaceAll(tsv, "\r\n", "\n"), "\n")
-		if len(lines) == 0 || len(lines) > maxUploadLines {
+		if len(lines) == 0 || len(lines) > balances.MaxUploadLines {
 			t.Fatalf("%q: %d lines", tsv, len(lines))
 		}
 		prev := 0

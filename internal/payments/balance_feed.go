@@ -35,11 +35,6 @@ type FeedEntry struct {
 	Endpoint string
 }
 
-// FeedTx writes the feed inside an operation's transaction.
-type FeedTx interface {
-	InsertFeed(ctx context.Context, e FeedEntry) error
-}
-
 // gateOf names the rail of an instrument type.
 func gateOf(instrumentType string) string {
 	if instrumentType == "cards" {
@@ -64,14 +59,14 @@ func (w *Writer) feedVia(ctx context.Context, typ, merchant string, amount int64
 		}
 		merchant = mp.Link("owner_customer")
 	}
-	ftx, ok := w.tx.(FeedTx)
-	if !ok {
-		return nil
-	}
-	return ftx.InsertFeed(ctx, FeedEntry{
+	e := FeedEntry{
 		ID: w.NewID("BT"), Marketplace: source.Marketplace, Merchant: merchant, Type: typ,
 		AmountMinor: amount, Currency: Currency, Gate: gate, SourceID: source.ID, OccurredAt: w.Now(), Endpoint: endpoint,
-	})
+	}
+	if err := w.tx.InsertFeed(ctx, e); err != nil {
+		return err
+	}
+	return w.postEntry(ctx, e, source)
 }
 
 // merchantOf is the merchant an order-bound transaction concerns.
@@ -88,11 +83,5 @@ func (w *Writer) merchantOf(ctx context.Context, marketplace, orderID string) (s
 
 // Feed lists a merchant's balance transactions, oldest first.
 func (s *Service) Feed(ctx context.Context, marketplace, merchant string) ([]FeedEntry, error) {
-	f, ok := s.store.(interface {
-		FeedOf(ctx context.Context, marketplace, merchant string) ([]FeedEntry, error)
-	})
-	if !ok {
-		return nil, nil
-	}
-	return f.FeedOf(ctx, marketplace, merchant)
+	return s.store.FeedOf(ctx, marketplace, merchant)
 }

@@ -2,119 +2,28 @@ package payments
 
 import (
 	"context"
-	"fmt"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/poise-payments/poise/internal/apperr"
-	"github.com/poise-payments/poise/internal/clock"
-	"github.com/poise-payments/poise/internal/money"
+	"github.com/poise-payments/poise/internal/balances"
 )
 
-// A balance rule says what one transaction type does to a merchant's
-// balance: its action, the fee of its rate plan, the rolling reserve kept
-// back, and when the rest becomes live (date bumping).
-type BalanceRule struct {
-	Type   string
-	Action string // add, deduct or rate_only
-	// FeeRate and FeeFixedMinor are the rate plan's fee, taken from the
-	// balance whatever the action.
-	FeeRate       money.Rate
-	FeeFixedMinor int64
-	// ReserveRate of an added amount is held as rolling reserve until the
-	// transaction's date + 1 day + ReservePeriodDays.
-	ReserveRate       money.Rate
-	ReservePeriodDays int
-	// DateBump is ASAP, ASAP_plus_RR, BDAY+n or DAY+n.
-	DateBump string
-	// Balance, when set, makes the rule an override of that balance: it
-	// replaces the merchant's main rule for its type on that balance only.
-	Balance string
-	// Gate and Endpoint, when set, limit the rule to transactions of that
-	// gate (card, ach, adjustment) or endpoint.
-	Gate, Endpoint string
-}
-
-// validGates are the rails a transaction comes by.
-var validGates = map[string]bool{"": true, "card": true, "ach": true, "adjustment": true}
-
-var actions = map[string]int64{"add": 1, "deduct": -1, "rate_only": 0}
-
-// defaultRule is the seed's balance-rules table with no fee, no reserve
-// and ASAP date bumping.
-func defaultRule(typ string) BalanceRule {
-	action := "rate_only"
-	switch defaultRules[typ] {
-	case 1:
-		action = "add"
-	case -1:
-		action = "deduct"
-	}
-	return BalanceRule{Type: typ, Action: action, DateBump: "ASAP"}
-}
-
-// parseDateBump reads a date bumping function: ASAP, ASAP_plus_RR, BDAY+n
-// or DAY+n (n from 0 to 365).
-func parseDateBump(s string) (kind string, days int, err error) {
-	switch s {
-	case "ASAP", "ASAP_plus_RR":
-		return s, 0, nil
-	}
-	for _, k := range []string{"BDAY", "DAY"} {
-		if rest, ok := strings.CutPrefix(s, k+"+"); ok {
-			n, err := strconv.Atoi(rest)
-			if err != nil || n < 0 || n > 365 {
-				break
-			}
-			return k, n, nil
-		}
-	}
-	return "", 0, apperr.New(apperr.Invalid, "date bumping %q is not ASAP, ASAP_plus_RR, BDAY+n or DAY+n", s)
-}
-
-// usesReserve reports whether a date bumping function keeps a rolling reserve.
-func usesReserve(kind string) bool { return kind != "ASAP" }
-
-// shortTermHoldUntil is when an amount held under BDAY+n or DAY+n becomes
-// live: n (business) days after the transaction, at the first minute after
-// the transaction's hour: 11:01–11:59 are credited at 12:01 of the due day,
-// 11:00 exactly at 11:01. Days and hours are judged in loc.
-func shortTermHoldUntil(at time.Time, kind string, days int, cal clock.Calendar, loc *time.Location) time.Time {
-	local := at.In(loc)
-	var due time.Time
-	if kind == "BDAY" {
-		due = cal.AddBusinessDays(local, days).In(loc)
-	} else {
-		due = local.AddDate(0, 0, days)
-	}
-	hour := due.Truncate(time.Hour)
-	if local.Minute() != 0 || local.Second() != 0 || local.Nanosecond() != 0 {
-		hour = hour.Add(time.Hour)
-	}
-	return hour.Add(time.Minute)
-}
-
-// reserveUntil is when a rolling reserve is released: the transaction's
-// date + 1 day + the plan's period, at the start of that day in loc.
-func reserveUntil(at time.Time, periodDays int, loc *time.Location) time.Time {
-	y, m, d := at.In(loc).Date()
-	return time.Date(y, m, d+1+periodDays, 0, 0, 0, 0, loc)
-}
+// BalanceRule says what one transaction type does to a merchant's
+// balance (see balances.Rule).
+type BalanceRule = balances.Rule
 
 // SetBalanceRule sets a merchant's rule for one transaction type,
 // replacing the default.
 func (s *Service) SetBalanceRule(ctx context.Context, marketplace, merchantID string, r BalanceRule) (Resource, error) {
-	if _, ok := actions[r.Action]; !ok {
+	if _, ok := balances.Actions[r.Action]; !ok {
 		return Resource{}, apperr.New(apperr.Invalid, "action must be add, deduct or rate_only")
 	}
 	if r.Type == "" {
 		return Resource{}, apperr.New(apperr.Invalid, "type is required")
 	}
-	if _, _, err := parseDateBump(r.DateBump); err != nil {
+	if _, _, err := balances.ParseDateBump(r.DateBump); err != nil {
 		return Resource{}, err
 	}
-	if !validGates[r.Gate] {
+	if !balances.ValidGates[r.Gate] {
 		return Resource{}, apperr.New(apperr.Invalid, "gate must be card, ach or adjustment")
 	}
 	if r.Endpoint != "" {
@@ -158,36 +67,13 @@ func (s *Service) SetBalanceRule(ctx context.Context, marketplace, merchantID st
 	return v.(Resource), nil
 }
 
-// ruleKey names a rule: its balance ("" for the main rule), its type, and
-// its gate and endpoint filters ("" for any).
-func ruleKey(balance, typ, gate, endpoint string) string {
-	return balance + "\x00" + typ + "\x00" + gate + "\x00" + endpoint
-}
-
-// rulesOf reads a merchant's rules, main and overrides, keyed by ruleKey;
-// the newest rule of a key wins.
-func (s *Service) rulesOf(ctx context.Context, merchant Resource) (map[string]BalanceRule, error) {
-	items, _, err := s.store.ListResources(ctx, ListQuery{Marketplace: merchant.Marketplace, Type: "balance_rules", LinkRel: "merchant", LinkTarget: merchant.ID, Limit: maxRulesPerMerchant})
+// rulesOf reads a party's rules in force now, main and overrides.
+func (s *Service) rulesOf(ctx context.Context, party Resource) (balances.Rules, error) {
+	items, _, err := s.store.ListResources(ctx, ListQuery{Marketplace: party.Marketplace, Type: "balance_rules", LinkRel: "merchant", LinkTarget: party.ID, Limit: maxRulesPerMerchant})
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]BalanceRule{}
-	for _, r := range items { // newest first
-		typ := Str(r.Fields["transaction_type"])
-		key := ruleKey(Str(r.Fields["balance"]), typ, Str(r.Fields["gate"]), Str(r.Fields["endpoint"]))
-		if _, seen := out[key]; seen {
-			continue
-		}
-		fee, err1 := money.ParseRate(Str(r.Fields["fee_rate"]))
-		res, err2 := money.ParseRate(Str(r.Fields["reserve_rate"]))
-		if err1 != nil || err2 != nil {
-			return nil, fmt.Errorf("payments: rule %s has malformed rates", r.ID)
-		}
-		out[key] = BalanceRule{Type: typ, Action: Str(r.Fields["action"]), FeeRate: fee, FeeFixedMinor: Int(r.Fields["fee_fixed"]),
-			ReserveRate: res, ReservePeriodDays: int(Int(r.Fields["reserve_period_days"])), DateBump: Str(r.Fields["date_bump"]),
-			Balance: Str(r.Fields["balance"]), Gate: Str(r.Fields["gate"]), Endpoint: Str(r.Fields["endpoint"])}
-	}
-	return out, nil
+	return rulesFrom(items)
 }
 
 // maxRulesPerMerchant bounds the rules read for one balance.

@@ -261,25 +261,31 @@ func TestBalanceDatesAndManagerDefaults(t *testing.T) {
 }
 
 // A manager's own balance counts the transactions of the merchants it
-// oversees under the manager's rules: here the manager's rate plan takes
-// 1% of every sale (rate only: the fee alone moves the balance).
+// oversees under the manager's rules, from the moment it oversees them:
+// here the manager's rate plan takes 1% of every sale (rate only: the fee
+// alone moves the balance).
 func TestManagerBalances(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, kind string) {
 		ctx := context.Background()
 		w := newWorld(t, kind, time.Date(2026, 11, 20, 16, 30, 0, 0, time.UTC))
 		s, mp := w.s, w.mp
 		card, _ := s.CreateCard(ctx, mp.ID, payments.CardInput{Number: "4111111111111111", ExpirationMonth: 1, ExpirationYear: 2030})
-		var merchants []string
-		for i, n := range []int64{10_000, 25_000} {
+		var merchants, orders []string
+		for i := range 2 {
 			m, cu := w.merchant(t, fmt.Sprintf("%s-m%d", kind, i))
 			merchants = append(merchants, m.ID)
 			order, _ := s.CreateOrder(ctx, mp.ID, cu.ID, payments.OrderInput{})
+			orders = append(orders, order.ID)
+		}
+		sell := func(i int, n int64) {
+			t.Helper()
 			in := amount(n)
-			in.Instrument, in.Order = card.ID, order.ID
+			in.Instrument, in.Order = card.ID, orders[i]
 			if _, err := s.Debit(ctx, mp.ID, in); err != nil {
 				t.Fatal(err)
 			}
 		}
+		sell(0, 5_000) // before the manager: not its business
 		mg, err := s.CreateManager(ctx, mp.ID, payments.PartyInput{Login: "reseller-" + kind, ControlKey: "a control key 12345", Merchants: merchants})
 		if err != nil {
 			t.Fatal(err)
@@ -291,6 +297,9 @@ func TestManagerBalances(t *testing.T) {
 		if _, err := s.SetBalanceRule(ctx, mp.ID, mg.ID, payments.BalanceRule{Type: "sale", Action: "rate_only", FeeRate: one, DateBump: "ASAP"}); err != nil {
 			t.Fatal(err)
 		}
+		sell(0, 10_000)
+		sell(1, 25_000)
+		mg, _ = s.Get(ctx, mp.ID, mg.ID)
 		bs, err := s.MerchantBalances(ctx, mg)
 		if err != nil {
 			t.Fatal(err)
@@ -300,7 +309,7 @@ func TestManagerBalances(t *testing.T) {
 		}
 		// The merchants' own balances are untouched by the manager's rules.
 		m0, _ := s.Get(ctx, mp.ID, merchants[0])
-		if b, _ := s.MerchantBalances(ctx, m0); b[0].CurrentMinor != 10_000 {
+		if b, _ := s.MerchantBalances(ctx, m0); b[0].CurrentMinor != 15_000 {
 			t.Fatalf("merchant balance = %d", b[0].CurrentMinor)
 		}
 		if rec, err := s.Reconcile(ctx, mg); err != nil || len(rec.Differences) != 0 {

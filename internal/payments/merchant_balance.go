@@ -2,24 +2,14 @@ package payments
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"time"
 
-	"github.com/poise-payments/poise/internal/clock"
-	"github.com/poise-payments/poise/internal/money"
+	"github.com/poise-payments/poise/internal/apperr"
+	"github.com/poise-payments/poise/internal/balances"
+	"github.com/poise-payments/poise/internal/ledger"
 )
-
-// defaultRules is the seed's balance-rules table: how each transaction
-// type moves a merchant's balance when no rule of the merchant's says
-// otherwise. +1 adds, -1 deducts; types absent (preauth, cancel, fraud,
-// retrieval, void, account_verification) are "rate only": they move no
-// money, only fees.
-var defaultRules = map[string]int64{
-	"sale": 1, "capture": 1, "dispute": 1, "chargeback_reversal": 1, "arbitration": 1, "payout_cancel": 1,
-	// An adjustment's amount is signed: a credit adds, a debit deducts.
-	"adjustment": 1,
-	"chargeback": -1, "prearbitration": -1, "reversal": -1, "payout": -1, "transfer": -1,
-}
 
 // MerchantBalance is a merchant balance as the balance API reports it.
 type MerchantBalance struct {
@@ -27,11 +17,7 @@ type MerchantBalance struct {
 	Currency           string
 	MerchantLogin      string
 	ExternalMerchantID any
-	// CurrentMinor includes short-term holds and rolling reserve;
-	// LiveMinor = CurrentMinor − STHMinor − RRMinor.
-	CurrentMinor, LiveMinor, STHMinor, RRMinor int64
-	// BufferMinor is what outgoing operations without a final status hold.
-	BufferMinor int64
+	balances.Buckets
 }
 
 // partyFeed is what feeds a party's balances, each entry naming the
@@ -74,114 +60,83 @@ func (s *Service) HasOwnBalances(ctx context.Context, party Resource) (bool, err
 	return len(items) > 0, err
 }
 
-// MerchantBalances computes a merchant's balance at the service's time
-// from its feed, under its rules (the seed's table where it has none):
-//
-//   - current moves by each transaction's action (add, deduct, rate only),
-//     less the fee of its rate plan, at the transaction's time;
-//   - of an added amount, the rolling reserve (reserve rate × amount) is
-//     held until the transaction's date + 1 day + the plan's period, or
-//     until the merchant's reserve is moved by hand, unless the date
-//     bumping is ASAP;
-//   - under BDAY+n or DAY+n, the rest (amount − fee − reserve) is a
-//     short-term hold until n (business) days later, at the first minute
-//     after the transaction's hour;
-//   - live = current − short-term hold − rolling reserve;
-//   - the buffer hold is what payouts without a final status hold.
-//
-// Days are judged on the Federal Reserve calendar in New York time. Until
-// balances are configured, a merchant has one balance per currency, named
-// after the currency.
-func (s *Service) MerchantBalances(ctx context.Context, merchant Resource) ([]MerchantBalance, error) {
-	feed, err := s.partyFeed(ctx, merchant)
+// MerchantBalances reads a party's balances at the marketplace's time:
+// for each balance, the accounts of its buckets (see BalanceAccount), with
+// the releases already due but not yet posted counted as posted. The cost
+// is a few account reads and one index range per balance, whatever the
+// history. Until balances are configured, a party has one balance per
+// currency, named after the currency.
+func (s *Service) MerchantBalances(ctx context.Context, party Resource) ([]MerchantBalance, error) {
+	set, err := s.balancesOf(ctx, party)
 	if err != nil {
 		return nil, err
 	}
-	rules, err := s.rulesOf(ctx, merchant)
+	now, err := s.NowFor(ctx, party.Marketplace)
 	if err != nil {
 		return nil, err
 	}
-	movedAt, err := s.lastReserveMove(ctx, merchant)
-	if err != nil {
-		return nil, err
-	}
-	set, err := s.balancesOf(ctx, merchant)
-	if err != nil {
-		return nil, err
-	}
-	now, err := s.NowFor(ctx, merchant.Marketplace)
-	if err != nil {
-		return nil, err
-	}
-	cal := clock.FedCalendar()
 	out := make([]MerchantBalance, len(set.names))
 	for i, name := range set.names {
-		out[i] = MerchantBalance{Name: name, Currency: Currency, MerchantLogin: Str(merchant.Fields["login"]),
-			ExternalMerchantID: merchant.Fields["external_merchant_id"]}
-	}
-	for _, e := range feed {
-		e = set.resolve(e)
-		for i, name := range set.names {
-			if !set.counts(name, e.Endpoint) {
-				continue
-			}
-			if err := s.applyEntry(ctx, &out[i], rules, e, now, movedAt, cal, merchant); err != nil {
-				return nil, err
-			}
+		b, err := s.bucketsOf(ctx, set.keys[name], now)
+		if err != nil {
+			return nil, err
 		}
-	}
-	for i := range out {
-		out[i].LiveMinor = out[i].CurrentMinor - out[i].STHMinor - out[i].RRMinor
+		out[i] = MerchantBalance{Name: name, Currency: Currency, MerchantLogin: Str(party.Fields["login"]),
+			ExternalMerchantID: party.Fields["external_merchant_id"], Buckets: b}
 	}
 	return out, nil
 }
 
-// effect is what a feed entry does to a balance: the balance's override
-// for its type, else the merchant's main rule, else the seed's table.
-func effect(rules map[string]BalanceRule, balance string, e FeedEntry) (rule BalanceRule, sign, fee int64, err error) {
-	rule, ok := matchRule(rules, balance, e)
-	if !ok && balance != "" {
-		rule, ok = matchRule(rules, "", e)
+// bucketsOf reads one balance's buckets at instant now.
+func (s *Service) bucketsOf(ctx context.Context, key string, now time.Time) (balances.Buckets, error) {
+	sth, rr, live, buf := BalanceAccount(key, bucketSTH), BalanceAccount(key, bucketRR), BalanceAccount(key, bucketLive), BalanceAccount(key, bucketBuf)
+	a, err := s.store.BalanceAccounts(ctx, []string{sth, rr, live, buf})
+	if err != nil {
+		return balances.Buckets{}, err
 	}
-	if !ok {
-		rule = defaultRule(e.Type)
+	due, err := s.store.DueReleases(ctx, key, now)
+	if err != nil {
+		return balances.Buckets{}, err
 	}
-	sign = actions[rule.Action]
-	if e.Type == FeedAdjustment {
-		sign = 1 // an adjustment is applied as signed
-	}
-	fee, err = money.Fee(abs(e.AmountMinor), rule.FeeRate, rule.FeeFixedMinor)
-	return rule, sign, fee, err
+	b := balances.Buckets{CurrentMinor: a[sth] + a[rr] + a[live], STHMinor: a[sth], RRMinor: a[rr], LiveMinor: a[live], BufferMinor: a[buf]}
+	return b.Released(due), nil
 }
 
-// matchRule finds the rule of a balance ("" for the main rules) for an
-// entry: one limited to its gate and endpoint before one limited to either,
-// before one for any.
-func matchRule(rules map[string]BalanceRule, balance string, e FeedEntry) (BalanceRule, bool) {
-	for _, k := range []struct{ gate, endpoint string }{{e.Gate, e.Endpoint}, {"", e.Endpoint}, {e.Gate, ""}, {"", ""}} {
-		if r, ok := rules[ruleKey(balance, e.Type, k.gate, k.endpoint)]; ok {
-			return r, true
-		}
-	}
-	return BalanceRule{}, false
-}
-
-func abs(n int64) int64 {
-	if n < 0 {
-		return -n
-	}
-	return n
-}
-
-// MoveReserve releases a merchant's rolling reserve now, before its dates:
+// MoveReserve releases a party's rolling reserve now, before its dates:
 // every reserve of a transaction up to this moment becomes live.
 func (s *Service) MoveReserve(ctx context.Context, marketplace, merchantID string) (Resource, error) {
 	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
-		if _, err := w.Lock(ctx, marketplace, "merchants", merchantID); err != nil {
+		m, err := w.Lock(ctx, marketplace, "merchants", merchantID)
+		if err != nil {
 			return nil, err
 		}
-		return w.Create(ctx, Resource{Marketplace: marketplace, Type: "reserve_moves", Fields: map[string]any{
+		set, err := w.partyBalances(ctx, m)
+		if err != nil {
+			return nil, err
+		}
+		mv, err := w.Create(ctx, Resource{Marketplace: marketplace, Type: "reserve_moves", Fields: map[string]any{
 			"moved_at": w.Now().UTC().Format(time.RFC3339Nano)}, Links: map[string]string{"merchant": merchantID}}, "RM")
+		if err != nil {
+			return nil, err
+		}
+		for _, name := range set.names {
+			key := set.keys[name]
+			rr, err := w.Account(BalanceAccount(key, bucketRR))
+			if apperr.Is(err, apperr.NotFound) {
+				continue // nothing was ever posted to it
+			}
+			if err != nil {
+				return nil, err
+			}
+			if err := w.moveBuckets(key, "balance_reserve_move", mv.ID, map[string]int64{
+				bucketRR: -rr.PostedMinor, bucketLive: rr.PostedMinor}); err != nil {
+				return nil, err
+			}
+			if err := w.tx.ClearReserveReleases(ctx, key); err != nil {
+				return nil, err
+			}
+		}
+		return mv, nil
 	})
 	if err != nil {
 		return Resource{}, err
@@ -189,97 +144,64 @@ func (s *Service) MoveReserve(ctx context.Context, marketplace, merchantID strin
 	return v.(Resource), nil
 }
 
-func (s *Service) lastReserveMove(ctx context.Context, merchant Resource) (time.Time, error) {
-	items, _, err := s.store.ListResources(ctx, ListQuery{Marketplace: merchant.Marketplace, Type: "reserve_moves", LinkRel: "merchant", LinkTarget: merchant.ID, Limit: 1})
-	if err != nil || len(items) == 0 {
-		return time.Time{}, err
-	}
-	return items[0].CreatedAt, nil
-}
-
-// EntryDates are when a feed entry's amounts affect the balance: its
-// rolling reserve's release and its short-term hold's end (each the
-// transaction's own time when it has none).
+// EntryDates are when a feed entry's amounts affect the balance, and the
+// rule and fee that applied, as fixed when it happened: its rolling
+// reserve's release and its short-term hold's end (each the transaction's
+// own time when it has none).
 type EntryDates struct {
 	Entry            FeedEntry
+	Rule             balances.Rule
+	FeeMinor         int64
 	ReserveDate      time.Time
 	ShortTermHoldEnd time.Time
 }
 
-// DatesOf gives the dates of a merchant's feed entries under its rules.
-func (s *Service) DatesOf(ctx context.Context, merchant Resource, entries []FeedEntry) ([]EntryDates, error) {
-	rules, err := s.rulesOf(ctx, merchant)
-	if err != nil {
-		return nil, err
-	}
-	cal := clock.FedCalendar()
-	out := make([]EntryDates, len(entries))
+// ExportFeed streams a merchant's transactions in [from, to), oldest
+// first, each with what applied to it when it happened, in memory bounded
+// by one row whatever the period's size.
+func (s *Service) ExportFeed(ctx context.Context, merchant Resource, from, to time.Time, fn func(EntryDates) error) error {
 	set, err := s.balancesOf(ctx, merchant)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	return s.store.ScanFeedEffects(ctx, merchant.Marketplace, merchant.Link("customer"), merchant.ID, from, to, func(e FeedEntry, be *BalanceEffect) error {
+		d := EntryDates{Entry: set.resolve(e), ReserveDate: e.OccurredAt, ShortTermHoldEnd: e.OccurredAt, Rule: balances.DefaultRule(e.Type)}
+		if be != nil {
+			d.Rule, d.FeeMinor = be.Rule, be.FeeMinor
+			if !be.ReserveUntil.IsZero() {
+				d.ReserveDate = be.ReserveUntil
+			}
+			if !be.STHUntil.IsZero() {
+				d.ShortTermHoldEnd = be.STHUntil
+			}
+		}
+		return fn(d)
+	})
+}
+
+// DatesOf gives the dates of a party's feed entries as they were fixed in
+// its first balance that counted them.
+func (s *Service) DatesOf(ctx context.Context, party Resource, entries []FeedEntry) ([]EntryDates, error) {
+	out := make([]EntryDates, len(entries))
 	for i, e := range entries {
-		e = set.resolve(e)
-		// The export is the merchant's: dates under its main rules.
-		rule, _, _, err := effect(rules, "", e)
-		if err != nil {
+		d := EntryDates{Entry: e, ReserveDate: e.OccurredAt, ShortTermHoldEnd: e.OccurredAt, Rule: balances.DefaultRule(e.Type)}
+		be, err := s.store.EffectOf(ctx, e.ID, party.ID)
+		if err != nil && !errors.Is(err, ledger.ErrNotFound) {
 			return nil, err
 		}
-		d := EntryDates{Entry: e, ReserveDate: e.OccurredAt, ShortTermHoldEnd: e.OccurredAt}
-		kind, days, err := parseDateBump(rule.DateBump)
-		if err != nil {
-			return nil, err
-		}
-		if actions[rule.Action] > 0 && usesReserve(kind) && rule.ReserveRate != (money.Rate{}) {
-			d.ReserveDate = reserveUntil(e.OccurredAt, rule.ReservePeriodDays, cal.Location())
-		}
-		if actions[rule.Action] > 0 && (kind == "BDAY" || kind == "DAY") {
-			d.ShortTermHoldEnd = shortTermHoldUntil(e.OccurredAt, kind, days, cal, cal.Location())
+		if err == nil {
+			if d.Rule, err = DecodeRule(be.RuleJSON); err != nil {
+				return nil, err
+			}
+			d.FeeMinor = be.FeeMinor
+			if !be.ReserveUntil.IsZero() {
+				d.ReserveDate = be.ReserveUntil
+			}
+			if !be.STHUntil.IsZero() {
+				d.ShortTermHoldEnd = be.STHUntil
+			}
 		}
 		out[i] = d
 	}
 	return out, nil
-}
-
-// applyEntry adds what one feed entry does to one balance at instant now.
-func (s *Service) applyEntry(ctx context.Context, b *MerchantBalance, rules map[string]BalanceRule, e FeedEntry,
-	now, movedAt time.Time, cal clock.Calendar, merchant Resource) error {
-	rule, sign, fee, err := effect(rules, b.Name, e)
-	if err != nil {
-		return err
-	}
-	amount := e.AmountMinor
-	b.CurrentMinor += sign*amount - fee
-	if e.Type == FeedPayout {
-		src, err := s.Get(ctx, merchant.Marketplace, e.SourceID)
-		if err != nil {
-			return err
-		}
-		if src.Status == "pending" {
-			b.BufferMinor += amount
-		}
-	}
-	if sign <= 0 || amount <= 0 {
-		return nil
-	}
-	kind, days, err := parseDateBump(rule.DateBump)
-	if err != nil {
-		return err
-	}
-	loc := cal.Location()
-	var reserve int64
-	if usesReserve(kind) {
-		if reserve, err = money.Percent(amount, rule.ReserveRate); err != nil {
-			return err
-		}
-		released := !now.Before(reserveUntil(e.OccurredAt, rule.ReservePeriodDays, loc)) ||
-			(!movedAt.IsZero() && !e.OccurredAt.After(movedAt))
-		if !released {
-			b.RRMinor += reserve
-		}
-	}
-	if (kind == "BDAY" || kind == "DAY") && now.Before(shortTermHoldUntil(e.OccurredAt, kind, days, cal, loc)) {
-		b.STHMinor += amount - fee - reserve
-	}
-	return nil
 }

@@ -105,10 +105,26 @@ func (s *Service) CreateBalance(ctx context.Context, marketplace, merchantID str
 			}
 			eps = append(eps, id)
 		}
+		// The first catch-all balance takes over the implicit balance's
+		// accounts (see newBalanceSet).
+		private := map[string]any{}
+		if len(eps) == 0 && in.Currency == Currency {
+			mine, err := w.tx.LinkedTo(ctx, marketplace, owner.ID, "merchant", "balances", maxBalancesPerMerchant)
+			if err != nil {
+				return nil, err
+			}
+			taken := false
+			for _, b := range mine {
+				taken = taken || ledgerKeyOf(b) == owner.ID
+			}
+			if !taken {
+				private["ledger_key"] = owner.ID
+			}
+		}
 		return w.Create(ctx, Resource{Marketplace: marketplace, Type: "balances", Fields: map[string]any{
 			"name": in.Name, "currency": in.Currency, "kind": in.Kind, "endpoints": eps,
 			"created_date": w.Now().UTC().Format(time.RFC3339),
-		}, Links: map[string]string{"merchant": merchantID}}, "BL")
+		}, Links: map[string]string{"merchant": merchantID}, Private: private}, "BL")
 	})
 	if err != nil {
 		return Resource{}, err
@@ -125,38 +141,52 @@ func endpointsOf(b Resource) []string {
 	return out
 }
 
-// balanceSet is a merchant's balances as the computation sees them.
+// balanceSet is a party's balances as the computation sees them.
 type balanceSet struct {
 	names     []string
 	endpoints map[string]map[string]bool // balance name → endpoints (nil: the catch-all)
 	claimed   map[string]bool            // endpoints some balance names
 	fallback  string                     // the endpoint of transactions that name none
+	// keys maps each balance name to its ledger key (see BalanceAccount).
+	keys map[string]string
 }
 
-// balancesOf reads a merchant's balances, or its one implicit balance.
-func (s *Service) balancesOf(ctx context.Context, merchant Resource) (balanceSet, error) {
-	set := balanceSet{endpoints: map[string]map[string]bool{}, claimed: map[string]bool{}}
-	eps, _, err := s.store.ListResources(ctx, ListQuery{Marketplace: merchant.Marketplace, Type: "endpoints", LinkRel: "merchant", LinkTarget: merchant.ID, Limit: maxBalancesPerMerchant})
+// balancesOf reads a party's balances, or its one implicit balance.
+func (s *Service) balancesOf(ctx context.Context, party Resource) (balanceSet, error) {
+	eps, err := s.store.LinkedTo(ctx, party.Marketplace, party.ID, "merchant", "endpoints", maxBalancesPerMerchant)
 	if err != nil {
-		return set, err
+		return balanceSet{}, err
 	}
+	bs, err := s.store.LinkedTo(ctx, party.Marketplace, party.ID, "merchant", "balances", maxBalancesPerMerchant)
+	if err != nil {
+		return balanceSet{}, err
+	}
+	return newBalanceSet(party, eps, bs), nil
+}
+
+// newBalanceSet builds a party's balance set from its endpoints and its
+// balances (newest first, as lists give them). A party with no balances
+// has one implicit balance named after the currency, whose ledger key is
+// the party's ID; the first balance of the currency that names no
+// endpoints takes that key over, so the money posted before it was
+// configured stays in it.
+func newBalanceSet(party Resource, eps, bs []Resource) balanceSet {
+	set := balanceSet{endpoints: map[string]map[string]bool{}, claimed: map[string]bool{}, keys: map[string]string{}}
 	for _, ep := range eps {
 		if Bool(ep.Fields["default"]) && Str(ep.Fields["currency"]) == Currency {
 			set.fallback = ep.ID
 		}
 	}
-	bs, _, err := s.store.ListResources(ctx, ListQuery{Marketplace: merchant.Marketplace, Type: "balances", LinkRel: "merchant", LinkTarget: merchant.ID, Limit: maxBalancesPerMerchant})
-	if err != nil {
-		return set, err
-	}
 	if len(bs) == 0 {
 		set.names = []string{Currency}
 		set.endpoints[Currency] = nil
-		return set, nil
+		set.keys[Currency] = party.ID
+		return set
 	}
 	for i := len(bs) - 1; i >= 0; i-- { // oldest first
 		name := Str(bs[i].Fields["name"])
 		set.names = append(set.names, name)
+		set.keys[name] = ledgerKeyOf(bs[i])
 		if eps := endpointsOf(bs[i]); len(eps) > 0 {
 			set.endpoints[name] = map[string]bool{}
 			for _, ep := range eps {
@@ -167,7 +197,15 @@ func (s *Service) balancesOf(ctx context.Context, merchant Resource) (balanceSet
 			set.endpoints[name] = nil
 		}
 	}
-	return set, nil
+	return set
+}
+
+// ledgerKeyOf is the ledger key of a configured balance.
+func ledgerKeyOf(b Resource) string {
+	if k := Str(b.Private["ledger_key"]); k != "" {
+		return k
+	}
+	return b.ID
 }
 
 // resolve names the endpoint of an entry that came through the default one.

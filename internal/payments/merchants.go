@@ -55,7 +55,7 @@ func (s *Service) CreateMerchant(ctx context.Context, marketplace string, in Par
 
 // CreateManager registers a login that oversees merchants.
 func (s *Service) CreateManager(ctx context.Context, marketplace string, in PartyInput) (Resource, error) {
-	return s.createParty(ctx, marketplace, "managers", "MG", in, nil, func(ctx context.Context, w *Writer, r *Resource) error {
+	return s.createParty(ctx, marketplace, "managers", "MG", in, linkManager, func(ctx context.Context, w *Writer, r *Resource) error {
 		ids := make([]any, 0, len(in.Merchants))
 		for _, m := range in.Merchants {
 			if _, err := w.Lock(ctx, marketplace, "merchants", m); err != nil {
@@ -68,11 +68,47 @@ func (s *Service) CreateManager(ctx context.Context, marketplace string, in Part
 	})
 }
 
-// defaultEndpoint is what a merchant gets with it: its default endpoint.
-var defaultEndpoint = func(ctx context.Context, w *Writer, m Resource) error {
-	_, err := w.createEndpoint(ctx, m, "default "+Currency, Currency, true)
-	return err
+// linkManager records a manager with each merchant it oversees: a
+// transaction of the merchant is posted to the manager's balances too.
+var linkManager = func(ctx context.Context, w *Writer, mg Resource) error {
+	for _, v := range mg.Fields["merchants"].([]any) {
+		m, err := w.Lock(ctx, mg.Marketplace, "merchants", Str(v))
+		if err != nil {
+			return err
+		}
+		mgs, _ := m.Private["managers"].([]any)
+		if len(mgs) >= maxManagersPerMerchant {
+			return apperr.New(apperr.Conflict, "merchant %s has %d managers already, the most it may have", m.ID, len(mgs))
+		}
+		m.Private["managers"] = append(mgs, mg.ID)
+		if _, err := w.Save(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
+
+// defaultEndpoint is what a merchant gets with it: its default endpoint,
+// and the transactions its customer had before it was a merchant, posted
+// into its balance as they happened (it had no rules then: the seed's
+// table applies).
+var defaultEndpoint = func(ctx context.Context, w *Writer, m Resource) error {
+	if _, err := w.createEndpoint(ctx, m, "default "+Currency, Currency, true); err != nil {
+		return err
+	}
+	entries, err := w.tx.CustomerFeed(ctx, m.Marketplace, m.Link("customer"), maxHistoryPosted+1)
+	if err != nil {
+		return err
+	}
+	if len(entries) > maxHistoryPosted {
+		return apperr.New(apperr.Conflict, "customer %s has more than %d balance transactions; it cannot become a merchant in one operation", m.Link("customer"), maxHistoryPosted)
+	}
+	return w.postHistory(ctx, m, entries)
+}
+
+// maxHistoryPosted bounds the earlier transactions one operation posts
+// when a customer becomes a merchant: they share one database transaction.
+const maxHistoryPosted = 100_000
 
 func (s *Service) createParty(ctx context.Context, marketplace, typ, prefix string, in PartyInput,
 	after func(ctx context.Context, w *Writer, r Resource) error, fill func(ctx context.Context, w *Writer, r *Resource) error) (Resource, error) {
@@ -92,11 +128,7 @@ func (s *Service) createParty(ctx context.Context, marketplace, typ, prefix stri
 		if err != nil {
 			return nil, err
 		}
-		ltx, ok := w.tx.(LoginTx)
-		if !ok {
-			return nil, errors.New("payments: the store keeps no logins")
-		}
-		if err := ltx.InsertLogin(ctx, in.Login, marketplace, r.ID); errors.Is(err, ledger.ErrDuplicate) {
+		if err := w.tx.InsertLogin(ctx, in.Login, marketplace, r.ID); errors.Is(err, ledger.ErrDuplicate) {
 			return nil, apperr.New(apperr.Conflict, "the login %q is taken", in.Login)
 		} else if err != nil {
 			return nil, err
@@ -116,11 +148,7 @@ func (s *Service) createParty(ctx context.Context, marketplace, typ, prefix stri
 
 // Party finds the merchant or manager a login belongs to.
 func (s *Service) Party(ctx context.Context, login string) (Resource, error) {
-	logins, ok := s.store.(Logins)
-	if !ok {
-		return Resource{}, errors.New("payments: the store keeps no logins")
-	}
-	mp, rid, err := logins.Login(ctx, login)
+	mp, rid, err := s.store.Login(ctx, login)
 	if errors.Is(err, ledger.ErrNotFound) {
 		return Resource{}, apperr.New(apperr.NotFound, "no merchant or manager with login %q", login)
 	}

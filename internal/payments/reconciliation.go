@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/poise-payments/poise/internal/balances"
+	"github.com/poise-payments/poise/internal/clock"
 )
 
 // Difference is one disagreement reconciliation found.
@@ -35,52 +38,84 @@ var feedTypeOf = map[string][]string{
 	"adjustments":                {FeedAdjustment},
 }
 
-// Reconcile recomputes a merchant's balance from its feed, split into
-// transactions, adjustments and fees, and checks every feed entry against the
-// resource that caused it: that it exists, is of a type that causes such an
-// entry, did not fail, and moved the same amount.
-func (s *Service) Reconcile(ctx context.Context, merchant Resource) (Reconciliation, error) {
+// Reconcile checks a party's balances against the ledger and against what
+// made them. For each balance: its buckets are its ledger accounts (the
+// read adds only releases due and not yet posted); the accounts its
+// transactions, adjustments and fees came from equal the sums of the
+// effects stored with those transactions; and its buckets add up to them
+// (sth + rr + live = transactions + adjustments − fees). Every feed entry
+// is then checked against the resource that caused it: that it exists, is
+// of a type that causes such an entry, did not fail, and moved the same
+// amount.
+func (s *Service) Reconcile(ctx context.Context, party Resource) (Reconciliation, error) {
 	var rec Reconciliation
-	balances, err := s.MerchantBalances(ctx, merchant)
+	set, err := s.balancesOf(ctx, party)
 	if err != nil {
 		return rec, err
 	}
-	// Every transaction is counted by exactly one balance when endpoints are
-	// claimed once and one balance catches the rest; the sum must match.
-	for _, b := range balances {
+	now, err := s.NowFor(ctx, party.Marketplace)
+	if err != nil {
+		return rec, err
+	}
+	feed, err := s.partyFeed(ctx, party)
+	if err != nil {
+		return rec, err
+	}
+	entries := make(map[string]FeedEntry, len(feed))
+	for _, e := range feed {
+		entries[e.ID] = e
+	}
+	cal := clock.FedCalendar()
+	for _, name := range set.names {
+		key := set.keys[name]
+		var list []string
+		for _, b := range []string{bucketSTH, bucketRR, bucketLive, bucketFee, bucketTxn, bucketAdj, bucketBuf, bucketBufSrc} {
+			list = append(list, BalanceAccount(key, b))
+		}
+		a, err := s.store.BalanceAccounts(ctx, list)
+		if err != nil {
+			return rec, err
+		}
+		acct := balances.Ledgered{STH: a[list[0]], RR: a[list[1]], Live: a[list[2]], Fee: a[list[3]], Txn: a[list[4]], Adj: a[list[5]], Buf: a[list[6]], BufSrc: a[list[7]]}
+		b, err := s.bucketsOf(ctx, key, now)
+		if err != nil {
+			return rec, err
+		}
+		var made balances.Made
+		err = s.store.EffectsOfBalance(ctx, key, func(be BalanceEffect) error {
+			// The stored effect must be what its stored rule does to its
+			// transaction.
+			e, ok := entries[be.EntryID]
+			if !ok {
+				rec.Differences = append(rec.Differences, Difference{be.SourceID, fmt.Sprintf("balance %q has an effect of %s, which is none of its transactions", name, be.EntryID)})
+			} else {
+				want, err := balances.EffectOf(be.Rule, balances.Txn{Type: e.Type, AmountMinor: e.AmountMinor, Gate: e.Gate, Endpoint: e.Endpoint, At: e.OccurredAt}, cal)
+				if err != nil {
+					return err
+				}
+				if got := be.Effect; !balances.SameEffect(got, want) {
+					rec.Differences = append(rec.Differences, Difference{e.SourceID, fmt.Sprintf("balance %q: the %s's stored effect (amount %d, fee %d, reserve %d, hold %d, live %d) is not what its rule %s gives (%d, %d, %d, %d, %d)",
+						name, e.Type, got.SignedMinor, got.FeeMinor, got.ReserveMinor, got.STHMinor, got.LiveMinor, be.RuleJSON,
+						want.SignedMinor, want.FeeMinor, want.ReserveMinor, want.STHMinor, want.LiveMinor)})
+				}
+			}
+			made.Add(be.Effect, be.BufferMinor)
+			return nil
+		})
+		if err != nil {
+			return rec, err
+		}
 		rec.BalanceMinor += b.CurrentMinor
-	}
-	feed, err := s.partyFeed(ctx, merchant)
-	if err != nil {
-		return rec, err
-	}
-	rules, err := s.rulesOf(ctx, merchant)
-	if err != nil {
-		return rec, err
-	}
-	set, err := s.balancesOf(ctx, merchant)
-	if err != nil {
-		return rec, err
+		rec.TransactionsSum += made.Txns
+		rec.AdjustmentsSum += made.Adjs
+		rec.FeesSum += made.Fees
+		for _, problem := range balances.Check(b, acct, made) {
+			rec.Differences = append(rec.Differences, Difference{"", fmt.Sprintf("balance %q: %s", name, problem)})
+		}
 	}
 	for _, e := range feed {
-		e = set.resolve(e)
 		rec.EntriesCompared++
-		for _, name := range set.names {
-			if !set.counts(name, e.Endpoint) {
-				continue
-			}
-			_, sign, fee, err := effect(rules, name, e)
-			if err != nil {
-				return rec, err
-			}
-			rec.FeesSum += fee
-			if e.Type == FeedAdjustment {
-				rec.AdjustmentsSum += sign * e.AmountMinor
-			} else {
-				rec.TransactionsSum += sign * e.AmountMinor
-			}
-		}
-		src, err := s.Get(ctx, merchant.Marketplace, e.SourceID)
+		src, err := s.Get(ctx, party.Marketplace, e.SourceID)
 		if err != nil {
 			rec.Differences = append(rec.Differences, Difference{e.SourceID, fmt.Sprintf("%s entry names no resource", e.Type)})
 			continue
@@ -99,9 +134,6 @@ func (s *Service) Reconcile(ctx context.Context, merchant Resource) (Reconciliat
 			src.Type != "adjustments" && e.Type != FeedCapture && Int(src.Fields["amount"]) != e.AmountMinor:
 			rec.Differences = append(rec.Differences, Difference{e.SourceID, fmt.Sprintf("%s entry of %d, but the %s is of %d", e.Type, e.AmountMinor, src.Type, Int(src.Fields["amount"]))})
 		}
-	}
-	if sum := rec.TransactionsSum + rec.AdjustmentsSum - rec.FeesSum; sum != rec.BalanceMinor {
-		rec.Differences = append(rec.Differences, Difference{"", fmt.Sprintf("the balances sum to %d but what fed them sums to %d (an endpoint counted by several balances, or by none?)", rec.BalanceMinor, sum)})
 	}
 	return rec, nil
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/store"
 	"github.com/poise-payments/poise/internal/store/storetest"
@@ -52,9 +53,31 @@ func TestReconciliation(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
+		// The entry no longer matches its debit, nor the effect posted
+		// under its rule.
 		rec, _ = s.Reconcile(ctx, m)
-		if len(rec.Differences) != 1 || rec.Differences[0].SourceID != d.ID || !strings.Contains(rec.Differences[0].Problem, "5001") {
+		if len(rec.Differences) != 2 || rec.Differences[0].SourceID != d.ID || rec.Differences[1].SourceID != d.ID ||
+			!strings.Contains(rec.Differences[0].Problem, "5001") || !strings.Contains(rec.Differences[1].Problem, "5001") {
 			t.Fatalf("tampered feed: %+v", rec.Differences)
+		}
+		// A balance account that moved without a transfer breaks both the
+		// reconciliation and the ledger's verification.
+		if err := db.Update(ctx, func(tx *store.Tx) error {
+			if _, err := tx.Exec(ctx, "UPDATE balance_transactions SET amount = amount - 1 WHERE type = 'sale'"); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, "UPDATE accounts SET posted = posted + 5 WHERE id = ?", payments.BalanceAccount(m.ID, "live"))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		rec, _ = s.Reconcile(ctx, m)
+		if len(rec.Differences) != 2 || !strings.Contains(rec.Differences[0].Problem, "current") {
+			t.Fatalf("tampered account: %+v", rec.Differences)
+		}
+		found, err := ledger.Verify(ctx, db.Ledger())
+		if err != nil || len(found) == 0 || found[0].AccountID != payments.BalanceAccount(m.ID, "live") {
+			t.Fatalf("verify of a tampered balance account: %v %v", found, err)
 		}
 	})
 }

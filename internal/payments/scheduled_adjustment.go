@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/poise-payments/poise/internal/apperr"
+	"github.com/poise-payments/poise/internal/balances"
 	"github.com/poise-payments/poise/internal/scheduler"
 )
 
@@ -28,20 +29,6 @@ type ScheduleInput struct {
 	// recurring adjustment can change a balance without bound over time.
 	Acknowledged bool
 	Enabled      *bool
-}
-
-// runAt is the n-th run of a schedule: weekly every 7 days from the first
-// date; monthly on the first date's day of the month, or the month's last
-// day when it is shorter (a schedule on the 31st runs on 28 or 29
-// February), always at the first date's time of day.
-func runAt(period string, first time.Time, n int) time.Time {
-	if period == "weekly" {
-		return first.AddDate(0, 0, 7*n)
-	}
-	y, m, d := first.Date()
-	month := time.Date(y, m+time.Month(n), 1, first.Hour(), first.Minute(), first.Second(), 0, first.Location())
-	last := month.AddDate(0, 1, -1).Day()
-	return month.AddDate(0, 0, min(d, last)-1)
 }
 
 // CreateSchedule sets up a recurring adjustment of a merchant's balance.
@@ -143,10 +130,10 @@ func resumeAt(r *Resource, now time.Time) error {
 	n := int(Int(r.Private["run"]))
 	// Periods are a week or more, so even a schedule off for a century
 	// steps a few thousand times here.
-	for runAt(period, first, n).Before(now) {
+	for balances.ScheduleRunAt(period, first, n).Before(now) {
 		n++
 	}
-	next := runAt(period, first, n)
+	next := balances.ScheduleRunAt(period, first, n)
 	r.Private["run"] = int64(n)
 	if r.Fields["stopped_because"] != nil {
 		r.Fields["stopped_because"] = nil
@@ -305,7 +292,7 @@ func (w *Writer) advanceSchedule(ctx context.Context, r *Resource, at string) er
 	r.Private["run"] = n
 	r.Fields["last_run_at"] = at
 	first, _ := time.Parse(time.RFC3339, Str(r.Fields["first_date"]))
-	next := runAt(Str(r.Fields["period"]), first, int(n))
+	next := balances.ScheduleRunAt(Str(r.Fields["period"]), first, int(n))
 	last, _ := time.Parse(time.RFC3339, Str(r.Fields["last_date"]))
 	if r.Fields["last_date"] != nil && next.After(last) {
 		r.Fields["next_run_at"] = nil

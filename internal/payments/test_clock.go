@@ -2,7 +2,6 @@ package payments
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/poise-payments/poise/internal/apperr"
@@ -84,11 +83,7 @@ func (s *Service) AdvanceClock(ctx context.Context, marketplace string, d time.D
 		if _, err := w.Save(ctx, mp); err != nil {
 			return nil, err
 		}
-		shifter, ok := w.tx.(JobShifter)
-		if !ok {
-			return nil, errors.New("payments: the store cannot move due work")
-		}
-		if err := shifter.ShiftJobs(ctx, marketplace, d); err != nil {
+		if err := w.tx.ShiftJobs(ctx, marketplace, d); err != nil {
 			return nil, err
 		}
 		// w's clock was read before this advance.

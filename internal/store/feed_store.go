@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
+	"github.com/poise-payments/poise/internal/balances"
 	"github.com/poise-payments/poise/internal/payments"
 )
 
@@ -66,4 +68,276 @@ func (t *Tx) ClaimExternalID(ctx context.Context, marketplace, externalID, adjus
 	}
 	_, err = t.Exec(ctx, "INSERT INTO adjustment_external_ids (marketplace_id, external_id, adjustment_id) VALUES (?, ?, ?)", marketplace, externalID, adjustmentID)
 	return "", err
+}
+
+// LinkedTo implements payments.Tx: the resources of a type whose link rel
+// names target, newest first, read in the transaction.
+func (t *Tx) LinkedTo(ctx context.Context, marketplace, target, rel, typ string, limit int) ([]payments.Resource, error) {
+	return linkedTo(ctx, t.Query, marketplace, target, rel, typ, limit)
+}
+
+// LinkedTo implements payments.BalanceReads: LinkedTo outside a
+// transaction, without the count a page of a list needs.
+func (db *DB) LinkedTo(ctx context.Context, marketplace, target, rel, typ string, limit int) ([]payments.Resource, error) {
+	return linkedTo(ctx, db.Query, marketplace, target, rel, typ, limit)
+}
+
+func linkedTo(ctx context.Context, query func(ctx context.Context, q string, args ...any) (*sql.Rows, error),
+	marketplace, target, rel, typ string, limit int) ([]payments.Resource, error) {
+	rows, err := query(ctx, `SELECT r.id, r.marketplace_id, r.type, r.status, r.hidden, r.created_at_us, r.updated_at_us, r.body
+		FROM resource_links l JOIN resources r ON r.id = l.resource_id
+		WHERE l.target_id = ? AND l.rel = ? AND l.type = ? AND r.marketplace_id = ? AND NOT r.hidden
+		ORDER BY r.created_at_us DESC, r.id DESC LIMIT ?`, target, rel, typ, marketplace, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []payments.Resource
+	for rows.Next() {
+		r, err := scanResource(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+const effectColumns = `entry_id, balance_key, party_id, balance_name, source_id, rule, signed_amount, fee, reserve, sth, live, buffer,
+	reserve_until_us, sth_until_us`
+
+// InsertBalanceEffect implements payments.BalanceTx.
+func (t *Tx) InsertBalanceEffect(ctx context.Context, be payments.BalanceEffect) error {
+	_, err := t.Exec(ctx, "INSERT INTO balance_effects ("+effectColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		be.EntryID, be.BalanceKey, be.PartyID, be.BalanceName, be.SourceID, be.RuleJSON, be.SignedMinor, be.FeeMinor,
+		be.ReserveMinor, be.STHMinor, be.LiveMinor, be.BufferMinor, microsOrZero(be.ReserveUntil), microsOrZero(be.STHUntil))
+	return err
+}
+
+func timeOrZero(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return fromMicros(us)
+}
+
+func scanEffect(row interface{ Scan(...any) error }) (payments.BalanceEffect, error) {
+	var be payments.BalanceEffect
+	var rr, sth int64
+	if err := row.Scan(&be.EntryID, &be.BalanceKey, &be.PartyID, &be.BalanceName, &be.SourceID, &be.RuleJSON, &be.SignedMinor, &be.FeeMinor,
+		&be.ReserveMinor, &be.STHMinor, &be.LiveMinor, &be.BufferMinor, &rr, &sth); err != nil {
+		return be, err
+	}
+	be.ReserveUntil, be.STHUntil = timeOrZero(rr), timeOrZero(sth)
+	rule, err := payments.DecodeRule(be.RuleJSON)
+	be.Rule = rule
+	return be, err
+}
+
+// EffectsOfSource implements payments.BalanceTx.
+func (t *Tx) EffectsOfSource(ctx context.Context, sourceID string) ([]payments.BalanceEffect, error) {
+	rows, err := t.Query(ctx, "SELECT "+effectColumns+" FROM balance_effects WHERE source_id = ? ORDER BY entry_id, balance_key", sourceID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []payments.BalanceEffect
+	for rows.Next() {
+		be, err := scanEffect(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, be)
+	}
+	return out, rows.Err()
+}
+
+// EffectsOfBalance implements payments.BalanceReads.
+func (db *DB) EffectsOfBalance(ctx context.Context, balanceKey string, fn func(payments.BalanceEffect) error) error {
+	rows, err := db.Query(ctx, "SELECT "+effectColumns+" FROM balance_effects WHERE balance_key = ?", balanceKey)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		be, err := scanEffect(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(be); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// EffectOf implements payments.BalanceReads.
+func (db *DB) EffectOf(ctx context.Context, entryID, partyID string) (payments.BalanceEffect, error) {
+	be, err := scanEffect(db.QueryRow(ctx, "SELECT "+effectColumns+" FROM balance_effects WHERE entry_id = ? AND party_id = ? ORDER BY balance_key LIMIT 1", entryID, partyID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return be, ErrNotFound
+	}
+	return be, err
+}
+
+// AddRelease implements payments.BalanceTx.
+func (t *Tx) AddRelease(ctx context.Context, balanceKey string, due time.Time, r balances.Release) error {
+	_, err := t.Exec(ctx, `INSERT INTO balance_releases (balance_key, due_at_us, sth_amount, rr_amount) VALUES (?, ?, ?, ?)
+		ON CONFLICT (balance_key, due_at_us) DO UPDATE SET sth_amount = balance_releases.sth_amount + excluded.sth_amount,
+		rr_amount = balance_releases.rr_amount + excluded.rr_amount`, balanceKey, due.UnixMicro(), r.STHMinor, r.RRMinor)
+	return err
+}
+
+// TakeRelease implements payments.BalanceTx.
+func (t *Tx) TakeRelease(ctx context.Context, balanceKey string, due time.Time) (balances.Release, bool, error) {
+	var r balances.Release
+	err := t.QueryRow(ctx, "SELECT sth_amount, rr_amount FROM balance_releases WHERE balance_key = ? AND due_at_us = ?"+t.d.lockSuffix,
+		balanceKey, due.UnixMicro()).Scan(&r.STHMinor, &r.RRMinor)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, false, nil
+	}
+	if err != nil {
+		return r, false, err
+	}
+	_, err = t.Exec(ctx, "DELETE FROM balance_releases WHERE balance_key = ? AND due_at_us = ?", balanceKey, due.UnixMicro())
+	return r, err == nil, err
+}
+
+// ClearReserveReleases implements payments.BalanceTx.
+func (t *Tx) ClearReserveReleases(ctx context.Context, balanceKey string) error {
+	if _, err := t.Exec(ctx, "UPDATE balance_releases SET rr_amount = 0 WHERE balance_key = ? AND rr_amount <> 0", balanceKey); err != nil {
+		return err
+	}
+	_, err := t.Exec(ctx, "DELETE FROM balance_releases WHERE balance_key = ? AND sth_amount = 0 AND rr_amount = 0", balanceKey)
+	return err
+}
+
+// DueReleases implements payments.BalanceReads.
+func (db *DB) DueReleases(ctx context.Context, balanceKey string, now time.Time) (balances.Release, error) {
+	var r balances.Release
+	err := db.QueryRow(ctx, "SELECT COALESCE(SUM(sth_amount), 0), COALESCE(SUM(rr_amount), 0) FROM balance_releases WHERE balance_key = ? AND due_at_us <= ?",
+		balanceKey, now.UnixMicro()).Scan(&r.STHMinor, &r.RRMinor)
+	return r, err
+}
+
+// BalanceAccounts implements payments.BalanceReads.
+func (db *DB) BalanceAccounts(ctx context.Context, accountIDs []string) (map[string]int64, error) {
+	args := make([]any, len(accountIDs))
+	for i, id := range accountIDs {
+		args[i] = id
+	}
+	rows, err := db.Query(ctx, "SELECT id, posted FROM accounts WHERE id IN ("+placeholders(len(accountIDs))+")", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[string]int64, len(accountIDs))
+	for rows.Next() {
+		var id string
+		var posted int64
+		if err := rows.Scan(&id, &posted); err != nil {
+			return nil, err
+		}
+		out[id] = posted
+	}
+	return out, rows.Err()
+}
+
+// CustomerFeed implements payments.BalanceTx.
+func (t *Tx) CustomerFeed(ctx context.Context, marketplace, customer string, limit int) ([]payments.FeedEntry, error) {
+	rows, err := t.Query(ctx, "SELECT "+feedColumns+" FROM balance_transactions WHERE marketplace_id = ? AND merchant_id = ? ORDER BY occurred_at_us, id LIMIT ?",
+		marketplace, customer, limit)
+	if err != nil {
+		return nil, err
+	}
+	return scanFeed(rows)
+}
+
+func scanFeed(rows *sql.Rows) ([]payments.FeedEntry, error) {
+	defer rows.Close()
+	var out []payments.FeedEntry
+	for rows.Next() {
+		var e payments.FeedEntry
+		var at int64
+		if err := rows.Scan(&e.ID, &e.Marketplace, &e.Merchant, &e.Type, &e.AmountMinor, &e.Currency, &e.Gate, &e.SourceID, &at, &e.Endpoint); err != nil {
+			return nil, err
+		}
+		e.OccurredAt = fromMicros(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// PendingHistory implements payments.BalanceReads.
+func (db *DB) PendingHistory(ctx context.Context, limit int) ([][2]string, error) {
+	rows, err := db.Query(ctx, "SELECT marketplace_id, party_id FROM balance_history_pending ORDER BY party_id LIMIT ?", limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][2]string
+	for rows.Next() {
+		var p [2]string
+		if err := rows.Scan(&p[0], &p[1]); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// TakePendingHistory implements payments.BalanceTx.
+func (t *Tx) TakePendingHistory(ctx context.Context, partyID string) (bool, error) {
+	res, err := t.Exec(ctx, "DELETE FROM balance_history_pending WHERE party_id = ?", partyID)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// ScanFeedEffects implements payments.BalanceReads. Rows are streamed from
+// the database as they are read, never gathered.
+func (db *DB) ScanFeedEffects(ctx context.Context, marketplace, customer, partyID string, from, to time.Time,
+	fn func(payments.FeedEntry, *payments.BalanceEffect) error) error {
+	rows, err := db.Query(ctx, `SELECT t.id, t.marketplace_id, t.merchant_id, t.type, t.amount, t.currency, t.gate, t.source_id, t.occurred_at_us, t.endpoint_id,
+		e.entry_id, e.balance_key, e.party_id, e.balance_name, e.source_id, e.rule, e.signed_amount, e.fee, e.reserve, e.sth, e.live, e.buffer,
+		e.reserve_until_us, e.sth_until_us
+		FROM balance_transactions t LEFT JOIN balance_effects e ON e.entry_id = t.id AND e.party_id = ?
+		WHERE t.marketplace_id = ? AND t.merchant_id = ? AND t.occurred_at_us >= ? AND t.occurred_at_us < ?
+		ORDER BY t.occurred_at_us, t.id, e.balance_key`, partyID, marketplace, customer, from.UnixMicro(), to.UnixMicro())
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	last := ""
+	for rows.Next() {
+		var e payments.FeedEntry
+		var at int64
+		var eid, key, party, name, source, rule sql.NullString
+		var signed, fee, reserve, sth, live, buffer, rrUntil, sthUntil sql.NullInt64
+		if err := rows.Scan(&e.ID, &e.Marketplace, &e.Merchant, &e.Type, &e.AmountMinor, &e.Currency, &e.Gate, &e.SourceID, &at, &e.Endpoint,
+			&eid, &key, &party, &name, &source, &rule, &signed, &fee, &reserve, &sth, &live, &buffer, &rrUntil, &sthUntil); err != nil {
+			return err
+		}
+		if e.ID == last {
+			continue // counted by a second balance of the party: once is enough
+		}
+		last = e.ID
+		e.OccurredAt = fromMicros(at)
+		var be *payments.BalanceEffect
+		if eid.Valid {
+			be = &payments.BalanceEffect{EntryID: eid.String, BalanceKey: key.String, PartyID: party.String, BalanceName: name.String,
+				SourceID: source.String, RuleJSON: rule.String, BufferMinor: buffer.Int64}
+			be.SignedMinor, be.FeeMinor, be.ReserveMinor, be.STHMinor, be.LiveMinor = signed.Int64, fee.Int64, reserve.Int64, sth.Int64, live.Int64
+			be.ReserveUntil, be.STHUntil = timeOrZero(rrUntil.Int64), timeOrZero(sthUntil.Int64)
+			if be.Rule, err = payments.DecodeRule(be.RuleJSON); err != nil {
+				return err
+			}
+		}
+		if err := fn(e, be); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }

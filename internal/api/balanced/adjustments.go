@@ -1,20 +1,13 @@
 package balanced
 
 import (
-	"archive/zip"
 	"bytes"
-	"compress/gzip"
 	"encoding/csv"
 	"errors"
-	"io"
 	"net/http"
-	"strings"
 	"time"
-	"unicode/utf8"
 
-	"github.com/bodgit/sevenzip"
-
-	"github.com/poise-payments/poise/internal/apperr"
+	"github.com/poise-payments/poise/internal/balances"
 	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/money"
 	"github.com/poise-payments/poise/internal/payments"
@@ -25,11 +18,6 @@ const (
 	// maxUploadBytes bounds an uploaded archive: 10,000 lines of TSV
 	// compress to far less than this.
 	maxUploadBytes = 8 << 20
-	// maxUnpackedBytes bounds what an archive may unpack to, so that a
-	// small archive cannot expand into gigabytes.
-	maxUnpackedBytes = 16 << 20
-	// maxArchiveFiles bounds the files of one archive.
-	maxArchiveFiles = 100
 )
 
 func (a *API) createAdjustment(c *call) error {
@@ -121,7 +109,7 @@ func (a *API) exportAdjustments(c *call) error {
 // or 7z. Each file is applied whole or not at all; a refused file lists
 // every bad line.
 func (a *API) uploadAdjustments(c *call) error {
-	files, err := unpack(c.body)
+	files, err := balances.Unpack(c.body)
 	if err != nil {
 		return err
 	}
@@ -132,12 +120,12 @@ func (a *API) uploadAdjustments(c *call) error {
 	results := []any{}
 	status := http.StatusCreated
 	for _, f := range files {
-		lines, err := payments.ParseAdjustments(string(f.data), source)
+		lines, err := payments.ParseAdjustments(string(f.Data), source)
 		var applied []payments.Resource
 		if err == nil {
 			applied, err = a.svc.ApplyAdjustments(c.ctx, c.mp(), lines)
 		}
-		res := map[string]any{"file": f.name}
+		res := map[string]any{"file": f.Name}
 		var ue *payments.UploadError
 		switch {
 		case errors.As(err, &ue):
@@ -159,113 +147,6 @@ func (a *API) uploadAdjustments(c *call) error {
 		results = append(results, res)
 	}
 	a.write(c, status, map[string]any{"uploads": results, "links": map[string]any{}})
-	return nil
-}
-
-type unpackedFile struct {
-	name string
-	data []byte
-}
-
-// unpack reads the files of a zip, gzip or 7z archive, told apart by their
-// first bytes.
-func unpack(body []byte) ([]unpackedFile, error) {
-	bad := apperr.New(apperr.Invalid, "upload a zip, gzip or 7z archive of TSV files")
-	var out []unpackedFile
-	total := 0
-	read := func(name string, r io.Reader) error {
-		if len(out) >= maxArchiveFiles {
-			return apperr.New(apperr.Invalid, "an archive may hold at most %d files", maxArchiveFiles)
-		}
-		data, err := io.ReadAll(io.LimitReader(r, int64(maxUnpackedBytes-total)+1))
-		if err != nil {
-			return bad
-		}
-		total += len(data)
-		if total > maxUnpackedBytes {
-			return apperr.New(apperr.Invalid, "the archive unpacks to more than %d bytes", maxUnpackedBytes)
-		}
-		// Names and IDs in the file become stored text, which a database
-		// refuses when it holds a NUL or bytes that are not UTF-8.
-		name = strings.ToValidUTF8(strings.ReplaceAll(name, "\x00", ""), "?")
-		if !utf8.Valid(data) || bytes.IndexByte(data, 0) >= 0 {
-			return apperr.New(apperr.Invalid, "the file %s is not UTF-8 text without NUL characters", name)
-		}
-		out = append(out, unpackedFile{name, data})
-		return nil
-	}
-	switch {
-	case bytes.HasPrefix(body, []byte("PK\x03\x04")):
-		zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
-		if err != nil {
-			return nil, bad
-		}
-		for _, f := range zr.File {
-			if f.FileInfo().IsDir() {
-				continue
-			}
-			rc, err := f.Open()
-			if err != nil {
-				return nil, bad
-			}
-			err = read(f.Name, rc)
-			rc.Close()
-			if err != nil {
-				return nil, err
-			}
-		}
-	case bytes.HasPrefix(body, []byte{0x1f, 0x8b}):
-		gr, err := gzip.NewReader(bytes.NewReader(body))
-		if err != nil {
-			return nil, bad
-		}
-		name := gr.Name
-		if name == "" {
-			name = "adjustments.tsv"
-		}
-		if err := read(name, gr); err != nil {
-			return nil, err
-		}
-	case bytes.HasPrefix(body, []byte("7z\xbc\xaf\x27\x1c")):
-		if err := unpack7z(body, read, bad); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, bad
-	}
-	if len(out) == 0 {
-		return nil, apperr.New(apperr.Invalid, "the archive holds no file")
-	}
-	return out, nil
-}
-
-// unpack7z reads the files of a 7z archive. The 7z reader panics on some
-// malformed headers (a nil stream info; found by fuzzing unpack), so a
-// panic of its own is taken as the unreadable archive it is.
-func unpack7z(body []byte, read func(name string, r io.Reader) error, bad error) (err error) {
-	defer func() {
-		if recover() != nil {
-			err = bad
-		}
-	}()
-	sr, err := sevenzip.NewReader(bytes.NewReader(body), int64(len(body)))
-	if err != nil {
-		return bad
-	}
-	for _, f := range sr.File {
-		if f.FileInfo().IsDir() {
-			continue
-		}
-		rc, err := f.Open()
-		if err != nil {
-			return bad
-		}
-		err = read(f.Name, rc)
-		rc.Close()
-		if err != nil {
-			return err
-		}
-	}
 	return nil
 }
 
@@ -393,8 +274,10 @@ func (a *API) updateMerchant(c *call) error {
 }
 
 // exportTransactions answers a merchant balance's transactions in
-// [from, to) as CSV, with the dates each amount affects the balance: the
-// rolling reserve's release and the short-term hold's end.
+// [from, to) as CSV, with what applied to each when it happened: the
+// dates its amount affects the balance (the rolling reserve's release and
+// the short-term hold's end), its fee, and its rule (empty: the seed's
+// default table).
 func (a *API) exportTransactions(c *call) error {
 	m, err := a.svc.GetTyped(c.ctx, c.mp(), "merchants", c.params["id"])
 	if err != nil {
@@ -406,28 +289,47 @@ func (a *API) exportTransactions(c *call) error {
 	if ferr != nil || terr != nil || !from.Before(to) {
 		return fieldError("from, to", "give a period [from, to) as dates (2027-01-01) or RFC 3339 times, from before to")
 	}
-	feed, err := a.svc.FeedBetween(c.ctx, m, from, to)
-	if err != nil {
-		return err
-	}
+	return writeExport(c.w, func(fn func(payments.EntryDates) error) error { return a.svc.ExportFeed(c.ctx, m, from, to, fn) })
+}
+
+// writeExport streams an export as CSV, row by row: a period of a million
+// transactions costs the memory of one. Until the first row is written an
+// error is answered as usual; after it, the connection is cut, so a client
+// never takes a truncated export for a whole one.
+func writeExport(out http.ResponseWriter, export func(fn func(payments.EntryDates) error) error) error {
 	usd, _ := money.LookupCurrency(payments.Currency)
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	w.Write([]string{"date", "type", "amount", "currency", "gate", "source", "reserve date", "sth date"})
-	dated, err := a.svc.DatesOf(c.ctx, m, feed)
+	var w *csv.Writer
+	err := export(func(d payments.EntryDates) error {
+		if w == nil {
+			w = startExport(out)
+		}
+		e := d.Entry
+		return w.Write([]string{e.OccurredAt.UTC().Format(time.RFC3339), e.Type, money.Amount{Minor: e.AmountMinor, Currency: usd}.Decimal(),
+			e.Currency, e.Gate, e.SourceID, d.ReserveDate.UTC().Format(time.RFC3339), d.ShortTermHoldEnd.UTC().Format(time.RFC3339),
+			money.Amount{Minor: d.FeeMinor, Currency: usd}.Decimal(), d.Rule.DateBump, d.Rule.ID})
+	})
+	if err != nil && w != nil {
+		panic(http.ErrAbortHandler)
+	}
 	if err != nil {
 		return err
 	}
-	for _, d := range dated {
-		e := d.Entry
-		w.Write([]string{e.OccurredAt.UTC().Format(time.RFC3339), e.Type, money.Amount{Minor: e.AmountMinor, Currency: usd}.Decimal(),
-			e.Currency, e.Gate, e.SourceID, d.ReserveDate.UTC().Format(time.RFC3339), d.ShortTermHoldEnd.UTC().Format(time.RFC3339)})
+	if w == nil {
+		w = startExport(out)
 	}
 	w.Flush()
-	c.w.Header().Set("Content-Type", "text/csv")
-	c.w.WriteHeader(http.StatusOK)
-	c.w.Write(buf.Bytes())
-	return nil
+	return w.Error()
+}
+
+// startExport answers the export's status and header line.
+func startExport(out http.ResponseWriter) *csv.Writer {
+	out.Header().Set("Content-Type", "text/csv")
+	out.WriteHeader(http.StatusOK)
+	w := csv.NewWriter(out)
+	// The rule, fee and dates are those fixed when each transaction
+	// happened; a later rule change does not rewrite them.
+	w.Write([]string{"date", "type", "amount", "currency", "gate", "source", "reserve date", "sth date", "fee", "date bumping", "rule"})
+	return w
 }
 
 // reconcile answers a merchant balance against what fed it.

@@ -261,3 +261,50 @@ func TestExportsUseNewYorkDays(t *testing.T) {
 		}
 	})
 }
+
+// The transactions export shows, for each transaction, the fee, date
+// bumping and rule that applied when it happened, even after the rule
+// changed.
+func TestTransactionsExportShowsAppliedRules(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		base := newServer(t, kind)
+		c := newMarketplace(t, base, 0)
+		cu := c.do("POST", "/customers", map[string]any{"name": "Shop"}).id("customers")
+		merchant := c.do("POST", "/merchants", map[string]any{"login": "export-" + kind, "control_key": "a control key 12345", "customer": cu}).id("merchants")
+		order := c.do("POST", "/customers/"+cu+"/orders", nil).id("orders")
+		rule := func(body map[string]any) string {
+			t.Helper()
+			r := c.do("POST", "/merchants/"+merchant+"/balance_rules", body)
+			if r.status != 201 {
+				t.Fatalf("rule: %d %s", r.status, r.raw)
+			}
+			return r.id("balance_rules")
+		}
+		sell := func() string {
+			t.Helper()
+			r := c.do("POST", "/debits", map[string]any{"amount": 10_000, "order": order,
+				"source": map[string]any{"number": "4111111111111111", "expiration_month": 1, "expiration_year": 2030}})
+			if r.status != 201 {
+				t.Fatalf("debit: %d %s", r.status, r.raw)
+			}
+			return r.id("debits")
+		}
+		first := rule(map[string]any{"transaction_type": "sale", "action": "add", "fee_rate": "2.9", "fee_fixed": 30, "date_bump": "BDAY+2"})
+		d1 := sell()
+		second := rule(map[string]any{"transaction_type": "sale", "action": "add", "fee_rate": "1", "date_bump": "ASAP"})
+		d2 := sell()
+		r := c.do("GET", "/merchants/"+merchant+"/transactions.csv?from=2000-01-01&to=2100-01-01", nil)
+		if r.status != 200 || r.header.Get("Content-Type") != "text/csv" {
+			t.Fatalf("export: %d %s", r.status, r.raw)
+		}
+		lines := strings.Split(strings.TrimSpace(string(r.raw)), "\n")
+		if len(lines) != 3 || lines[0] != "date,type,amount,currency,gate,source,reserve date,sth date,fee,date bumping,rule" {
+			t.Fatalf("export:\n%s", r.raw)
+		}
+		for i, want := range []string{d1 + ",", "3.20,BDAY+2," + first, d2 + ",", "1.00,ASAP," + second} {
+			if line := lines[1+i/2]; !strings.Contains(line, want) {
+				t.Fatalf("line %d %q lacks %q", 1+i/2, line, want)
+			}
+		}
+	})
+}

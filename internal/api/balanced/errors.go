@@ -4,35 +4,37 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/poise-payments/poise/internal/api/errstatus"
 	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/payments"
 )
 
-// retryAfterSeconds is what an overloaded server asks clients to wait: a
-// second is many commits' worth of a drained queue.
-const retryAfterSeconds = "1"
+// retryAfterSeconds is what an overloaded server asks clients to wait.
+const retryAfterSeconds = errstatus.RetryAfterSeconds
 
-// errorStatus maps an application error to its HTTP status, category_code
-// and category_type. This is the one place that does so.
+// errorStatus maps an application error to its HTTP status (errstatus.Of,
+// shared with the merchant balance API), and to Balanced's category_code
+// and category_type.
 func errorStatus(err error) (status int, code, kind string) {
 	reason := apperr.ReasonOf(err)
+	status, kind = errstatus.Of(err), "request"
 	switch apperr.CodeOf(err) {
 	case apperr.Invalid:
-		status, code, kind = http.StatusBadRequest, "request", "request"
+		code = "request"
 	case apperr.NotFound:
-		status, code, kind = http.StatusNotFound, "not-found", "request"
+		code = "not-found"
 	case apperr.Conflict:
-		status, code, kind = http.StatusConflict, "request", "logical"
+		code, kind = "request", "logical"
 	case apperr.InsufficientFunds:
-		status, code, kind = http.StatusConflict, "insufficient-funds", "logical"
+		code, kind = "insufficient-funds", "logical"
 	case apperr.Unauthorized:
-		status, code, kind = http.StatusUnauthorized, "authentication-required", "request"
+		code = "authentication-required"
 	case apperr.Forbidden:
-		status, code, kind = http.StatusForbidden, "forbidden", "request"
+		code = "forbidden"
 	case apperr.Overloaded, apperr.Unavailable:
-		status, code, kind = http.StatusServiceUnavailable, "service-unavailable", "request"
+		code = "service-unavailable"
 	default:
-		status, code, kind = http.StatusInternalServerError, "internal-error", "request"
+		code = "internal-error"
 	}
 	if reason != "" {
 		code = reason

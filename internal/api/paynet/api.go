@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/poise-payments/poise/internal/api/errstatus"
 	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/money"
 	"github.com/poise-payments/poise/internal/payments"
@@ -76,6 +77,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	party, err := a.svc.Party(r.Context(), login)
+	if err != nil && !apperr.Is(err, apperr.NotFound) {
+		a.fail(w, err, 0) // the store failed: not the caller's fault
+		return
+	}
 	if err != nil || party.Type != kind+"s" {
 		a.fail(w, apperr.New(apperr.NotFound, "no %s with login %q", kind, login), 0)
 		return
@@ -151,19 +156,13 @@ func render(b payments.MerchantBalance) map[string]any {
 
 func (a *API) fail(w http.ResponseWriter, err error, status int) {
 	if status == 0 {
-		switch apperr.CodeOf(err) {
-		case apperr.Invalid:
-			status = http.StatusBadRequest
-		case apperr.Unauthorized:
-			status = http.StatusUnauthorized
-		case apperr.Forbidden:
-			status = http.StatusForbidden
-		case apperr.NotFound:
-			status = http.StatusNotFound
-		default:
-			status = http.StatusInternalServerError
-			a.log.Error("get-balance failed", "error", err)
-		}
+		status = errstatus.Of(err)
+	}
+	if status >= http.StatusInternalServerError {
+		a.log.Error("get-balance failed", "error", err)
+	}
+	if errstatus.RetryAfter(status) {
+		w.Header().Set("Retry-After", errstatus.RetryAfterSeconds)
 	}
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"code": string(apperr.CodeOf(err)), "message": apperr.MessageOf(err)}})
@@ -191,11 +190,19 @@ func (a *API) byEndpoint(w http.ResponseWriter, r *http.Request, endpointID stri
 		return
 	}
 	merchant, err := a.svc.Party(r.Context(), consumer)
+	if err != nil && !apperr.Is(err, apperr.NotFound) {
+		a.fail(w, err, 0)
+		return
+	}
 	if err != nil || merchant.Type != "merchants" {
 		a.fail(w, apperr.New(apperr.Forbidden, "only a merchant reads the balance of its endpoints"), 0)
 		return
 	}
 	ep, err := a.svc.Get(r.Context(), merchant.Marketplace, endpointID)
+	if err != nil && !apperr.Is(err, apperr.NotFound) {
+		a.fail(w, err, 0)
+		return
+	}
 	if err != nil || ep.Type != "endpoints" || ep.Link("merchant") != merchant.ID {
 		a.fail(w, apperr.New(apperr.NotFound, "no endpoint %s of this merchant", endpointID), 0)
 		return

@@ -1,16 +1,24 @@
 package paynet_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/dghubble/oauth1"
 
 	"github.com/poise-payments/poise/internal/api/paynet"
+	"github.com/poise-payments/poise/internal/clock"
+	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/store/storetest"
+	"github.com/poise-payments/poise/internal/vault"
 )
 
 // A marketplace moves money through the Balanced API; its merchant, and the
@@ -89,6 +97,51 @@ func TestGetBalanceFedByBalancedPayments(t *testing.T) {
 		}
 		if code, _ := get("joe-shop", "joe's control key 1", paynet.Prefix+"merchant/joe-shop", url.Values{"balance-name": {"EUR"}}); code != 404 {
 			t.Fatalf("unknown balance name: %d", code)
+		}
+	})
+}
+
+// fixedSecrets and anyNonce stand for a login store that still answers
+// while the database behind the balances has failed.
+type fixedSecrets struct{}
+
+func (fixedSecrets) ControlKey(ctx context.Context, login string) (string, error) {
+	return "a control key 12345", nil
+}
+
+type anyNonce struct{}
+
+func (anyNonce) UseNonce(ctx context.Context, consumer, nonce string, at time.Time) error { return nil }
+
+// A correctly signed request whose reads fail in the database is answered
+// 5xx in the API's error format, never 404 or 403: the caller did nothing
+// wrong, and what it asked for may well exist.
+func TestDatabaseFailureIsNotNotFound(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		db := storetest.Open(t, kind)
+		l := ledger.New(db.Ledger(), clock.System(), ledger.CommitterOptions{})
+		t.Cleanup(func() { l.Close(context.Background()) })
+		v, _ := vault.New(make([]byte, vault.KeyLen))
+		pn := paynet.New(payments.NewService(l, db, v), &paynet.Verifier{Secrets: fixedSecrets{}, Nonces: anyNonce{}, Clock: clock.System()}, nil)
+		db.Close()
+		for _, path := range []string{"merchant/shop", "manager/boss", "EP0000000000000000000000"} {
+			body := []byte("balance-provider=p")
+			req := httptest.NewRequest("POST", "http://poise.test"+paynet.Prefix+path, bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			login := strings.TrimPrefix(strings.TrimPrefix(path, "merchant/"), "manager/")
+			if strings.HasPrefix(path, "EP") {
+				login = "shop"
+			}
+			if err := paynet.SignRequest(req, body, login, "a control key 12345", time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			rec := httptest.NewRecorder()
+			pn.ServeHTTP(rec, req)
+			var out map[string]map[string]any
+			json.Unmarshal(rec.Body.Bytes(), &out)
+			if rec.Code < 500 || out["error"]["code"] == nil {
+				t.Errorf("%s with the database down: %d %s", path, rec.Code, rec.Body)
+			}
 		}
 	})
 }

@@ -1,0 +1,483 @@
+package payments
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/poise-payments/poise/internal/apperr"
+	"github.com/poise-payments/poise/internal/balances"
+	"github.com/poise-payments/poise/internal/clock"
+	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/money"
+	"github.com/poise-payments/poise/internal/scheduler"
+)
+
+// Merchant balances are ledger accounts. Each balance has a ledger key,
+// and the key names its accounts, one per bucket:
+//
+//	key_sth, key_rr, key_live  the buckets whose sum is the current balance
+//	key_fee                    what the rate plans took
+//	key_txn, key_adj           where transactions and adjustments came from
+//	key_buf, key_bufsrc        payouts in flight (a memo: not current money)
+//
+// A transaction that reaches a balance is posted at once, under the rule
+// in force at that instant: its signed amount out of key_txn (key_adj),
+// the fee into key_fee, the reserve into key_rr, the short-term hold into
+// key_sth and the rest into key_live. So at every moment
+//
+//	sth + rr + live = −(txn + adj) − fee.
+//
+// Releases move key_sth and key_rr into key_live at their due instants.
+const (
+	bucketSTH    = "sth"
+	bucketRR     = "rr"
+	bucketLive   = "live"
+	bucketFee    = "fee"
+	bucketTxn    = "txn"
+	bucketAdj    = "adj"
+	bucketBuf    = "buf"
+	bucketBufSrc = "bufsrc"
+)
+
+// bucketsMayGoNegative says which buckets may go below zero: the sources
+// stand for the transactions that fed the balance; live goes negative when
+// payouts and fees exceed what came in; a short-term hold goes negative
+// when a fee is larger than its sale (the seed's arithmetic). A reserve, a
+// fee total and a buffer never do, and the ledger refuses a posting that
+// would make them.
+var bucketsMayGoNegative = map[string]bool{
+	bucketSTH: true, bucketRR: false, bucketLive: true, bucketFee: false,
+	bucketTxn: true, bucketAdj: true, bucketBuf: false, bucketBufSrc: true,
+}
+
+// BalanceAccount names the ledger account of one bucket of a balance.
+func BalanceAccount(key, bucket string) string { return key + "_" + bucket }
+
+// JobBalanceRelease posts what falls due on one balance at one instant.
+const JobBalanceRelease = "balance.release"
+
+// BalanceEffect is what one transaction did to one balance, as stored
+// with it: the rule resolved then, and its effect.
+type BalanceEffect struct {
+	EntryID, BalanceKey, PartyID, BalanceName, SourceID string
+	// RuleJSON is the resolved rule as stored (see ruleRecord).
+	RuleJSON string
+	balances.Effect
+	BufferMinor int64
+}
+
+// ruleRecord is a resolved rule as a balance effect keeps it.
+type ruleRecord struct {
+	ID                string `json:"id,omitempty"`
+	Type              string `json:"type"`
+	Action            string `json:"action"`
+	FeeRate           string `json:"fee_rate"`
+	FeeFixedMinor     int64  `json:"fee_fixed"`
+	ReserveRate       string `json:"reserve_rate"`
+	ReservePeriodDays int    `json:"reserve_period_days"`
+	DateBump          string `json:"date_bump"`
+	Balance           string `json:"balance,omitempty"`
+	Gate              string `json:"gate,omitempty"`
+	Endpoint          string `json:"endpoint,omitempty"`
+}
+
+func encodeRule(r balances.Rule) string {
+	b, _ := json.Marshal(ruleRecord{ID: r.ID, Type: r.Type, Action: r.Action, FeeRate: r.FeeRate.Decimal(), FeeFixedMinor: r.FeeFixedMinor,
+		ReserveRate: r.ReserveRate.Decimal(), ReservePeriodDays: r.ReservePeriodDays, DateBump: r.DateBump,
+		Balance: r.Balance, Gate: r.Gate, Endpoint: r.Endpoint})
+	return string(b)
+}
+
+// DecodeRule reads a rule as a balance effect keeps it.
+func DecodeRule(s string) (balances.Rule, error) {
+	var rec ruleRecord
+	if err := json.Unmarshal([]byte(s), &rec); err != nil {
+		return balances.Rule{}, fmt.Errorf("payments: stored rule %q: %w", s, err)
+	}
+	fee, err1 := money.ParseRate(rec.FeeRate)
+	res, err2 := money.ParseRate(rec.ReserveRate)
+	if err1 != nil || err2 != nil {
+		return balances.Rule{}, fmt.Errorf("payments: stored rule %q has malformed rates", s)
+	}
+	return balances.Rule{ID: rec.ID, Type: rec.Type, Action: rec.Action, FeeRate: fee, FeeFixedMinor: rec.FeeFixedMinor, ReserveRate: res,
+		ReservePeriodDays: rec.ReservePeriodDays, DateBump: rec.DateBump, Balance: rec.Balance, Gate: rec.Gate, Endpoint: rec.Endpoint}, nil
+}
+
+// maxPartiesPerCustomer bounds the merchants one customer is, and
+// maxManagersPerMerchant the managers overseeing one: a transaction is
+// posted to each of their balances in its own operation.
+const (
+	maxPartiesPerCustomer  = 10
+	maxManagersPerMerchant = 10
+)
+
+// postEntry posts a feed entry into every balance it reaches: each balance
+// of each merchant that is the entry's customer, and of each manager
+// overseeing one, under that party's rule in force now.
+func (w *Writer) postEntry(ctx context.Context, e FeedEntry, source Resource) error {
+	merchants, err := w.tx.LinkedTo(ctx, e.Marketplace, e.Merchant, "customer", "merchants", maxPartiesPerCustomer)
+	if err != nil {
+		return err
+	}
+	for _, m := range merchants {
+		mine, err := w.partyBalances(ctx, m)
+		if err != nil {
+			return err
+		}
+		entry := mine.resolve(e)
+		rules, err := w.rulesNow(ctx, m)
+		if err != nil {
+			return err
+		}
+		if err := w.postTo(ctx, m, mine, entry, source, rules); err != nil {
+			return err
+		}
+		for _, mgID := range managersOf(m) {
+			mg, err := w.tx.LockResource(ctx, m.Marketplace, mgID)
+			if err != nil {
+				return err
+			}
+			theirs, err := w.partyBalances(ctx, mg)
+			if err != nil {
+				return err
+			}
+			rules, err := w.rulesNow(ctx, mg)
+			if err != nil {
+				return err
+			}
+			if err := w.postTo(ctx, mg, theirs, entry, source, rules); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// postHistory posts entries that happened before a party's balances were
+// ledger accounts, each under the party's rules that were in force at its
+// time (rules created no later than it). Entries arrive resolved to their
+// endpoints.
+func (w *Writer) postHistory(ctx context.Context, party Resource, entries []FeedEntry) error {
+	set, err := w.partyBalances(ctx, party)
+	if err != nil {
+		return err
+	}
+	items, err := w.tx.LinkedTo(ctx, party.Marketplace, party.ID, "merchant", "balance_rules", maxRulesPerMerchant)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		var source Resource
+		if e.Type == FeedPayout {
+			if source, err = w.tx.LockResource(ctx, e.Marketplace, e.SourceID); err != nil {
+				return err
+			}
+		}
+		var then []Resource
+		for _, r := range items {
+			if !r.CreatedAt.After(e.OccurredAt) {
+				then = append(then, r)
+			}
+		}
+		rules, err := rulesFrom(then)
+		if err != nil {
+			return err
+		}
+		if err := w.postTo(ctx, party, set, set.resolve(e), source, rules); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PostPendingHistory posts the history of the merchants and managers that
+// existed before balances were ledger accounts (a server upgraded from
+// then): each party's feed, once, in one operation per party that also
+// forgets the party's row. It is run at start-up; a party with more than
+// maxHistoryPosted transactions is an error for an operator to look at.
+func (s *Service) PostPendingHistory(ctx context.Context) (int, error) {
+	done := 0
+	for {
+		pending, err := s.store.PendingHistory(ctx, maxPendingPerPass)
+		if err != nil || len(pending) == 0 {
+			return done, err
+		}
+		for _, p := range pending {
+			if _, err := s.Write(WithoutIdempotency(ctx), p[0], nil, func(ctx context.Context, w *Writer) (any, error) {
+				return nil, w.postPartyHistory(ctx, p[0], p[1])
+			}); err != nil {
+				return done, fmt.Errorf("payments: posting the balance history of %s: %w", p[1], err)
+			}
+			done++
+		}
+	}
+}
+
+// maxPendingPerPass bounds the parties read per pass of PostPendingHistory.
+const maxPendingPerPass = 100
+
+func (w *Writer) postPartyHistory(ctx context.Context, marketplace, partyID string) error {
+	taken, err := w.tx.TakePendingHistory(ctx, partyID)
+	if err != nil || !taken {
+		return err
+	}
+	party, err := w.Lock(ctx, marketplace, "", partyID)
+	if err != nil {
+		return err
+	}
+	merchants := []Resource{party}
+	if party.Type == "managers" {
+		merchants = nil
+		for _, v := range party.Fields["merchants"].([]any) {
+			m, err := w.Lock(ctx, marketplace, "merchants", Str(v))
+			if err != nil {
+				return err
+			}
+			// From now on the merchant's transactions reach the manager.
+			if !containsStr(managersOf(m), party.ID) {
+				m.Private["managers"] = append(managersOf(m), party.ID)
+				if _, err := w.Save(ctx, m); err != nil {
+					return err
+				}
+			}
+			merchants = append(merchants, m)
+		}
+	}
+	var entries []FeedEntry
+	for _, m := range merchants {
+		feed, err := w.tx.CustomerFeed(ctx, marketplace, m.Link("customer"), maxHistoryPosted+1)
+		if err != nil {
+			return err
+		}
+		set, err := w.partyBalances(ctx, m)
+		if err != nil {
+			return err
+		}
+		for _, e := range feed {
+			entries = append(entries, set.resolve(e))
+		}
+	}
+	if len(entries) > maxHistoryPosted {
+		return fmt.Errorf("payments: %s has more than %d balance transactions to post in one operation", partyID, maxHistoryPosted)
+	}
+	sort.SliceStable(entries, func(i, j int) bool { return entries[i].OccurredAt.Before(entries[j].OccurredAt) })
+	return w.postHistory(ctx, party, entries)
+}
+
+func containsStr(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// managersOf lists the managers overseeing a merchant.
+func managersOf(m Resource) []string {
+	list, _ := m.Private["managers"].([]any)
+	out := make([]string, 0, len(list))
+	for _, v := range list {
+		out = append(out, Str(v))
+	}
+	return out
+}
+
+// partyBalances reads a party's balances inside an operation.
+func (w *Writer) partyBalances(ctx context.Context, party Resource) (balanceSet, error) {
+	eps, err := w.tx.LinkedTo(ctx, party.Marketplace, party.ID, "merchant", "endpoints", maxBalancesPerMerchant)
+	if err != nil {
+		return balanceSet{}, err
+	}
+	bs, err := w.tx.LinkedTo(ctx, party.Marketplace, party.ID, "merchant", "balances", maxBalancesPerMerchant)
+	if err != nil {
+		return balanceSet{}, err
+	}
+	return newBalanceSet(party, eps, bs), nil
+}
+
+// rulesNow reads a party's rules in force now, inside an operation.
+func (w *Writer) rulesNow(ctx context.Context, party Resource) (balances.Rules, error) {
+	items, err := w.tx.LinkedTo(ctx, party.Marketplace, party.ID, "merchant", "balance_rules", maxRulesPerMerchant)
+	if err != nil {
+		return nil, err
+	}
+	return rulesFrom(items)
+}
+
+// postTo posts an entry into the balances of one party that count it,
+// under rules.
+func (w *Writer) postTo(ctx context.Context, party Resource, set balanceSet, e FeedEntry, source Resource, rules balances.Rules) error {
+	txn := balances.Txn{Type: e.Type, AmountMinor: e.AmountMinor, Gate: e.Gate, Endpoint: e.Endpoint, At: e.OccurredAt}
+	for _, name := range set.names {
+		if !set.counts(name, e.Endpoint) {
+			continue
+		}
+		key := set.keys[name]
+		eff, err := balances.EffectOf(rules.Resolve(name, txn), txn, clock.FedCalendar())
+		if err != nil {
+			return err
+		}
+		be := BalanceEffect{EntryID: e.ID, BalanceKey: key, PartyID: party.ID, BalanceName: name, SourceID: e.SourceID,
+			RuleJSON: encodeRule(eff.Rule), Effect: eff}
+		if e.Type == FeedPayout && source.Status == "pending" {
+			be.BufferMinor = e.AmountMinor
+		}
+		if err := w.postEffect(ctx, e.Marketplace, be); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ensureBalanceAccounts opens the accounts of a balance on its first
+// posting.
+func (w *Writer) ensureBalanceAccounts(marketplace, key string) error {
+	if _, err := w.Account(BalanceAccount(key, bucketLive)); err == nil {
+		return nil
+	} else if !apperr.Is(err, apperr.NotFound) {
+		return err
+	}
+	for _, b := range []string{bucketSTH, bucketRR, bucketLive, bucketFee, bucketTxn, bucketAdj, bucketBuf, bucketBufSrc} {
+		if _, err := w.CreateAccount(ledger.Account{ID: BalanceAccount(key, b), Owner: marketplace, Kind: "balance_" + b,
+			Currency: Currency, MayGoNegative: bucketsMayGoNegative[b]}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// moveBuckets posts one transfer between buckets of a balance, leaving
+// out postings of zero; it posts nothing when every amount is zero.
+func (w *Writer) moveBuckets(key, code, ref string, amounts map[string]int64) error {
+	var ps []ledger.Posting
+	for _, b := range []string{bucketTxn, bucketAdj, bucketFee, bucketRR, bucketSTH, bucketLive, bucketBuf, bucketBufSrc} {
+		if n := amounts[b]; n != 0 {
+			ps = append(ps, ledger.Posting{AccountID: BalanceAccount(key, b), AmountMinor: n})
+		}
+	}
+	if len(ps) == 0 {
+		return nil
+	}
+	_, err := w.Transfer(ledger.TransferRequest{Code: code, Ref: ref, Postings: ps})
+	return err
+}
+
+// postEffect posts one effect into a balance's accounts, stores it, and
+// books its releases.
+func (w *Writer) postEffect(ctx context.Context, marketplace string, be BalanceEffect) error {
+	if err := w.ensureBalanceAccounts(marketplace, be.BalanceKey); err != nil {
+		return err
+	}
+	from := bucketTxn
+	if be.Rule.Type == balances.Adjustment {
+		from = bucketAdj
+	}
+	if err := w.moveBuckets(be.BalanceKey, "balance", be.EntryID, map[string]int64{
+		from: -be.SignedMinor, bucketFee: be.FeeMinor, bucketRR: be.ReserveMinor, bucketSTH: be.STHMinor, bucketLive: be.LiveMinor,
+	}); err != nil {
+		return err
+	}
+	if err := w.moveBuckets(be.BalanceKey, "balance_buffer", be.EntryID, map[string]int64{
+		bucketBufSrc: -be.BufferMinor, bucketBuf: be.BufferMinor,
+	}); err != nil {
+		return err
+	}
+	if err := w.tx.InsertBalanceEffect(ctx, be); err != nil {
+		return err
+	}
+	if be.STHMinor != 0 {
+		if err := w.bookRelease(ctx, marketplace, be.BalanceKey, be.STHUntil, balances.Release{STHMinor: be.STHMinor}); err != nil {
+			return err
+		}
+	}
+	if be.ReserveMinor != 0 {
+		return w.bookRelease(ctx, marketplace, be.BalanceKey, be.ReserveUntil, balances.Release{RRMinor: be.ReserveMinor})
+	}
+	return nil
+}
+
+// bookRelease adds to what falls due on a balance at an instant, with the
+// one job that posts it.
+func (w *Writer) bookRelease(ctx context.Context, marketplace, key string, due time.Time, r balances.Release) error {
+	if err := w.tx.AddRelease(ctx, key, due, r); err != nil {
+		return err
+	}
+	// due is a time of the marketplace's clock; jobs are kept in process
+	// time (a test clock's advance moves them).
+	return w.tx.ScheduleJob(ctx, scheduler.Job{Kind: JobBalanceRelease, Key: releaseJobKey(key, due), Payload: marketplace, DueAt: w.processTime(due)}, w.Writer.Now())
+}
+
+func releaseJobKey(key string, due time.Time) string {
+	return key + "@" + strconv.FormatInt(due.UnixMicro(), 10)
+}
+
+// RunBalanceRelease is the handler of JobBalanceRelease: what falls due on
+// one balance at one instant moves to live, the row that booked it goes,
+// and the job completes, in one transaction, so it happens exactly once.
+func (s *Service) RunBalanceRelease(ctx context.Context, j scheduler.Job) error {
+	key, at, ok := strings.Cut(j.Key, "@")
+	us, err := strconv.ParseInt(at, 10, 64)
+	if !ok || err != nil {
+		return fmt.Errorf("payments: release job %s has a malformed key %q", j.ID, j.Key)
+	}
+	due := time.UnixMicro(us)
+	_, err = s.Write(WithoutIdempotency(ctx), j.Payload, nil, func(ctx context.Context, w *Writer) (any, error) {
+		r, found, err := w.tx.TakeRelease(ctx, key, due)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			if err := w.moveBuckets(key, "balance_release", j.Key, map[string]int64{
+				bucketSTH: -r.STHMinor, bucketRR: -r.RRMinor, bucketLive: r.STHMinor + r.RRMinor,
+			}); err != nil {
+				return nil, err
+			}
+		}
+		return nil, w.tx.CompleteJob(ctx, j.ID, w.Writer.Now())
+	})
+	return err
+}
+
+// releaseBuffer ends what a payout held in the buffers of the balances it
+// reached, once the payout has its final status.
+func (w *Writer) releaseBuffer(ctx context.Context, sourceID string) error {
+	effects, err := w.tx.EffectsOfSource(ctx, sourceID)
+	if err != nil {
+		return err
+	}
+	for _, be := range effects {
+		if err := w.moveBuckets(be.BalanceKey, "balance_buffer", be.EntryID, map[string]int64{
+			bucketBuf: -be.BufferMinor, bucketBufSrc: be.BufferMinor,
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rulesFrom reads rules as stored, newest first: the newest of a key wins.
+func rulesFrom(items []Resource) (balances.Rules, error) {
+	out := balances.Rules{}
+	for _, r := range items {
+		typ := Str(r.Fields["transaction_type"])
+		key := balances.RuleKey(Str(r.Fields["balance"]), typ, Str(r.Fields["gate"]), Str(r.Fields["endpoint"]))
+		if _, seen := out[key]; seen {
+			continue
+		}
+		fee, err1 := money.ParseRate(Str(r.Fields["fee_rate"]))
+		res, err2 := money.ParseRate(Str(r.Fields["reserve_rate"]))
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("payments: rule %s has malformed rates", r.ID)
+		}
+		out[key] = balances.Rule{ID: r.ID, Type: typ, Action: Str(r.Fields["action"]), FeeRate: fee, FeeFixedMinor: Int(r.Fields["fee_fixed"]),
+			ReserveRate: res, ReservePeriodDays: int(Int(r.Fields["reserve_period_days"])), DateBump: Str(r.Fields["date_bump"]),
+			Balance: Str(r.Fields["balance"]), Gate: Str(r.Fields["gate"]), Endpoint: Str(r.Fields["endpoint"])}
+	}
+	return out, nil
+}
