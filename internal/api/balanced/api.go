@@ -241,7 +241,13 @@ func (a *API) fail(c *call, err error, status int) {
 	if code == http.StatusServiceUnavailable {
 		c.w.Header().Set("Retry-After", retryAfterSeconds)
 	}
-	if code >= 500 {
+	switch {
+	case apperr.Is(err, apperr.Overloaded):
+		// Shedding load is the server working as meant, thousands of
+		// times a second under overload: metrics count it, and an error
+		// line each would only add to the load.
+		a.log.Debug("request shed", "request_id", c.requestID, "method", c.r.Method, "path", c.r.URL.Path, "error", err)
+	case code >= 500:
 		a.log.Error("request failed", "request_id", c.requestID, "method", c.r.Method, "path", c.r.URL.Path, "error", err)
 	}
 	a.write(c, code, body)
