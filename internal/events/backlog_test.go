@@ -8,12 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/events"
-	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/store/storetest"
-	"github.com/poise-payments/poise/internal/vault"
 )
 
 // A server makes events far faster than one batch a second. One tick of
@@ -22,17 +19,8 @@ import (
 func TestOneTickDispatchesABacklogOfSeveralBatches(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, kind string) {
 		ctx := context.Background()
-		db := storetest.Open(t, kind)
-		clk := clock.NewManual(time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC))
-		l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{})
-		defer l.Close(ctx)
-		v, _ := vault.New(make([]byte, vault.KeyLen))
-		s := payments.NewService(l, db, v)
-		key, _, _ := s.CreateAPIKey(ctx, nil, nil)
-		mp, err := s.CreateMarketplace(ctx, key, nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		f := newFixture(t, kind)
+		db, clk, s, mp := f.db, f.clk, f.s, f.mp
 		rcv := &receiver{}
 		srv := httptest.NewServer(rcv)
 		defer srv.Close()

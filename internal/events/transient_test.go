@@ -7,15 +7,11 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/events"
-	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/store"
 	"github.com/poise-payments/poise/internal/store/storetest"
-	"github.com/poise-payments/poise/internal/vault"
 )
 
 // flakyReads is the real store with an injected outage: its next
@@ -39,17 +35,8 @@ func (f *flakyReads) GetResource(ctx context.Context, marketplace, id string) (p
 func TestDeliveryOutlivesADatabaseFailure(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, kind string) {
 		ctx := context.Background()
-		db := storetest.Open(t, kind)
-		clk := clock.NewManual(time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC))
-		l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{})
-		defer l.Close(ctx)
-		v, _ := vault.New(make([]byte, vault.KeyLen))
-		s := payments.NewService(l, db, v)
-		key, _, _ := s.CreateAPIKey(ctx, nil, nil)
-		mp, err := s.CreateMarketplace(ctx, key, nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		f := newFixture(t, kind)
+		db, clk, s, mp := f.db, f.clk, f.s, f.mp
 		rcv := &receiver{}
 		srv := httptest.NewServer(rcv)
 		defer srv.Close()

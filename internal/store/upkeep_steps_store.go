@@ -10,21 +10,8 @@ import (
 // ScanInstruments implements payments.StepStore: cards and bank accounts of
 // every marketplace (and unclaimed ones), in id order, after afterID.
 func (db *DB) ScanInstruments(ctx context.Context, afterID string, limit int) ([]payments.Resource, error) {
-	rows, err := db.Query(ctx, "SELECT "+resourceColumns+" FROM resources WHERE id > ? AND type IN ('cards', 'bank_accounts') ORDER BY id LIMIT ?",
-		afterID, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []payments.Resource
-	for rows.Next() {
-		r, err := scanResource(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return collectWith(scanResource)(db.Query(ctx, "SELECT "+resourceColumns+" FROM resources WHERE id > ? AND type IN ('cards', 'bank_accounts') ORDER BY id LIMIT ?",
+		afterID, limit))
 }
 
 // StepDone implements payments.StepStore.
