@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"io"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/bodgit/sevenzip"
 
@@ -44,6 +46,12 @@ func Unpack(body []byte) ([]ArchiveFile, error) {
 		if total > maxUnpackedBytes {
 			return apperr.New(apperr.Invalid, "the archive unpacks to more than %d bytes", maxUnpackedBytes)
 		}
+		// Names and IDs in the file become stored text, which a database
+		// refuses when it holds a NUL or bytes that are not UTF-8.
+		name = strings.ToValidUTF8(strings.ReplaceAll(name, "\x00", ""), "?")
+		if !utf8.Valid(data) || bytes.IndexByte(data, 0) >= 0 {
+			return apperr.New(apperr.Invalid, "the file %s is not UTF-8 text without NUL characters", name)
+		}
 		out = append(out, ArchiveFile{name, data})
 		return nil
 	}
@@ -80,23 +88,8 @@ func Unpack(body []byte) ([]ArchiveFile, error) {
 			return nil, err
 		}
 	case bytes.HasPrefix(body, []byte("7z\xbc\xaf\x27\x1c")):
-		sr, err := sevenzip.NewReader(bytes.NewReader(body), int64(len(body)))
-		if err != nil {
-			return nil, bad
-		}
-		for _, f := range sr.File {
-			if f.FileInfo().IsDir() {
-				continue
-			}
-			rc, err := f.Open()
-			if err != nil {
-				return nil, bad
-			}
-			err = read(f.Name, rc)
-			rc.Close()
-			if err != nil {
-				return nil, err
-			}
+		if err := unpack7z(body, read, bad); err != nil {
+			return nil, err
 		}
 	default:
 		return nil, bad
@@ -105,4 +98,34 @@ func Unpack(body []byte) ([]ArchiveFile, error) {
 		return nil, apperr.New(apperr.Invalid, "the archive holds no file")
 	}
 	return out, nil
+}
+
+// unpack7z reads the files of a 7z archive. The 7z reader panics on some
+// malformed headers (a nil stream info; found by fuzzing Unpack), so a
+// panic of its own is taken as the unreadable archive it is.
+func unpack7z(body []byte, read func(name string, r io.Reader) error, bad error) (err error) {
+	defer func() {
+		if recover() != nil {
+			err = bad
+		}
+	}()
+	sr, err := sevenzip.NewReader(bytes.NewReader(body), int64(len(body)))
+	if err != nil {
+		return bad
+	}
+	for _, f := range sr.File {
+		if f.FileInfo().IsDir() {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return bad
+		}
+		err = read(f.Name, rc)
+		rc.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

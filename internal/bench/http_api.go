@@ -41,6 +41,13 @@ type apiClient struct {
 	http   *http.Client
 }
 
+// Set-up requests answered 503 are tried again: up to setupTries times,
+// setupBackoff apart, which outlasts any burst the set-up itself causes.
+const (
+	setupTries   = 50
+	setupBackoff = 100 * time.Millisecond
+)
+
 // answer is one response: its status, headers and body.
 type answer struct {
 	status int
@@ -87,6 +94,16 @@ func (c *apiClient) one(ctx context.Context, method, path, plural string, fields
 		}
 	}
 	a, err := c.do(ctx, method, path, body)
+	// A 503 wrote nothing (the write path refused to start it): set-up
+	// backs off as Retry-After asks and tries again, as any client should.
+	for tries := 1; err == nil && a.status == http.StatusServiceUnavailable && tries < setupTries; tries++ {
+		select {
+		case <-time.After(setupBackoff):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		a, err = c.do(ctx, method, path, body)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -135,7 +136,15 @@ func (m *Marketplace) Run(ctx context.Context, opts HTTPOptions) (HTTPResult, er
 			rng := rand.New(rand.NewPCG(seed, 9))
 			t.statuses = map[int]int64{}
 			for ctx.Err() == nil && time.Now().Before(deadline) {
-				m.send(ctx, client, url, pick(rng), t)
+				// A client told to retry later does, as Balanced's clients
+				// and any polite one would: hammering a server that sheds
+				// load only spends its CPU on refusals.
+				if wait := m.send(ctx, client, url, pick(rng), t); wait > 0 {
+					select {
+					case <-time.After(min(wait, time.Until(deadline))):
+					case <-ctx.Done():
+					}
+				}
 			}
 		}(&tallies[c], uint64(c))
 	}
@@ -172,8 +181,9 @@ func (m *Marketplace) Run(ctx context.Context, opts HTTPOptions) (HTTPResult, er
 	return r, nil
 }
 
-// send makes one request for order o and tallies its answer.
-func (m *Marketplace) send(ctx context.Context, client *http.Client, url string, o *orderTally, t *clientTally) {
+// send makes one request for order o and tallies its answer. It returns
+// how long the server asked the client to wait before trying again.
+func (m *Marketplace) send(ctx context.Context, client *http.Client, url string, o *orderTally, t *clientTally) (retryAfter time.Duration) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(o.body))
 	if err != nil {
 		panic(err) // the URL and body are the harness's own
@@ -191,14 +201,14 @@ func (m *Marketplace) send(ctx context.Context, client *http.Client, url string,
 	took := time.Since(began)
 	if err != nil {
 		if ctx.Err() != nil {
-			return
+			return 0
 		}
 		t.transportErrors++
 		if t.firstError == "" {
 			t.firstError = err.Error()
 		}
 		o.unknown.Add(1)
-		return
+		return 0
 	}
 	t.latencies = append(t.latencies, took)
 	t.statuses[resp.StatusCode]++
@@ -207,13 +217,17 @@ func (m *Marketplace) send(ctx context.Context, client *http.Client, url string,
 		o.acknowledged.Add(1)
 	case resp.StatusCode == http.StatusServiceUnavailable:
 		// Refused before it was written: the contract of 503.
-		if resp.Header.Get("Retry-After") != "" {
+		if header := resp.Header.Get("Retry-After"); header != "" {
 			t.retryAfter++
+			if seconds, err := strconv.Atoi(header); err == nil && seconds > 0 {
+				retryAfter = time.Duration(seconds) * time.Second
+			}
 		}
 	case resp.StatusCode >= 500:
 		// The server failed somewhere, perhaps after its commit.
 		o.unknown.Add(1)
 	}
+	return retryAfter
 }
 
 // percentile is the q-quantile of sorted latencies (nearest rank).

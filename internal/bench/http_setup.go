@@ -143,8 +143,10 @@ type EscrowCheck struct {
 	Orders int
 	// AcknowledgedMinor is the sum of every 2xx operation's amount.
 	AcknowledgedMinor int64
-	// Unknown counts operations whose outcome the load could not know.
-	Unknown int64
+	// Unknown counts operations whose outcome the load could not know;
+	// UnknownCommitted how many of them the escrow shows were committed.
+	Unknown          int64
+	UnknownCommitted int64
 	// Mismatches describe each order, or the marketplace, whose escrow is
 	// not what the acknowledged operations make it.
 	Mismatches []string
@@ -157,7 +159,7 @@ func (c EscrowCheck) String() string {
 	s := fmt.Sprintf("escrow ok: %d orders and the marketplace hold exactly what %d acknowledged operations moved (%d minor units)",
 		c.Orders, c.AcknowledgedMinor/opAmountMinor, c.AcknowledgedMinor)
 	if c.Unknown > 0 {
-		s += fmt.Sprintf(", give or take %d operations without a definite answer", c.Unknown)
+		s += fmt.Sprintf("; of %d operations without a definite answer, %d were committed", c.Unknown, c.UnknownCommitted)
 	}
 	return s
 }
@@ -170,6 +172,7 @@ func (c EscrowCheck) String() string {
 func (m *Marketplace) CheckEscrow(ctx context.Context) (EscrowCheck, error) {
 	check := EscrowCheck{Orders: len(m.orders)}
 	found := make([]string, len(m.orders))
+	committed := make([]int64, len(m.orders))
 	err := forEach(ctx, len(m.orders), func(ctx context.Context, i int) error {
 		o := m.orders[i]
 		got, err := m.api.amount(ctx, "/orders/"+o.id, "orders", "amount_escrowed")
@@ -182,6 +185,7 @@ func (m *Marketplace) CheckEscrow(ctx context.Context) (EscrowCheck, error) {
 		if lo > hi {
 			lo, hi = hi, lo
 		}
+		committed[i] = (got - (o.startMinor + o.sign*acked*opAmountMinor)) * o.sign / opAmountMinor
 		if got < lo || got > hi {
 			found[i] = fmt.Sprintf("order %s: amount_escrowed %d, want %d (start %d, %d acknowledged, %d unknown)",
 				o.id, got, o.startMinor+o.sign*acked*opAmountMinor, o.startMinor, acked, unknown)
@@ -196,7 +200,9 @@ func (m *Marketplace) CheckEscrow(ctx context.Context) (EscrowCheck, error) {
 		check.Unknown += o.unknown.Load()
 		if found[i] != "" {
 			check.Mismatches = append(check.Mismatches, found[i])
+			continue
 		}
+		check.UnknownCommitted += committed[i]
 	}
 	got, err := m.api.amount(ctx, "/marketplaces/"+m.id, "marketplaces", "in_escrow")
 	if err != nil {

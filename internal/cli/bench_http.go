@@ -31,7 +31,7 @@ func benchHTTP(ctx context.Context, cfg benchConfig, env Env) error {
 		binary = self
 	}
 	storage := []string{"--database-url", cfg.databaseURL}
-	store, where := "postgres", "PostgreSQL, the database --database-url names"
+	storeName, where := "postgres", "PostgreSQL, the database --database-url names"
 	if cfg.databaseURL == "" {
 		dir, err := os.MkdirTemp("", "poise-bench-http-")
 		if err != nil {
@@ -39,7 +39,7 @@ func benchHTTP(ctx context.Context, cfg benchConfig, env Env) error {
 		}
 		defer os.RemoveAll(dir)
 		storage = []string{"--data-dir", dir}
-		store, where = "sqlite", "SQLite in a fresh temporary directory"
+		storeName, where = "sqlite", "SQLite in a fresh temporary directory"
 	}
 	if cfg.profileDir != "" {
 		if err := os.MkdirAll(cfg.profileDir, 0o755); err != nil {
@@ -70,7 +70,7 @@ func benchHTTP(ctx context.Context, cfg benchConfig, env Env) error {
 
 	for _, shape := range cfg.shapes {
 		for _, n := range cfg.submitters {
-			line, err := benchHTTPCase(ctx, srv, m, store, cfg, bench.HTTPOptions{Shape: shape, Clients: n, Duration: cfg.duration})
+			line, err := benchHTTPCase(ctx, srv, m, storeName, cfg, bench.HTTPOptions{Shape: shape, Clients: n, Duration: cfg.duration})
 			if err != nil {
 				return fmt.Errorf("%s with %d clients: %w", shape, n, err)
 			}
@@ -113,14 +113,14 @@ func benchHTTP(ctx context.Context, cfg benchConfig, env Env) error {
 // benchHTTPCase runs one case, with the server's peak memory measured over
 // it and, when asked for, its CPU profiled throughout; it returns the
 // case's line of the report.
-func benchHTTPCase(ctx context.Context, srv *serverProcess, m *bench.Marketplace, store string, cfg benchConfig, opts bench.HTTPOptions) (string, error) {
+func benchHTTPCase(ctx context.Context, srv *serverProcess, m *bench.Marketplace, storeName string, cfg benchConfig, opts bench.HTTPOptions) (string, error) {
 	peakNote := ""
 	if err := srv.resetPeakRSS(); err != nil {
 		peakNote = " (since start)"
 	}
 	profiled := make(chan error, 1)
 	if cfg.profileDir != "" {
-		file := filepath.Join(cfg.profileDir, fmt.Sprintf("%s-%s-%d.pprof", store, opts.Shape, opts.Clients))
+		file := filepath.Join(cfg.profileDir, fmt.Sprintf("%s-%s-%d.pprof", storeName, opts.Shape, opts.Clients))
 		go func() { profiled <- saveCPUProfile(ctx, srv.profilesAddr, opts.Duration, file) }()
 	} else {
 		profiled <- nil
@@ -132,7 +132,7 @@ func benchHTTPCase(ctx context.Context, srv *serverProcess, m *bench.Marketplace
 	if err := <-profiled; err != nil {
 		return "", fmt.Errorf("CPU profile: %w", err)
 	}
-	line := fmt.Sprintf("%-8s %s", store, r)
+	line := fmt.Sprintf("%-8s %s", storeName, r)
 	if peak, err := srv.peakRSSBytes(); err == nil {
 		line += fmt.Sprintf("  server peak RSS%s %d MB", peakNote, peak>>20)
 	}

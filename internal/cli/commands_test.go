@@ -178,7 +178,7 @@ func TestHelpIsCompleteForEveryCommand(t *testing.T) {
 		t.Fatalf("--help exited %d", code)
 	}
 	want := map[string][]string{
-		"serve":   {"--listen", "POISE_LISTEN", "127.0.0.1:5000", "--data-dir", "POISE_DATA_DIR", "./poise-data", "--database-url", "POISE_DATABASE_URL", "--no-migrate", "POISE_NO_MIGRATE", "--log-level", "POISE_LOG_LEVEL", "--pprof", "POISE_PPROF", "--write-admission-timeout", "POISE_WRITE_ADMISSION_TIMEOUT", "250ms"},
+		"serve":   {"--listen", "POISE_LISTEN", "127.0.0.1:5000", "--data-dir", "POISE_DATA_DIR", "./poise-data", "--database-url", "POISE_DATABASE_URL", "--no-migrate", "POISE_NO_MIGRATE", "--log-level", "POISE_LOG_LEVEL", "--pprof", "POISE_PPROF", "--write-admission-timeout", "POISE_WRITE_ADMISSION_TIMEOUT", "250ms", "--open-signup", "POISE_OPEN_SIGNUP", "--operator-token", "POISE_OPERATOR_TOKEN"},
 		"migrate": {"--data-dir", "POISE_DATA_DIR", "--database-url", "POISE_DATABASE_URL"},
 		"verify":  {"--data-dir", "POISE_DATA_DIR", "--database-url", "POISE_DATABASE_URL"},
 		"bench": {"--shape", "POISE_BENCH_SHAPE", "--submitters", "POISE_BENCH_SUBMITTERS", "1,16,64", "--duration", "POISE_BENCH_DURATION", "--accounts", "POISE_BENCH_ACCOUNTS", "--database-url", "POISE_BENCH_DATABASE_URL",

@@ -49,7 +49,7 @@ func commands() []command {
 		{"serve", "run the server", runServe},
 		{"migrate", "apply database migrations and exit", runMigrate},
 		{"verify", "recompute every balance from the journal and compare", runVerify},
-		{"bench", "measure transfers per second through the write path", runBench},
+		{"bench", "measure the write path: the ledger alone, or a server over HTTP", runBench},
 		{"get-balance", "ask a server for a merchant's or manager's balances (signed)", runGetBalance},
 		{"version", "print the version", runVersion},
 	}

@@ -62,6 +62,8 @@ their retention.`)
 	noMigrate := fs.Bool("no-migrate", false, "do not apply migrations at start (apply them with 'poise migrate')")
 	logLevel := fs.String("log-level", "info", "least `level` logged: debug, info, warn or error")
 	admission := fs.Duration("write-admission-timeout", ledger.DefaultAdmissionTimeout, "how long a request may wait for the write path to start its write before it is answered 503 with Retry-After (a `duration` such as 250ms)")
+	openSignup := fs.Bool("open-signup", false, "let anyone who reaches the server open a marketplace (POST /api_keys without a key): a declared test deployment; always so on a loopback --listen address")
+	operatorToken := fs.String("operator-token", "", "the `secret` that may open a marketplace on a server not open to signup, sent to POST /api_keys as 'Authorization: Bearer <secret>' (or curl -u :<secret>); empty: nobody may")
 	encryptionKey := fs.String("encryption-key", "", "64 hex digits: the AES-256 `key` card and account numbers are sealed with; empty means a key file created (mode 0600) in --data-dir")
 	pprofListen := fs.String("pprof", "", "loopback `address` (127.0.0.1:6060) serving Go's runtime profiles under /debug/pprof/; empty means off")
 	if ok, code := fs.parse(args); !ok {
@@ -79,7 +81,7 @@ their retention.`)
 		}
 	}
 	cfg = serverConfig{listen: *listen, storage: storage, migrate: !*noMigrate, version: env.Version, encryptionKey: *encryptionKey,
-		pprofListen: *pprofListen, admission: *admission}
+		pprofListen: *pprofListen, admission: *admission, openSignup: *openSignup, operatorToken: *operatorToken}
 	if err := cfg.logLevel.UnmarshalText([]byte(*logLevel)); err != nil {
 		return cfg, false, fs.fail(fmt.Errorf("--log-level: %v", err))
 	}
@@ -93,6 +95,8 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 type serverConfig struct {
 	encryptionKey string
 	admission     time.Duration
+	openSignup    bool
+	operatorToken string
 	listen        string
 	// pprofListen, when set, is a loopback address serving runtime profiles.
 	pprofListen string
@@ -100,6 +104,27 @@ type serverConfig struct {
 	migrate     bool
 	version     string
 	logLevel    slog.Level
+}
+
+// signup says who may open a marketplace: anyone on a loopback address
+// (only this machine reaches it) or in a declared test deployment; the
+// holder of the operator token elsewhere.
+func (cfg serverConfig) signup() balanced.Signup {
+	return balanced.Signup{Open: cfg.openSignup || loopbackOnly(cfg.listen), OperatorToken: cfg.operatorToken}
+}
+
+// loopbackOnly reports whether a listen address is reachable only from
+// this machine. An empty host (":5000") is every interface.
+func loopbackOnly(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // How often due work and callback deliveries are looked for. A second
@@ -137,8 +162,19 @@ func runServer(ctx context.Context, log *slog.Logger, cfg serverConfig) error {
 	clk := clock.System()
 	l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{AdmissionTimeout: cfg.admission})
 	svc := payments.NewService(l, db, v)
+	// Before any request: fingerprints stored before they were keyed are
+	// rewritten once, which needs the encryption key a migration lacks.
+	if n, err := svc.KeyFingerprints(ctx, db); err != nil {
+		l.Close(ctx)
+		return fmt.Errorf("key stored fingerprints: %w", err)
+	} else if n > 0 {
+		log.Info("rewrote unkeyed fingerprints", "instruments", n)
+	}
 	api := balanced.New(svc, log)
 	api.ShowDeliveries(db)
+	signup := cfg.signup()
+	api.SetSignup(signup)
+	log.Info("who may open a marketplace", "anyone", signup.Open, "operator_token_set", signup.OperatorToken != "")
 	balances := paynet.New(svc, &paynet.Verifier{Secrets: svc, Nonces: db, Clock: clk}, log)
 	srv, err := server.New(server.Options{Logger: log, Store: db, Ledger: l, API: surfaces(api, balances)})
 	if err != nil {

@@ -53,3 +53,14 @@ func TestServeProfilesOnlyOnLoopback(t *testing.T) {
 		}
 	}
 }
+
+func TestLoopbackOnly(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:5000": true, "127.8.0.1:5000": true, "[::1]:5000": true, "localhost:5000": true, "LOCALHOST:1": true,
+		":5000": false, "0.0.0.0:5000": false, "[::]:5000": false, "10.0.0.5:5000": false, "example.com:5000": false, "garbage": false,
+	} {
+		if got := loopbackOnly(addr); got != want {
+			t.Errorf("loopbackOnly(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/poise-payments/poise/internal/id"
+	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/payments"
 )
 
@@ -33,8 +35,14 @@ const (
 	// attemptTimeout bounds one HTTP attempt; a receiver slower than this
 	// is treated as down and retried later.
 	attemptTimeout = 10 * time.Second
-	// batchSize bounds the events dispatched and deliveries sent per round.
+	// batchSize bounds the events dispatched (in one transaction) and the
+	// deliveries sent per round.
 	batchSize = 100
+	// maxRoundsPerTick bounds how many full rounds of dispatching one tick
+	// of Run does: a busy server makes far more than batchSize events a
+	// second, and a dispatcher that took one batch a tick would fall
+	// behind without end. A hundred rounds are 10,000 events a tick.
+	maxRoundsPerTick = 100
 	// maxErrorLen bounds the error text kept per attempt.
 	maxErrorLen = 500
 )
@@ -66,6 +74,13 @@ type Delivery struct {
 	CreatedAt   time.Time
 }
 
+// Dispatch is an event and the deliveries it makes, one per live callback
+// of its marketplace (none when the marketplace has no callback).
+type Dispatch struct {
+	EventID    string
+	Deliveries []Delivery
+}
+
 // Attempt is one try at a delivery.
 type Attempt struct {
 	DeliveryID  string
@@ -81,9 +96,10 @@ type Store interface {
 	ListResources(ctx context.Context, q payments.ListQuery) ([]payments.Resource, int, error)
 	GetResource(ctx context.Context, marketplace, id string) (payments.Resource, error)
 	UndispatchedEvents(ctx context.Context, limit int) ([]payments.Resource, error)
-	// DispatchEvent stores the deliveries of an event and marks it
-	// dispatched, in one transaction.
-	DispatchEvent(ctx context.Context, eventID string, deliveries []Delivery) error
+	// DispatchEvents stores the deliveries of each event and marks it
+	// dispatched, all in one transaction. An event another dispatcher
+	// marked first is skipped with its deliveries.
+	DispatchEvents(ctx context.Context, dispatches []Dispatch) error
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
 	// RecordAttempt stores an attempt and the delivery's new state together.
 	RecordAttempt(ctx context.Context, d Delivery, a Attempt) error
@@ -120,20 +136,31 @@ func (d *Deliverer) RunOnce(ctx context.Context) (dispatched, sent int, err erro
 		return 0, 0, err
 	}
 	now := d.clock.Now()
+	// One read of each marketplace's callbacks serves all its events of
+	// the round, and one transaction dispatches them all.
+	callbacksOf := map[string][]payments.Resource{}
+	dispatches := make([]Dispatch, 0, len(events))
 	for _, ev := range events {
-		callbacks, _, err := d.store.ListResources(ctx, payments.ListQuery{Marketplace: ev.Marketplace, Type: "callbacks", Limit: batchSize})
-		if err != nil {
-			return dispatched, 0, err
+		callbacks, ok := callbacksOf[ev.Marketplace]
+		if !ok {
+			callbacks, _, err = d.store.ListResources(ctx, payments.ListQuery{Marketplace: ev.Marketplace, Type: "callbacks", Limit: batchSize})
+			if err != nil {
+				return 0, 0, err
+			}
+			callbacksOf[ev.Marketplace] = callbacks
 		}
 		deliveries := make([]Delivery, len(callbacks))
 		for i, cb := range callbacks {
 			deliveries[i] = Delivery{ID: id.NewAt("DL", now), Marketplace: ev.Marketplace, EventID: ev.ID, CallbackID: cb.ID,
 				Status: "pending", NextAttempt: now, CreatedAt: now}
 		}
-		if err := d.store.DispatchEvent(ctx, ev.ID, deliveries); err != nil {
-			return dispatched, 0, err
+		dispatches = append(dispatches, Dispatch{EventID: ev.ID, Deliveries: deliveries})
+	}
+	if len(dispatches) > 0 {
+		if err := d.store.DispatchEvents(ctx, dispatches); err != nil {
+			return 0, 0, err
 		}
-		dispatched++
+		dispatched = len(dispatches)
 	}
 	due, err := d.store.DueDeliveries(ctx, now, batchSize)
 	if err != nil {
@@ -153,8 +180,17 @@ func (d *Deliverer) Run(ctx context.Context, interval time.Duration, onError fun
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if _, _, err := d.RunOnce(ctx); err != nil && ctx.Err() == nil && onError != nil {
-			onError(err)
+		for round := 0; round < maxRoundsPerTick && ctx.Err() == nil; round++ {
+			dispatched, sent, err := d.RunOnce(ctx)
+			if err != nil {
+				if ctx.Err() == nil && onError != nil {
+					onError(err)
+				}
+				break
+			}
+			if dispatched < batchSize && sent < batchSize {
+				break // caught up
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -166,6 +202,11 @@ func (d *Deliverer) Run(ctx context.Context, interval time.Duration, onError fun
 
 func (d *Deliverer) send(ctx context.Context, del Delivery) error {
 	cb, err := d.store.GetResource(ctx, del.Marketplace, del.CallbackID)
+	if err != nil && !errors.Is(err, ledger.ErrNotFound) {
+		// The database failed, not the delivery: it stays due, and the
+		// next round tries it again.
+		return fmt.Errorf("events: read callback %s: %w", del.CallbackID, err)
+	}
 	if err != nil || cb.Hidden {
 		// The callback was deleted: give the delivery up.
 		del.Status = "failed"

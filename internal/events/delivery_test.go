@@ -44,17 +44,8 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 func TestCallbacksAreSignedAndRetried(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, kind string) {
 		ctx := context.Background()
-		db := storetest.Open(t, kind)
-		clk := clock.NewManual(time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC))
-		l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{})
-		defer l.Close(ctx)
-		v, _ := vault.New(make([]byte, vault.KeyLen))
-		s := payments.NewService(l, db, v)
-		key, _, _ := s.CreateAPIKey(ctx, nil, nil)
-		mp, err := s.CreateMarketplace(ctx, key, nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		f := newFixture(t, kind)
+		db, clk, s, mp := f.db, f.clk, f.s, f.mp
 		rcv := &receiver{failures: 2}
 		srv := httptest.NewServer(rcv)
 		defer srv.Close()

@@ -68,3 +68,25 @@ func NewAt(prefix string, t time.Time) string {
 	}
 	return prefix + string(out[:])
 }
+
+// MaxLen bounds an identifier a client may name: a prefix of up to seven
+// characters ("TEST-MP") and 22 digits make 29; 64 also admits the 16 to 32
+// character ids of imported Balanced resources.
+const MaxLen = 64
+
+// Valid reports whether s has the shape of an identifier: 2 to MaxLen
+// ASCII letters, digits and hyphens. Anything else (a NUL, a slash, bytes
+// that are not UTF-8) names nothing, so it can be refused before it reaches
+// a database that would choke on it.
+func Valid(s string) bool {
+	if len(s) < 2 || len(s) > MaxLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || c == '-') {
+			return false
+		}
+	}
+	return true
+}

@@ -36,3 +36,16 @@ func TestIDsAreUniqueFixedWidthAndTimeOrdered(t *testing.T) {
 		prev = v
 	}
 }
+
+func TestValidAcceptsGeneratedIDsAndRefusesOtherBytes(t *testing.T) {
+	for _, prefix := range []string{"CC", "WD", "TEST-MP", "OR"} {
+		if v := id.New(prefix); !id.Valid(v) {
+			t.Errorf("generated id %q is not valid", v)
+		}
+	}
+	for _, s := range []string{"", "C", "CC\x00", "CC/1", "../cards", "CC 1", "CC\xff", "CCé", strings.Repeat("A", id.MaxLen+1)} {
+		if id.Valid(s) {
+			t.Errorf("%q is valid", s)
+		}
+	}
+}

@@ -38,47 +38,100 @@ func (w *Writer) scheduleSettlement(ctx context.Context, r Resource) error {
 	return w.tx.ScheduleJob(ctx, scheduler.Job{Kind: JobSettleACH, Key: r.ID, Payload: r.Marketplace, DueAt: due}, w.Writer.Now())
 }
 
+// errJobTaken reports that a job's run lost it to another (its lease ran
+// out and another process completed it): this run's effect is rolled back,
+// and the job is done, by the other run. An application error, so that the
+// committer rolls back this operation alone, not its whole batch.
+var errJobTaken = apperr.New(apperr.Conflict, "the job was completed by another run")
+
 // SettleACH is the handler of JobSettleACH: the pending ledger transfer of
 // the transaction posts, the transaction succeeds, and the job completes,
-// all in one transaction, so it happens exactly once.
+// all in one transaction, so it happens exactly once. A transfer that
+// lapsed instead (expired or voided: the money will never arrive) fails
+// the transaction, also with the job. Any other failure, a refusal
+// included, leaves the job to be retried: it is done only when its effect
+// committed.
 func (s *Service) SettleACH(ctx context.Context, j scheduler.Job) error {
-	_, err := s.Write(ctx, j.Payload, nil, func(ctx context.Context, w *Writer) (any, error) {
+	lapsed, err := s.transferLapsed(ctx, j.Payload, j.Key)
+	if err != nil {
+		return err
+	}
+	_, err = s.Write(ctx, j.Payload, nil, func(ctx context.Context, w *Writer) (any, error) {
 		r, err := w.Lock(ctx, j.Payload, "", j.Key)
 		if err != nil {
 			return nil, err
 		}
 		if r.Status == "pending" {
-			if _, err := w.Post(Str(r.Private["transfer"]), 0); err != nil {
+			if err := w.settleACH(ctx, &r, lapsed); err != nil {
 				return nil, err
-			}
-			succeed(&r)
-			if r, err = w.Save(ctx, r); err != nil {
-				return nil, err
-			}
-			if _, err := w.Emit(ctx, r.Type[:len(r.Type)-1]+".succeeded", r); err != nil {
-				return nil, err
-			}
-			if r.Type == "debits" {
-				if err := w.feedDebit(ctx, r, false); err != nil {
-					return nil, err
-				}
-			}
-			// A payout with its final status holds no buffer any more.
-			if r.Type == "credits" {
-				if err := w.releaseBuffer(ctx, r.ID); err != nil {
-					return nil, err
-				}
 			}
 		}
-		err = w.tx.CompleteJob(ctx, j.ID, w.Now())
+		err = w.tx.CompleteJob(ctx, j.ID, w.Writer.Now())
 		if errors.Is(err, ledger.ErrNotFound) {
-			// The job ran elsewhere meanwhile: undo this run.
-			return nil, apperr.New(apperr.Conflict, "job %s is no longer this run's", j.ID)
+			return nil, errJobTaken
 		}
 		return nil, err
 	})
-	if apperr.Is(err, apperr.Conflict) {
+	if errors.Is(err, errJobTaken) {
 		return nil
 	}
 	return err
+}
+
+// transferLapsed reports whether a pending transaction's ledger transfer
+// expired or was voided. Read before the job's transaction: those states
+// are terminal, so what is read stays true; a transfer lapsing after the
+// read makes the post refuse, and the retry sees it.
+func (s *Service) transferLapsed(ctx context.Context, marketplace, id string) (bool, error) {
+	r, err := s.store.GetResource(ctx, marketplace, id)
+	if errors.Is(err, ledger.ErrNotFound) {
+		return false, apperr.New(apperr.NotFound, "no transaction with id %s", id)
+	}
+	if err != nil || r.Status != "pending" {
+		return false, err
+	}
+	tr, err := s.ledger.GetTransfer(ctx, Str(r.Private["transfer"]))
+	if err != nil {
+		return false, err
+	}
+	return tr.Status == ledger.StatusExpired || tr.Status == ledger.StatusVoided, nil
+}
+
+// settleACH ends a pending ACH transaction: succeeded when its transfer
+// posts, failed when the transfer lapsed.
+func (w *Writer) settleACH(ctx context.Context, r *Resource, lapsed bool) error {
+	kind := r.Type[:len(r.Type)-1]
+	if r.Type == "credits" {
+		// A payout with its final status, failed or succeeded, holds no
+		// buffer any more.
+		if err := w.releaseBuffer(ctx, r.ID); err != nil {
+			return err
+		}
+	}
+	if lapsed {
+		fail(r, "transfer-lapsed", "the bank transfer lapsed before it settled; no money moved")
+		saved, err := w.Save(ctx, *r)
+		if err != nil {
+			return err
+		}
+		*r = saved
+		_, err = w.Emit(ctx, kind+".failed", *r)
+		return err
+	}
+	if _, err := w.Post(Str(r.Private["transfer"]), 0); err != nil {
+		return err
+	}
+	succeed(r)
+	saved, err := w.Save(ctx, *r)
+	if err != nil {
+		return err
+	}
+	*r = saved
+	if _, err := w.Emit(ctx, kind+".succeeded", *r); err != nil {
+		return err
+	}
+	if r.Type == "debits" {
+		return w.feedDebit(ctx, *r, false)
+	}
+	return nil
 }

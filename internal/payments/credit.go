@@ -11,15 +11,24 @@ import (
 // the card networks' limit for a single fast-funds payment.
 const MaxCardCreditMinor = 250_000
 
+// ErrNameRequiredToCredit refuses a credit to a card tokenized without the
+// cardholder's name, which the card networks require of a payment to a card.
+var ErrNameRequiredToCredit = apperr.WithReason(apperr.Invalid, "name-required-to-credit",
+	"a card must be tokenized with the cardholder's name to receive a credit")
+
 // Credit pays money out of the marketplace's escrow or, when in.Order is
 // set, out of that order's escrow, to a bank account, a debit card or a
 // customer's payable account. An escrow that cannot cover it leaves a
 // failed credit and no money moved.
 func (s *Service) Credit(ctx context.Context, marketplace string, in TxInput) (Resource, error) {
-	if err := s.claimed(ctx, marketplace, in.Instrument); err != nil {
+	inline, err := s.prepareInstrument(marketplace, in)
+	if err != nil {
 		return Resource{}, err
 	}
 	return s.transaction(ctx, marketplace, func(ctx context.Context, w *Writer) (Resource, error) {
+		if err := s.useInstrument(ctx, w, marketplace, inline, &in); err != nil {
+			return Resource{}, err
+		}
 		return w.credit(ctx, marketplace, in)
 	})
 }
@@ -54,7 +63,7 @@ func (w *Writer) credit(ctx context.Context, marketplace string, in TxInput) (Re
 				return Resource{}, err
 			}
 			if customer == "" || customer != mp.Link("owner_customer") {
-				return Resource{}, errNotOrderMerchant
+				return Resource{}, notOrderMerchant(dst.ID, order.Link("merchant"), mp.Link("owner_customer"))
 			}
 		}
 	}
@@ -73,7 +82,7 @@ func (w *Writer) credit(ctx context.Context, marketplace string, in TxInput) (Re
 
 	if dst.Type == "cards" {
 		if dst.Fields["name"] == nil {
-			return Resource{}, apperr.WithReason(apperr.Invalid, "request", "a card must be tokenized with the cardholder's name to receive a credit")
+			return Resource{}, ErrNameRequiredToCredit
 		}
 		if !Bool(dst.Fields["can_credit"]) {
 			return Resource{}, apperr.WithReason(apperr.Conflict, "funding-destination-not-creditable", "only a debit card tokenized with a name can receive a credit")

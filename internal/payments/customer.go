@@ -2,6 +2,7 @@ package payments
 
 import (
 	"context"
+	"strings"
 
 	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/ledger"
@@ -32,10 +33,10 @@ type CustomerInput struct {
 
 // CreateCustomer makes a customer and its payable account.
 func (s *Service) CreateCustomer(ctx context.Context, marketplace string, in CustomerInput) (Resource, error) {
-	if err := s.claimInstruments(ctx, marketplace, in); err != nil {
-		return Resource{}, err
-	}
 	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
+		if err := s.claimInstruments(ctx, w, marketplace, in); err != nil {
+			return nil, err
+		}
 		return w.createCustomer(ctx, marketplace, in.Fields, &in)
 	})
 	if err != nil {
@@ -56,6 +57,8 @@ func (w *Writer) createCustomer(ctx context.Context, marketplace string, fields 
 		applyCustomer(&c, *in)
 	}
 	c.Fields["merchant_status"] = kycStatus(c)
+	// Named now so that the instruments it is given can be attached to it.
+	c.ID = w.NewID("CU")
 	if in != nil {
 		if err := w.linkInstruments(ctx, &c, *in); err != nil {
 			return c, err
@@ -89,10 +92,10 @@ func (w *Writer) createCustomer(ctx context.Context, marketplace string, fields 
 // UpdateCustomer changes a customer's fields and default instruments, and
 // runs the identity check again.
 func (s *Service) UpdateCustomer(ctx context.Context, marketplace, customerID string, in CustomerInput) (Resource, error) {
-	if err := s.claimInstruments(ctx, marketplace, in); err != nil {
-		return Resource{}, err
-	}
 	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
+		if err := s.claimInstruments(ctx, w, marketplace, in); err != nil {
+			return nil, err
+		}
 		c, err := w.Lock(ctx, marketplace, "customers", customerID)
 		if err != nil {
 			return nil, err
@@ -164,20 +167,52 @@ func applyCustomer(c *Resource, in CustomerInput) {
 // linkInstruments sets a customer's default source and destination; each
 // must be an instrument of the same marketplace.
 func (w *Writer) linkInstruments(ctx context.Context, c *Resource, in CustomerInput) error {
-	for rel, ref := range map[string]string{"source": in.Source, "destination": in.Destination} {
-		if ref == "" {
+	for _, link := range []struct{ rel, ref string }{{"source", in.Source}, {"destination", in.Destination}} {
+		if link.ref == "" {
 			continue
 		}
-		inst, err := w.Lock(ctx, c.Marketplace, "", ref)
+		inst, err := w.Lock(ctx, c.Marketplace, "", link.ref)
 		if err != nil {
 			return err
 		}
 		if inst.Type != "cards" && inst.Type != "bank_accounts" {
-			return apperr.New(apperr.Invalid, "the %s of a customer must be a card or a bank account", rel)
+			return apperr.New(apperr.Invalid, "the %s of a customer must be a card or a bank account", link.rel)
 		}
-		c.Links[rel] = inst.ID
+		// A customer's default instrument is one of its own, as in
+		// Balanced: one not yet attached to anyone is attached to it (and
+		// so listed under /customers/:id/cards), one of another customer
+		// is refused.
+		if inst.Link("customer") != c.ID {
+			if err := attachTo(&inst, c.ID); err != nil {
+				return err
+			}
+			if inst, err = w.Save(ctx, inst); err != nil {
+				return err
+			}
+			if _, err := w.Emit(ctx, strings.TrimSuffix(inst.Type, "s")+".updated", inst); err != nil {
+				return err
+			}
+		}
+		c.Links[link.rel] = inst.ID
 	}
 	return nil
+}
+
+// attachTo links an instrument to a customer it may belong to: its own
+// already, or any while it belongs to none.
+func attachTo(inst *Resource, customerID string) error {
+	switch cur := inst.Link("customer"); cur {
+	case customerID:
+		return nil
+	case "":
+		inst.Links["customer"] = customerID
+		return nil
+	}
+	reason := "card-already-funding-src"
+	if inst.Type == "bank_accounts" {
+		reason = "bank-account-already-associated"
+	}
+	return apperr.WithReason(apperr.Conflict, reason, "this instrument belongs to another customer already")
 }
 
 // kycStatus is the test-mode identity check: a person named, with a date of
@@ -215,13 +250,19 @@ func (s *Service) Balance(ctx context.Context, accountID string) (int64, error) 
 }
 
 // claimInstruments claims a customer's new default instruments if they were
-// tokenized without a key.
-func (s *Service) claimInstruments(ctx context.Context, marketplace string, in CustomerInput) error {
+// tokenized without a key, inside the operation that sets them, so that a
+// refused create or update claims nothing.
+func (s *Service) claimInstruments(ctx context.Context, w *Writer, marketplace string, in CustomerInput) error {
 	for _, ref := range []string{in.Source, in.Destination} {
-		if ref != "" {
-			if err := s.claimed(ctx, marketplace, ref); err != nil {
-				return err
-			}
+		if ref == "" {
+			continue
+		}
+		_, err := w.Lock(ctx, marketplace, "", ref)
+		if apperr.Is(err, apperr.NotFound) {
+			_, err = s.claimIn(ctx, w, marketplace, ref, "")
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil

@@ -49,6 +49,13 @@ type TxInput struct {
 	Description any
 	Meta        map[string]string
 	Descriptor  string
+	// InstrumentType, when set, is the type Instrument must name.
+	InstrumentType string
+	// NewCard or NewBankAccount is an instrument given inline instead of
+	// Instrument: it is stored by the transaction's own operation, so a
+	// refused transaction stores no instrument.
+	NewCard        *CardInput
+	NewBankAccount *BankAccountInput
 }
 
 func (in TxInput) amount(def int64) (int64, error) {
@@ -121,10 +128,14 @@ func newTransaction(marketplace, typ string, amount int64, in TxInput, descripto
 // Debit takes money from a card, bank account or external account into the
 // marketplace's escrow or, when in.Order is set, into that order's escrow.
 func (s *Service) Debit(ctx context.Context, marketplace string, in TxInput) (Resource, error) {
-	if err := s.claimed(ctx, marketplace, in.Instrument); err != nil {
+	inline, err := s.prepareInstrument(marketplace, in)
+	if err != nil {
 		return Resource{}, err
 	}
 	return s.transaction(ctx, marketplace, func(ctx context.Context, w *Writer) (Resource, error) {
+		if err := s.useInstrument(ctx, w, marketplace, inline, &in); err != nil {
+			return Resource{}, err
+		}
 		return w.debit(ctx, marketplace, in, nil)
 	})
 }

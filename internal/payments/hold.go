@@ -14,10 +14,14 @@ import (
 // card network into the escrow it would be captured into. It counts against
 // nothing but the card until captured.
 func (s *Service) CreateHold(ctx context.Context, marketplace string, in TxInput) (Resource, error) {
-	if err := s.claimed(ctx, marketplace, in.Instrument); err != nil {
+	inline, err := s.prepareInstrument(marketplace, in)
+	if err != nil {
 		return Resource{}, err
 	}
 	return s.transaction(ctx, marketplace, func(ctx context.Context, w *Writer) (Resource, error) {
+		if err := s.useInstrument(ctx, w, marketplace, inline, &in); err != nil {
+			return Resource{}, err
+		}
 		amount, err := in.amount(0)
 		if err != nil {
 			return Resource{}, err

@@ -2,9 +2,11 @@ package payments
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -36,16 +38,46 @@ func mask(n string) string {
 }
 
 // fingerprint identifies an instrument without revealing it: the same card
-// tokenized twice has the same fingerprint.
-func fingerprint(parts ...string) string {
-	sum := sha256.Sum256([]byte(strings.Join(parts, "|")))
-	return hex.EncodeToString(sum[:])
+// tokenized twice has the same fingerprint. It is keyed (HMAC-SHA256 with a
+// key derived from the vault key): an unkeyed hash of a card or account
+// number can be inverted from what the API shows (the bank's routing
+// number, the last four digits, the length, a card's BIN) by trying the
+// few numbers left.
+func (s *Service) fingerprint(parts ...string) string {
+	mac := hmac.New(sha256.New, s.fingerprintKey)
+	mac.Write([]byte(strings.Join(parts, "|")))
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// cardFingerprint and bankAccountFingerprint say what identifies each kind
+// of instrument: a card with a new expiry is a new card to its network.
+func (s *Service) cardFingerprint(number string, month, year int64) string {
+	return s.fingerprint(number, strconv.FormatInt(month, 10), strconv.FormatInt(year, 10))
+}
+
+func (s *Service) bankAccountFingerprint(routing, account string) string {
+	return s.fingerprint(routing, account)
 }
 
 // CreateCard tokenizes a card. marketplace is empty for a card tokenized
 // without an API key: it stays unclaimed until a marketplace first uses it,
 // and its CVV and address are checked then.
 func (s *Service) CreateCard(ctx context.Context, marketplace string, in CardInput) (Resource, error) {
+	c, err := s.newCard(marketplace, in)
+	if err != nil {
+		return Resource{}, err
+	}
+	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
+		return s.storeCard(ctx, w, c, in.Customer)
+	})
+	if err != nil {
+		return Resource{}, err
+	}
+	return v.(Resource), nil
+}
+
+// newCard checks a card and seals its number, writing nothing.
+func (s *Service) newCard(marketplace string, in CardInput) (Resource, error) {
 	number := rails.CleanCardNumber(in.Number)
 	if !rails.LuhnValid(number) {
 		return Resource{}, apperr.WithReason(apperr.Conflict, "card-not-validated", "the card number is not valid")
@@ -70,7 +102,7 @@ func (s *Service) CreateCard(ctx context.Context, marketplace string, in CardInp
 		"cvv_match":        nil, "cvv_result": nil,
 		"avs_street_match": nil, "avs_postal_match": nil, "avs_result": nil,
 		"address":     mergeAddress(in.Address),
-		"fingerprint": fingerprint(number, strconv.FormatInt(in.ExpirationMonth, 10), strconv.FormatInt(in.ExpirationYear, 10)),
+		"fingerprint": s.cardFingerprint(number, in.ExpirationMonth, in.ExpirationYear),
 		"brand":       facts.Brand,
 		"is_verified": true,
 		"can_debit":   true,
@@ -88,28 +120,30 @@ func (s *Service) CreateCard(ctx context.Context, marketplace string, in CardInp
 		// Kept sealed only until the card network has checked it.
 		c.Private["cvv"] = s.vault.Seal(in.CVV)
 	}
-	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
-		if marketplace != "" {
-			s.verifyCard(&c)
+	return c, nil
+}
+
+// storeCard stores a card made by newCard inside an operation, associated
+// with customer when one is named.
+func (s *Service) storeCard(ctx context.Context, w *Writer, c Resource, customer string) (Resource, error) {
+	// A retried operation must start from the card as made, not as checked.
+	c.Fields, c.Links, c.Private = maps.Clone(c.Fields), maps.Clone(c.Links), maps.Clone(c.Private)
+	if c.Marketplace != "" {
+		s.verifyCard(&c)
+	}
+	if customer != "" {
+		if err := w.associate(ctx, &c, customer); err != nil {
+			return Resource{}, err
 		}
-		if in.Customer != "" {
-			if err := w.associate(ctx, &c, in.Customer); err != nil {
-				return nil, err
-			}
-		}
-		c, err := w.Create(ctx, c, "CC")
-		if err != nil {
-			return nil, err
-		}
-		if marketplace != "" {
-			_, err = w.Emit(ctx, "card.created", c)
-		}
-		return c, err
-	})
+	}
+	c, err := w.Create(ctx, c, "CC")
 	if err != nil {
 		return Resource{}, err
 	}
-	return v.(Resource), nil
+	if c.Marketplace != "" {
+		_, err = w.Emit(ctx, "card.created", c)
+	}
+	return c, err
 }
 
 // verifyCard runs the card network's CVV and address checks, and then
@@ -141,6 +175,21 @@ type BankAccountInput struct {
 // CreateBankAccount tokenizes a bank account; see CreateCard for an empty
 // marketplace.
 func (s *Service) CreateBankAccount(ctx context.Context, marketplace string, in BankAccountInput) (Resource, error) {
+	b, err := s.newBankAccount(marketplace, in)
+	if err != nil {
+		return Resource{}, err
+	}
+	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
+		return w.storeBankAccount(ctx, b, in.Customer)
+	})
+	if err != nil {
+		return Resource{}, err
+	}
+	return v.(Resource), nil
+}
+
+// newBankAccount checks a bank account and seals its number, writing nothing.
+func (s *Service) newBankAccount(marketplace string, in BankAccountInput) (Resource, error) {
 	if in.Name == "" || in.AccountNumber == "" {
 		return Resource{}, apperr.New(apperr.Invalid, "name and account_number are required")
 	}
@@ -161,7 +210,7 @@ func (s *Service) CreateBankAccount(ctx context.Context, marketplace string, in 
 		"account_type":   in.AccountType,
 		"bank_name":      rails.BankName(in.RoutingNumber),
 		"address":        mergeAddress(in.Address),
-		"fingerprint":    fingerprint(in.RoutingNumber, in.AccountNumber),
+		"fingerprint":    s.bankAccountFingerprint(in.RoutingNumber, in.AccountNumber),
 		"can_debit":      false,
 		"can_credit":     true,
 		"meta":           orDefault(in.Meta, map[string]string{}),
@@ -169,25 +218,26 @@ func (s *Service) CreateBankAccount(ctx context.Context, marketplace string, in 
 		"account_number": s.vault.Seal(in.AccountNumber),
 		"outcome":        rails.BankOutcome(in.AccountNumber),
 	}}
-	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
-		if in.Customer != "" {
-			if err := w.associate(ctx, &b, in.Customer); err != nil {
-				return nil, err
-			}
+	return b, nil
+}
+
+// storeBankAccount stores a bank account made by newBankAccount inside an
+// operation, associated with customer when one is named.
+func (w *Writer) storeBankAccount(ctx context.Context, b Resource, customer string) (Resource, error) {
+	b.Links = maps.Clone(b.Links)
+	if customer != "" {
+		if err := w.associate(ctx, &b, customer); err != nil {
+			return Resource{}, err
 		}
-		b, err := w.Create(ctx, b, "BA")
-		if err != nil {
-			return nil, err
-		}
-		if marketplace != "" {
-			_, err = w.Emit(ctx, "bank_account.created", b)
-		}
-		return b, err
-	})
+	}
+	b, err := w.Create(ctx, b, "BA")
 	if err != nil {
 		return Resource{}, err
 	}
-	return v.(Resource), nil
+	if b.Marketplace != "" {
+		_, err = w.Emit(ctx, "bank_account.created", b)
+	}
+	return b, err
 }
 
 // CreateExternalAccount records an account at an outside provider; the test
@@ -212,15 +262,8 @@ func (s *Service) CreateExternalAccount(ctx context.Context, marketplace, provid
 
 // associate links an instrument to a customer of its marketplace, once.
 func (w *Writer) associate(ctx context.Context, inst *Resource, customerID string) error {
-	if cur := inst.Link("customer"); cur != "" {
-		if cur == customerID {
-			return nil
-		}
-		reason := "card-already-funding-src"
-		if inst.Type == "bank_accounts" {
-			reason = "bank-account-already-associated"
-		}
-		return apperr.WithReason(apperr.Conflict, reason, "this instrument belongs to another customer already")
+	if inst.Link("customer") != "" {
+		return attachTo(inst, customerID) // its own already, or refused
 	}
 	if inst.Marketplace == "" {
 		return apperr.New(apperr.Invalid, "an instrument tokenized without an API key must be claimed before it is associated")
@@ -241,13 +284,14 @@ type InstrumentUpdate struct {
 
 // UpdateInstrument changes meta or associates an instrument with a customer.
 func (s *Service) UpdateInstrument(ctx context.Context, marketplace, id string, in InstrumentUpdate) (Resource, error) {
-	if err := s.claimed(ctx, marketplace, id); err != nil {
-		return Resource{}, err
-	}
 	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
-		r, err := w.Lock(ctx, marketplace, "", id)
-		if err != nil || !instrumentTypes[r.Type] {
-			return nil, apperr.New(apperr.NotFound, "no funding instrument with id %s", id)
+		// Claimed in this operation, so a refused update claims nothing.
+		r, err := w.lockInstrument(ctx, marketplace, id)
+		if apperr.Is(err, apperr.NotFound) && marketplace != "" {
+			r, err = s.claimIn(ctx, w, marketplace, id, "")
+		}
+		if err != nil {
+			return nil, err
 		}
 		if in.Meta != nil {
 			r.Fields["meta"] = in.Meta
@@ -269,13 +313,23 @@ func (s *Service) UpdateInstrument(ctx context.Context, marketplace, id string, 
 	return v.(Resource), nil
 }
 
+// lockInstrument locks a funding instrument. Only a missing row or one of
+// another type is "not found"; a database failure stays what it is.
+func (w *Writer) lockInstrument(ctx context.Context, marketplace, id string) (Resource, error) {
+	r, err := w.Lock(ctx, marketplace, "", id)
+	if apperr.Is(err, apperr.NotFound) || err == nil && !instrumentTypes[r.Type] {
+		return Resource{}, apperr.New(apperr.NotFound, "no funding instrument with id %s", id)
+	}
+	return r, err
+}
+
 // DeleteInstrument "unstores" an instrument: it can still be read, but is
 // left out of lists and refuses new transactions.
 func (s *Service) DeleteInstrument(ctx context.Context, marketplace, id string) error {
 	_, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
-		r, err := w.Lock(ctx, marketplace, "", id)
-		if err != nil || !instrumentTypes[r.Type] {
-			return nil, apperr.New(apperr.NotFound, "no funding instrument with id %s", id)
+		r, err := w.lockInstrument(ctx, marketplace, id)
+		if err != nil {
+			return nil, err
 		}
 		r.Hidden = true
 		_, err = w.Save(ctx, r)
@@ -288,27 +342,79 @@ func (s *Service) DeleteInstrument(ctx context.Context, marketplace, id string) 
 // it, and runs the card network's checks then.
 func (s *Service) claim(ctx context.Context, marketplace, id string) (Resource, error) {
 	v, err := s.Write(WithoutIdempotency(ctx), marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
-		r, err := w.tx.LockResource(ctx, "", id)
-		if errors.Is(err, ledger.ErrNotFound) || err == nil && !instrumentTypes[r.Type] {
-			return nil, apperr.New(apperr.NotFound, "no resource with id %s", id)
-		}
-		if err != nil {
-			return nil, err
-		}
-		r.Marketplace = marketplace
-		if r.Type == "cards" {
-			s.verifyCard(&r)
-		}
-		if r, err = w.Save(ctx, r); err != nil {
-			return nil, err
-		}
-		_, err = w.Emit(ctx, strings.TrimSuffix(r.Type, "s")+".created", r)
-		return r, err
+		return s.claimIn(ctx, w, marketplace, id, "")
 	})
 	if err != nil {
 		return Resource{}, err
 	}
 	return v.(Resource), nil
+}
+
+// claimIn claims an unclaimed instrument (of type typ, when not "") for
+// marketplace inside an operation.
+func (s *Service) claimIn(ctx context.Context, w *Writer, marketplace, id, typ string) (Resource, error) {
+	r, err := w.tx.LockResource(ctx, "", id)
+	if errors.Is(err, ledger.ErrNotFound) || err == nil && (!instrumentTypes[r.Type] || typ != "" && r.Type != typ) {
+		return Resource{}, apperr.New(apperr.NotFound, "no %s with id %s", typeOr(typ), id)
+	}
+	if err != nil {
+		return Resource{}, err
+	}
+	r.Marketplace = marketplace
+	if r.Type == "cards" {
+		s.verifyCard(&r)
+	}
+	if r, err = w.Save(ctx, r); err != nil {
+		return Resource{}, err
+	}
+	_, err = w.Emit(ctx, strings.TrimSuffix(r.Type, "s")+".created", r)
+	return r, err
+}
+
+// inlineInstrument is a card or bank account given inline with a
+// transaction, checked and sealed but not stored.
+type inlineInstrument struct {
+	r        Resource
+	customer string
+}
+
+// prepareInstrument checks the instrument a transaction names or gives
+// inline, before its operation; nothing is written.
+func (s *Service) prepareInstrument(marketplace string, in TxInput) (*inlineInstrument, error) {
+	switch {
+	case in.NewCard != nil:
+		c, err := s.newCard(marketplace, *in.NewCard)
+		return &inlineInstrument{c, in.NewCard.Customer}, err
+	case in.NewBankAccount != nil:
+		b, err := s.newBankAccount(marketplace, *in.NewBankAccount)
+		return &inlineInstrument{b, in.NewBankAccount.Customer}, err
+	case in.Instrument == "":
+		return nil, apperr.New(apperr.Invalid, "no funding instrument given")
+	}
+	return nil, nil
+}
+
+// useInstrument makes a transaction's instrument ready inside its
+// operation: the inline one is stored, a named one tokenized without a key
+// is claimed. Both commit with the transaction, or not at all when it is
+// refused, so a refusal leaves no instrument and no event behind.
+func (s *Service) useInstrument(ctx context.Context, w *Writer, marketplace string, inline *inlineInstrument, in *TxInput) error {
+	if inline != nil {
+		var r Resource
+		var err error
+		if inline.r.Type == "cards" {
+			r, err = s.storeCard(ctx, w, inline.r, inline.customer)
+		} else {
+			r, err = w.storeBankAccount(ctx, inline.r, inline.customer)
+		}
+		in.Instrument = r.ID
+		return err
+	}
+	_, err := w.Lock(ctx, marketplace, in.InstrumentType, in.Instrument)
+	if apperr.Is(err, apperr.NotFound) && marketplace != "" {
+		_, err = s.claimIn(ctx, w, marketplace, in.Instrument, in.InstrumentType)
+	}
+	return err
 }
 
 // MergeAddress fills the missing parts of an address with nulls.

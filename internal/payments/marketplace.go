@@ -144,6 +144,9 @@ func (s *Service) CreateMarketplace(ctx context.Context, caller APIKey, fields m
 		if err != nil {
 			return nil, err
 		}
+		if err := s.createOwnerBankAccount(ctx, w, mpID, owner.ID); err != nil {
+			return nil, err
+		}
 		mp := Resource{ID: mpID, Marketplace: mpID, Type: "marketplaces", Fields: map[string]any{
 			"name":                  "Test Marketplace",
 			"domain_url":            "example.com",
@@ -166,4 +169,32 @@ func (s *Service) CreateMarketplace(ctx context.Context, caller APIKey, fields m
 		return Resource{}, err
 	}
 	return v.(Resource), nil
+}
+
+// The bank account a test marketplace's owner customer comes with, as
+// Balanced's did: clients pre-fund their escrow from it and pay their
+// commission to it (owner_customer.bank_accounts[0]). Balanced's test
+// account that settles at once.
+const (
+	ownerBankAccountName    = "Test Marketplace"
+	ownerBankAccountNumber  = "9900000002"
+	ownerBankAccountRouting = "021000021"
+)
+
+// createOwnerBankAccount gives a new test marketplace's owner customer its
+// bank account, verified: it is the marketplace's own, so no micro-deposit
+// check stands between it and a debit.
+func (s *Service) createOwnerBankAccount(ctx context.Context, w *Writer, marketplace, owner string) error {
+	b, err := s.newBankAccount(marketplace, BankAccountInput{Name: ownerBankAccountName,
+		AccountNumber: ownerBankAccountNumber, RoutingNumber: ownerBankAccountRouting})
+	if err != nil {
+		return err
+	}
+	b.Fields["can_debit"] = true
+	b.Links["customer"] = owner
+	if b, err = w.Create(ctx, b, "BA"); err != nil {
+		return err
+	}
+	_, err = w.Emit(ctx, "bank_account.created", b)
+	return err
 }

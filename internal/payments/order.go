@@ -110,9 +110,12 @@ func orDefault[T any](v T, def T) any {
 	return v
 }
 
-// errNotOrderMerchant refuses money leaving an order for anyone but its
-// merchant (or the marketplace's owner, taking its cut).
-var errNotOrderMerchant = apperr.New(apperr.Conflict, "an order pays out only to its merchant or to the marketplace owner")
+// notOrderMerchant refuses money leaving an order for anyone but its
+// merchant or the marketplace owner, in Balanced's words and category.
+func notOrderMerchant(instrument, merchant, owner string) error {
+	return apperr.WithReason(apperr.Conflict, "order",
+		"Funding instrument %s is not associated with order customer %s or marketplace owner customer %s.", instrument, merchant, owner)
+}
 
 // UpdateFields sets fields (and meta, when not nil) of a resource that a
 // client may change; the API surface decides which those are.

@@ -21,6 +21,8 @@ type Service struct {
 	store  Store
 	vault  *vault.Vault
 	keeper *idempotency.Keeper
+	// fingerprintKey keys instrument fingerprints; see fingerprint.
+	fingerprintKey []byte
 	// wake tells the scheduler a test clock advanced.
 	wake chan struct{}
 }
@@ -28,10 +30,18 @@ type Service struct {
 // NewService returns a service writing through l, reading from s, and
 // sealing card and account numbers with v.
 func NewService(l *ledger.Ledger, s Store, v *vault.Vault) *Service {
-	return &Service{ledger: l, store: s, vault: v, keeper: idempotency.NewKeeper(s, l), wake: make(chan struct{}, 1)}
+	return &Service{ledger: l, store: s, vault: v, keeper: idempotency.NewKeeper(s, l),
+		fingerprintKey: v.DeriveKey(FingerprintKeyLabel), wake: make(chan struct{}, 1)}
 }
 
-// Now is the service's time, from the one clock it shares with the ledger.
+// FingerprintKeyLabel names the key fingerprints are made with among the
+// keys derived from the vault key. A new label (a new version) gives every
+// instrument a new fingerprint, so it changes only with a rewrite of the
+// stored ones.
+const FingerprintKeyLabel = "poise instrument fingerprint v1"
+
+// Now is the process's time, from the one clock the service shares with the
+// ledger. A marketplace's time is NowFor's; inside an operation, Writer.Now's.
 func (s *Service) Now() time.Time { return s.ledger.Now() }
 
 // Op is the body of a write: it may read and lock resources, write them,
@@ -119,8 +129,12 @@ func (s *Service) runOp(ctx context.Context, lw *ledger.Writer, marketplace stri
 func (s *Service) Get(ctx context.Context, marketplace, id string) (Resource, error) {
 	r, err := s.store.GetResource(ctx, marketplace, id)
 	if errors.Is(err, ledger.ErrNotFound) && marketplace != "" {
-		if _, uerr := s.store.GetResource(ctx, "", id); uerr == nil {
+		_, uerr := s.store.GetResource(ctx, "", id)
+		if uerr == nil {
 			return s.claim(ctx, marketplace, id)
+		}
+		if !errors.Is(uerr, ledger.ErrNotFound) {
+			return Resource{}, uerr
 		}
 	}
 	if errors.Is(err, ledger.ErrNotFound) {

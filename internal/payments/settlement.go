@@ -18,9 +18,6 @@ func (s *Service) Settle(ctx context.Context, marketplace, accountID, bankID str
 	if bankID == "" {
 		return Resource{}, apperr.WithReason(apperr.Invalid, "request", "funding_instrument is required")
 	}
-	if err := s.claimed(ctx, marketplace, bankID); err != nil {
-		return Resource{}, err
-	}
 	// What to sweep is read before the operation; a credit committed in
 	// between is swept by the next settlement, never lost.
 	credits, _, err := s.store.ListResources(ctx, ListQuery{Marketplace: marketplace, Type: "credits", LinkRel: "destination", LinkTarget: accountID, Limit: maxSweptPerSettlement})
@@ -32,7 +29,11 @@ func (s *Service) Settle(ctx context.Context, marketplace, accountID, bankID str
 		if err != nil {
 			return Resource{}, err
 		}
+		// Claimed in this operation, so a refused settlement claims nothing.
 		bank, err := w.Lock(ctx, marketplace, "bank_accounts", bankID)
+		if apperr.Is(err, apperr.NotFound) {
+			bank, err = s.claimIn(ctx, w, marketplace, bankID, "bank_accounts")
+		}
 		if err != nil {
 			return Resource{}, err
 		}

@@ -322,6 +322,19 @@ func TestMarketplaceClockDatesEverything(t *testing.T) {
 		if _, err := s.CaptureHold(ctx, other.ID, otherHold.ID, payments.TxInput{}); err != nil {
 			t.Fatalf("another marketplace's hold could not be captured: %v", err)
 		}
+		// A week and a day of real time later the captured hold's expiry
+		// job finds nothing to release, and the other marketplace's debit
+		// (due Friday 27 November, 15:30 Pacific) has settled.
+		c.real.Advance(week + 24*time.Hour)
+		if n := c.runDue(t); n != 2 {
+			t.Fatalf("%d jobs ran a real week and a day later, want 2 (a hold's expiry and a settlement)", n)
+		}
+		if otherTr, _ = c.l.GetTransfer(ctx, otherTr.ID); otherTr.Status != ledger.StatusPosted {
+			t.Fatalf("the captured hold's transfer after its expiry: %s", otherTr.Status)
+		}
+		if got, _ := s.Get(ctx, other.ID, otherDebit.ID); got.Status != "succeeded" {
+			t.Fatalf("another marketplace's ach debit a real week and a day later: %s", got.Status)
+		}
 	})
 }
 

@@ -45,9 +45,9 @@ func (m *requestMetrics) Collect(ch chan<- prometheus.Metric) {
 	m.duration.Collect(ch)
 }
 
-// instrument wraps a ServeMux. The mux records the pattern it matched on
-// the request, which is read once the handler is done.
-func (m *requestMetrics) instrument(mux *http.ServeMux) http.Handler {
+// instrument wraps a handler. A ServeMux inside records the pattern it
+// matched on the request, which is read once the handler is done.
+func (m *requestMetrics) instrument(mux http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}

@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -90,7 +92,35 @@ func New(opts Options) (*Server, error) {
 	if opts.API != nil {
 		mux.Handle("/", opts.API)
 	}
-	return &Server{log: opts.Logger, handler: stampArrival(requests.instrument(mux))}, nil
+	return &Server{log: opts.Logger, handler: stampArrival(requests.instrument(asSent(mux, opts.API)))}, nil
+}
+
+// asSent hands a path that is not in its clean form ("/customers/../cards",
+// "//cards") to the API as it was sent. A ServeMux would answer it with a
+// 307 to the cleaned path, which a client that follows redirects repeats,
+// body and all, at an endpoint it never named; the API matches paths as
+// sent and answers 404.
+func asSent(mux *http.ServeMux, api http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if api != nil && r.Method != http.MethodConnect && !isClean(r.URL.Path) {
+			api.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// isClean reports whether p is what ServeMux would leave alone: rooted, and
+// free of empty, "." and ".." segments (a trailing slash is kept).
+func isClean(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c == p
 }
 
 // stampArrival records when each request arrived, so that the ledger's

@@ -165,6 +165,31 @@ func TestAPIIsMountedBehindTheMetrics(t *testing.T) {
 	}
 }
 
+// A path that is not clean reaches the API as sent, never a redirect that a
+// client would follow with its POST to another endpoint.
+func TestUncleanPathsReachTheAPIAsSent(t *testing.T) {
+	var seen []string
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = append(seen, r.Method+" "+r.URL.Path)
+		w.WriteHeader(http.StatusNotFound)
+	})
+	r := start(t, api)
+	for _, p := range []string{"/customers/../cards", "//cards", "/customers/./cards"} {
+		req, _ := http.NewRequest(http.MethodPost, r.url+p, strings.NewReader(`{}`))
+		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("POST %s: %d (Location %q), want the API's 404", p, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	if len(seen) != 3 || seen[0] != "POST /customers/../cards" || seen[1] != "POST //cards" {
+		t.Errorf("the API saw %q", seen)
+	}
+}
+
 func TestServeStopsWhenItsContextEnds(t *testing.T) {
 	db := storetest.Open(t, "sqlite")
 	l := ledger.New(db.Ledger(), clock.System(), ledger.CommitterOptions{})

@@ -161,7 +161,7 @@ func (valuesBulk) lockAccounts(ctx context.Context, t *Tx, ids []string) ([]ledg
 		for i := range args {
 			args[i] = ids[start+i]
 		}
-		rows, err := t.queryCached(ctx, "SELECT "+accountColumns+" FROM accounts WHERE id IN ("+placeholders(size)+")", args...)
+		rows, err := t.Query(ctx, "SELECT "+accountColumns+" FROM accounts WHERE id IN ("+placeholders(size)+")", args...)
 		if err != nil {
 			return err
 		}
@@ -185,7 +185,7 @@ func (valuesBulk) insert(ctx context.Context, t *Tx, table, columns string, widt
 		for i := start; i < start+size; i++ {
 			args = row(i, args)
 		}
-		_, err := t.execCached(ctx, "INSERT INTO "+table+" ("+columns+") VALUES "+valuesList(size, tuple), args...)
+		_, err := t.Exec(ctx, "INSERT INTO "+table+" ("+columns+") VALUES "+valuesList(size, tuple), args...)
 		return err
 	})
 }
@@ -234,7 +234,7 @@ func (valuesBulk) setBalances(ctx context.Context, t *Tx, rows []ledger.Account)
 		for _, a := range rows[start : start+size] {
 			args = append(args, a.ID, a.PostedMinor, a.PendingInMinor, a.PendingOutMinor)
 		}
-		res, err := t.execCached(ctx, "UPDATE accounts SET posted = v.column2, pending_in = v.column3, pending_out = v.column4 FROM (VALUES "+
+		res, err := t.Exec(ctx, "UPDATE accounts SET posted = v.column2, pending_in = v.column3, pending_out = v.column4 FROM (VALUES "+
 			valuesList(size, tuple)+") AS v WHERE accounts.id = v.column1", args...)
 		return checkUpdated(res, err, size)
 	})

@@ -11,39 +11,31 @@ import (
 // UndispatchedEvents implements events.Store: the oldest events whose
 // deliveries are not made yet.
 func (db *DB) UndispatchedEvents(ctx context.Context, limit int) ([]payments.Resource, error) {
-	rows, err := db.Query(ctx, "SELECT "+resourceColumns+" FROM resources WHERE type = 'events' AND status = 'pending' ORDER BY created_at_us LIMIT ?", limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []payments.Resource
-	for rows.Next() {
-		r, err := scanResource(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return collectWith(scanResource)(db.Query(ctx, "SELECT "+resourceColumns+" FROM resources WHERE type = 'events' AND status = 'pending' ORDER BY created_at_us LIMIT ?", limit))
 }
 
 const deliveryColumns = "id, marketplace_id, event_id, callback_id, status, attempts, next_attempt_us, created_at_us"
 
-// DispatchEvent implements events.Store. The status condition makes a
+// DispatchEvents implements events.Store. The status condition makes a
 // second dispatcher (another process) skip an event already dispatched.
-func (db *DB) DispatchEvent(ctx context.Context, eventID string, deliveries []events.Delivery) error {
+func (db *DB) DispatchEvents(ctx context.Context, dispatches []events.Dispatch) error {
 	return db.inTx(ctx, func(tx *Tx) error {
-		res, err := tx.Exec(ctx, "UPDATE resources SET status = 'dispatched' WHERE id = ? AND type = 'events' AND status = 'pending'", eventID)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return err
-		}
-		for _, d := range deliveries {
-			if _, err := tx.Exec(ctx, "INSERT INTO callback_deliveries ("+deliveryColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-				d.ID, d.Marketplace, d.EventID, d.CallbackID, d.Status, d.Attempts, d.NextAttempt.UnixMicro(), d.CreatedAt.UnixMicro()); err != nil {
+		for _, dp := range dispatches {
+			res, err := tx.Exec(ctx, "UPDATE resources SET status = 'dispatched' WHERE id = ? AND type = 'events' AND status = 'pending'", dp.EventID)
+			if err != nil {
 				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			for _, d := range dp.Deliveries {
+				if _, err := tx.Exec(ctx, "INSERT INTO callback_deliveries ("+deliveryColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+					d.ID, d.Marketplace, d.EventID, d.CallbackID, d.Status, d.Attempts, d.NextAttempt.UnixMicro(), d.CreatedAt.UnixMicro()); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -51,22 +43,13 @@ func (db *DB) DispatchEvent(ctx context.Context, eventID string, deliveries []ev
 }
 
 func (db *DB) scanDeliveries(ctx context.Context, query string, args ...any) ([]events.Delivery, error) {
-	rows, err := db.Query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []events.Delivery
-	for rows.Next() {
+	return collectWith(func(row rowScanner) (events.Delivery, error) {
 		var d events.Delivery
 		var next, created int64
-		if err := rows.Scan(&d.ID, &d.Marketplace, &d.EventID, &d.CallbackID, &d.Status, &d.Attempts, &next, &created); err != nil {
-			return nil, err
-		}
+		err := row.Scan(&d.ID, &d.Marketplace, &d.EventID, &d.CallbackID, &d.Status, &d.Attempts, &next, &created)
 		d.NextAttempt, d.CreatedAt = fromMicros(next), fromMicros(created)
-		out = append(out, d)
-	}
-	return out, rows.Err()
+		return d, err
+	})(db.Query(ctx, query, args...))
 }
 
 // DueDeliveries implements events.Store.
@@ -95,20 +78,11 @@ func (db *DB) RecordAttempt(ctx context.Context, d events.Delivery, a events.Att
 
 // AttemptsOf lists the attempts of a delivery, oldest first.
 func (db *DB) AttemptsOf(ctx context.Context, deliveryID string) ([]events.Attempt, error) {
-	rows, err := db.Query(ctx, "SELECT delivery_id, attempt, attempted_at_us, status_code, error, duration_ms FROM callback_attempts WHERE delivery_id = ? ORDER BY attempt", deliveryID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []events.Attempt
-	for rows.Next() {
+	return collectWith(func(row rowScanner) (events.Attempt, error) {
 		var a events.Attempt
 		var at int64
-		if err := rows.Scan(&a.DeliveryID, &a.Attempt, &at, &a.StatusCode, &a.Error, &a.DurationMs); err != nil {
-			return nil, err
-		}
+		err := row.Scan(&a.DeliveryID, &a.Attempt, &at, &a.StatusCode, &a.Error, &a.DurationMs)
 		a.AttemptedAt = fromMicros(at)
-		out = append(out, a)
-	}
-	return out, rows.Err()
+		return a, err
+	})(db.Query(ctx, "SELECT delivery_id, attempt, attempted_at_us, status_code, error, duration_ms FROM callback_attempts WHERE delivery_id = ? ORDER BY attempt", deliveryID))
 }

@@ -19,12 +19,12 @@ func (db *DB) Ledger() ledger.Store { return ledgerStore{db} }
 type ledgerStore struct{ db *DB }
 
 func (s ledgerStore) Update(ctx context.Context, fn func(tx ledger.Tx) error) error {
-	return s.db.inTx(ctx, func(tx *Tx) error { return fn(tx) })
+	return s.db.inCachedTx(ctx, func(tx *Tx) error { return fn(tx) })
 }
 
 const accountColumns = "id, owner, kind, currency, may_go_negative, posted, pending_in, pending_out, created_at_us"
 
-func scanAccount(row interface{ Scan(...any) error }) (ledger.Account, error) {
+func scanAccount(row rowScanner) (ledger.Account, error) {
 	var a ledger.Account
 	var created int64
 	err := row.Scan(&a.ID, &a.Owner, &a.Kind, &a.Currency, &a.MayGoNegative,

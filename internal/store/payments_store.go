@@ -22,7 +22,7 @@ type resourceBody struct {
 
 const resourceColumns = "id, marketplace_id, type, status, hidden, created_at_us, updated_at_us, body"
 
-func scanResource(row interface{ Scan(...any) error }) (payments.Resource, error) {
+func scanResource(row rowScanner) (payments.Resource, error) {
 	var r payments.Resource
 	var created, updated int64
 	var body string
@@ -98,21 +98,9 @@ func (db *DB) ListResources(ctx context.Context, q payments.ListQuery) ([]paymen
 		return nil, 0, err
 	}
 	args = append(args, list.orderArgs...)
-	rows, err := db.Query(ctx, "SELECT r.id, r.marketplace_id, r.type, r.status, r.hidden, r.created_at_us, r.updated_at_us, r.body "+
-		from+" ORDER BY "+strings.Join(list.order, ", ")+" LIMIT ? OFFSET ?", append(args, q.Limit, q.Offset)...)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
-	var out []payments.Resource
-	for rows.Next() {
-		r, err := scanResource(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, r)
-	}
-	return out, total, rows.Err()
+	out, err := collectWith(scanResource)(db.Query(ctx, "SELECT r.id, r.marketplace_id, r.type, r.status, r.hidden, r.created_at_us, r.updated_at_us, r.body "+
+		from+" ORDER BY "+strings.Join(list.order, ", ")+" LIMIT ? OFFSET ?", append(args, q.Limit, q.Offset)...))
+	return out, total, err
 }
 
 // LockResource implements payments.Tx.
@@ -180,7 +168,7 @@ func (t *Tx) insertLinks(ctx context.Context, r payments.Resource) error {
 
 const apiKeyColumns = "id, secret_hash, marketplace_id, meta, created_at_us, deleted"
 
-func scanAPIKey(row interface{ Scan(...any) error }) (payments.APIKey, error) {
+func scanAPIKey(row rowScanner) (payments.APIKey, error) {
 	var k payments.APIKey
 	var meta string
 	var created int64
@@ -220,21 +208,9 @@ func (db *DB) ListAPIKeys(ctx context.Context, q payments.ListQuery) ([]payments
 		return nil, 0, err
 	}
 	args = append(args, list.orderArgs...)
-	rows, err := db.Query(ctx, "SELECT k.id, k.secret_hash, k.marketplace_id, k.meta, k.created_at_us, k.deleted "+
-		from+" ORDER BY "+strings.Join(list.order, ", ")+" LIMIT ? OFFSET ?", append(args, q.Limit, q.Offset)...)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
-	var out []payments.APIKey
-	for rows.Next() {
-		k, err := scanAPIKey(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, k)
-	}
-	return out, total, rows.Err()
+	out, err := collectWith(scanAPIKey)(db.Query(ctx, "SELECT k.id, k.secret_hash, k.marketplace_id, k.meta, k.created_at_us, k.deleted "+
+		from+" ORDER BY "+strings.Join(list.order, ", ")+" LIMIT ? OFFSET ?", append(args, q.Limit, q.Offset)...))
+	return out, total, err
 }
 
 func encodeMeta(m map[string]string) (string, error) {

@@ -35,8 +35,11 @@ func newStmtCache(db *sql.DB) *stmtCache {
 }
 
 // lookup returns the statement prepared for query, or nil after noting
-// query for prepareNoted.
+// query for prepareNoted. A nil cache caches nothing.
 func (c *stmtCache) lookup(query string) *sql.Stmt {
+	if c == nil {
+		return nil
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if s, ok := c.stmts[query]; ok {
@@ -52,6 +55,9 @@ func (c *stmtCache) lookup(query string) *sql.Stmt {
 // called outside any transaction. A text that fails to prepare is simply
 // not cached: it is noted again the next time it runs.
 func (c *stmtCache) prepareNoted(ctx context.Context) {
+	if c == nil {
+		return
+	}
 	c.mu.Lock()
 	if len(c.noted) == 0 {
 		c.mu.Unlock()
@@ -79,6 +85,9 @@ func (c *stmtCache) prepareNoted(ctx context.Context) {
 }
 
 func (c *stmtCache) close() error {
+	if c == nil {
+		return nil
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var err error
@@ -87,24 +96,4 @@ func (c *stmtCache) close() error {
 	}
 	c.stmts = nil
 	return err
-}
-
-// execCached runs a statement through the cache; query uses ? placeholders.
-func (t *Tx) execCached(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	s := t.stmts.lookup(t.d.rebind(query))
-	if s == nil {
-		return t.Exec(ctx, query, args...)
-	}
-	res, err := t.tx.StmtContext(ctx, s).ExecContext(ctx, args...)
-	return res, t.wrap(err)
-}
-
-// queryCached runs a query through the cache; query uses ? placeholders.
-func (t *Tx) queryCached(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	s := t.stmts.lookup(t.d.rebind(query))
-	if s == nil {
-		return t.Query(ctx, query, args...)
-	}
-	rows, err := t.tx.StmtContext(ctx, s).QueryContext(ctx, args...)
-	return rows, t.wrap(err)
 }

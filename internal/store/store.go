@@ -17,6 +17,8 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+
+	"github.com/poise-payments/poise/internal/apperr"
 )
 
 // Retry limits for transactions the database asks to run again.
@@ -81,7 +83,9 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: connect to postgres: %w", err)
 	}
-	return &DB{write: db, read: db, dialect: &postgresDialect, stmts: newStmtCache(db)}, nil
+	// No statement cache: pgx prepares and caches each statement text per
+	// connection by itself.
+	return &DB{write: db, read: db, dialect: &postgresDialect}, nil
 }
 
 func openSQLite(ctx context.Context, path string) (*DB, error) {
@@ -152,9 +156,21 @@ func (db *DB) Ping(ctx context.Context) error { return db.write.PingContext(ctx)
 // running it again, after a jittered back-off, when the database reports a
 // serialization failure, a deadlock or a busy lock.
 func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.runTx(ctx, nil, fn)
+}
+
+// inCachedTx is inTx for the committer's transactions, whose statements
+// go through the statement cache (see stmtCache): the same few dozen texts
+// run in every batch, and parsing them anew each time cost SQLite a
+// quarter of the writer's time.
+func (db *DB) inCachedTx(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.runTx(ctx, db.stmts, fn)
+}
+
+func (db *DB) runTx(ctx context.Context, stmts *stmtCache, fn func(tx *Tx) error) error {
 	wait := retryBase
 	for attempt := 1; ; attempt++ {
-		err := db.tryTx(ctx, fn)
+		err := db.tryTx(ctx, stmts, fn)
 		if err == nil || db.dialect.classify(err) != errRetry || attempt == maxAttempts {
 			return db.translate(err)
 		}
@@ -169,15 +185,15 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 }
 
-func (db *DB) tryTx(ctx context.Context, fn func(tx *Tx) error) error {
+func (db *DB) tryTx(ctx context.Context, stmts *stmtCache, fn func(tx *Tx) error) error {
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	tx := &Tx{tx: sqlTx, d: db.dialect, stmts: db.stmts}
+	tx := &Tx{tx: sqlTx, d: db.dialect, stmts: stmts}
 	// The connection is free again once the transaction ends: prepare the
 	// statement texts it met for the first time, for the next one.
-	defer db.stmts.prepareNoted(ctx)
+	defer stmts.prepareNoted(ctx)
 	if err := fn(tx); err != nil {
 		sqlTx.Rollback()
 		return err
@@ -190,8 +206,13 @@ func (db *DB) translate(err error) error {
 	if err == nil {
 		return nil
 	}
-	if db.dialect.classify(err) == errUnique {
+	switch db.dialect.classify(err) {
+	case errUnique:
 		return fmt.Errorf("%w: %v", ErrDuplicate, err)
+	case errRetry:
+		// Still contended after every retry: a transient state of the
+		// database, not a fault of the request, so the caller may retry.
+		return &apperr.Error{Code: apperr.Unavailable, Message: "the database is busy; retry shortly", Err: err}
 	}
 	return err
 }
@@ -200,26 +221,46 @@ func (db *DB) translate(err error) error {
 // interfaces (ledger.Tx, ...) and may also use its query methods for rows of
 // their own.
 type Tx struct {
-	tx    *sql.Tx
-	d     *dialect
+	tx *sql.Tx
+	d  *dialect
+	// stmts, when set, keeps the transaction's statements prepared
+	// across transactions.
 	stmts *stmtCache
 }
 
 // Exec runs a statement written with ? placeholders.
 func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := t.tx.ExecContext(ctx, t.d.rebind(query), args...)
+	query = t.d.rebind(query)
+	var res sql.Result
+	var err error
+	if s := t.stmts.lookup(query); s != nil {
+		res, err = t.tx.StmtContext(ctx, s).ExecContext(ctx, args...)
+	} else {
+		res, err = t.tx.ExecContext(ctx, query, args...)
+	}
 	return res, t.wrap(err)
 }
 
 // Query runs a query written with ? placeholders.
 func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := t.tx.QueryContext(ctx, t.d.rebind(query), args...)
+	query = t.d.rebind(query)
+	var rows *sql.Rows
+	var err error
+	if s := t.stmts.lookup(query); s != nil {
+		rows, err = t.tx.StmtContext(ctx, s).QueryContext(ctx, args...)
+	} else {
+		rows, err = t.tx.QueryContext(ctx, query, args...)
+	}
 	return rows, t.wrap(err)
 }
 
 // QueryRow runs a query expected to return at most one row.
 func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(ctx, t.d.rebind(query), args...)
+	query = t.d.rebind(query)
+	if s := t.stmts.lookup(query); s != nil {
+		return t.tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, query, args...)
 }
 
 // LockSuffix is the clause that locks selected rows until commit on

@@ -8,7 +8,9 @@ package vault
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -27,8 +29,18 @@ const KeyFileName = "encryption.key"
 
 const prefix = "v1:"
 
-// Vault seals and opens values with one key.
-type Vault struct{ aead cipher.AEAD }
+// Vault seals and opens values with one key, and derives the keys of
+// other uses from it.
+type Vault struct {
+	aead cipher.AEAD
+	// prk is the pseudorandom key that derived keys expand from; the
+	// sealing key itself is never used for anything but sealing.
+	prk []byte
+}
+
+// deriveSalt is the extract step's salt. Fixed and public, as HKDF allows:
+// the input key is already uniformly random.
+const deriveSalt = "poise vault key derivation"
 
 // New returns a vault for a 32-byte key.
 func New(key []byte) (*Vault, error) {
@@ -43,7 +55,19 @@ func New(key []byte) (*Vault, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Vault{aead: aead}, nil
+	extract := hmac.New(sha256.New, []byte(deriveSalt))
+	extract.Write(key)
+	return &Vault{aead: aead, prk: extract.Sum(nil)}, nil
+}
+
+// DeriveKey returns a 32-byte key for one use, named by label, from the
+// vault key: HKDF-SHA256 (RFC 5869) with one block of output. Different
+// labels give independent keys, and none of them reveals the vault key.
+func (v *Vault) DeriveKey(label string) []byte {
+	expand := hmac.New(sha256.New, v.prk)
+	expand.Write([]byte(label))
+	expand.Write([]byte{1})
+	return expand.Sum(nil)
 }
 
 // Seal encrypts plaintext with a fresh random nonce.

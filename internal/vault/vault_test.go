@@ -1,6 +1,8 @@
 package vault_test
 
 import (
+	"crypto/hkdf"
+	"crypto/sha256"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,5 +59,40 @@ func TestKeyFileIsCreatedOnceAndPrivate(t *testing.T) {
 	env := strings.Repeat("ab", vault.KeyLen)
 	if k, err := vault.LoadKey(env, dir); err != nil || k[0] != 0xab {
 		t.Fatalf("key from the environment: %v", err)
+	}
+}
+
+func TestDeriveKeyIsPerLabelAndPerVaultKey(t *testing.T) {
+	key := make([]byte, vault.KeyLen)
+	v, _ := vault.New(key)
+	a, b := v.DeriveKey("fingerprints"), v.DeriveKey("something else")
+	if len(a) != 32 || string(a) == string(b) {
+		t.Fatalf("labels do not separate keys: %x %x", a, b)
+	}
+	if string(v.DeriveKey("fingerprints")) != string(a) {
+		t.Fatal("derivation is not deterministic")
+	}
+	if string(a) == string(key) {
+		t.Fatal("the derived key is the vault key")
+	}
+	key2 := make([]byte, vault.KeyLen)
+	key2[0] = 1
+	v2, _ := vault.New(key2)
+	if string(v2.DeriveKey("fingerprints")) == string(a) {
+		t.Fatal("two vault keys derive the same key")
+	}
+}
+
+// TestDeriveKeyMatchesRFC5869 checks the derivation against the standard
+// library's HKDF, an implementation independent of this package's.
+func TestDeriveKeyMatchesRFC5869(t *testing.T) {
+	key := []byte(strings.Repeat("k", vault.KeyLen))
+	v, _ := vault.New(key)
+	want, err := hkdf.Key(sha256.New, key, []byte("poise vault key derivation"), "label", 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := v.DeriveKey("label"); string(got) != string(want) {
+		t.Fatalf("DeriveKey = %x, want %x", got, want)
 	}
 }

@@ -25,6 +25,9 @@ func (a *API) createAdjustment(c *call) error {
 	if err != nil {
 		return err
 	}
+	if err := f.scalars("external_source", "external_id", "balance_name", "description"); err != nil {
+		return err
+	}
 	amount, _, err := f.integer("amount")
 	if err != nil {
 		return err
@@ -152,6 +155,9 @@ func (a *API) createSchedule(c *call) error {
 	if err != nil {
 		return err
 	}
+	if err := f.scalars("period", "external_source", "stop_when_merchant_disabled", "stop_at_zero_balance", "risk_acknowledged", "first_date", "last_date"); err != nil {
+		return err
+	}
 	in := payments.ScheduleInput{Period: f.str("period"), ExternalSource: f.str("external_source"),
 		StopWhenDisabled: f.str("stop_when_merchant_disabled") == "true", StopAtZero: f.str("stop_at_zero_balance") == "true",
 		Acknowledged: f.str("risk_acknowledged") == "true"}
@@ -194,6 +200,14 @@ func (a *API) updateSchedule(c *call) error {
 	if err != nil {
 		return err
 	}
+	if err := f.scalars("last_date", "stop_when_merchant_disabled", "stop_at_zero_balance", "status"); err != nil {
+		return err
+	}
+	// Checked before the edit, so a refused status leaves the edit unmade.
+	status := f.str("status")
+	if status != "" && status != "on" && status != "off" {
+		return fieldError("status", "must be on or off")
+	}
 	var e payments.ScheduleEdit
 	if n, given, err := f.integer("amount"); err != nil {
 		return err
@@ -217,10 +231,7 @@ func (a *API) updateSchedule(c *call) error {
 	if err != nil {
 		return err
 	}
-	if status := f.str("status"); status != "" {
-		if status != "on" && status != "off" {
-			return fieldError("status", "must be on or off")
-		}
+	if status != "" {
 		if r, err = a.svc.SetScheduleStatus(c.ctx, c.mp(), c.params["id"], status == "on"); err != nil {
 			return err
 		}
@@ -239,6 +250,9 @@ func (a *API) deleteSchedule(c *call) error {
 func (a *API) updateMerchant(c *call) error {
 	f, err := c.fields("merchants")
 	if err != nil {
+		return err
+	}
+	if err := f.scalars("enabled", "external_merchant_id"); err != nil {
 		return err
 	}
 	set := map[string]any{}
@@ -345,8 +359,14 @@ func (a *API) setBalanceRule(c *call) error {
 	if err != nil {
 		return err
 	}
+	if err := f.scalars("transaction_type", "action", "date_bump", "balance", "gate", "fee_rate", "reserve_rate"); err != nil {
+		return err
+	}
 	rule := payments.BalanceRule{Type: f.str("transaction_type"), Action: f.str("action"), DateBump: f.str("date_bump"), Balance: f.str("balance"),
-		Gate: f.str("gate"), Endpoint: f.ref("endpoint")}
+		Gate: f.str("gate")}
+	if rule.Endpoint, err = f.reference("endpoint", "endpoints"); err != nil {
+		return err
+	}
 	if rule.DateBump == "" {
 		rule.DateBump = "ASAP"
 	}
@@ -374,6 +394,11 @@ func (a *API) setBalanceRule(c *call) error {
 
 // moveReserve releases a merchant's rolling reserve now.
 func (a *API) moveReserve(c *call) error {
+	// It takes no fields, but a body that is not one object is refused
+	// like anywhere else, not ignored.
+	if _, err := c.fields("reserve_moves"); err != nil {
+		return err
+	}
 	r, err := a.svc.MoveReserve(c.ctx, c.mp(), c.params["id"])
 	if err != nil {
 		return err
@@ -384,6 +409,9 @@ func (a *API) moveReserve(c *call) error {
 func (a *API) createEndpoint(c *call) error {
 	f, err := c.fields("endpoints")
 	if err != nil {
+		return err
+	}
+	if err := f.scalars("name", "currency"); err != nil {
 		return err
 	}
 	cur := f.str("currency")
@@ -402,13 +430,12 @@ func (a *API) createBalance(c *call) error {
 	if err != nil {
 		return err
 	}
+	if err := f.scalars("name", "currency", "kind"); err != nil {
+		return err
+	}
 	in := payments.BalanceInput{Name: f.str("name"), Currency: f.str("currency"), Kind: f.str("kind")}
-	if list, ok := f["endpoints"].([]any); ok {
-		for _, v := range list {
-			if s, ok := v.(string); ok {
-				in.Endpoints = append(in.Endpoints, idOf(s))
-			}
-		}
+	if in.Endpoints, err = f.idList("endpoints", "endpoints"); err != nil {
+		return err
 	}
 	r, err := a.svc.CreateBalance(c.ctx, c.mp(), c.params["id"], in)
 	if err != nil {
@@ -421,6 +448,9 @@ func (a *API) createBalance(c *call) error {
 func (a *API) updateBalance(c *call) error {
 	f, err := c.fields("balances")
 	if err != nil {
+		return err
+	}
+	if err := f.scalars("created_date"); err != nil {
 		return err
 	}
 	at, err := parseDate(f.str("created_date"))
@@ -438,6 +468,9 @@ func (a *API) updateBalance(c *call) error {
 func (a *API) updateManager(c *call) error {
 	f, err := c.fields("managers")
 	if err != nil {
+		return err
+	}
+	if err := f.scalars("default_balance"); err != nil {
 		return err
 	}
 	r, err := a.svc.SetManagerDefaultBalance(c.ctx, c.mp(), c.params["id"], f.str("default_balance"))

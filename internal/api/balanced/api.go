@@ -8,10 +8,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/events"
+	"github.com/poise-payments/poise/internal/id"
 	"github.com/poise-payments/poise/internal/payments"
 )
 
@@ -28,6 +32,7 @@ type API struct {
 	log        *slog.Logger
 	router     router
 	deliveries Deliveries
+	signup     Signup
 }
 
 // Deliveries reads the callback deliveries of events, to show them.
@@ -44,7 +49,7 @@ func New(svc *payments.Service, log *slog.Logger) *API {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &API{svc: svc, log: log}
+	a := &API{svc: svc, log: log, signup: Signup{Open: true}}
 	a.routes()
 	return a
 }
@@ -76,9 +81,13 @@ func (c *call) needMarketplace() error {
 	return nil
 }
 
-// fields decodes the body as a resource of type plural.
+// fields decodes the body as a resource of type plural. A JSON Patch list
+// is an update's body only; here it is refused, never read as no fields.
 func (c *call) fields(plural string) (fields, error) {
-	f, _, err := decodeBody(c.r.Header.Get("Content-Type"), c.body, plural)
+	f, patch, err := decodeBody(c.r.Header.Get("Content-Type"), c.body, plural)
+	if err == nil && patch != nil {
+		return nil, apperr.WithReason(apperr.Invalid, "request", "the body must be a JSON object, not a list")
+	}
 	return f, err
 }
 
@@ -86,6 +95,26 @@ func (c *call) fields(plural string) (fields, error) {
 func (c *call) patch() ([]any, error) {
 	_, p, err := decodeBody(c.r.Header.Get("Content-Type"), c.body, "")
 	return p, err
+}
+
+// checkQuery refuses a query string whose names or values hold a NUL or
+// bytes that are not UTF-8: no filter has a use for them, and a database
+// refuses them as text.
+func checkQuery(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	// A pair that does not parse is dropped by every reader of the query
+	// as it is here, so it reaches nothing and needs no refusal.
+	q, _ := url.ParseQuery(raw)
+	for k, vs := range q {
+		for _, s := range append(vs, k) {
+			if strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s) {
+				return apperr.WithReason(apperr.Invalid, "request", "the query parameter %q must be UTF-8 text without NUL characters", strings.ToValidUTF8(strings.ReplaceAll(k, "\x00", ""), "?"))
+			}
+		}
+	}
+	return nil
 }
 
 // ServeHTTP implements http.Handler.
@@ -108,6 +137,18 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.fail(c, apperr.New(apperr.NotFound, "there is nothing at %s", r.URL.Path), 0)
 		return
 	}
+	for _, v := range params {
+		// Every path parameter is an id; anything else ("..", "%00", a
+		// NUL) names nothing and never reaches the store.
+		if !id.Valid(v) {
+			a.fail(c, apperr.New(apperr.NotFound, "there is nothing at %s", strings.ToValidUTF8(r.URL.Path, "?")), 0)
+			return
+		}
+	}
+	if err := checkQuery(r.URL.RawQuery); err != nil {
+		a.fail(c, err, 0)
+		return
+	}
 	c.params = params
 	limit := int64(maxBodyBytes)
 	if route.maxBody > 0 {
@@ -119,15 +160,28 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.body = body
-	if secret, _, ok := r.BasicAuth(); ok && secret != "" {
-		// The password is ignored: Balanced's clients send the secret as the
-		// user name and nothing (or anything) as the password.
-		key, err := a.svc.Authenticate(c.ctx, secret)
-		if err != nil {
-			a.fail(c, err, 0)
+	if r.Header.Get("Authorization") != "" {
+		secret, _, ok := r.BasicAuth()
+		if !ok && !(route.opensTenant && isBearer(r.Header.Get("Authorization"))) {
+			// A credential that cannot be read is refused, never taken for
+			// no credential: that would tokenize into no marketplace. The
+			// one exception is the operator's Bearer credential on the
+			// route that opens a tenant, which checks it (mayOpenTenant).
+			a.fail(c, apperr.New(apperr.Unauthorized, "the Authorization header must be HTTP Basic with an API key secret as the user name"), 0)
 			return
 		}
-		c.key = &key
+		// An empty user name is no key, as Balanced's own client sends
+		// before it has one. The password is ignored: Balanced's clients
+		// send the secret as the user name and nothing (or anything) as
+		// the password.
+		if secret != "" {
+			key, err := a.svc.Authenticate(c.ctx, secret)
+			if err != nil {
+				a.fail(c, err, 0)
+				return
+			}
+			c.key = &key
+		}
 	}
 	if c.key == nil && !route.public {
 		a.fail(c, apperr.New(apperr.Unauthorized, "this call needs an API key secret as the basic-auth user name"), 0)
@@ -187,7 +241,13 @@ func (a *API) fail(c *call, err error, status int) {
 	if code == http.StatusServiceUnavailable {
 		c.w.Header().Set("Retry-After", retryAfterSeconds)
 	}
-	if code >= 500 {
+	switch {
+	case apperr.Is(err, apperr.Overloaded):
+		// Shedding load is the server working as meant, thousands of
+		// times a second under overload: metrics count it, and an error
+		// line each would only add to the load.
+		a.log.Debug("request shed", "request_id", c.requestID, "method", c.r.Method, "path", c.r.URL.Path, "error", err)
+	case code >= 500:
 		a.log.Error("request failed", "request_id", c.requestID, "method", c.r.Method, "path", c.r.URL.Path, "error", err)
 	}
 	a.write(c, code, body)
@@ -210,7 +270,9 @@ func (a *API) one(c *call, status int, r payments.Resource) error {
 	if err != nil {
 		return err
 	}
-	a.write(c, status, map[string]any{r.Type: []any{rep}, "links": collectionLinks(r.Type)})
+	envelope := map[string]any{r.Type: []any{rep}, "links": collectionLinks(r.Type)}
+	completeEnvelope(envelope, r.Type, []payments.Resource{r})
+	a.write(c, status, envelope)
 	return nil
 }
 
@@ -289,7 +351,9 @@ func (a *API) writePage(c *call, typ string, items []payments.Resource, meta map
 	if len(items) > 0 {
 		links = collectionLinks(typ)
 	}
-	a.write(c, http.StatusOK, map[string]any{typ: reps, "links": links, "meta": meta})
+	envelope := map[string]any{typ: reps, "links": links, "meta": meta}
+	completeEnvelope(envelope, typ, items)
+	a.write(c, http.StatusOK, envelope)
 	return nil
 }
 

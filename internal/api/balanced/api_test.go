@@ -344,6 +344,25 @@ func TestBadInputsWriteNothing(t *testing.T) {
 			{"PUT", "/verifications/" + w.ids["bank_account_verifications"], map[string]any{"amount_1": "x"}, 400, "request"},
 			{"DELETE", "/debits/" + w.ids["debits"], nil, 405, "method-not-allowed"},
 			{"GET", "/nothing/here", nil, 404, "not-found"},
+			// A reference that cannot be read is refused, never a default.
+			{"POST", "/cards/" + w.ids["cards"] + "/debits", `{"amount": 100, "order": 12345}`, 400, "request"},
+			{"POST", "/cards/" + w.ids["cards"] + "/debits", `{"amount": 100, "order": []}`, 400, "request"},
+			{"POST", "/cards/" + w.ids["cards"] + "/debits", `{"amount": 100, "order": true}`, 400, "request"},
+			{"POST", "/cards/" + w.ids["cards"] + "/debits", `{"amount": 100, "order": ""}`, 400, "request"},
+			{"POST", "/cards/" + w.ids["cards"] + "/debits", map[string]any{"amount": 100, "order": w.ids["customers"]}, 400, "request"},
+			{"POST", "/customers/" + w.ids["customers"] + "/debits", map[string]any{"amount": 100, "source": "nope"}, 400, "request"},
+			{"POST", "/customers/" + w.ids["customers"] + "/debits", map[string]any{"amount": 100, "source": 7}, 400, "request"},
+			{"POST", "/customers/" + w.ids["customers"] + "/credits", map[string]any{"amount": 100, "destination": ""}, 400, "request"},
+			{"POST", "/customers/" + w.ids["customers"] + "/credits", map[string]any{"amount": 100, "destination": "/orders/" + w.ids["orders"]}, 400, "request"},
+			// A body is one JSON object.
+			{"POST", "/card_holds/" + w.ids["card_holds"] + "/debits", `"oops"`, 400, "request"},
+			{"POST", "/credits/" + w.ids["credits"] + "/reversals", `"oops"`, 400, "request"},
+			{"POST", "/credits/" + w.ids["credits"] + "/reversals", `[]`, 400, "request"},
+			{"POST", "/cards/" + w.ids["cards"] + "/debits", `{"amount": 100}{"amount": 200}`, 400, "request"},
+			// Dollars only.
+			{"POST", "/cards/" + w.ids["cards"] + "/debits", map[string]any{"amount": 100, "currency": "EUR"}, 400, "request"},
+			{"POST", "/cards/" + w.ids["cards"] + "/card_holds", map[string]any{"amount": 100, "currency": "BTC"}, 400, "request"},
+			{"POST", "/bank_accounts/" + w.ids["bank_accounts"] + "/credits", map[string]any{"amount": 100, "currency": ""}, 400, "request"},
 		}
 		for _, tc := range cases {
 			r := c.do(tc.method, tc.path, tc.body)
@@ -433,6 +452,49 @@ func TestIdempotencyKeysThroughHTTP(t *testing.T) {
 		r2 := c.do("POST", "/bank_accounts/"+ba+"/credits", map[string]any{"amount": 100_000}, "Idempotency-Key", "k2")
 		if r1.status != 409 || r2.status != 409 || !bytes.Equal(r1.raw, r2.raw) || r2.header.Get("Idempotent-Replayed") != "true" {
 			t.Fatalf("refusal replay: %d %s / %d %s", r1.status, r1.raw, r2.status, r2.raw)
+		}
+	})
+}
+
+// The request line and headers mean one thing too: a credential that cannot
+// be read is 401, never "no key"; a path is matched as sent, never cleaned;
+// an id that is no id, or a NUL in the query, is refused before the store
+// sees it (PostgreSQL refuses NUL in text and would answer 500).
+func TestRequestEdgesAreRefusedBeforeTheStore(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		base := newServer(t, kind)
+		c := newMarketplace(t, base, 0)
+		card := map[string]any{"number": "4111111111111111", "expiration_month": 1, "expiration_year": 2030}
+		bank := map[string]any{"name": "x", "account_number": "9900000002", "routing_number": "021000021"}
+		before := c.do("GET", "/cards", nil).body["meta"].(map[string]any)["total"]
+		for _, auth := range []string{"garbage", "Bearer ak-test-x", "Basic !!!", "Basic " + "bm8tY29sb24="} {
+			for path, body := range map[string]any{"/cards": card, "/bank_accounts": bank} {
+				anon := &client{t: t, base: base}
+				if r := anon.do("POST", path, body, "Authorization", auth); r.status != 401 {
+					t.Errorf("POST %s with Authorization %q: %d %s", path, auth, r.status, r.raw)
+				}
+			}
+		}
+		for _, path := range []string{"/customers/../cards", "/customers/./cards", "/customers/%2e%2e/cards"} {
+			if r := c.do("POST", path, card); r.status != 404 {
+				t.Errorf("POST %s: %d %s", path, r.status, r.raw)
+			}
+		}
+		if after := c.do("GET", "/cards", nil).body["meta"].(map[string]any)["total"]; after != before {
+			t.Errorf("cards went from %v to %v", before, after)
+		}
+		for _, path := range []string{"/cards/CC%00", "/customers/CU%00x", "/resources/%00", "/debits/WD%ff", "/orders/OR%20x/debits"} {
+			if r := c.do("GET", path, nil); r.status != 404 || r.category() != "not-found" {
+				t.Errorf("GET %s: %d %s", path, r.status, r.raw)
+			}
+		}
+		for _, q := range []string{"status=%00", "%00=1", "status=%ff"} {
+			if r := c.do("GET", "/debits?"+q, nil); r.status != 400 {
+				t.Errorf("GET /debits?%s: %d %s", q, r.status, r.raw)
+			}
+		}
+		if r := c.do("POST", "/customers", map[string]any{}, "Idempotency-Key", "k\xff"); r.status != 400 {
+			t.Errorf("an Idempotency-Key that is not UTF-8: %d %s", r.status, r.raw)
 		}
 	})
 }

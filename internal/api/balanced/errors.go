@@ -70,3 +70,14 @@ func failedTransaction(err error) (*payments.TransactionFailed, bool) {
 	ok := errors.As(err, &tf)
 	return tf, ok
 }
+
+// inlineFormError is how the inline form of a request (POST /credits with
+// the destination card given in the body) reports a refusal: Balanced's
+// specification has a nameless card refused there as a plain "request"
+// error, while POST /cards/:id/credits names the reason.
+func inlineFormError(err error) error {
+	if errors.Is(err, payments.ErrNameRequiredToCredit) {
+		return &apperr.Error{Code: apperr.Invalid, Reason: "request", Message: apperr.MessageOf(err), Err: err}
+	}
+	return err
+}

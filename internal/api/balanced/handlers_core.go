@@ -34,6 +34,13 @@ func orEmpty(m map[string]string) map[string]string {
 }
 
 func (a *API) createAPIKey(c *call) error {
+	// A key made with a key joins its marketplace; one made without opens
+	// a new tenant, which the signup rule may reserve to the operator.
+	if c.key == nil {
+		if err := a.mayOpenTenant(c.r); err != nil {
+			return err
+		}
+	}
 	f, err := c.fields("api_keys")
 	if err != nil {
 		return err
@@ -96,6 +103,9 @@ func (a *API) createMarketplace(c *call) error {
 	if err != nil {
 		return err
 	}
+	if err := f.scalars(marketplaceFields...); err != nil {
+		return err
+	}
 	meta, err := f.meta("meta")
 	if err != nil {
 		return err
@@ -128,6 +138,9 @@ func (a *API) updateMarketplace(c *call) error {
 	}
 	f, err := c.fields("marketplaces")
 	if err != nil {
+		return err
+	}
+	if err := f.scalars(marketplaceFields...); err != nil {
 		return err
 	}
 	meta, err := f.meta("meta")
@@ -239,6 +252,9 @@ func (a *API) createCallback(c *call) error {
 	if err != nil {
 		return err
 	}
+	if err := f.scalars("url", "method", "revision"); err != nil {
+		return err
+	}
 	cb, err := a.svc.CreateCallback(c.ctx, c.mp(), f.str("url"), f.str("method"), f.str("revision"))
 	if err != nil {
 		return err
@@ -300,14 +316,16 @@ func (a *API) createParty(typ string) handlerFunc {
 		if err != nil {
 			return err
 		}
+		if err := f.scalars("login", "control_key", "external_merchant_id", "enabled"); err != nil {
+			return err
+		}
 		in := payments.PartyInput{Login: f.str("login"), ControlKey: f.str("control_key"),
-			Customer: linkRef(f, "customer"), ExternalMerchantID: f.str("external_merchant_id"), Enabled: f.str("enabled") != "false"}
-		if list, ok := f["merchants"].([]any); ok {
-			for _, m := range list {
-				if s, ok := m.(string); ok {
-					in.Merchants = append(in.Merchants, idOf(s))
-				}
-			}
+			ExternalMerchantID: f.str("external_merchant_id"), Enabled: f.str("enabled") != "false"}
+		if in.Customer, err = f.linkRef("customer", "customers"); err != nil {
+			return err
+		}
+		if in.Merchants, err = f.idList("merchants", "merchants"); err != nil {
+			return err
 		}
 		var r payments.Resource
 		if typ == "merchants" {
@@ -345,6 +363,9 @@ func (a *API) advanceTestClock(c *call) error {
 	}
 	f, err := c.fields("test_clocks")
 	if err != nil {
+		return err
+	}
+	if err := f.scalars("advance"); err != nil {
 		return err
 	}
 	var d time.Duration

@@ -3,14 +3,24 @@ package balanced
 import (
 	"context"
 	"net/http"
+	"slices"
 
 	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/payments"
 )
 
+// What a debit may take money from and a credit may pay money to.
+var (
+	debitSources       = []string{"cards", "bank_accounts", "external_accounts"}
+	creditDestinations = []string{"bank_accounts", "cards", "accounts"}
+)
+
 // txInput reads what every transaction create takes.
 func txInput(f fields) (payments.TxInput, error) {
 	var in payments.TxInput
+	if err := f.scalars("description", "appears_on_statement_as"); err != nil {
+		return in, err
+	}
 	n, given, err := f.integer("amount")
 	if err != nil {
 		return in, err
@@ -27,28 +37,18 @@ func txInput(f fields) (payments.TxInput, error) {
 		return in, err
 	}
 	in.Descriptor = f.str("appears_on_statement_as")
-	in.Order = f.ref("order")
-	if in.Order == "" {
-		if l, ok := f.object("links"); ok {
-			in.Order = l.ref("order")
-		}
+	if err := f.currency(); err != nil {
+		return in, err
 	}
-	return in, nil
-}
-
-// linkRef reads a reference given at the top level or under links.
-func linkRef(f fields, name string) string {
-	if id := f.ref(name); id != "" {
-		return id
-	}
-	if l, ok := f.object("links"); ok {
-		return l.ref(name)
-	}
-	return ""
+	in.Order, err = f.linkRef("order", "orders")
+	return in, err
 }
 
 func customerInput(f fields) (payments.CustomerInput, error) {
 	in := payments.CustomerInput{Fields: map[string]any{}}
+	if err := f.scalars("name", "business_name", "email", "phone", "ein", "ssn_last4"); err != nil {
+		return in, err
+	}
 	for _, k := range []string{"name", "business_name", "email", "phone", "ein"} {
 		if f.has(k) {
 			if f[k] == nil || f.str(k) == "" {
@@ -80,13 +80,18 @@ func customerInput(f fields) (payments.CustomerInput, error) {
 	if m, ok := in.Fields["dob_month"].(int64); ok && (m < 1 || m > 12) {
 		return in, fieldError("dob_month", "must be between 1 and 12")
 	}
-	in.Address = f.address("address")
 	var err error
+	if in.Address, err = f.address("address"); err != nil {
+		return in, err
+	}
 	if in.Meta, err = f.meta("meta"); err != nil {
 		return in, err
 	}
-	in.Source, in.Destination = linkRef(f, "source"), linkRef(f, "destination")
-	return in, nil
+	if in.Source, err = f.linkRef("source", "cards", "bank_accounts"); err != nil {
+		return in, err
+	}
+	in.Destination, err = f.linkRef("destination", "bank_accounts", "cards")
+	return in, err
 }
 
 func (a *API) createCustomer(c *call) error {
@@ -148,8 +153,14 @@ func (a *API) deleteCustomer(c *call) error {
 }
 
 func cardInput(f fields) (payments.CardInput, error) {
-	in := payments.CardInput{Number: f.str("number"), CVV: f.str("cvv"), Name: f.str("name"), Address: f.address("address")}
+	if err := f.scalars("number", "cvv", "name"); err != nil {
+		return payments.CardInput{}, err
+	}
+	in := payments.CardInput{Number: f.str("number"), CVV: f.str("cvv"), Name: f.str("name")}
 	var err error
+	if in.Address, err = f.address("address"); err != nil {
+		return in, err
+	}
 	if in.ExpirationMonth, _, err = f.integer("expiration_month"); err != nil {
 		return in, err
 	}
@@ -159,22 +170,28 @@ func cardInput(f fields) (payments.CardInput, error) {
 	if in.Meta, err = f.meta("meta"); err != nil {
 		return in, err
 	}
-	in.Customer = linkRef(f, "customer")
-	return in, nil
+	in.Customer, err = f.linkRef("customer", "customers")
+	return in, err
 }
 
 func bankAccountInput(f fields) (payments.BankAccountInput, error) {
+	if err := f.scalars("name", "account_number", "routing_number", "account_type", "type"); err != nil {
+		return payments.BankAccountInput{}, err
+	}
 	in := payments.BankAccountInput{Name: f.str("name"), AccountNumber: f.str("account_number"),
-		RoutingNumber: f.str("routing_number"), AccountType: f.str("account_type"), Address: f.address("address")}
+		RoutingNumber: f.str("routing_number"), AccountType: f.str("account_type")}
 	if in.AccountType == "" {
 		in.AccountType = f.str("type")
 	}
 	var err error
+	if in.Address, err = f.address("address"); err != nil {
+		return in, err
+	}
 	if in.Meta, err = f.meta("meta"); err != nil {
 		return in, err
 	}
-	in.Customer = linkRef(f, "customer")
-	return in, nil
+	in.Customer, err = f.linkRef("customer", "customers")
+	return in, err
 }
 
 // createInstrument tokenizes a card or a bank account described by f.
@@ -229,6 +246,9 @@ func (a *API) createExternalAccount(c *call) error {
 	if err != nil {
 		return err
 	}
+	if err := f.scalars("provider", "token"); err != nil {
+		return err
+	}
 	meta, err := f.meta("meta")
 	if err != nil {
 		return err
@@ -250,7 +270,11 @@ func (a *API) updateInstrument(typ string) handlerFunc {
 		if err != nil {
 			return err
 		}
-		r, err := a.svc.UpdateInstrument(c.ctx, c.mp(), c.params["id"], payments.InstrumentUpdate{Meta: meta, Customer: linkRef(f, "customer")})
+		customer, err := f.linkRef("customer", "customers")
+		if err != nil {
+			return err
+		}
+		r, err := a.svc.UpdateInstrument(c.ctx, c.mp(), c.params["id"], payments.InstrumentUpdate{Meta: meta, Customer: customer})
 		if err != nil {
 			return err
 		}
@@ -270,32 +294,33 @@ func (a *API) deleteInstrument(typ string) handlerFunc {
 	}
 }
 
-// inlineInstrument tokenizes a card or bank account given inline as a
-// debit's source or a credit's destination, or reads a reference.
-func (a *API) inlineInstrument(c *call, f fields, name string) (string, error) {
-	obj, ok := f.object(name)
-	if !ok || obj.has("id") || obj.has("href") {
-		return f.ref(name), nil
+// inlineInstrument reads a debit's source or a credit's destination into
+// in: a reference to one of kinds, or a card or bank account given inline,
+// which the transaction stores in its own operation (so a refused
+// transaction stores no instrument).
+func inlineInstrument(in *payments.TxInput, f fields, name string, kinds ...string) error {
+	obj, ok := f[name].(map[string]any)
+	if !ok || obj["id"] != nil || obj["href"] != nil {
+		ref, err := f.reference(name, kinds...)
+		in.Instrument = ref
+		return err
 	}
-	// Tokenizing on the way is not the request's effect: the transaction is.
-	ctx := payments.WithoutIdempotency(c.ctx)
-	if obj.has("number") {
-		in, err := cardInput(obj)
-		if err != nil {
-			return "", err
-		}
-		card, err := a.svc.CreateCard(ctx, c.mp(), in)
-		return card.ID, err
+	if fields(obj).has("number") && slices.Contains(kinds, "cards") {
+		card, err := cardInput(obj)
+		in.NewCard = &card
+		return err
 	}
-	if obj.has("account_number") {
-		in, err := bankAccountInput(obj)
-		if err != nil {
-			return "", err
-		}
-		b, err := a.svc.CreateBankAccount(ctx, c.mp(), in)
-		return b.ID, err
+	if fields(obj).has("account_number") && slices.Contains(kinds, "bank_accounts") {
+		bank, err := bankAccountInput(obj)
+		in.NewBankAccount = &bank
+		return err
 	}
-	return "", fieldError(name, "must be an id, an href, a card or a bank account")
+	return fieldError(name, "must be an id or an href of %s, a card or a bank account", kindList(kinds))
+}
+
+// given reports whether a transaction names or carries its instrument.
+func given(in payments.TxInput) bool {
+	return in.Instrument != "" || in.NewCard != nil || in.NewBankAccount != nil
 }
 
 // transact runs a transaction create and answers it: 201, or the failed
@@ -317,10 +342,10 @@ func (a *API) createDebit(c *call) error {
 	if err != nil {
 		return err
 	}
-	if in.Instrument, err = a.inlineInstrument(c, f, "source"); err != nil {
+	if err := inlineInstrument(&in, f, "source", debitSources...); err != nil {
 		return err
 	}
-	if in.Instrument == "" {
+	if !given(in) {
 		return fieldError("source", "is required")
 	}
 	return a.transact(c, func() (payments.Resource, error) { return a.svc.Debit(c.ctx, c.mp(), in) })
@@ -336,18 +361,15 @@ func (a *API) debitInstrument(typ string) handlerFunc {
 		if err != nil {
 			return err
 		}
-		if _, err := a.svc.GetTyped(c.ctx, c.mp(), typ, c.params["id"]); err != nil {
-			return err
-		}
-		in.Instrument = c.params["id"]
+		in.Instrument, in.InstrumentType = c.params["id"], typ
 		return a.transact(c, func() (payments.Resource, error) { return a.svc.Debit(c.ctx, c.mp(), in) })
 	}
 }
 
 func (a *API) debitCustomer(c *call) error {
-	return a.customerTransaction(c, "debits", "source", func(cu payments.Resource) string {
+	return a.customerTransaction(c, "debits", "source", debitSources, func(cu payments.Resource) (string, error) {
 		if id := cu.Link("source"); id != "" {
-			return id
+			return id, nil
 		}
 		return a.firstInstrument(c, cu.ID, "cards")
 	}, errNoFundingSource, a.svc.Debit)
@@ -355,7 +377,7 @@ func (a *API) debitCustomer(c *call) error {
 
 // customerTransaction runs a debit or credit through a customer: on the
 // instrument the body names (or gives inline), else the customer's default.
-func (a *API) customerTransaction(c *call, plural, field string, fallback func(cu payments.Resource) string, none error,
+func (a *API) customerTransaction(c *call, plural, field string, kinds []string, fallback func(cu payments.Resource) (string, error), none error,
 	do func(ctx context.Context, marketplace string, in payments.TxInput) (payments.Resource, error)) error {
 	cu, err := a.svc.GetTyped(c.ctx, c.mp(), "customers", c.params["id"])
 	if err != nil {
@@ -370,25 +392,28 @@ func (a *API) customerTransaction(c *call, plural, field string, fallback func(c
 		return err
 	}
 	in.Customer = cu.ID
-	if in.Instrument, err = a.inlineInstrument(c, f, field); err != nil {
+	if err := inlineInstrument(&in, f, field, kinds...); err != nil {
 		return err
 	}
-	if in.Instrument == "" {
-		in.Instrument = fallback(cu)
+	if !given(in) {
+		if in.Instrument, err = fallback(cu); err != nil {
+			return err
+		}
 	}
-	if in.Instrument == "" {
+	if !given(in) {
 		return none
 	}
 	return a.transact(c, func() (payments.Resource, error) { return do(c.ctx, c.mp(), in) })
 }
 
-// firstInstrument finds a customer's newest live instrument of a type.
-func (a *API) firstInstrument(c *call, customer, typ string) string {
+// firstInstrument finds a customer's newest live instrument of a type: ""
+// when it has none. A failure to read is returned, never taken for "none".
+func (a *API) firstInstrument(c *call, customer, typ string) (string, error) {
 	items, _, err := a.svc.List(c.ctx, payments.ListQuery{Marketplace: c.mp(), Type: typ, LinkRel: "customer", LinkTarget: customer, Limit: 1})
 	if err != nil || len(items) == 0 {
-		return ""
+		return "", err
 	}
-	return items[0].ID
+	return items[0].ID, nil
 }
 
 func (a *API) createCredit(c *call) error {
@@ -400,13 +425,13 @@ func (a *API) createCredit(c *call) error {
 	if err != nil {
 		return err
 	}
-	if in.Instrument, err = a.inlineInstrument(c, f, "destination"); err != nil {
+	if err := inlineInstrument(&in, f, "destination", creditDestinations...); err != nil {
 		return err
 	}
-	if in.Instrument == "" {
+	if !given(in) {
 		return fieldError("destination", "is required")
 	}
-	return a.transact(c, func() (payments.Resource, error) { return a.svc.Credit(c.ctx, c.mp(), in) })
+	return inlineFormError(a.transact(c, func() (payments.Resource, error) { return a.svc.Credit(c.ctx, c.mp(), in) }))
 }
 
 func (a *API) creditInstrument(typ string) handlerFunc {
@@ -419,19 +444,15 @@ func (a *API) creditInstrument(typ string) handlerFunc {
 		if err != nil {
 			return err
 		}
-		inst, err := a.svc.GetTyped(c.ctx, c.mp(), typ, c.params["id"])
-		if err != nil {
-			return err
-		}
-		in.Instrument = inst.ID
+		in.Instrument, in.InstrumentType = c.params["id"], typ
 		return a.transact(c, func() (payments.Resource, error) { return a.svc.Credit(c.ctx, c.mp(), in) })
 	}
 }
 
 func (a *API) creditCustomer(c *call) error {
-	return a.customerTransaction(c, "credits", "destination", func(cu payments.Resource) string {
+	return a.customerTransaction(c, "credits", "destination", creditDestinations, func(cu payments.Resource) (string, error) {
 		if id := cu.Link("destination"); id != "" {
-			return id
+			return id, nil
 		}
 		// Cards never serve as a default destination; bank accounts do.
 		return a.firstInstrument(c, cu.ID, "bank_accounts")
@@ -472,13 +493,22 @@ func (a *API) createOrder(c *call) error {
 
 func orderInput(f fields) (payments.OrderInput, error) {
 	var in payments.OrderInput
+	if err := f.scalars("description"); err != nil {
+		return in, err
+	}
+	if err := f.currency(); err != nil {
+		return in, err
+	}
 	if f.has("description") {
 		in.Description = f.str("description")
 	}
-	if addr := f.address("delivery_address"); addr != nil {
+	addr, err := f.address("delivery_address")
+	if err != nil {
+		return in, err
+	}
+	if addr != nil {
 		in.DeliveryAddress = payments.MergeAddress(addr)
 	}
-	var err error
 	in.Meta, err = f.meta("meta")
 	return in, err
 }
@@ -508,16 +538,16 @@ func (a *API) createHold(c *call) error {
 	if err != nil {
 		return err
 	}
-	if _, err := a.svc.GetTyped(c.ctx, c.mp(), "cards", c.params["id"]); err != nil {
-		return err
-	}
-	in.Instrument = c.params["id"]
+	in.Instrument, in.InstrumentType = c.params["id"], "cards"
 	return a.transact(c, func() (payments.Resource, error) { return a.svc.CreateHold(c.ctx, c.mp(), in) })
 }
 
 func (a *API) updateHold(c *call) error {
 	f, err := c.fields("card_holds")
 	if err != nil {
+		return err
+	}
+	if err := f.scalars("is_void"); err != nil {
 		return err
 	}
 	if v := f.str("is_void"); v == "true" || v == "1" {
@@ -562,11 +592,18 @@ func (a *API) settle(c *call) error {
 	if err != nil {
 		return err
 	}
-	bank := f.ref("funding_instrument")
+	bank, err := f.reference("funding_instrument", "bank_accounts")
+	if err != nil {
+		return err
+	}
 	return a.transact(c, func() (payments.Resource, error) { return a.svc.Settle(c.ctx, c.mp(), c.params["id"], bank, in) })
 }
 
 func (a *API) createVerification(c *call) error {
+	// It takes no fields; a body that is not one object is still refused.
+	if _, err := c.fields("bank_account_verifications"); err != nil {
+		return err
+	}
 	if _, err := a.svc.GetTyped(c.ctx, c.mp(), "bank_accounts", c.params["id"]); err != nil {
 		return err
 	}
@@ -601,6 +638,9 @@ func (a *API) updateTransaction(typ string) handlerFunc {
 	return func(c *call) error {
 		f, err := a.updateFields(c, typ)
 		if err != nil {
+			return err
+		}
+		if err := f.scalars("description"); err != nil {
 			return err
 		}
 		meta, err := f.meta("meta")

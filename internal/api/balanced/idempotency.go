@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
+	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/idempotency"
 	"github.com/poise-payments/poise/internal/payments"
 )
@@ -24,6 +28,10 @@ func (a *API) keyedCall(c *call) (*payments.IdempotencySlot, bool) {
 	key := c.r.Header.Get(IdempotencyKeyHeader)
 	if key == "" || c.key == nil || c.r.Method != http.MethodPost {
 		return nil, false
+	}
+	if !utf8.ValidString(key) || strings.ContainsFunc(key, unicode.IsControl) {
+		a.fail(c, apperr.WithReason(apperr.Invalid, "request", "%s must be UTF-8 text without control characters", IdempotencyKeyHeader), 0)
+		return nil, true
 	}
 	req := idempotency.Request{
 		Scope: idempotency.ScopeOf(c.key.ID, c.r.Method, c.r.URL.Path),

@@ -46,6 +46,10 @@ func applyPatch(doc map[string]any, ops []any) error {
 				if _, err := removePointer(doc, from); err != nil {
 					return err
 				}
+			} else {
+				// A copy is a value of its own: sharing it would let a copy
+				// into itself make the document a cycle.
+				v = deepCopy(v)
 			}
 			if err := setPointer(doc, path, v); err != nil {
 				return err
@@ -60,6 +64,31 @@ func applyPatch(doc map[string]any, ops []any) error {
 		}
 	}
 	return nil
+}
+
+// deepCopy copies a decoded JSON value.
+func deepCopy(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = deepCopy(e)
+		}
+		return out
+	case map[string]string:
+		out := make(map[string]string, len(x))
+		for k, e := range x {
+			out[k] = e
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = deepCopy(e)
+		}
+		return out
+	}
+	return v
 }
 
 func jsonEqual(a, b any) bool {

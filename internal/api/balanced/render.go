@@ -104,7 +104,11 @@ func (a *API) representation(ctx context.Context, r payments.Resource) (map[stri
 		out["amount_escrowed"] = bal
 	case "events":
 		delete(out, "entity")
-		out["entity"] = a.eventEntity(ctx, r)
+		entity, err := a.eventEntity(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		out["entity"] = entity
 		statuses := map[string]any{"failed": 0, "pending": 0, "retrying": 0, "succeeded": 0}
 		if a.deliveries != nil {
 			dels, err := a.deliveries.DeliveriesOf(ctx, r.ID)
@@ -122,10 +126,10 @@ func (a *API) representation(ctx context.Context, r payments.Resource) (map[stri
 
 // eventEntity renders the snapshot an event keeps as the envelope of the
 // resource at that moment.
-func (a *API) eventEntity(ctx context.Context, ev payments.Resource) map[string]any {
+func (a *API) eventEntity(ctx context.Context, ev payments.Resource) (map[string]any, error) {
 	snap, _ := ev.Fields["entity"].(map[string]any)
 	if snap == nil {
-		return map[string]any{}
+		return map[string]any{}, nil
 	}
 	r := payments.Resource{
 		ID:          payments.Str(snap["id"]),
@@ -144,11 +148,13 @@ func (a *API) eventEntity(ctx context.Context, ev payments.Resource) map[string]
 	}
 	r.CreatedAt = parseTime(snap["created_at"])
 	r.UpdatedAt = parseTime(snap["updated_at"])
+	// A failure to render (a balance that cannot be read) is the
+	// database's: the event is not shown, or sent, without its entity.
 	rep, err := a.representation(ctx, r)
 	if err != nil {
-		return map[string]any{}
+		return nil, err
 	}
-	return map[string]any{r.Type: []any{rep}, "links": collectionLinks(r.Type)}
+	return map[string]any{r.Type: []any{rep}, "links": collectionLinks(r.Type)}, nil
 }
 
 func parseTime(v any) time.Time {

@@ -20,6 +20,9 @@ type route struct {
 	pattern  string
 	// public routes may be called without an API key.
 	public bool
+	// opensTenant marks the route that opens a new tenant, which also
+	// takes the operator's credential (a Bearer token) instead of a key.
+	opensTenant bool
 	// maxBody, when set, replaces the API's body limit for this route.
 	maxBody int64
 	handler handlerFunc
@@ -37,6 +40,12 @@ func (rt *router) handle(method, pattern string, h handlerFunc) {
 func (rt *router) public(method, pattern string, h handlerFunc) {
 	rt.handle(method, pattern, h)
 	rt.routes[len(rt.routes)-1].public = true
+}
+
+// opensTenant registers the public route that opens a new tenant.
+func (rt *router) opensTenant(method, pattern string, h handlerFunc) {
+	rt.public(method, pattern, h)
+	rt.routes[len(rt.routes)-1].opensTenant = true
 }
 
 func split(path string) []string {

@@ -6,7 +6,7 @@ import "net/http"
 func (a *API) routes() {
 	r := &a.router
 	r.public(http.MethodGet, "/", a.root)
-	r.public(http.MethodPost, "/api_keys", a.createAPIKey)
+	r.opensTenant(http.MethodPost, "/api_keys", a.createAPIKey)
 	r.handle(http.MethodGet, "/api_keys", a.listAPIKeys)
 	r.handle(http.MethodGet, "/api_keys/:id", a.getAPIKey)
 	r.handle(http.MethodDelete, "/api_keys/:id", a.deleteAPIKey)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/poise-payments/poise/internal/api/errstatus"
 	"github.com/poise-payments/poise/internal/apperr"
@@ -46,6 +47,11 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rest := strings.TrimPrefix(r.URL.Path, Prefix)
+	if strings.IndexByte(rest, 0) >= 0 || !utf8.ValidString(rest) {
+		// No login or endpoint id holds these, and a database refuses them.
+		a.fail(w, apperr.New(apperr.NotFound, "there is nothing at %s", strings.ToValidUTF8(strings.ReplaceAll(r.URL.Path, "\x00", ""), "?")), 0)
+		return
+	}
 	if rest != "" && !strings.Contains(rest, "/") {
 		a.byEndpoint(w, r, rest)
 		return

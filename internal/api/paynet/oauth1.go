@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/ledger"
@@ -116,8 +117,19 @@ type param struct{ k, v string }
 func collect(r *http.Request, body []byte) ([]param, map[string]string, error) {
 	var params []param
 	oauth := map[string]string{}
+	var bad error
 	add := func(k, v string) {
+		// A login or nonce goes to the database as text, which refuses a
+		// NUL or bytes that are not UTF-8; no parameter needs them.
+		if bad == nil && (strings.IndexByte(k+v, 0) >= 0 || !utf8.ValidString(k+v)) {
+			bad = apperr.New(apperr.Invalid, "OAuth: parameters must be UTF-8 text without NUL characters")
+		}
 		if strings.HasPrefix(k, "oauth_") {
+			// RFC 5849 3.5: protocol parameters come in one place, once;
+			// two consumer keys would leave it unclear whose request this is.
+			if _, twice := oauth[k]; twice && bad == nil {
+				bad = errUnauthorized("%s is given more than once", k)
+			}
 			oauth[k] = v
 		}
 		if k == "oauth_signature" {
@@ -154,6 +166,9 @@ func collect(r *http.Request, body []byte) ([]param, map[string]string, error) {
 			}
 			add(k, v)
 		}
+	}
+	if bad != nil {
+		return nil, nil, bad
 	}
 	return params, oauth, nil
 }
