@@ -335,8 +335,9 @@ func (w *Writer) postTo(ctx context.Context, party Resource, set balanceSet, e F
 	return nil
 }
 
-// ensureBalanceAccounts opens the accounts of a balance on its first
-// posting.
+// ensureBalanceAccounts opens the accounts of a balance. They open with
+// their party or balance; a posting opens them only for a party of a
+// version that had none (posted at upgrade).
 func (w *Writer) ensureBalanceAccounts(marketplace, key string) error {
 	if _, err := w.Account(BalanceAccount(key, bucketLive)); err == nil {
 		return nil

@@ -67,15 +67,6 @@ func (s *Service) SetBalanceRule(ctx context.Context, marketplace, merchantID st
 	return v.(Resource), nil
 }
 
-// rulesOf reads a party's rules in force now, main and overrides.
-func (s *Service) rulesOf(ctx context.Context, party Resource) (balances.Rules, error) {
-	items, _, err := s.store.ListResources(ctx, ListQuery{Marketplace: party.Marketplace, Type: "balance_rules", LinkRel: "merchant", LinkTarget: party.ID, Limit: maxRulesPerMerchant})
-	if err != nil {
-		return nil, err
-	}
-	return rulesFrom(items)
-}
-
 // maxRulesPerMerchant bounds the rules read for one balance.
 const maxRulesPerMerchant = 1000
 

@@ -121,10 +121,14 @@ func (s *Service) CreateBalance(ctx context.Context, marketplace, merchantID str
 				private["ledger_key"] = owner.ID
 			}
 		}
-		return w.Create(ctx, Resource{Marketplace: marketplace, Type: "balances", Fields: map[string]any{
+		b, err := w.Create(ctx, Resource{Marketplace: marketplace, Type: "balances", Fields: map[string]any{
 			"name": in.Name, "currency": in.Currency, "kind": in.Kind, "endpoints": eps,
 			"created_date": w.Now().UTC().Format(time.RFC3339),
 		}, Links: map[string]string{"merchant": merchantID}, Private: private}, "BL")
+		if err != nil {
+			return nil, err
+		}
+		return b, w.ensureBalanceAccounts(marketplace, ledgerKeyOf(b))
 	})
 	if err != nil {
 		return Resource{}, err

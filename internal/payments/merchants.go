@@ -133,6 +133,11 @@ func (s *Service) createParty(ctx context.Context, marketplace, typ, prefix stri
 		} else if err != nil {
 			return nil, err
 		}
+		// The accounts of the party's implicit balance open with it, so
+		// that postings never race to create them.
+		if err := w.ensureBalanceAccounts(marketplace, r.ID); err != nil {
+			return nil, err
+		}
 		if after != nil {
 			if err := after(ctx, w, r); err != nil {
 				return nil, err

@@ -138,17 +138,13 @@ func (s *Service) Reconcile(ctx context.Context, party Resource) (Reconciliation
 	return rec, nil
 }
 
-// FeedBetween lists a merchant's balance transactions in [from, to).
+// FeedBetween lists a merchant's balance transactions in [from, to): one
+// index range (see ExportFeed to stream a long period).
 func (s *Service) FeedBetween(ctx context.Context, merchant Resource, from, to time.Time) ([]FeedEntry, error) {
-	feed, err := s.partyFeed(ctx, merchant)
-	if err != nil {
-		return nil, err
-	}
 	var out []FeedEntry
-	for _, e := range feed {
-		if !e.OccurredAt.Before(from) && e.OccurredAt.Before(to) {
-			out = append(out, e)
-		}
-	}
-	return out, nil
+	err := s.ExportFeed(ctx, merchant, from, to, func(d EntryDates) error {
+		out = append(out, d.Entry)
+		return nil
+	})
+	return out, err
 }
