@@ -22,8 +22,11 @@ func TestBenchOverHTTP(t *testing.T) {
 	}
 	for _, shape := range []string{"spread", "hot", "credits"} {
 		for _, clients := range []string{"1", "4"} {
-			line := regexp.MustCompile(`(?m)^sqlite +` + shape + ` +clients=` + clients + ` +ok=(\d+) .*errors: none`).FindStringSubmatch(stdout)
-			if line == nil || line[1] == "0" {
+			// A 503 with Retry-After is the server shedding load (a slow
+			// machine, the race detector), not a fault: nothing was written.
+			line := regexp.MustCompile(`(?m)^sqlite +` + shape + ` +clients=` + clients +
+				` +ok=(\d+) .*errors: (none|503×(\d+) \((\d+) with Retry-After\)) `).FindStringSubmatch(stdout)
+			if line == nil || line[1] == "0" || line[3] != line[4] {
 				t.Errorf("no clean case with acknowledged operations for %s at %s clients:\n%s", shape, clients, stdout)
 			}
 		}
