@@ -183,6 +183,7 @@ func runServer(ctx context.Context, log *slog.Logger, cfg serverConfig) error {
 	}
 	sched := scheduler.New(db, clk)
 	sched.Handle(payments.JobSettleACH, svc.SettleACH)
+	sched.Handle(payments.JobCloseACHWindow, svc.CloseACHWindow)
 	sched.Handle(payments.JobScheduledAdjustment, svc.RunScheduledAdjustment)
 	sched.Handle(payments.JobExpireHold, svc.ExpireHold)
 	deliverer := events.NewDeliverer(db, clk, nil, api.RenderEvent)

@@ -26,6 +26,9 @@ func (s *Service) CreateVerification(ctx context.Context, marketplace, bankID st
 		if err != nil {
 			return nil, err
 		}
+		if err := w.requireACHSettings(ctx, marketplace); err != nil {
+			return nil, err
+		}
 		if cur := b.Link("bank_account_verification"); cur != "" {
 			prev, err := w.Lock(ctx, marketplace, "bank_account_verifications", cur)
 			if err != nil {
