@@ -1,15 +1,19 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/poise-payments/poise/internal/achfile"
 )
 
 // Limits of the ach command.
@@ -32,9 +36,12 @@ func runACH(ctx context.Context, args []string, env Env) int {
 		}
 		io.WriteString(w, `Usage:
   poise ach files [--download ID] [flags]
+  poise ach returns [flags] FILE
 
 Talks to a Poise server about a live marketplace's NACHA files, with the
-marketplace's API key secret. 'poise ach files --help' lists the flags.
+marketplace's API key secret: lists and downloads its NACHA files, and
+uploads the returns files its bank sends back. 'poise ach files --help' and
+'poise ach returns --help' list the flags.
 `)
 		if len(args) == 0 {
 			return exitUsage
@@ -44,6 +51,8 @@ marketplace's API key secret. 'poise ach files --help' lists the flags.
 	switch args[0] {
 	case "files":
 		return runACHFiles(ctx, args[1:], env)
+	case "returns":
+		return runACHReturns(ctx, args[1:], env)
 	}
 	fmt.Fprintf(env.Stderr, "poise ach: unknown subcommand %q\n", args[0])
 	return exitUsage
@@ -171,4 +180,90 @@ func cents(n int64) string {
 		sign, n = "-", -n
 	}
 	return fmt.Sprintf("%s%d.%02d", sign, n/100, n%100)
+}
+
+func runACHReturns(ctx context.Context, args []string, env Env) int {
+	fs := newFlagSet(env, "ach returns", "[flags] FILE", achEnvPrefix, `
+Uploads a returns file the marketplace's bank sent (NACHA returns with
+addenda 99, notifications of change with addenda 98). Each return fails the transaction its trace number names, even one
+that had succeeded, and moves its money back; a file uploaded twice changes
+nothing the second time. Prints what each entry did.`)
+	client := newACHClient(fs)
+	fs.maxArgs = 1
+	if ok, code := fs.parse(args); !ok {
+		return code
+	}
+	if *client.secret == "" {
+		return fs.fail(fmt.Errorf("--api-key is required"))
+	}
+	if fs.NArg() != 1 {
+		return fs.fail(fmt.Errorf("name the returns FILE"))
+	}
+	content, err := readLimited(fs.Arg(0), maxReturnsUploadBytes+1)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "ach returns:", err)
+		return exitFailure
+	}
+	if len(content) > maxReturnsUploadBytes {
+		fmt.Fprintf(env.Stderr, "ach returns: the file is larger than %d bytes\n", maxReturnsUploadBytes)
+		return exitFailure
+	}
+	ctx, cancel := context.WithTimeout(ctx, achCallTimeout)
+	defer cancel()
+	resp, err := client.do(ctx, http.MethodPost, "/ach_returns", bytes.NewReader(content), "text/plain")
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "ach returns:", err)
+		return exitFailure
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return failed(env, "ach returns", resp)
+	}
+	var res struct {
+		Returns []struct {
+			Trace   string `json:"trace_number"`
+			Code    string `json:"return_code"`
+			Reason  string `json:"reason"`
+			Outcome string `json:"outcome"`
+			Links   struct {
+				Transaction string `json:"transaction"`
+			} `json:"links"`
+		} `json:"ach_returns"`
+		Changes []struct {
+			Trace   string `json:"trace_number"`
+			Code    string `json:"change_code"`
+			Data    string `json:"corrected_data"`
+			Outcome string `json:"outcome"`
+			Links   struct {
+				BankAccount string `json:"bank_account"`
+			} `json:"links"`
+		} `json:"ach_changes"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxACHListBytes)).Decode(&res); err != nil {
+		fmt.Fprintln(env.Stderr, "ach returns: reading the answer:", err)
+		return exitFailure
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TRACE\tCODE\tOUTCOME\tTRANSACTION\tREASON")
+	for _, r := range res.Returns {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Trace, r.Code, r.Outcome, r.Links.Transaction, r.Reason)
+	}
+	for _, c := range res.Changes {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\tcorrected data %q\n", c.Trace, c.Code, c.Outcome, c.Links.BankAccount, c.Data)
+	}
+	tw.Flush()
+	return exitOK
+}
+
+// maxReturnsUploadBytes is the server's limit of a returns file, checked
+// here to fail before sending.
+const maxReturnsUploadBytes = achfile.MaxReturnsFileBytes
+
+func readLimited(name string, limit int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, limit))
 }

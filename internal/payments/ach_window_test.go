@@ -61,6 +61,13 @@ func newLiveWorld(t *testing.T, kind string) liveWorld {
 
 func (w liveWorld) bank(t *testing.T, name, number, routing, accountType string, business bool) payments.Resource {
 	t.Helper()
+	b, _ := w.bankOf(t, name, number, routing, accountType, business)
+	return b
+}
+
+// bankOf is a bank account of a new customer, and the customer.
+func (w liveWorld) bankOf(t *testing.T, name, number, routing, accountType string, business bool) (payments.Resource, payments.Resource) {
+	t.Helper()
 	ctx := context.Background()
 	fields := map[string]any{"name": name}
 	if business {
@@ -78,7 +85,7 @@ func (w liveWorld) bank(t *testing.T, name, number, routing, accountType string,
 	if _, err := w.s.UpdateInstrument(ctx, w.mp, b.ID, payments.InstrumentUpdate{Customer: cu.ID}); err != nil {
 		t.Fatal(err)
 	}
-	return b
+	return b, cu
 }
 
 func (w liveWorld) runAt(t *testing.T, at time.Time) int {

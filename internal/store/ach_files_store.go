@@ -98,3 +98,15 @@ func (t *Tx) CloseACHWindow(ctx context.Context, marketplace string, cutoff, now
 	}
 	return nil
 }
+
+// ACHEntryByTrace finds the entry a marketplace's files sent under a trace
+// number.
+func (db *DB) ACHEntryByTrace(ctx context.Context, marketplace, trace string) (payments.ACHEntry, error) {
+	var e payments.ACHEntry
+	err := db.QueryRow(ctx, "SELECT trace_number, file_id, resource_id, amount_cents FROM ach_entries WHERE marketplace_id = ? AND trace_number = ?",
+		marketplace, trace).Scan(&e.TraceNumber, &e.FileID, &e.ResourceID, &e.AmountCents)
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, ErrNotFound
+	}
+	return e, err
+}

@@ -1,7 +1,12 @@
 package balanced
 
 import (
+	"bytes"
+	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
+	"strings"
 
 	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/payments"
@@ -138,4 +143,74 @@ func (a *API) achFileContent(c *call) error {
 		a.log.Warn("writing an ACH file failed", "request_id", c.requestID, "error", err)
 	}
 	return nil
+}
+
+// postACHReturns applies a bank's returns file, sent as the body itself
+// (text/plain) or as the one file of a multipart/form-data upload.
+func (a *API) postACHReturns(c *call) error {
+	if err := c.needMarketplace(); err != nil {
+		return err
+	}
+	content, err := uploadedFile(c)
+	if err != nil {
+		return err
+	}
+	res, err := a.svc.ApplyACHReturns(c.ctx, c.mp(), content)
+	if err != nil {
+		return err
+	}
+	returns := make([]any, 0, len(res.Returns))
+	for _, r := range res.Returns {
+		returns = append(returns, map[string]any{
+			"trace_number": r.TraceNumber, "return_code": r.Code, "reason": r.Reason,
+			"outcome": r.Outcome, "links": map[string]any{"transaction": orNil(r.Transaction)},
+		})
+	}
+	changes := make([]any, 0, len(res.Changes))
+	for _, ch := range res.Changes {
+		changes = append(changes, map[string]any{
+			"trace_number": ch.TraceNumber, "change_code": ch.Code, "reason": ch.Reason,
+			"corrected_data": ch.CorrectedData, "outcome": ch.Outcome,
+			"links": map[string]any{"bank_account": orNil(ch.BankAccount)},
+		})
+	}
+	a.write(c, http.StatusOK, map[string]any{"ach_returns": returns, "ach_changes": changes, "links": map[string]any{}})
+	return nil
+}
+
+func orNil(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// uploadedFile is the file a request carries: its body, or the first file
+// part of a multipart form.
+func uploadedFile(c *call) ([]byte, error) {
+	mediaType, params, err := mime.ParseMediaType(c.r.Header.Get("Content-Type"))
+	if err != nil || !strings.HasPrefix(mediaType, "multipart/") {
+		if len(c.body) == 0 {
+			return nil, apperr.WithReason(apperr.Invalid, "request", "send the returns file as the request body")
+		}
+		return c.body, nil
+	}
+	mr := multipart.NewReader(bytes.NewReader(c.body), params["boundary"])
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			return nil, apperr.WithReason(apperr.Invalid, "request", "the form holds no file")
+		}
+		if err != nil {
+			return nil, apperr.WithReason(apperr.Invalid, "request", "the multipart body does not parse")
+		}
+		if part.FileName() == "" {
+			continue
+		}
+		b, err := io.ReadAll(part)
+		if err != nil {
+			return nil, apperr.WithReason(apperr.Invalid, "request", "the multipart body does not parse")
+		}
+		return b, nil
+	}
 }

@@ -3,6 +3,7 @@ package balanced_test
 import (
 	"bytes"
 	"context"
+	"mime/multipart"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -121,5 +122,74 @@ func TestACHFilesThroughHTTP(t *testing.T) {
 		if r := test.do("GET", "/ach_files", nil); r.status != 200 || r.body["meta"].(map[string]any)["total"] != float64(0) {
 			t.Fatalf("another key lists: %d %s", r.status, r.raw)
 		}
+
+		// The bank returns the first micro-deposit: uploaded as a form's
+		// file, then again as a plain body, which changes nothing.
+		trace := file.Batches[0].GetEntries()[0].TraceNumber
+		ret := returnOf(t, trace, "R03", 1)
+		var form bytes.Buffer
+		mw := multipart.NewWriter(&form)
+		fw, _ := mw.CreateFormFile("file", "returns.ach")
+		fw.Write(ret)
+		mw.Close()
+		up := live.do("POST", "/ach_returns", form.String(), "Content-Type", mw.FormDataContentType())
+		if up.status != 200 {
+			t.Fatalf("upload: %d %s", up.status, up.raw)
+		}
+		got, _ := up.body["ach_returns"].([]any)
+		if len(got) != 1 || got[0].(map[string]any)["outcome"] != "applied" || got[0].(map[string]any)["links"].(map[string]any)["transaction"] != bz.ID {
+			t.Fatalf("returns: %s", up.raw)
+		}
+		if v := live.do("GET", "/verifications/"+bz.ID, nil).first("bank_account_verifications"); v["verification_status"] != "failed" {
+			t.Fatalf("returned verification: %v", v)
+		}
+		again := live.do("POST", "/ach_returns", string(ret), "Content-Type", "text/plain")
+		if got, _ := again.body["ach_returns"].([]any); again.status != 200 || len(got) != 1 || got[0].(map[string]any)["outcome"] != "already_applied" {
+			t.Fatalf("again: %d %s", again.status, again.raw)
+		}
+		if r := test.do("POST", "/ach_returns", string(ret), "Content-Type", "text/plain"); r.status != 409 {
+			t.Fatalf("returns to a test marketplace: %d %s", r.status, r.raw)
+		}
+		if r := live.do("POST", "/ach_returns", "garbage", "Content-Type", "text/plain"); r.status != 400 || r.category() != "ach-file-not-valid" {
+			t.Fatalf("garbage: %d %s", r.status, r.raw)
+		}
 	})
+}
+
+// returnOf writes, with moov-io/ach, a bank's return of one entry.
+func returnOf(t *testing.T, trace, code string, amountCents int) []byte {
+	t.Helper()
+	fh := ach.NewFileHeader()
+	fh.ImmediateDestination, fh.ImmediateOrigin = "121042882", "231380104"
+	fh.ImmediateDestinationName, fh.ImmediateOriginName = "Wells Fargo", "Receiving Bank"
+	fh.FileCreationDate, fh.FileCreationTime = "261203", "0900"
+	bh := ach.NewBatchHeader()
+	bh.ServiceClassCode = ach.CreditsOnly
+	bh.CompanyName, bh.CompanyIdentification = "Rent Market", "1234567890"
+	bh.StandardEntryClassCode, bh.CompanyEntryDescription = ach.PPD, "RETURN"
+	bh.EffectiveEntryDate, bh.ODFIIdentification = "261203", "23138010"
+	ed := ach.NewEntryDetail()
+	ed.TransactionCode = ach.CheckingReturnNOCCredit
+	ed.SetRDFI("121042882")
+	ed.DFIAccountNumber, ed.Amount, ed.IndividualName = "123456789", amountCents, "Alice"
+	ed.SetTraceNumber("23138010", 1)
+	a := ach.NewAddenda99()
+	a.ReturnCode, a.OriginalTrace, a.OriginalDFI, a.TraceNumber = code, trace, "23138010", ed.TraceNumber
+	ed.Addenda99, ed.Category, ed.AddendaRecordIndicator = a, ach.CategoryReturn, 1
+	batch := ach.NewBatchPPD(bh)
+	batch.AddEntry(ed)
+	file := ach.NewFile()
+	file.SetHeader(fh)
+	if err := batch.Create(); err != nil {
+		t.Fatal(err)
+	}
+	file.AddBatch(batch)
+	if err := file.Create(); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := ach.NewWriter(&buf).Write(file); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

@@ -1,6 +1,10 @@
 package balanced
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/poise-payments/poise/internal/achfile"
+)
 
 // routes registers every endpoint of the API.
 func (a *API) routes() {
@@ -22,6 +26,8 @@ func (a *API) routes() {
 	r.handle(http.MethodGet, "/ach_files", a.listACHFiles)
 	r.handle(http.MethodGet, "/ach_files/:id", a.getACHFile)
 	r.handle(http.MethodGet, "/ach_files/:id/content", a.achFileContent)
+	r.handle(http.MethodPost, "/ach_returns", a.postACHReturns)
+	r.routes[len(r.routes)-1].maxBody = achfile.MaxReturnsFileBytes
 
 	r.handle(http.MethodGet, "/resources/:id", a.getResource)
 
