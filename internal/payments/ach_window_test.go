@@ -38,8 +38,13 @@ type liveWorld struct {
 // cut-off is 15:30, and the next is Friday's (Thursday is a Fed holiday).
 func newLiveWorld(t *testing.T, kind string) liveWorld {
 	t.Helper()
+	return newLiveWorldOn(t, storetest.Open(t, kind))
+}
+
+func newLiveWorldOn(t *testing.T, db *store.DB) liveWorld {
+	t.Helper()
 	ctx := context.Background()
-	w := liveWorld{db: storetest.Open(t, kind), clk: clock.NewManual(time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC))}
+	w := liveWorld{db: db, clk: clock.NewManual(time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC))}
 	l := ledger.New(w.db.Ledger(), w.clk, ledger.CommitterOptions{})
 	t.Cleanup(func() { l.Close(ctx) })
 	v, _ := vault.New(make([]byte, vault.KeyLen))
