@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -64,7 +65,9 @@ func TestACHCommands(t *testing.T) {
 		// The key comes from the environment, like every flag.
 		vars := map[string]string{"POISE_CLIENT_URL": srv.URL, "POISE_CLIENT_API_KEY": secret}
 		code, stdout, stderr := run(t, ctx, vars, "ach", "files")
-		if code != 0 || !strings.Contains(stdout, id) || !strings.Contains(stdout, "0.02") {
+		stored, _ := db.GetResource(ctx, mp.ID, bz.ID)
+		deposits := payments.Int(stored.Private["amount_1"]) + payments.Int(stored.Private["amount_2"])
+		if code != 0 || !strings.Contains(stdout, id) || !strings.Contains(stdout, fmt.Sprintf("%d.%02d", deposits/100, deposits%100)) {
 			t.Fatalf("ach files exited %d: %s %s", code, stdout, stderr)
 		}
 		code, stdout, stderr = run(t, ctx, vars, "ach", "files", "--download", id)
@@ -83,7 +86,8 @@ func TestACHCommands(t *testing.T) {
 		}
 
 		path := filepath.Join(t.TempDir(), "returns.ach")
-		os.WriteFile(path, cliReturnOf(t, file.Batches[0].GetEntries()[0].TraceNumber), 0o600)
+		first := file.Batches[0].GetEntries()[0]
+		os.WriteFile(path, cliReturnOf(t, first.TraceNumber, first.Amount), 0o600)
 		code, stdout, stderr = run(t, ctx, vars, "ach", "returns", path)
 		if code != 0 || !strings.Contains(stdout, "R03") || !strings.Contains(stdout, "applied") || !strings.Contains(stdout, bz.ID) {
 			t.Fatalf("returns exited %d: %s %s", code, stdout, stderr)
@@ -112,9 +116,8 @@ func TestACHCommands(t *testing.T) {
 	})
 }
 
-// cliReturnOf writes, with moov-io/ach, a bank's return (R03) of one
-// one-cent entry.
-func cliReturnOf(t *testing.T, trace string) []byte {
+// cliReturnOf writes, with moov-io/ach, a bank's return (R03) of one entry.
+func cliReturnOf(t *testing.T, trace string, amountCents int) []byte {
 	t.Helper()
 	fh := ach.NewFileHeader()
 	fh.ImmediateDestination, fh.ImmediateOrigin = "121042882", "231380104"
@@ -128,7 +131,7 @@ func cliReturnOf(t *testing.T, trace string) []byte {
 	ed := ach.NewEntryDetail()
 	ed.TransactionCode = ach.CheckingReturnNOCCredit
 	ed.SetRDFI("121042882")
-	ed.DFIAccountNumber, ed.Amount, ed.IndividualName = "123456789", 1, "Alice"
+	ed.DFIAccountNumber, ed.Amount, ed.IndividualName = "123456789", amountCents, "Alice"
 	ed.SetTraceNumber("23138010", 1)
 	a := ach.NewAddenda99()
 	a.ReturnCode, a.OriginalTrace, a.OriginalDFI, a.TraceNumber = "R03", trace, "23138010", ed.TraceNumber

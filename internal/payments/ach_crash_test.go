@@ -44,9 +44,7 @@ func TestACHWindowCloseKilledMidwayWritesOneFile(t *testing.T) {
 		}
 		alice := w.bank(t, "Alice Buyer", "123456789", "231380104", "checking", false)
 		bz, _ := w.s.CreateVerification(ctx, w.mp, alice.ID)
-		if _, err := w.s.ConfirmVerification(ctx, w.mp, bz.ID, 1, 1); err != nil {
-			t.Fatal(err)
-		}
+		w.verify(t, bz.ID)
 		in := amount(3_000)
 		in.Instrument = alice.ID
 		debit, err := w.s.Debit(ctx, w.mp, in)

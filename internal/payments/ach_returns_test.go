@@ -139,9 +139,7 @@ func TestACHReturnsFailTransactionsLate(t *testing.T) {
 		alice := w.bank(t, "Alice Buyer", "123456789", "231380104", "checking", false)
 		shopBank, shop := w.bankOf(t, "Shop LLC", "5556667", "011000015", "checking", true)
 		bz, _ := w.s.CreateVerification(ctx, w.mp, alice.ID)
-		if _, err := w.s.ConfirmVerification(ctx, w.mp, bz.ID, 1, 1); err != nil {
-			t.Fatal(err)
-		}
+		w.verify(t, bz.ID)
 		order, err := w.s.CreateOrder(ctx, w.mp, shop.ID, payments.OrderInput{Description: "rent"})
 		if err != nil {
 			t.Fatal(err)

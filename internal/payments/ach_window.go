@@ -167,19 +167,20 @@ func (s *Service) SetACHSettings(ctx context.Context, marketplace string, set AC
 }
 
 // requireACHSettings refuses bank money in a live marketplace whose bank
-// is not configured: no file could carry it.
-func (w *Writer) requireACHSettings(ctx context.Context, marketplace string) error {
+// is not configured: no file could carry it. It reports whether the
+// marketplace is live.
+func (w *Writer) requireACHSettings(ctx context.Context, marketplace string) (bool, error) {
 	mp, err := w.Lock(ctx, marketplace, "marketplaces", marketplace)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if !isLive(mp) {
-		return nil
+		return false, nil
 	}
 	if _, ok := achSettingsOf(mp); !ok {
-		return apperr.WithReason(apperr.Conflict, "ach-not-configured", "configure this marketplace's bank (PUT /marketplaces/%s/ach_settings) before moving money to or from bank accounts", marketplace)
+		return true, apperr.WithReason(apperr.Conflict, "ach-not-configured", "configure this marketplace's bank (PUT /marketplaces/%s/ach_settings) before moving money to or from bank accounts", marketplace)
 	}
-	return nil
+	return true, nil
 }
 
 func (w *Writer) scheduleWindowClose(ctx context.Context, marketplace string, cutoff time.Time) error {

@@ -93,6 +93,30 @@ func (w liveWorld) bankOf(t *testing.T, name, number, routing, accountType strin
 	return b, cu
 }
 
+// deposits reads the amounts a live verification sent, as the account
+// holder would from their statement.
+func (w liveWorld) deposits(t *testing.T, bz string) (int64, int64) {
+	t.Helper()
+	r, err := w.db.GetResource(context.Background(), w.mp, bz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a1, a2 := payments.Int(r.Private["amount_1"]), payments.Int(r.Private["amount_2"])
+	if a1 < 1 || a1 > 99 || a2 < 1 || a2 > 99 {
+		t.Fatalf("micro-deposits of %d and %d cents", a1, a2)
+	}
+	return a1, a2
+}
+
+// verify confirms a live verification with the amounts it sent.
+func (w liveWorld) verify(t *testing.T, bz string) {
+	t.Helper()
+	a1, a2 := w.deposits(t, bz)
+	if _, err := w.s.ConfirmVerification(context.Background(), w.mp, bz, a1, a2); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (w liveWorld) runAt(t *testing.T, at time.Time) int {
 	t.Helper()
 	if err := w.clk.Set(at); err != nil {
@@ -158,9 +182,7 @@ func TestLiveWindowClosesIntoOneNACHAFile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.s.ConfirmVerification(ctx, w.mp, bz.ID, 1, 1); err != nil {
-			t.Fatal(err)
-		}
+		w.verify(t, bz.ID)
 		debit, err := w.s.Debit(ctx, w.mp, in)
 		if err != nil || debit.Status == "failed" {
 			t.Fatalf("debit %s, %v", debit.Status, err)
@@ -221,8 +243,10 @@ func TestLiveWindowClosesIntoOneNACHAFile(t *testing.T) {
 		wantByTrace[payments.Str(d.Fields["trace_number"])] = want{12_345, "231380104", ach.PPD, ach.DebitsOnly}
 		wantByTrace[payments.Str(c.Fields["trace_number"])] = want{5_000, "011000015", ach.CCD, ach.CreditsOnly}
 		vt, _ := v.Private["ach_trace_numbers"].([]any)
-		for _, tn := range vt {
-			wantByTrace[payments.Str(tn)] = want{1, "231380104", ach.PPD, ach.CreditsOnly}
+		a1, a2 := w.deposits(t, bz.ID)
+		if len(vt) == 2 {
+			wantByTrace[payments.Str(vt[0])] = want{int(a1), "231380104", ach.PPD, ach.CreditsOnly}
+			wantByTrace[payments.Str(vt[1])] = want{int(a2), "231380104", ach.PPD, ach.CreditsOnly}
 		}
 		if len(wantByTrace) != 4 {
 			t.Fatalf("traces recorded: %v", wantByTrace)
@@ -233,8 +257,8 @@ func TestLiveWindowClosesIntoOneNACHAFile(t *testing.T) {
 			wantHash += n
 		}
 		if file.Control.EntryAddendaCount != 4 || first.EntryCount != 4 || file.Control.EntryHash != wantHash ||
-			file.Control.TotalDebitEntryDollarAmountInFile != 12_345 || file.Control.TotalCreditEntryDollarAmountInFile != 5_002 ||
-			first.DebitCents != 12_345 || first.CreditCents != 5_002 {
+			file.Control.TotalDebitEntryDollarAmountInFile != 12_345 || int64(file.Control.TotalCreditEntryDollarAmountInFile) != 5_000+a1+a2 ||
+			first.DebitCents != 12_345 || first.CreditCents != 5_000+a1+a2 {
 			t.Errorf("file control %+v, row %+v", file.Control, first)
 		}
 		for _, b := range file.Batches {
@@ -301,9 +325,7 @@ func TestACHWindowCloseSurvivesADeadRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.s.ConfirmVerification(ctx, w.mp, bz.ID, 1, 1); err != nil {
-			t.Fatal(err)
-		}
+		w.verify(t, bz.ID)
 		in := amount(4_000)
 		in.Instrument = alice.ID
 		if _, err := w.s.Debit(ctx, w.mp, in); err != nil {

@@ -51,7 +51,7 @@ func (w *Writer) credit(ctx context.Context, marketplace string, in TxInput) (Re
 		return Resource{}, apperr.WithReason(apperr.Conflict, "funding-destination-not-creditable", "this funding instrument was deleted")
 	}
 	if dst.Type == "bank_accounts" {
-		if err := w.requireACHSettings(ctx, marketplace); err != nil {
+		if _, err := w.requireACHSettings(ctx, marketplace); err != nil {
 			return Resource{}, err
 		}
 	}

@@ -201,7 +201,7 @@ func (w *Writer) debit(ctx context.Context, marketplace string, in TxInput, hold
 		return Resource{}, apperr.New(apperr.Invalid, "a debit's source must be a card, a bank account or an external account")
 	}
 	if src.Type == "bank_accounts" {
-		if err := w.requireACHSettings(ctx, marketplace); err != nil {
+		if _, err := w.requireACHSettings(ctx, marketplace); err != nil {
 			return Resource{}, err
 		}
 	}

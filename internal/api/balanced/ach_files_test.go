@@ -84,7 +84,9 @@ func TestACHFilesThroughHTTP(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.ConfirmVerification(ctx, mp, bz.ID, 1, 1); err != nil {
+		stored, _ := db.GetResource(ctx, mp, bz.ID)
+		a1, a2 := payments.Int(stored.Private["amount_1"]), payments.Int(stored.Private["amount_2"])
+		if _, err := svc.ConfirmVerification(ctx, mp, bz.ID, a1, a2); err != nil {
 			t.Fatal(err)
 		}
 		if err := clk.Set(time.Date(2026, 11, 25, 23, 40, 0, 0, time.UTC)); err != nil {
@@ -100,7 +102,7 @@ func TestACHFilesThroughHTTP(t *testing.T) {
 		}
 		id := list.id("ach_files")
 		one := live.do("GET", "/ach_files/"+id, nil).first("ach_files")
-		if one["entry_count"] != float64(2) || one["total_credit_amount"] != float64(2) || one["effective_date"] != "2026-11-27" {
+		if one["entry_count"] != float64(2) || one["total_credit_amount"] != float64(a1+a2) || one["effective_date"] != "2026-11-27" {
 			t.Fatalf("file: %v", one)
 		}
 		content := live.do("GET", "/ach_files/"+id+"/content", nil)
@@ -126,7 +128,7 @@ func TestACHFilesThroughHTTP(t *testing.T) {
 		// The bank returns the first micro-deposit: uploaded as a form's
 		// file, then again as a plain body, which changes nothing.
 		trace := file.Batches[0].GetEntries()[0].TraceNumber
-		ret := returnOf(t, trace, "R03", 1)
+		ret := returnOf(t, trace, "R03", file.Batches[0].GetEntries()[0].Amount)
 		var form bytes.Buffer
 		mw := multipart.NewWriter(&form)
 		fw, _ := mw.CreateFormFile("file", "returns.ach")
