@@ -173,6 +173,18 @@ func (w *Writer) applyReturn(ctx context.Context, marketplace string, e ACHEntry
 		if err := w.returnCredit(ctx, &r, wasPending); err != nil {
 			return false, err
 		}
+	case "refunds":
+		if err := w.returnRefund(ctx, &r); err != nil {
+			return false, err
+		}
+	case "reversals":
+		if err := w.returnReversal(ctx, &r); err != nil {
+			return false, err
+		}
+	case "settlements":
+		if err := w.returnSettlement(ctx, &r); err != nil {
+			return false, err
+		}
 	case "bank_account_verifications":
 		r.Fields["verification_status"] = "failed"
 		r.Fields["deposit_status"] = "failed"
@@ -203,10 +215,8 @@ func (w *Writer) applyReturn(ctx context.Context, marketplace string, e ACHEntry
 
 // returnDebit takes a debit's money back. A pending debit never funded
 // anything: its pending transfer is voided. A succeeded one funded its
-// order or the marketplace escrow: that money goes back to the bank, from
-// the order as far as it holds it, then from the marketplace escrow, and
-// what neither holds is owed (ACHShortfallAccount). The split is recorded
-// on the debit.
+// order or the marketplace escrow: that money goes back to the bank (see
+// clawBack), and the order's merchant gets a chargeback.
 func (w *Writer) returnDebit(ctx context.Context, d *Resource, wasPending bool) error {
 	if wasPending {
 		_, err := w.Void(Str(d.Private["transfer"]))
@@ -214,46 +224,8 @@ func (w *Writer) returnDebit(ctx context.Context, d *Resource, wasPending bool) 
 	}
 	amount := Int(d.Fields["amount"])
 	mp := d.Marketplace
-	var postings []ledger.Posting
-	left := amount
-	split := map[string]any{}
-	take := func(account, name string) error {
-		if left == 0 {
-			return nil
-		}
-		a, err := w.Account(account)
-		if err != nil {
-			return err
-		}
-		n := min(left, max(a.AvailableMinor(), 0))
-		if n > 0 {
-			postings = append(postings, ledger.Posting{AccountID: account, AmountMinor: -n})
-			split[name] = n
-			left -= n
-		}
-		return nil
-	}
-	if o := d.Link("order"); o != "" {
-		if err := take(o, "from_order"); err != nil {
-			return err
-		}
-	}
-	if err := take(EscrowAccount(mp), "from_marketplace_escrow"); err != nil {
-		return err
-	}
-	if left > 0 {
-		if _, err := w.Account(ACHShortfallAccount(mp)); apperr.Is(err, apperr.NotFound) {
-			if _, err := w.CreateAccount(ledger.Account{ID: ACHShortfallAccount(mp), Owner: mp, Kind: "ach_shortfall", Currency: Currency, MayGoNegative: true}); err != nil {
-				return err
-			}
-		} else if err != nil {
-			return err
-		}
-		postings = append(postings, ledger.Posting{AccountID: ACHShortfallAccount(mp), AmountMinor: -left})
-		split["shortfall"] = left
-	}
-	postings = append(postings, ledger.Posting{AccountID: BankNetworkAccount(mp), AmountMinor: amount})
-	if _, err := w.Transfer(ledger.TransferRequest{Code: "ach_return", Ref: Str(d.Fields["transaction_number"]), Postings: postings}); err != nil {
+	split, err := w.clawBack(mp, d.Link("order"), "order", amount, Str(d.Fields["transaction_number"]))
+	if err != nil {
 		return err
 	}
 	d.Fields["return_split"] = split
@@ -276,6 +248,64 @@ func (w *Writer) returnDebit(ctx context.Context, d *Resource, wasPending bool) 
 	return w.feed(ctx, FeedChargeback, merchant, amount, "ach", *d)
 }
 
+// clawBack moves amount back to the bank network from where an entry had
+// put it: from first (an order or a payable account, named firstName in
+// the split; none when empty) as far as it holds it, then from the marketplace escrow, and what neither holds is
+// posted against ACHShortfallAccount, the amount the marketplace owes its
+// bank. It returns the split, which the caller records.
+func (w *Writer) clawBack(mp, first, firstName string, amount int64, ref string) (map[string]any, error) {
+	var postings []ledger.Posting
+	left := amount
+	split := map[string]any{}
+	take := func(account, name string) error {
+		if left == 0 || account == "" {
+			return nil
+		}
+		a, err := w.Account(account)
+		if err != nil {
+			return err
+		}
+		n := min(left, max(a.AvailableMinor(), 0))
+		if n > 0 {
+			postings = append(postings, ledger.Posting{AccountID: account, AmountMinor: -n})
+			split[name] = n
+			left -= n
+		}
+		return nil
+	}
+	if err := take(first, "from_"+firstName); err != nil {
+		return nil, err
+	}
+	if err := take(EscrowAccount(mp), "from_marketplace_escrow"); err != nil {
+		return nil, err
+	}
+	if left > 0 {
+		if _, err := w.Account(ACHShortfallAccount(mp)); apperr.Is(err, apperr.NotFound) {
+			if _, err := w.CreateAccount(ledger.Account{ID: ACHShortfallAccount(mp), Owner: mp, Kind: "ach_shortfall", Currency: Currency, MayGoNegative: true}); err != nil {
+				return nil, err
+			}
+		} else if err != nil {
+			return nil, err
+		}
+		postings = append(postings, ledger.Posting{AccountID: ACHShortfallAccount(mp), AmountMinor: -left})
+		split["shortfall"] = left
+	}
+	postings = append(postings, ledger.Posting{AccountID: BankNetworkAccount(mp), AmountMinor: amount})
+	_, err := w.Transfer(ledger.TransferRequest{Code: "ach_return", Ref: ref, Postings: postings})
+	return split, err
+}
+
+// giveBack brings returned money from the bank network back into the
+// account it had left.
+func (w *Writer) giveBack(mp, to string, amount int64, ref string) error {
+	if amount <= 0 {
+		return nil
+	}
+	_, err := w.Transfer(ledger.TransferRequest{Code: "ach_return", Ref: ref, Postings: []ledger.Posting{
+		{AccountID: BankNetworkAccount(mp), AmountMinor: -amount}, {AccountID: to, AmountMinor: amount}}})
+	return err
+}
+
 // returnCredit brings a payout's money back into the escrow it left. A
 // pending credit's reservation is voided instead.
 func (w *Writer) returnCredit(ctx context.Context, c *Resource, wasPending bool) error {
@@ -283,18 +313,75 @@ func (w *Writer) returnCredit(ctx context.Context, c *Resource, wasPending bool)
 		if _, err := w.Void(Str(c.Private["transfer"])); err != nil {
 			return err
 		}
-	} else {
-		amount := Int(c.Fields["amount"]) - Int(c.Private["reversed"])
-		if amount > 0 {
-			if _, err := w.Transfer(ledger.TransferRequest{Code: "ach_return", Ref: Str(c.Fields["transaction_number"]), Postings: []ledger.Posting{
-				{AccountID: BankNetworkAccount(c.Marketplace), AmountMinor: -amount},
-				{AccountID: escrowFor(c.Marketplace, c.Link("order")), AmountMinor: amount}}}); err != nil {
-				return err
-			}
-		}
+	} else if err := w.giveBack(c.Marketplace, escrowFor(c.Marketplace, c.Link("order")),
+		Int(c.Fields["amount"])-Int(c.Private["reversed"]), Str(c.Fields["transaction_number"])); err != nil {
+		return err
 	}
 	// The payout was fed when it was made; its return gives the money back.
 	return w.feed(ctx, FeedPayoutCancel, c.Link("customer"), Int(c.Fields["amount"]), "ach", *c)
+}
+
+// returnRefund brings a refund the buyer's bank refused back into the
+// escrow it left; the debit may be refunded again.
+func (w *Writer) returnRefund(ctx context.Context, rf *Resource) error {
+	mp, amount := rf.Marketplace, Int(rf.Fields["amount"])
+	if err := w.giveBack(mp, escrowFor(mp, rf.Link("order")), amount, Str(rf.Fields["transaction_number"])); err != nil {
+		return err
+	}
+	d, err := w.Lock(ctx, mp, "debits", rf.Link("debit"))
+	if err != nil {
+		return err
+	}
+	d.Private["refunded"] = Int(d.Private["refunded"]) - amount
+	if _, err := w.Save(ctx, d); err != nil {
+		return err
+	}
+	if o := rf.Link("order"); o != "" {
+		order, err := w.Lock(ctx, mp, "orders", o)
+		if err != nil {
+			return err
+		}
+		order.Fields["amount"] = Int(order.Fields["amount"]) + amount
+		_, err = w.Save(ctx, order)
+		return err
+	}
+	return nil
+}
+
+// returnReversal gives back what a reversal pulled from the recipient's
+// bank: it leaves the escrow it went to (see clawBack); the credit may be
+// reversed again.
+func (w *Writer) returnReversal(ctx context.Context, rv *Resource) error {
+	mp, amount := rv.Marketplace, Int(rv.Fields["amount"])
+	split, err := w.clawBack(mp, rv.Link("order"), "order", amount, Str(rv.Fields["transaction_number"]))
+	if err != nil {
+		return err
+	}
+	rv.Fields["return_split"] = split
+	c, err := w.Lock(ctx, mp, "credits", rv.Link("credit"))
+	if err != nil {
+		return err
+	}
+	c.Private["reversed"] = Int(c.Private["reversed"]) - amount
+	_, err = w.Save(ctx, c)
+	return err
+}
+
+// returnSettlement undoes a settlement's bank leg: a payout to the bank
+// comes back into the account it left; a pull from the bank leaves the
+// account it went to (see clawBack).
+func (w *Writer) returnSettlement(ctx context.Context, st *Resource) error {
+	mp, amount, ref := st.Marketplace, Int(st.Fields["amount"]), Str(st.Fields["transaction_number"])
+	dst, err := w.Lock(ctx, mp, "", st.Link("destination"))
+	if err != nil {
+		return err
+	}
+	if dst.Type == "bank_accounts" {
+		return w.giveBack(mp, st.Link("source"), amount, ref)
+	}
+	split, err := w.clawBack(mp, dst.ID, "account", amount, ref)
+	st.Fields["return_split"] = split
+	return err
 }
 
 // applyChange records a notification of change on the bank account the

@@ -278,3 +278,101 @@ func TestACHReturnsRefusals(t *testing.T) {
 		}
 	})
 }
+
+// Refunds of bank debits, reversals of bank credits and settlements to a
+// bank account go out in the window's file too, and their returns undo
+// them: a refund's money comes back into the order, a reversal's leaves
+// it, a settlement's comes back into the payable account.
+func TestACHRefundsReversalsAndSettlementsGoOutAndComeBack(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		w := newLiveWorld(t, kind)
+		if _, err := w.s.SetACHSettings(ctx, w.mp, liveSettings); err != nil {
+			t.Fatal(err)
+		}
+		alice := w.bank(t, "Alice Buyer", "123456789", "231380104", "checking", false)
+		shopBank, shop := w.bankOf(t, "Shop LLC", "5556667", "011000015", "checking", true)
+		bz, _ := w.s.CreateVerification(ctx, w.mp, alice.ID)
+		w.verify(t, bz.ID)
+		order, _ := w.s.CreateOrder(ctx, w.mp, shop.ID, payments.OrderInput{Description: "rent"})
+		acct, err := w.s.PayableAccount(ctx, w.mp, shop.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		must := func(r payments.Resource, err error) payments.Resource {
+			t.Helper()
+			if err != nil || r.Status == "failed" {
+				t.Fatalf("%s %s: %v", r.Type, r.Status, err)
+			}
+			return r
+		}
+		in := amount(10_000)
+		in.Instrument, in.Order = alice.ID, order.ID
+		debit := must(w.s.Debit(ctx, w.mp, in))
+		refund := must(w.s.Refund(ctx, w.mp, debit.ID, amount(2_000)))
+		out := amount(5_000)
+		out.Instrument, out.Order = shopBank.ID, order.ID
+		credit := must(w.s.Credit(ctx, w.mp, out))
+		reversal := must(w.s.Reverse(ctx, w.mp, credit.ID, amount(1_000)))
+		toAcct := amount(1_500)
+		toAcct.Instrument, toAcct.Order = acct.ID, order.ID
+		must(w.s.Credit(ctx, w.mp, toAcct))
+		settlement := must(w.s.Settle(ctx, w.mp, acct.ID, shopBank.ID, payments.TxInput{}))
+
+		w.runAt(t, time.Date(2026, 11, 25, 23, 45, 0, 0, time.UTC))
+		fs := w.files(t)
+		a1, a2 := w.deposits(t, bz.ID)
+		if len(fs) != 1 || fs[0].EntryCount != 7 || fs[0].DebitCents != 10_000+1_000 || fs[0].CreditCents != 2_000+5_000+1_500+a1+a2 {
+			t.Fatalf("file %+v", fs)
+		}
+		readBack(t, w.s, w.mp, fs[0].ID)
+		trace := func(id string) string {
+			r, _ := w.s.Get(ctx, w.mp, id)
+			tn := payments.Str(r.Fields["trace_number"])
+			if tn == "" {
+				t.Fatalf("%s has no trace number", id)
+			}
+			return tn
+		}
+		// The model of the order: 10,000 in, 2,000 refunded, 5,000 paid
+		// out, 1,000 reversed back, 1,500 to the payable account.
+		if b, _ := w.s.Balance(ctx, order.ID); b != 2_500 {
+			t.Fatalf("order before the returns = %d", b)
+		}
+		res, err := w.s.ApplyACHReturns(ctx, w.mp, returnsFileOf(t,
+			bankReturn{trace: trace(refund.ID), code: "R03", amount: 2_000},
+			bankReturn{trace: trace(reversal.ID), code: "R01", amount: 1_000, debit: true},
+			bankReturn{trace: trace(settlement.ID), code: "R02", amount: 1_500}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res.Returns {
+			if r.Outcome != payments.ReturnApplied {
+				t.Errorf("return %+v", r)
+			}
+		}
+		if b, _ := w.s.Balance(ctx, order.ID); b != 2_500+2_000-1_000 {
+			t.Errorf("order after the returns = %d, want %d", b, 2_500+2_000-1_000)
+		}
+		if b, _ := w.s.Balance(ctx, acct.ID); b != 1_500 {
+			t.Errorf("payable account after its settlement's return = %d, want 1500", b)
+		}
+		for _, id := range []string{refund.ID, reversal.ID, settlement.ID} {
+			if r, _ := w.s.Get(ctx, w.mp, id); r.Status != "failed" {
+				t.Errorf("%s is %s after its return", id, r.Status)
+			}
+		}
+		// The returned refund no longer counts against the debit: it may be
+		// refunded again, as far as the order holds the money.
+		if _, err := w.s.Refund(ctx, w.mp, debit.ID, amount(10_000)); err == nil {
+			t.Error("refunded more than the order holds")
+		}
+		if _, err := w.s.Refund(ctx, w.mp, debit.ID, amount(3_500)); err != nil {
+			t.Errorf("refund after the returned refund: %v", err)
+		}
+		found, err := ledger.Verify(ctx, w.db.Ledger())
+		if err != nil || len(found) != 0 {
+			t.Fatalf("verify: %v %v", found, err)
+		}
+	})
+}

@@ -358,7 +358,7 @@ func (w *Writer) writeWindow(ctx context.Context, tx achWindowTx, marketplace st
 // (previous cut-off, cutoff], as clock.NextACHCutoff assigns them.
 func (s *Service) windowEntries(ctx context.Context, marketplace string, cutoff time.Time) ([]windowEntry, error) {
 	var out []windowEntry
-	for _, typ := range []string{"debits", "credits", "bank_account_verifications"} {
+	for _, typ := range achTypes {
 		for offset := 0; ; offset += windowPage {
 			page, _, err := s.store.ListResources(ctx, ListQuery{
 				Marketplace: marketplace, Type: typ,
@@ -394,25 +394,49 @@ func (s *Service) windowEntries(ctx context.Context, marketplace string, cutoff 
 	return out, nil
 }
 
+// achDirections says, per type of transaction, which of its links is the
+// bank account and whether the entry pulls money from it (a debit) or
+// pushes money to it. A settlement goes either way: to the bank when its
+// destination is a bank account, from it when its source is.
+var achDirections = map[string][]struct {
+	link string
+	kind achfile.Kind
+}{
+	"debits":                     {{"source", achfile.Debit}},
+	"credits":                    {{"destination", achfile.Credit}},
+	"refunds":                    {{"source", achfile.Credit}},
+	"reversals":                  {{"destination", achfile.Debit}},
+	"settlements":                {{"destination", achfile.Credit}, {"source", achfile.Debit}},
+	"bank_account_verifications": {{"bank_account", achfile.Verification}},
+}
+
+// achTypes are the types of transactions a window's file may carry.
+var achTypes = []string{"debits", "credits", "refunds", "reversals", "settlements", "bank_account_verifications"}
+
 // entriesOf turns a transaction into its entries: none unless it moves
 // money to or from a bank account.
 func (s *Service) entriesOf(ctx context.Context, r Resource) ([]windowEntry, error) {
-	var bankID string
-	kind := achfile.Debit
-	switch r.Type {
-	case "debits":
-		bankID = r.Link("source")
-	case "credits":
-		bankID, kind = r.Link("destination"), achfile.Credit
-	case "bank_account_verifications":
-		bankID, kind = r.Link("bank_account"), achfile.Verification
+	var bank Resource
+	var kind achfile.Kind
+	for _, d := range achDirections[r.Type] {
+		id := r.Link(d.link)
+		if id == "" {
+			continue
+		}
+		res, err := s.store.GetResource(ctx, r.Marketplace, id)
+		if errors.Is(err, ledger.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if res.Type == "bank_accounts" {
+			bank, kind = res, d.kind
+			break
+		}
 	}
-	if r.Type != "bank_account_verifications" && Str(r.Private["instrument_type"]) != "bank_accounts" {
+	if bank.ID == "" {
 		return nil, nil
-	}
-	bank, err := s.store.GetResource(ctx, r.Marketplace, bankID)
-	if err != nil {
-		return nil, fmt.Errorf("payments: bank account %s of %s: %w", bankID, r.ID, err)
 	}
 	number, err := s.vault.Open(Str(bank.Private["account_number"]))
 	if err != nil {
