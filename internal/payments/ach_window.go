@@ -129,9 +129,8 @@ func (s *Service) ACHSettingsOf(ctx context.Context, marketplace string) (ACHSet
 
 var errNotLive = apperr.WithReason(apperr.Conflict, "marketplace-not-live", "only a production marketplace sends ACH files; a test marketplace's bank is the sandbox")
 
-// SetACHSettings configures a live marketplace's bank. The first
-// configuration schedules the close of the coming window; every window's
-// close schedules the next.
+// SetACHSettings configures a live marketplace's bank and schedules the
+// close of the coming window; every window's close schedules the next.
 func (s *Service) SetACHSettings(ctx context.Context, marketplace string, set ACHSettings) (ACHSettings, error) {
 	if err := set.Validate(); err != nil {
 		return ACHSettings{}, err
@@ -144,7 +143,6 @@ func (s *Service) SetACHSettings(ctx context.Context, marketplace string, set AC
 		if !isLive(mp) {
 			return nil, errNotLive
 		}
-		_, had := achSettingsOf(mp)
 		mp.Private["ach_settings"] = map[string]any{
 			"odfi_routing_number": set.ODFIRouting,
 			"company_id":          set.CompanyID,
@@ -158,9 +156,9 @@ func (s *Service) SetACHSettings(ctx context.Context, marketplace string, set AC
 		if _, err := w.Save(ctx, mp); err != nil {
 			return nil, err
 		}
-		if had {
-			return nil, nil
-		}
+		// Scheduled at every change, so that a chain of closes broken by a
+		// close that failed for good starts again; the coming window's
+		// pending job, if there is one, makes this a no-op.
 		return nil, w.scheduleWindowClose(ctx, marketplace, clock.NextACHCutoff(w.Now()))
 	})
 	return set, err
