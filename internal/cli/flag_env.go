@@ -19,6 +19,8 @@ type flagSet struct {
 	about     string
 	envPrefix string
 	env       Env
+	// maxArgs is how many arguments may follow the flags (a file name).
+	maxArgs int
 }
 
 // serverEnvPrefix prefixes the variables of the commands that run or
@@ -58,8 +60,8 @@ func (fs *flagSet) parse(args []string) (ok bool, code int) {
 	if err == nil {
 		err = fs.Parse(args)
 	}
-	if err == nil && fs.NArg() > 0 {
-		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	if err == nil && fs.NArg() > fs.maxArgs {
+		err = fmt.Errorf("unexpected argument %q", fs.Arg(fs.maxArgs))
 	}
 	switch {
 	case err == nil:

@@ -51,6 +51,7 @@ func commands() []command {
 		{"verify", "recompute every balance from the journal and compare", runVerify},
 		{"bench", "measure the write path: the ledger alone, or a server over HTTP", runBench},
 		{"get-balance", "ask a server for a merchant's or manager's balances (signed)", runGetBalance},
+		{"ach", "list and download a live marketplace's NACHA files", runACH},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -193,6 +193,7 @@ func runServer(ctx context.Context, log *slog.Logger, cfg serverConfig) error {
 	}
 	sched := scheduler.New(db, clk)
 	sched.Handle(payments.JobSettleACH, svc.SettleACH)
+	sched.Handle(payments.JobCloseACHWindow, svc.CloseACHWindow)
 	sched.Handle(payments.JobScheduledAdjustment, svc.RunScheduledAdjustment)
 	sched.Handle(payments.JobBalanceRelease, svc.RunBalanceRelease)
 	sched.Handle(payments.JobExpireHold, svc.ExpireHold)

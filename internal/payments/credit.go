@@ -50,6 +50,11 @@ func (w *Writer) credit(ctx context.Context, marketplace string, in TxInput) (Re
 	if dst.Hidden {
 		return Resource{}, apperr.WithReason(apperr.Conflict, "funding-destination-not-creditable", "this funding instrument was deleted")
 	}
+	if dst.Type == "bank_accounts" {
+		if _, err := w.requireACHSettings(ctx, marketplace); err != nil {
+			return Resource{}, err
+		}
+	}
 	customer := dst.Link("customer")
 	var order Resource
 	if in.Order != "" {

@@ -200,6 +200,11 @@ func (w *Writer) debit(ctx context.Context, marketplace string, in TxInput, hold
 	default:
 		return Resource{}, apperr.New(apperr.Invalid, "a debit's source must be a card, a bank account or an external account")
 	}
+	if src.Type == "bank_accounts" {
+		if _, err := w.requireACHSettings(ctx, marketplace); err != nil {
+			return Resource{}, err
+		}
+	}
 	customer := in.Customer
 	if customer == "" {
 		customer = src.Link("customer")

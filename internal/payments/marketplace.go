@@ -122,15 +122,22 @@ func CardNetworkAccount(marketplace string) string { return marketplace + "_card
 // BankNetworkAccount stands for the banks reached by ACH.
 func BankNetworkAccount(marketplace string) string { return marketplace + "_banks" }
 
-// CreateMarketplace makes the test marketplace of a key, with its owner
-// customer, the owner's payable account, and its ledger accounts.
+// CreateMarketplace makes the marketplace of a key, with its owner
+// customer, the owner's payable account, and its ledger accounts. A test
+// marketplace (the default) moves money through the sandbox; a production
+// one (fields["production"] true) sends real ACH files to its bank, and
+// its owner customer starts without the sandbox's bank account.
 func (s *Service) CreateMarketplace(ctx context.Context, caller APIKey, fields map[string]any, meta map[string]string) (Resource, error) {
 	if caller.Marketplace != "" {
 		return Resource{}, apperr.WithReason(apperr.Conflict, "marketplace-already-created", "this API key already has a marketplace")
 	}
 	// The marketplace does not exist yet: its clock starts at the process's.
 	v, err := s.Write(ctx, NoMarketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
+		live := Bool(fields["production"])
 		mpID := w.NewID("TEST-MP")
+		if live {
+			mpID = w.NewID("MP")
+		}
 		for _, a := range []ledger.Account{
 			{ID: EscrowAccount(mpID), Owner: mpID, Kind: "escrow", Currency: Currency},
 			{ID: CardNetworkAccount(mpID), Owner: mpID, Kind: "card_network", Currency: Currency, MayGoNegative: true},
@@ -144,8 +151,10 @@ func (s *Service) CreateMarketplace(ctx context.Context, caller APIKey, fields m
 		if err != nil {
 			return nil, err
 		}
-		if err := s.createOwnerBankAccount(ctx, w, mpID, owner.ID); err != nil {
-			return nil, err
+		if !live {
+			if err := s.createOwnerBankAccount(ctx, w, mpID, owner.ID); err != nil {
+				return nil, err
+			}
 		}
 		mp := Resource{ID: mpID, Marketplace: mpID, Type: "marketplaces", Fields: map[string]any{
 			"name":                  "Test Marketplace",

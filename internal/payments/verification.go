@@ -2,6 +2,8 @@ package payments
 
 import (
 	"context"
+	"crypto/rand"
+	"math/big"
 
 	"github.com/poise-payments/poise/internal/apperr"
 )
@@ -12,6 +14,9 @@ const (
 	verificationAttempts = 3
 	// testDepositMinor is both test-mode micro-deposits: 1 cent each.
 	testDepositMinor = 1
+	// maxDepositMinor bounds a live micro-deposit: 1 to 99 cents, as
+	// banks send them.
+	maxDepositMinor = 99
 )
 
 // CreateVerification starts verifying a bank account: two micro-deposits
@@ -25,6 +30,16 @@ func (s *Service) CreateVerification(ctx context.Context, marketplace, bankID st
 		b, err := w.Lock(ctx, marketplace, "bank_accounts", bankID)
 		if err != nil {
 			return nil, err
+		}
+		live, err := w.requireACHSettings(ctx, marketplace)
+		if err != nil {
+			return nil, err
+		}
+		// A real account holder proves access by amounts nobody could
+		// guess; the sandbox's are fixed so tests can confirm them.
+		amount1, amount2 := int64(testDepositMinor), int64(testDepositMinor)
+		if live {
+			amount1, amount2 = randomDepositMinor(), randomDepositMinor()
 		}
 		if cur := b.Link("bank_account_verification"); cur != "" {
 			prev, err := w.Lock(ctx, marketplace, "bank_account_verifications", cur)
@@ -42,7 +57,7 @@ func (s *Service) CreateVerification(ctx context.Context, marketplace, bankID st
 			"verification_status": "pending",
 			"meta":                map[string]string{},
 		}, Links: map[string]string{"bank_account": b.ID}, Private: map[string]any{
-			"amount_1": int64(testDepositMinor), "amount_2": int64(testDepositMinor),
+			"amount_1": amount1, "amount_2": amount2,
 		}}, "BZ")
 		if err != nil {
 			return nil, err
@@ -103,4 +118,13 @@ func (s *Service) ConfirmVerification(ctx context.Context, marketplace, verifica
 		bz.Private["failure"] = apperr.WithReason(apperr.Conflict, "bank-account-authentication-failed", "the amounts do not match the deposits")
 		return bz, nil
 	})
+}
+
+// randomDepositMinor is a live micro-deposit amount, 1 to maxDepositMinor.
+func randomDepositMinor() int64 {
+	n, err := rand.Int(rand.Reader, big.NewInt(maxDepositMinor))
+	if err != nil {
+		panic("payments: crypto/rand failed: " + err.Error())
+	}
+	return n.Int64() + 1
 }

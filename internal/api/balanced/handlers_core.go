@@ -116,6 +116,14 @@ func (a *API) createMarketplace(c *call) error {
 			set[k] = s
 		}
 	}
+	// Whether a marketplace moves real money is chosen once, at creation.
+	switch f.str("production") {
+	case "", "false":
+	case "true":
+		set["production"] = true
+	default:
+		return apperr.WithReason(apperr.Invalid, "request", "production must be true or false")
+	}
 	mp, err := a.svc.CreateMarketplace(c.ctx, *c.key, set, orEmpty(meta))
 	if err != nil {
 		return err

@@ -1,6 +1,10 @@
 package balanced
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/poise-payments/poise/internal/achfile"
+)
 
 // routes registers every endpoint of the API.
 func (a *API) routes() {
@@ -17,6 +21,13 @@ func (a *API) routes() {
 	r.handle(http.MethodPut, "/marketplaces/:id", a.updateMarketplace)
 	r.handle(http.MethodGet, "/marketplaces/:id/test_clock", a.testClock)
 	r.handle(http.MethodPost, "/marketplaces/:id/test_clock", a.advanceTestClock)
+	r.handle(http.MethodGet, "/marketplaces/:id/ach_settings", a.getACHSettings)
+	r.handle(http.MethodPut, "/marketplaces/:id/ach_settings", a.putACHSettings)
+	r.handle(http.MethodGet, "/ach_files", a.listACHFiles)
+	r.handle(http.MethodGet, "/ach_files/:id", a.getACHFile)
+	r.handle(http.MethodGet, "/ach_files/:id/content", a.achFileContent)
+	r.handle(http.MethodPost, "/ach_returns", a.postACHReturns)
+	r.routes[len(r.routes)-1].maxBody = achfile.MaxReturnsFileBytes
 
 	r.handle(http.MethodGet, "/resources/:id", a.getResource)
 

@@ -1,0 +1,378 @@
+package payments_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/moov-io/ach"
+
+	"github.com/poise-payments/poise/internal/apperr"
+	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/payments"
+	"github.com/poise-payments/poise/internal/store/storetest"
+)
+
+// bankReturn is one entry a test bank sends back.
+type bankReturn struct {
+	trace  string
+	code   string // R.. for a return, C.. for a change
+	amount int64
+	debit  bool
+}
+
+// returnsFileOf writes, with moov-io/ach, the file a bank sends back.
+func returnsFileOf(t *testing.T, entries ...bankReturn) []byte {
+	t.Helper()
+	fh := ach.NewFileHeader()
+	fh.ImmediateDestination = "121042882"
+	fh.ImmediateOrigin = "231380104"
+	fh.ImmediateDestinationName = "Wells Fargo"
+	fh.ImmediateOriginName = "Receiving Bank"
+	fh.FileCreationDate = "261203"
+	fh.FileCreationTime = "0900"
+	file := ach.NewFile()
+	file.SetHeader(fh)
+	header := func(sec string, n int) *ach.BatchHeader {
+		bh := ach.NewBatchHeader()
+		bh.ServiceClassCode = ach.MixedDebitsAndCredits
+		bh.CompanyName = "Rent Market"
+		bh.CompanyIdentification = "1234567890"
+		bh.StandardEntryClassCode = sec
+		bh.CompanyEntryDescription = "RETURN"
+		bh.EffectiveEntryDate = "261203"
+		bh.ODFIIdentification = "23138010"
+		bh.BatchNumber = n
+		return bh
+	}
+	ppd := ach.NewBatchPPD(header(ach.PPD, 1))
+	cor := ach.NewBatchCOR(header(ach.COR, 2))
+	for i, e := range entries {
+		ed := ach.NewEntryDetail()
+		ed.TransactionCode = ach.CheckingReturnNOCCredit
+		if e.debit {
+			ed.TransactionCode = ach.CheckingReturnNOCDebit
+		}
+		ed.SetRDFI("121042882")
+		ed.DFIAccountNumber = "123456789"
+		ed.IndividualName = "Receiver"
+		ed.SetTraceNumber("23138010", i+1)
+		ed.AddendaRecordIndicator = 1
+		if e.code[0] == 'C' {
+			a := ach.NewAddenda98()
+			a.ChangeCode, a.OriginalTrace, a.OriginalDFI, a.CorrectedData = e.code, e.trace, "23138010", "1918171614"
+			a.TraceNumber = ed.TraceNumber
+			ed.Addenda98, ed.Category = a, ach.CategoryNOC
+			ed.IdentificationNumber = "NOC"
+			cor.AddEntry(ed)
+			continue
+		}
+		ed.Amount = int(e.amount)
+		a := ach.NewAddenda99()
+		a.ReturnCode, a.OriginalTrace, a.OriginalDFI = e.code, e.trace, "23138010"
+		a.TraceNumber = ed.TraceNumber
+		ed.Addenda99, ed.Category = a, ach.CategoryReturn
+		ppd.AddEntry(ed)
+	}
+	for _, b := range []ach.Batcher{ppd, cor} {
+		if len(b.GetEntries()) == 0 {
+			continue
+		}
+		if err := b.Create(); err != nil {
+			t.Fatal(err)
+		}
+		file.AddBatch(b)
+	}
+	if err := file.Create(); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := ach.NewWriter(&buf).Write(file); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// snapshot is every balance, event count and feed entry a return may move.
+type snapshot struct {
+	balances map[string]int64
+	events   int
+	feed     int
+}
+
+func (w liveWorld) snapshot(t *testing.T, accounts []string, merchant string) snapshot {
+	t.Helper()
+	ctx := context.Background()
+	s := snapshot{balances: map[string]int64{}}
+	for _, a := range accounts {
+		b, err := w.s.Balance(ctx, a)
+		if apperr.Is(err, apperr.NotFound) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.balances[a] = b
+	}
+	_, s.events, _ = w.s.List(ctx, payments.ListQuery{Marketplace: w.mp, Type: "events", Limit: 1})
+	feed, err := w.s.Feed(ctx, w.mp, merchant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.feed = len(feed)
+	return s
+}
+
+// A debit that succeeded and was paid out is returned weeks later: the
+// debit fails with the bank's code, its money leaves the order as far as
+// the order holds it, then the marketplace escrow, and the rest is owed;
+// the merchant's feed gets a chargeback. A returned payout comes back to
+// its order. The same file uploaded again changes nothing.
+func TestACHReturnsFailTransactionsLate(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		w := newLiveWorld(t, kind)
+		if _, err := w.s.SetACHSettings(ctx, w.mp, liveSettings); err != nil {
+			t.Fatal(err)
+		}
+		alice := w.bank(t, "Alice Buyer", "123456789", "231380104", "checking", false)
+		shopBank, shop := w.bankOf(t, "Shop LLC", "5556667", "011000015", "checking", true)
+		bz, _ := w.s.CreateVerification(ctx, w.mp, alice.ID)
+		w.verify(t, bz.ID)
+		order, err := w.s.CreateOrder(ctx, w.mp, shop.ID, payments.OrderInput{Description: "rent"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := amount(10_000)
+		in.Instrument, in.Order = alice.ID, order.ID
+		debit, err := w.s.Debit(ctx, w.mp, in)
+		if err != nil || debit.Status != "succeeded" {
+			t.Fatalf("debit %s, %v", debit.Status, err)
+		}
+		out := amount(6_000)
+		out.Instrument, out.Order = shopBank.ID, order.ID
+		credit, err := w.s.Credit(ctx, w.mp, out)
+		if err != nil || credit.Status != "succeeded" {
+			t.Fatalf("credit %s, %v", credit.Status, err)
+		}
+		card, _ := w.s.CreateCard(ctx, w.mp, payments.CardInput{Number: "4111111111111111", ExpirationMonth: 1, ExpirationYear: 2030})
+		fund := amount(1_500)
+		fund.Instrument = card.ID
+		if _, err := w.s.Debit(ctx, w.mp, fund); err != nil {
+			t.Fatal(err)
+		}
+		w.runAt(t, time.Date(2026, 11, 25, 23, 45, 0, 0, time.UTC))
+		d, _ := w.s.Get(ctx, w.mp, debit.ID)
+		c, _ := w.s.Get(ctx, w.mp, credit.ID)
+		debitTrace, creditTrace := payments.Str(d.Fields["trace_number"]), payments.Str(c.Fields["trace_number"])
+		if debitTrace == "" || creditTrace == "" {
+			t.Fatal("no trace numbers recorded")
+		}
+
+		accounts := []string{order.ID, payments.EscrowAccount(w.mp), payments.ACHShortfallAccount(w.mp), payments.BankNetworkAccount(w.mp)}
+		before := w.snapshot(t, accounts, shop.ID)
+		if before.balances[order.ID] != 4_000 || before.balances[payments.EscrowAccount(w.mp)] != 1_500 {
+			t.Fatalf("before the return: %v", before.balances)
+		}
+
+		// Weeks later, the debit comes back: R01, and a notification of
+		// change on the payout's account; one trace is nobody's.
+		w.clk.Set(time.Date(2026, 12, 21, 17, 0, 0, 0, time.UTC))
+		file1 := returnsFileOf(t,
+			bankReturn{trace: debitTrace, code: "R01", amount: 10_000, debit: true},
+			bankReturn{trace: "121042889999999", code: "R03", amount: 5},
+			bankReturn{trace: creditTrace, code: "C01"})
+		res, err := w.s.ApplyACHReturns(ctx, w.mp, file1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Returns) != 2 || res.Returns[0].Outcome != payments.ReturnApplied || res.Returns[0].Transaction != debit.ID ||
+			res.Returns[1].Outcome != payments.ReturnUnmatched || len(res.Changes) != 1 || res.Changes[0].BankAccount != shopBank.ID {
+			t.Fatalf("result %+v", res)
+		}
+		d, _ = w.s.Get(ctx, w.mp, debit.ID)
+		if d.Status != "failed" || d.Fields["failure_reason_code"] != "R01" {
+			t.Fatalf("returned debit: %s %v", d.Status, d.Fields["failure_reason_code"])
+		}
+		after := w.snapshot(t, accounts, shop.ID)
+		// The model: 10,000 comes back out, 4,000 from the order, 1,500
+		// from the marketplace escrow, 4,500 owed.
+		want := map[string]int64{
+			order.ID:                           0,
+			payments.EscrowAccount(w.mp):       0,
+			payments.ACHShortfallAccount(w.mp): -4_500,
+			payments.BankNetworkAccount(w.mp):  before.balances[payments.BankNetworkAccount(w.mp)] + 10_000,
+		}
+		for a, v := range want {
+			if after.balances[a] != v {
+				t.Errorf("%s = %d, want %d", a, after.balances[a], v)
+			}
+		}
+		if after.feed != before.feed+1 {
+			t.Errorf("feed grew by %d, want the chargeback", after.feed-before.feed)
+		}
+		feed, _ := w.s.Feed(ctx, w.mp, shop.ID)
+		if last := feed[len(feed)-1]; last.Type != payments.FeedChargeback || last.AmountMinor != 10_000 || last.Gate != "ach" || last.SourceID != debit.ID {
+			t.Errorf("last feed entry %+v", last)
+		}
+		evs, _, _ := w.s.List(ctx, payments.ListQuery{Marketplace: w.mp, Type: "events", LinkRel: "entity", LinkTarget: debit.ID, Limit: 20})
+		failedEvents := 0
+		for _, e := range evs {
+			if e.Fields["type"] == "debit.failed" {
+				failedEvents++
+			}
+		}
+		if failedEvents != 1 {
+			t.Errorf("%d debit.failed events", failedEvents)
+		}
+		if b, _ := w.s.Get(ctx, w.mp, shopBank.ID); b.Fields["notification_of_change"] == nil {
+			t.Error("the notification of change is not on the bank account")
+		}
+
+		// The same file again: nothing moves, no event, no feed entry.
+		res, err = w.s.ApplyACHReturns(ctx, w.mp, file1)
+		if err != nil || res.Returns[0].Outcome != payments.ReturnAlreadyApplied || res.Changes[0].Outcome != payments.ReturnAlreadyApplied {
+			t.Fatalf("replay: %+v, %v", res, err)
+		}
+		again := w.snapshot(t, accounts, shop.ID)
+		if again.events != after.events || again.feed != after.feed {
+			t.Errorf("replay wrote %d events, %d feed entries", again.events-after.events, again.feed-after.feed)
+		}
+		for a, v := range after.balances {
+			if again.balances[a] != v {
+				t.Errorf("replay moved %s: %d, was %d", a, again.balances[a], v)
+			}
+		}
+
+		// The payout comes back too: into the order it left.
+		if _, err := w.s.ApplyACHReturns(ctx, w.mp, returnsFileOf(t, bankReturn{trace: creditTrace, code: "R03", amount: 6_000})); err != nil {
+			t.Fatal(err)
+		}
+		c, _ = w.s.Get(ctx, w.mp, credit.ID)
+		if c.Status != "failed" || c.Fields["failure_reason_code"] != "R03" {
+			t.Fatalf("returned credit: %s", c.Status)
+		}
+		if b, _ := w.s.Balance(ctx, order.ID); b != 6_000 {
+			t.Errorf("order after the payout's return = %d, want 6000", b)
+		}
+
+		found, err := ledger.Verify(ctx, w.db.Ledger())
+		if err != nil || len(found) != 0 {
+			t.Fatalf("verify: %v %v", found, err)
+		}
+	})
+}
+
+func TestACHReturnsRefusals(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		w := newLiveWorld(t, kind)
+		if _, err := w.s.ApplyACHReturns(ctx, w.mp, []byte("not a nacha file\n")); !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("garbage: %v", err)
+		}
+		s, _ := newService(t, kind)
+		_, mp := newMarketplace(t, s)
+		if _, err := s.ApplyACHReturns(ctx, mp.ID, returnsFileOf(t, bankReturn{trace: "121042880000001", code: "R01", amount: 1})); apperr.ReasonOf(err) != "marketplace-not-live" {
+			t.Fatalf("returns to a test marketplace: %v", err)
+		}
+	})
+}
+
+// Refunds of bank debits, reversals of bank credits and settlements to a
+// bank account go out in the window's file too, and their returns undo
+// them: a refund's money comes back into the order, a reversal's leaves
+// it, a settlement's comes back into the payable account.
+func TestACHRefundsReversalsAndSettlementsGoOutAndComeBack(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		w := newLiveWorld(t, kind)
+		if _, err := w.s.SetACHSettings(ctx, w.mp, liveSettings); err != nil {
+			t.Fatal(err)
+		}
+		alice := w.bank(t, "Alice Buyer", "123456789", "231380104", "checking", false)
+		shopBank, shop := w.bankOf(t, "Shop LLC", "5556667", "011000015", "checking", true)
+		bz, _ := w.s.CreateVerification(ctx, w.mp, alice.ID)
+		w.verify(t, bz.ID)
+		order, _ := w.s.CreateOrder(ctx, w.mp, shop.ID, payments.OrderInput{Description: "rent"})
+		acct, err := w.s.PayableAccount(ctx, w.mp, shop.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		must := func(r payments.Resource, err error) payments.Resource {
+			t.Helper()
+			if err != nil || r.Status == "failed" {
+				t.Fatalf("%s %s: %v", r.Type, r.Status, err)
+			}
+			return r
+		}
+		in := amount(10_000)
+		in.Instrument, in.Order = alice.ID, order.ID
+		debit := must(w.s.Debit(ctx, w.mp, in))
+		refund := must(w.s.Refund(ctx, w.mp, debit.ID, amount(2_000)))
+		out := amount(5_000)
+		out.Instrument, out.Order = shopBank.ID, order.ID
+		credit := must(w.s.Credit(ctx, w.mp, out))
+		reversal := must(w.s.Reverse(ctx, w.mp, credit.ID, amount(1_000)))
+		toAcct := amount(1_500)
+		toAcct.Instrument, toAcct.Order = acct.ID, order.ID
+		must(w.s.Credit(ctx, w.mp, toAcct))
+		settlement := must(w.s.Settle(ctx, w.mp, acct.ID, shopBank.ID, payments.TxInput{}))
+
+		w.runAt(t, time.Date(2026, 11, 25, 23, 45, 0, 0, time.UTC))
+		fs := w.files(t)
+		a1, a2 := w.deposits(t, bz.ID)
+		if len(fs) != 1 || fs[0].EntryCount != 7 || fs[0].DebitCents != 10_000+1_000 || fs[0].CreditCents != 2_000+5_000+1_500+a1+a2 {
+			t.Fatalf("file %+v", fs)
+		}
+		readBack(t, w.s, w.mp, fs[0].ID)
+		trace := func(id string) string {
+			r, _ := w.s.Get(ctx, w.mp, id)
+			tn := payments.Str(r.Fields["trace_number"])
+			if tn == "" {
+				t.Fatalf("%s has no trace number", id)
+			}
+			return tn
+		}
+		// The model of the order: 10,000 in, 2,000 refunded, 5,000 paid
+		// out, 1,000 reversed back, 1,500 to the payable account.
+		if b, _ := w.s.Balance(ctx, order.ID); b != 2_500 {
+			t.Fatalf("order before the returns = %d", b)
+		}
+		res, err := w.s.ApplyACHReturns(ctx, w.mp, returnsFileOf(t,
+			bankReturn{trace: trace(refund.ID), code: "R03", amount: 2_000},
+			bankReturn{trace: trace(reversal.ID), code: "R01", amount: 1_000, debit: true},
+			bankReturn{trace: trace(settlement.ID), code: "R02", amount: 1_500}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res.Returns {
+			if r.Outcome != payments.ReturnApplied {
+				t.Errorf("return %+v", r)
+			}
+		}
+		if b, _ := w.s.Balance(ctx, order.ID); b != 2_500+2_000-1_000 {
+			t.Errorf("order after the returns = %d, want %d", b, 2_500+2_000-1_000)
+		}
+		if b, _ := w.s.Balance(ctx, acct.ID); b != 1_500 {
+			t.Errorf("payable account after its settlement's return = %d, want 1500", b)
+		}
+		for _, id := range []string{refund.ID, reversal.ID, settlement.ID} {
+			if r, _ := w.s.Get(ctx, w.mp, id); r.Status != "failed" {
+				t.Errorf("%s is %s after its return", id, r.Status)
+			}
+		}
+		// The returned refund no longer counts against the debit: it may be
+		// refunded again, as far as the order holds the money.
+		if _, err := w.s.Refund(ctx, w.mp, debit.ID, amount(10_000)); err == nil {
+			t.Error("refunded more than the order holds")
+		}
+		if _, err := w.s.Refund(ctx, w.mp, debit.ID, amount(3_500)); err != nil {
+			t.Errorf("refund after the returned refund: %v", err)
+		}
+		found, err := ledger.Verify(ctx, w.db.Ledger())
+		if err != nil || len(found) != 0 {
+			t.Fatalf("verify: %v %v", found, err)
+		}
+	})
+}
