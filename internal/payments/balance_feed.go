@@ -2,6 +2,7 @@ package payments
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -35,6 +36,54 @@ type FeedEntry struct {
 	Endpoint string
 }
 
+// BalanceFeed is what merchant balances do with the transactions of
+// Balanced operations. Operations call it inside their committer
+// operation, so a transaction and its effect on balances commit together.
+type BalanceFeed interface {
+	// Fed records e, which source caused, and posts it into every balance
+	// it reaches.
+	Fed(ctx context.Context, w *Writer, e FeedEntry, source Resource) error
+	// PayoutDone ends what a payout held in the buffers of the balances it
+	// reached, once it has its final status.
+	PayoutDone(ctx context.Context, w *Writer, payoutID string) error
+}
+
+// SetBalanceFeed sets where the service's operations send what they do to
+// merchants' money. It is set once, before the service serves.
+func (s *Service) SetBalanceFeed(f BalanceFeed) { s.feed = f }
+
+// errNoBalanceFeed refuses an operation that reaches a merchant while no
+// balance feed is set: the transaction would be missing from balances.
+var errNoBalanceFeed = errors.New("payments: no balance feed is set; merchant balances would miss transactions")
+
+// Ready says whether the service may serve: its balance feed is set.
+func (s *Service) Ready() error {
+	if s.feed == nil {
+		return errNoBalanceFeed
+	}
+	return nil
+}
+
+// balances is the balance feed of the operation's service.
+func (w *Writer) balances() BalanceFeed {
+	if w.balanceFeed == nil {
+		return noFeed{}
+	}
+	return w.balanceFeed
+}
+
+// noFeed refuses every entry: a service without a balance feed fails
+// operations that reach a merchant, never drops their entries.
+type noFeed struct{}
+
+func (noFeed) Fed(context.Context, *Writer, FeedEntry, Resource) error { return errNoBalanceFeed }
+func (noFeed) PayoutDone(context.Context, *Writer, string) error       { return errNoBalanceFeed }
+
+// releaseBuffer ends what a payout held in the buffers of balances.
+func (w *Writer) releaseBuffer(ctx context.Context, payoutID string) error {
+	return w.balances().PayoutDone(ctx, w, payoutID)
+}
+
 // gateOf names the rail of an instrument type.
 func gateOf(instrumentType string) string {
 	if instrumentType == "cards" {
@@ -63,10 +112,7 @@ func (w *Writer) feedVia(ctx context.Context, typ, merchant string, amount int64
 		ID: w.NewID("BT"), Marketplace: source.Marketplace, Merchant: merchant, Type: typ,
 		AmountMinor: amount, Currency: Currency, Gate: gate, SourceID: source.ID, OccurredAt: w.Now(), Endpoint: endpoint,
 	}
-	if err := w.tx.InsertFeed(ctx, e); err != nil {
-		return err
-	}
-	return w.postEntry(ctx, e, source)
+	return w.balances().Fed(ctx, w, e, source)
 }
 
 // merchantOf is the merchant an order-bound transaction concerns.
@@ -79,9 +125,4 @@ func (w *Writer) merchantOf(ctx context.Context, marketplace, orderID string) (s
 		return "", err
 	}
 	return o.Link("merchant"), nil
-}
-
-// Feed lists a merchant's balance transactions, oldest first.
-func (s *Service) Feed(ctx context.Context, marketplace, merchant string) ([]FeedEntry, error) {
-	return s.store.FeedOf(ctx, marketplace, merchant)
 }

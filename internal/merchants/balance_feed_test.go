@@ -1,4 +1,4 @@
-package payments_test
+package merchants_test
 
 import (
 	"context"
