@@ -164,11 +164,12 @@ func runServer(ctx context.Context, log *slog.Logger, cfg serverConfig) error {
 	l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{AdmissionTimeout: cfg.admission})
 	svc := payments.NewService(l, db, v)
 	// Merchant balances receive every Balanced transaction that reaches a
-	// merchant; a service without them must not serve.
+	// merchant; a service without them, or over a store that cannot keep
+	// them, must not serve.
 	mer := merchants.New(svc, db, v)
-	if err := svc.Ready(); err != nil {
+	if err := svc.Ready(ctx); err != nil {
 		l.Close(ctx)
-		return err
+		return fmt.Errorf("merchant balances: %w", err)
 	}
 	// Before any request: fingerprints stored before they were keyed are
 	// rewritten once, which needs the encryption key a migration lacks.

@@ -145,6 +145,13 @@ func (s *Service) PayoutDone(ctx context.Context, pw *payments.Writer, payoutID 
 	return w.releaseBuffer(ctx, payoutID)
 }
 
+// Ready says whether the store's transactions keep merchant balances
+// (payments.BalanceFeed); serve checks it before it serves.
+func (s *Service) Ready(pw *payments.Writer) error {
+	_, err := opOf(pw)
+	return err
+}
+
 // fed records an entry of the feed and posts it.
 func (w *op) fed(ctx context.Context, e payments.FeedEntry, source payments.Resource) error {
 	if err := w.tx.InsertFeed(ctx, e); err != nil {

@@ -46,22 +46,31 @@ type BalanceFeed interface {
 	// PayoutDone ends what a payout held in the buffers of the balances it
 	// reached, once it has its final status.
 	PayoutDone(ctx context.Context, w *Writer, payoutID string) error
+	// Ready says whether the feed can post in w's transaction: the store
+	// keeps what it needs.
+	Ready(w *Writer) error
 }
 
 // SetBalanceFeed sets where the service's operations send what they do to
 // merchants' money. It is set once, before the service serves.
 func (s *Service) SetBalanceFeed(f BalanceFeed) { s.feed = f }
 
-// errNoBalanceFeed refuses an operation that reaches a merchant while no
+// ErrNoBalanceFeed refuses an operation that reaches a merchant while no
 // balance feed is set: the transaction would be missing from balances.
-var errNoBalanceFeed = errors.New("payments: no balance feed is set; merchant balances would miss transactions")
+var ErrNoBalanceFeed = errors.New("payments: no balance feed is set; merchant balances would miss transactions")
 
-// Ready says whether the service may serve: its balance feed is set.
-func (s *Service) Ready() error {
+// Ready checks, before the service serves, that it has a balance feed and
+// that the store's transactions keep what the service and its feed need,
+// in one operation that writes nothing: a missing capability is an error
+// at start, not at the first operation that needs it.
+func (s *Service) Ready(ctx context.Context) error {
 	if s.feed == nil {
-		return errNoBalanceFeed
+		return ErrNoBalanceFeed
 	}
-	return nil
+	_, err := s.Write(WithoutIdempotency(ctx), NoMarketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
+		return nil, s.feed.Ready(w)
+	})
+	return err
 }
 
 // balances is the balance feed of the operation's service.
@@ -76,8 +85,9 @@ func (w *Writer) balances() BalanceFeed {
 // operations that reach a merchant, never drops their entries.
 type noFeed struct{}
 
-func (noFeed) Fed(context.Context, *Writer, FeedEntry, Resource) error { return errNoBalanceFeed }
-func (noFeed) PayoutDone(context.Context, *Writer, string) error       { return errNoBalanceFeed }
+func (noFeed) Fed(context.Context, *Writer, FeedEntry, Resource) error { return ErrNoBalanceFeed }
+func (noFeed) PayoutDone(context.Context, *Writer, string) error       { return ErrNoBalanceFeed }
+func (noFeed) Ready(*Writer) error                                     { return ErrNoBalanceFeed }
 
 // releaseBuffer ends what a payout held in the buffers of balances.
 func (w *Writer) releaseBuffer(ctx context.Context, payoutID string) error {
