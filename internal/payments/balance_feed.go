@@ -60,14 +60,18 @@ func (s *Service) SetBalanceFeed(f BalanceFeed) { s.feed = f }
 var ErrNoBalanceFeed = errors.New("payments: no balance feed is set; merchant balances would miss transactions")
 
 // Ready checks, before the service serves, that it has a balance feed and
-// that the store's transactions keep what the service and its feed need,
-// in one operation that writes nothing: a missing capability is an error
-// at start, not at the first operation that needs it.
+// that the store's transactions keep what the service, its idempotency
+// keeper and its feed need, in one operation that writes nothing: a
+// missing capability is an error at start, not at the first operation
+// that needs it.
 func (s *Service) Ready(ctx context.Context) error {
 	if s.feed == nil {
 		return ErrNoBalanceFeed
 	}
 	_, err := s.Write(WithoutIdempotency(ctx), NoMarketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
+		if err := s.keeper.Ready(w.Writer); err != nil {
+			return nil, err
+		}
 		return nil, s.feed.Ready(w)
 	})
 	return err

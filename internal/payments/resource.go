@@ -65,6 +65,7 @@ type Tx interface {
 	// names target, as this transaction sees them (no lock).
 	LinkedTo(ctx context.Context, marketplace, target, rel, typ string, limit int) ([]Resource, error)
 	JobShifter
+	stepTx
 }
 
 // APIKey authenticates a client. Only a hash of its secret is stored.
