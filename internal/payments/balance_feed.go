@@ -106,15 +106,11 @@ func gateOf(instrumentType string) string {
 	return "ach"
 }
 
-// feed records what an operation did to a merchant's money. Operations
-// that concern no merchant (no order, no recipient) are the marketplace's
-// own and are fed under its owner customer.
+// feed records what an operation did to a merchant's money, through the
+// merchant's default endpoint. Operations that concern no merchant (no
+// order, no recipient) are the marketplace's own and are fed under its
+// owner customer.
 func (w *Writer) feed(ctx context.Context, typ, merchant string, amount int64, gate string, source Resource) error {
-	return w.feedVia(ctx, typ, merchant, amount, gate, "", source)
-}
-
-// feedVia is feed through a named endpoint ("" for the default).
-func (w *Writer) feedVia(ctx context.Context, typ, merchant string, amount int64, gate, endpoint string, source Resource) error {
 	if merchant == "" {
 		mp, err := w.Lock(ctx, source.Marketplace, "marketplaces", source.Marketplace)
 		if err != nil {
@@ -124,7 +120,7 @@ func (w *Writer) feedVia(ctx context.Context, typ, merchant string, amount int64
 	}
 	e := FeedEntry{
 		ID: w.NewID("BT"), Marketplace: source.Marketplace, Merchant: merchant, Type: typ,
-		AmountMinor: amount, Currency: Currency, Gate: gate, SourceID: source.ID, OccurredAt: w.Now(), Endpoint: endpoint,
+		AmountMinor: amount, Currency: Currency, Gate: gate, SourceID: source.ID, OccurredAt: w.Now(),
 	}
 	return w.balances().Fed(ctx, w, e, source)
 }
