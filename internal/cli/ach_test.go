@@ -16,6 +16,7 @@ import (
 	"github.com/poise-payments/poise/internal/api/balanced"
 	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/merchants"
 	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/scheduler"
 	"github.com/poise-payments/poise/internal/store/storetest"
@@ -35,7 +36,7 @@ func TestACHCommands(t *testing.T) {
 		svc := payments.NewService(l, db, v)
 		sched := scheduler.New(db, clk)
 		sched.Handle(payments.JobCloseACHWindow, svc.CloseACHWindow)
-		srv := httptest.NewServer(balanced.New(svc, nil))
+		srv := httptest.NewServer(balanced.New(svc, merchants.New(svc, db, v), nil))
 		t.Cleanup(srv.Close)
 
 		key, secret, _ := svc.CreateAPIKey(ctx, nil, nil)

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/poise-payments/poise/internal/merchants"
 	"io"
 	"log/slog"
 	"net"
@@ -162,6 +163,14 @@ func runServer(ctx context.Context, log *slog.Logger, cfg serverConfig) error {
 	clk := clock.System()
 	l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{AdmissionTimeout: cfg.admission})
 	svc := payments.NewService(l, db, v)
+	// Merchant balances receive every Balanced transaction that reaches a
+	// merchant; a service without them, or over a store that cannot keep
+	// them, must not serve.
+	mer := merchants.New(svc, db, v)
+	if err := svc.Ready(ctx); err != nil {
+		l.Close(ctx)
+		return fmt.Errorf("merchant balances: %w", err)
+	}
 	// Before any request: fingerprints stored before they were keyed are
 	// rewritten once, which needs the encryption key a migration lacks.
 	if n, err := svc.KeyFingerprints(ctx, db); err != nil {
@@ -170,12 +179,12 @@ func runServer(ctx context.Context, log *slog.Logger, cfg serverConfig) error {
 	} else if n > 0 {
 		log.Info("rewrote unkeyed fingerprints", "instruments", n)
 	}
-	api := balanced.New(svc, log)
+	api := balanced.New(svc, mer, log)
 	api.ShowDeliveries(db)
 	signup := cfg.signup()
 	api.SetSignup(signup)
 	log.Info("who may open a marketplace", "anyone", signup.Open, "operator_token_set", signup.OperatorToken != "")
-	balances := paynet.New(svc, &paynet.Verifier{Secrets: svc, Nonces: db, Clock: clk}, log)
+	balances := paynet.New(svc, mer, &paynet.Verifier{Secrets: mer, Nonces: db, Clock: clk}, log)
 	srv, err := server.New(server.Options{Logger: log, Store: db, Ledger: l, API: surfaces(api, balances)})
 	if err != nil {
 		l.Close(ctx)
@@ -183,7 +192,7 @@ func runServer(ctx context.Context, log *slog.Logger, cfg serverConfig) error {
 	}
 	// A server upgraded from before balances were ledger accounts posts
 	// the history of its merchants once, before it takes requests.
-	posted, err := svc.PostPendingHistory(ctx)
+	posted, err := mer.PostPendingHistory(ctx)
 	if err != nil {
 		l.Close(ctx)
 		return err
@@ -194,8 +203,8 @@ func runServer(ctx context.Context, log *slog.Logger, cfg serverConfig) error {
 	sched := scheduler.New(db, clk)
 	sched.Handle(payments.JobSettleACH, svc.SettleACH)
 	sched.Handle(payments.JobCloseACHWindow, svc.CloseACHWindow)
-	sched.Handle(payments.JobScheduledAdjustment, svc.RunScheduledAdjustment)
-	sched.Handle(payments.JobBalanceRelease, svc.RunBalanceRelease)
+	sched.Handle(merchants.JobScheduledAdjustment, mer.RunScheduledAdjustment)
+	sched.Handle(merchants.JobBalanceRelease, mer.RunBalanceRelease)
 	sched.Handle(payments.JobExpireHold, svc.ExpireHold)
 	deliverer := events.NewDeliverer(db, clk, nil, api.RenderEvent)
 	// Profiles are served before the API listens, so that whoever waits for

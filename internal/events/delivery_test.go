@@ -14,6 +14,7 @@ import (
 	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/events"
 	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/merchants"
 	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/store/storetest"
 	"github.com/poise-payments/poise/internal/vault"
@@ -133,6 +134,7 @@ func TestDeliveriesGiveUpAfterThreeDays(t *testing.T) {
 	defer l.Close(ctx)
 	v, _ := vault.New(make([]byte, vault.KeyLen))
 	s := payments.NewService(l, db, v)
+	merchants.New(s, db, v)
 	key, _, _ := s.CreateAPIKey(ctx, nil, nil)
 	mp, _ := s.CreateMarketplace(ctx, key, nil, nil)
 	rcv := &receiver{failures: 1 << 30}

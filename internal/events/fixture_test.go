@@ -7,6 +7,7 @@ import (
 
 	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/merchants"
 	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/store"
 	"github.com/poise-payments/poise/internal/store/storetest"
@@ -31,6 +32,7 @@ func newFixture(t *testing.T, kind string) fixture {
 	t.Cleanup(func() { l.Close(ctx) })
 	v, _ := vault.New(make([]byte, vault.KeyLen))
 	s := payments.NewService(l, db, v)
+	merchants.New(s, db, v)
 	key, _, _ := s.CreateAPIKey(ctx, nil, nil)
 	mp, err := s.CreateMarketplace(ctx, key, nil, nil)
 	if err != nil {

@@ -156,6 +156,13 @@ func (k *Keeper) Do(ctx context.Context, req Request, hint []string, op Op, rend
 	return refusal, false, nil
 }
 
+// Ready says whether the store's transactions, as w has one, keep
+// idempotency records; a server checks it before it takes keyed requests.
+func (k *Keeper) Ready(w *ledger.Writer) error {
+	_, err := keyTx(w)
+	return err
+}
+
 func keyTx(w *ledger.Writer) (Tx, error) {
 	tx, err := w.Tx()
 	if err != nil {

@@ -116,7 +116,7 @@ func (w liveWorld) snapshot(t *testing.T, accounts []string, merchant string) sn
 		s.balances[a] = b
 	}
 	_, s.events, _ = w.s.List(ctx, payments.ListQuery{Marketplace: w.mp, Type: "events", Limit: 1})
-	feed, err := w.s.Feed(ctx, w.mp, merchant)
+	feed, err := w.m.Feed(ctx, w.mp, merchant)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +212,7 @@ func TestACHReturnsFailTransactionsLate(t *testing.T) {
 		if after.feed != before.feed+1 {
 			t.Errorf("feed grew by %d, want the chargeback", after.feed-before.feed)
 		}
-		feed, _ := w.s.Feed(ctx, w.mp, shop.ID)
+		feed, _ := w.m.Feed(ctx, w.mp, shop.ID)
 		if last := feed[len(feed)-1]; last.Type != payments.FeedChargeback || last.AmountMinor != 10_000 || last.Gate != "ach" || last.SourceID != debit.ID {
 			t.Errorf("last feed entry %+v", last)
 		}

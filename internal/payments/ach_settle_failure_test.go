@@ -7,6 +7,7 @@ import (
 
 	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/merchants"
 	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/scheduler"
 	"github.com/poise-payments/poise/internal/store"
@@ -36,6 +37,7 @@ func newACHFixture(t *testing.T, kind string) achFixture {
 	t.Cleanup(func() { f.l.Close(ctx) })
 	v, _ := vault.New(make([]byte, vault.KeyLen))
 	f.s = payments.NewService(f.l, f.db, v)
+	merchants.New(f.s, f.db, v)
 	f.sched = scheduler.New(f.db, f.clk)
 	f.sched.Handle(payments.JobSettleACH, f.s.SettleACH)
 	key, _, _ := f.s.CreateAPIKey(ctx, nil, nil)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/merchants"
 	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/scheduler"
 	"github.com/poise-payments/poise/internal/store/storetest"
@@ -27,6 +28,7 @@ func TestPendingACHDebitSettlesOnItsBusinessDay(t *testing.T) {
 		defer l.Close(ctx)
 		v, _ := vault.New(make([]byte, vault.KeyLen))
 		s := payments.NewService(l, db, v)
+		merchants.New(s, db, v)
 		sched := scheduler.New(db, clk)
 		sched.Handle(payments.JobSettleACH, s.SettleACH)
 

@@ -13,6 +13,7 @@ import (
 	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/merchants"
 	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/scheduler"
 	"github.com/poise-payments/poise/internal/store"
@@ -29,6 +30,7 @@ type liveWorld struct {
 	db    *store.DB
 	clk   *clock.Manual
 	s     *payments.Service
+	m     *merchants.Service
 	sched *scheduler.Scheduler
 	mp    string
 }
@@ -49,6 +51,7 @@ func newLiveWorldOn(t *testing.T, db *store.DB) liveWorld {
 	t.Cleanup(func() { l.Close(ctx) })
 	v, _ := vault.New(make([]byte, vault.KeyLen))
 	w.s = payments.NewService(l, w.db, v)
+	w.m = merchants.New(w.s, w.db, v)
 	w.sched = scheduler.New(w.db, w.clk)
 	w.sched.Handle(payments.JobSettleACH, w.s.SettleACH)
 	w.sched.Handle(payments.JobCloseACHWindow, w.s.CloseACHWindow)

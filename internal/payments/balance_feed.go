@@ -2,6 +2,7 @@ package payments
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -35,6 +36,68 @@ type FeedEntry struct {
 	Endpoint string
 }
 
+// BalanceFeed is what merchant balances do with the transactions of
+// Balanced operations. Operations call it inside their committer
+// operation, so a transaction and its effect on balances commit together.
+type BalanceFeed interface {
+	// Fed records e, which source caused, and posts it into every balance
+	// it reaches.
+	Fed(ctx context.Context, w *Writer, e FeedEntry, source Resource) error
+	// PayoutDone ends what a payout held in the buffers of the balances it
+	// reached, once it has its final status.
+	PayoutDone(ctx context.Context, w *Writer, payoutID string) error
+	// Ready says whether the feed can post in w's transaction: the store
+	// keeps what it needs.
+	Ready(w *Writer) error
+}
+
+// SetBalanceFeed sets where the service's operations send what they do to
+// merchants' money. It is set once, before the service serves.
+func (s *Service) SetBalanceFeed(f BalanceFeed) { s.feed = f }
+
+// ErrNoBalanceFeed refuses an operation that reaches a merchant while no
+// balance feed is set: the transaction would be missing from balances.
+var ErrNoBalanceFeed = errors.New("payments: no balance feed is set; merchant balances would miss transactions")
+
+// Ready checks, before the service serves, that it has a balance feed and
+// that the store's transactions keep what the service, its idempotency
+// keeper and its feed need, in one operation that writes nothing: a
+// missing capability is an error at start, not at the first operation
+// that needs it.
+func (s *Service) Ready(ctx context.Context) error {
+	if s.feed == nil {
+		return ErrNoBalanceFeed
+	}
+	_, err := s.Write(WithoutIdempotency(ctx), NoMarketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
+		if err := s.keeper.Ready(w.Writer); err != nil {
+			return nil, err
+		}
+		return nil, s.feed.Ready(w)
+	})
+	return err
+}
+
+// balances is the balance feed of the operation's service.
+func (w *Writer) balances() BalanceFeed {
+	if w.balanceFeed == nil {
+		return noFeed{}
+	}
+	return w.balanceFeed
+}
+
+// noFeed refuses every entry: a service without a balance feed fails
+// operations that reach a merchant, never drops their entries.
+type noFeed struct{}
+
+func (noFeed) Fed(context.Context, *Writer, FeedEntry, Resource) error { return ErrNoBalanceFeed }
+func (noFeed) PayoutDone(context.Context, *Writer, string) error       { return ErrNoBalanceFeed }
+func (noFeed) Ready(*Writer) error                                     { return ErrNoBalanceFeed }
+
+// releaseBuffer ends what a payout held in the buffers of balances.
+func (w *Writer) releaseBuffer(ctx context.Context, payoutID string) error {
+	return w.balances().PayoutDone(ctx, w, payoutID)
+}
+
 // gateOf names the rail of an instrument type.
 func gateOf(instrumentType string) string {
 	if instrumentType == "cards" {
@@ -43,15 +106,11 @@ func gateOf(instrumentType string) string {
 	return "ach"
 }
 
-// feed records what an operation did to a merchant's money. Operations
-// that concern no merchant (no order, no recipient) are the marketplace's
-// own and are fed under its owner customer.
+// feed records what an operation did to a merchant's money, through the
+// merchant's default endpoint. Operations that concern no merchant (no
+// order, no recipient) are the marketplace's own and are fed under its
+// owner customer.
 func (w *Writer) feed(ctx context.Context, typ, merchant string, amount int64, gate string, source Resource) error {
-	return w.feedVia(ctx, typ, merchant, amount, gate, "", source)
-}
-
-// feedVia is feed through a named endpoint ("" for the default).
-func (w *Writer) feedVia(ctx context.Context, typ, merchant string, amount int64, gate, endpoint string, source Resource) error {
 	if merchant == "" {
 		mp, err := w.Lock(ctx, source.Marketplace, "marketplaces", source.Marketplace)
 		if err != nil {
@@ -61,12 +120,9 @@ func (w *Writer) feedVia(ctx context.Context, typ, merchant string, amount int64
 	}
 	e := FeedEntry{
 		ID: w.NewID("BT"), Marketplace: source.Marketplace, Merchant: merchant, Type: typ,
-		AmountMinor: amount, Currency: Currency, Gate: gate, SourceID: source.ID, OccurredAt: w.Now(), Endpoint: endpoint,
+		AmountMinor: amount, Currency: Currency, Gate: gate, SourceID: source.ID, OccurredAt: w.Now(),
 	}
-	if err := w.tx.InsertFeed(ctx, e); err != nil {
-		return err
-	}
-	return w.postEntry(ctx, e, source)
+	return w.balances().Fed(ctx, w, e, source)
 }
 
 // merchantOf is the merchant an order-bound transaction concerns.
@@ -79,9 +135,4 @@ func (w *Writer) merchantOf(ctx context.Context, marketplace, orderID string) (s
 		return "", err
 	}
 	return o.Link("merchant"), nil
-}
-
-// Feed lists a merchant's balance transactions, oldest first.
-func (s *Service) Feed(ctx context.Context, marketplace, merchant string) ([]FeedEntry, error) {
-	return s.store.FeedOf(ctx, marketplace, merchant)
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/merchants"
 	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/store/storetest"
 	"github.com/poise-payments/poise/internal/vault"
@@ -28,13 +29,14 @@ func BenchmarkCardDebitIntoOrder(b *testing.B) {
 			defer l.Close(ctx)
 			v, _ := vault.New(make([]byte, vault.KeyLen))
 			s := payments.NewService(l, db, v)
+			mer := merchants.New(s, db, v)
 			key, _, _ := s.CreateAPIKey(ctx, nil, nil)
 			mp, err := s.CreateMarketplace(ctx, key, nil, nil)
 			if err != nil {
 				b.Fatal(err)
 			}
 			cu, _ := s.CreateCustomer(ctx, mp.ID, payments.CustomerInput{})
-			if _, err := s.CreateMerchant(ctx, mp.ID, payments.PartyInput{Login: "bench-" + kind, ControlKey: "a control key 12345", Customer: cu.ID, Enabled: true}); err != nil {
+			if _, err := mer.CreateMerchant(ctx, mp.ID, merchants.PartyInput{Login: "bench-" + kind, ControlKey: "a control key 12345", Customer: cu.ID, Enabled: true}); err != nil {
 				b.Fatal(err)
 			}
 			card, _ := s.CreateCard(ctx, mp.ID, payments.CardInput{Number: "4111111111111111", ExpirationMonth: 1, ExpirationYear: 2030})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -70,11 +69,7 @@ func (s *Service) KeyFingerprints(ctx context.Context, st StepStore) (int, error
 			if !last {
 				return n, nil
 			}
-			tx, ok := w.tx.(stepTx)
-			if !ok {
-				return nil, errors.New("payments: the store does not record start-up steps")
-			}
-			return n, tx.RecordStep(ctx, KeyedFingerprintsStep, w.Now())
+			return n, w.tx.RecordStep(ctx, KeyedFingerprintsStep, w.Now())
 		})
 		if err != nil {
 			return rewritten, err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/merchants"
 	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/store"
 	"github.com/poise-payments/poise/internal/store/storetest"
@@ -32,7 +33,9 @@ func serviceWithKey(t *testing.T, db *store.DB, keyByte byte) *payments.Service 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return payments.NewService(l, db, v)
+	s := payments.NewService(l, db, v)
+	merchants.New(s, db, v)
+	return s
 }
 
 func TestFingerprintsCannotBeRecomputedFromWhatTheAPIShows(t *testing.T) {

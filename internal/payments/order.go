@@ -63,6 +63,12 @@ func (s *Service) UpdateOrder(ctx context.Context, marketplace, orderID string, 
 	})
 }
 
+// Update locks a resource of a type, lets change edit it, saves it and
+// emits event (none when "").
+func (s *Service) Update(ctx context.Context, marketplace, typ, id, event string, change func(r *Resource) error) (Resource, error) {
+	return s.update(ctx, marketplace, typ, id, event, change)
+}
+
 // update locks a resource, lets change edit it, saves it and emits an event.
 func (s *Service) update(ctx context.Context, marketplace, typ, id, event string, change func(r *Resource) error) (Resource, error) {
 	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {

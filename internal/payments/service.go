@@ -25,6 +25,8 @@ type Service struct {
 	fingerprintKey []byte
 	// wake tells the scheduler a test clock advanced.
 	wake chan struct{}
+	// feed receives what operations do to merchants' money.
+	feed BalanceFeed
 }
 
 // NewService returns a service writing through l, reading from s, and
@@ -59,6 +61,8 @@ type Writer struct {
 	// occurred_at, feed entries, expiries, due dates) is one instant of
 	// that marketplace's time.
 	clock clock.Clock
+	// balanceFeed is the service's balance feed.
+	balanceFeed BalanceFeed
 }
 
 // NoMarketplace is the marketplace of an operation that belongs to none yet
@@ -85,6 +89,14 @@ func (w *Writer) processTime(at time.Time) time.Time {
 	return at.Add(-w.clock.Now().Sub(w.Writer.Now()))
 }
 
+// ProcessTime turns an instant of the operation's marketplace's clock into
+// the process time at which work due then runs (a job's due time).
+func (w *Writer) ProcessTime(at time.Time) time.Time { return w.processTime(at) }
+
+// ProcessNow is the batch's instant in process time: the time the ledger
+// and the scheduler keep.
+func (w *Writer) ProcessNow() time.Time { return w.Writer.Now() }
+
 // Write runs op as one committer operation for marketplace (NoMarketplace
 // for one that concerns none). hint lists ledger accounts op will touch,
 // locked up front with the rest of the batch.
@@ -109,7 +121,7 @@ func (s *Service) runOp(ctx context.Context, lw *ledger.Writer, marketplace stri
 	if !ok {
 		return nil, errors.New("payments: the store does not keep resources")
 	}
-	w := &Writer{Writer: lw, tx: tx, clock: lw}
+	w := &Writer{Writer: lw, tx: tx, clock: lw, balanceFeed: s.feed}
 	if marketplace != NoMarketplace {
 		// Locked, not just read: an advance of this clock commits either
 		// before this operation or after it, so nothing it records is dated

@@ -3,13 +3,12 @@ package payments_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/merchants"
 	"github.com/poise-payments/poise/internal/payments"
-	"github.com/poise-payments/poise/internal/store"
 	"github.com/poise-payments/poise/internal/store/storetest"
 	"github.com/poise-payments/poise/internal/vault"
 )
@@ -35,7 +34,9 @@ func newService(t *testing.T, kind string) (*payments.Service, func(t *testing.T
 	if err != nil {
 		t.Fatal(err)
 	}
-	return payments.NewService(l, db, v), verify
+	s := payments.NewService(l, db, v)
+	merchants.New(s, db, v)
+	return s, verify
 }
 
 func newMarketplace(t *testing.T, s *payments.Service) (payments.APIKey, payments.Resource) {
@@ -135,51 +136,4 @@ func TestMarketplacesAndCustomers(t *testing.T) {
 		}
 		verify(t)
 	})
-}
-
-// world is a service over a fresh store with a manual clock and one
-// marketplace, for tests that move time.
-type world struct {
-	s   *payments.Service
-	clk *clock.Manual
-	db  *store.DB
-	mp  payments.Resource
-}
-
-func newWorld(t *testing.T, kind string, start time.Time) *world {
-	t.Helper()
-	ctx := context.Background()
-	db := storetest.Open(t, kind)
-	clk := clock.NewManual(start)
-	l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{})
-	t.Cleanup(func() { l.Close(context.Background()) })
-	v, err := vault.New(make([]byte, vault.KeyLen))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := payments.NewService(l, db, v)
-	key, _, err := s.CreateAPIKey(ctx, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mp, err := s.CreateMarketplace(ctx, key, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &world{s: s, clk: clk, db: db, mp: mp}
-}
-
-// merchant makes a customer and registers it as an enabled merchant.
-func (w *world) merchant(t *testing.T, login string) (merchant, customer payments.Resource) {
-	t.Helper()
-	ctx := context.Background()
-	cu, err := w.s.CreateCustomer(ctx, w.mp.ID, payments.CustomerInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := w.s.CreateMerchant(ctx, w.mp.ID, payments.PartyInput{Login: login, ControlKey: "a control key 12345", Customer: cu.ID, Enabled: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m, cu
 }

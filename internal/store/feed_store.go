@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"github.com/poise-payments/poise/internal/merchants"
 	"time"
 
 	"github.com/poise-payments/poise/internal/balances"
@@ -40,7 +41,7 @@ func (db *DB) FeedOf(ctx context.Context, marketplace, merchant string) ([]payme
 	return out, rows.Err()
 }
 
-// InsertLogin implements payments.LoginTx: ErrDuplicate when taken.
+// InsertLogin implements merchants.LoginTx: ErrDuplicate when taken.
 func (t *Tx) InsertLogin(ctx context.Context, login, marketplace, resourceID string) error {
 	_, err := t.Exec(ctx, "INSERT INTO paynet_logins (login, marketplace_id, resource_id) VALUES (?, ?, ?)", login, marketplace, resourceID)
 	return err
@@ -55,7 +56,7 @@ func (db *DB) Login(ctx context.Context, login string) (marketplace, resourceID 
 	return marketplace, resourceID, err
 }
 
-// ClaimExternalID implements payments.AdjustmentTx: ErrDuplicate when the
+// ClaimExternalID implements merchants.AdjustmentTx: ErrDuplicate when the
 // external ID was used before, with the adjustment that used it.
 func (t *Tx) ClaimExternalID(ctx context.Context, marketplace, externalID, adjustmentID string) (string, error) {
 	var existing string
@@ -107,7 +108,7 @@ const effectColumns = `entry_id, balance_key, party_id, balance_name, source_id,
 	reserve_until_us, sth_until_us`
 
 // InsertBalanceEffect implements payments.BalanceTx.
-func (t *Tx) InsertBalanceEffect(ctx context.Context, be payments.BalanceEffect) error {
+func (t *Tx) InsertBalanceEffect(ctx context.Context, be merchants.BalanceEffect) error {
 	_, err := t.Exec(ctx, "INSERT INTO balance_effects ("+effectColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		be.EntryID, be.BalanceKey, be.PartyID, be.BalanceName, be.SourceID, be.RuleJSON, be.SignedMinor, be.FeeMinor,
 		be.ReserveMinor, be.STHMinor, be.LiveMinor, be.BufferMinor, microsOrZero(be.ReserveUntil), microsOrZero(be.STHUntil))
@@ -121,27 +122,27 @@ func timeOrZero(us int64) time.Time {
 	return fromMicros(us)
 }
 
-func scanEffect(row interface{ Scan(...any) error }) (payments.BalanceEffect, error) {
-	var be payments.BalanceEffect
+func scanEffect(row interface{ Scan(...any) error }) (merchants.BalanceEffect, error) {
+	var be merchants.BalanceEffect
 	var rr, sth int64
 	if err := row.Scan(&be.EntryID, &be.BalanceKey, &be.PartyID, &be.BalanceName, &be.SourceID, &be.RuleJSON, &be.SignedMinor, &be.FeeMinor,
 		&be.ReserveMinor, &be.STHMinor, &be.LiveMinor, &be.BufferMinor, &rr, &sth); err != nil {
 		return be, err
 	}
 	be.ReserveUntil, be.STHUntil = timeOrZero(rr), timeOrZero(sth)
-	rule, err := payments.DecodeRule(be.RuleJSON)
+	rule, err := merchants.DecodeRule(be.RuleJSON)
 	be.Rule = rule
 	return be, err
 }
 
 // EffectsOfSource implements payments.BalanceTx.
-func (t *Tx) EffectsOfSource(ctx context.Context, sourceID string) ([]payments.BalanceEffect, error) {
+func (t *Tx) EffectsOfSource(ctx context.Context, sourceID string) ([]merchants.BalanceEffect, error) {
 	rows, err := t.Query(ctx, "SELECT "+effectColumns+" FROM balance_effects WHERE source_id = ? ORDER BY entry_id, balance_key", sourceID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []payments.BalanceEffect
+	var out []merchants.BalanceEffect
 	for rows.Next() {
 		be, err := scanEffect(rows)
 		if err != nil {
@@ -153,7 +154,7 @@ func (t *Tx) EffectsOfSource(ctx context.Context, sourceID string) ([]payments.B
 }
 
 // EffectsOfBalance implements payments.BalanceReads.
-func (db *DB) EffectsOfBalance(ctx context.Context, balanceKey string, fn func(payments.BalanceEffect) error) error {
+func (db *DB) EffectsOfBalance(ctx context.Context, balanceKey string, fn func(merchants.BalanceEffect) error) error {
 	rows, err := db.Query(ctx, "SELECT "+effectColumns+" FROM balance_effects WHERE balance_key = ?", balanceKey)
 	if err != nil {
 		return err
@@ -172,7 +173,7 @@ func (db *DB) EffectsOfBalance(ctx context.Context, balanceKey string, fn func(p
 }
 
 // EffectOf implements payments.BalanceReads.
-func (db *DB) EffectOf(ctx context.Context, entryID, partyID string) (payments.BalanceEffect, error) {
+func (db *DB) EffectOf(ctx context.Context, entryID, partyID string) (merchants.BalanceEffect, error) {
 	be, err := scanEffect(db.QueryRow(ctx, "SELECT "+effectColumns+" FROM balance_effects WHERE entry_id = ? AND party_id = ? ORDER BY balance_key LIMIT 1", entryID, partyID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return be, ErrNotFound
@@ -299,7 +300,7 @@ func (t *Tx) TakePendingHistory(ctx context.Context, partyID string) (bool, erro
 // ScanFeedEffects implements payments.BalanceReads. Rows are streamed from
 // the database as they are read, never gathered.
 func (db *DB) ScanFeedEffects(ctx context.Context, marketplace, customer, partyID string, from, to time.Time,
-	fn func(payments.FeedEntry, *payments.BalanceEffect) error) error {
+	fn func(payments.FeedEntry, *merchants.BalanceEffect) error) error {
 	rows, err := db.Query(ctx, `SELECT t.id, t.marketplace_id, t.merchant_id, t.type, t.amount, t.currency, t.gate, t.source_id, t.occurred_at_us, t.endpoint_id,
 		e.entry_id, e.balance_key, e.party_id, e.balance_name, e.source_id, e.rule, e.signed_amount, e.fee, e.reserve, e.sth, e.live, e.buffer,
 		e.reserve_until_us, e.sth_until_us
@@ -325,13 +326,13 @@ func (db *DB) ScanFeedEffects(ctx context.Context, marketplace, customer, partyI
 		}
 		last = e.ID
 		e.OccurredAt = fromMicros(at)
-		var be *payments.BalanceEffect
+		var be *merchants.BalanceEffect
 		if eid.Valid {
-			be = &payments.BalanceEffect{EntryID: eid.String, BalanceKey: key.String, PartyID: party.String, BalanceName: name.String,
+			be = &merchants.BalanceEffect{EntryID: eid.String, BalanceKey: key.String, PartyID: party.String, BalanceName: name.String,
 				SourceID: source.String, RuleJSON: rule.String, BufferMinor: buffer.Int64}
 			be.SignedMinor, be.FeeMinor, be.ReserveMinor, be.STHMinor, be.LiveMinor = signed.Int64, fee.Int64, reserve.Int64, sth.Int64, live.Int64
 			be.ReserveUntil, be.STHUntil = timeOrZero(rrUntil.Int64), timeOrZero(sthUntil.Int64)
-			if be.Rule, err = payments.DecodeRule(be.RuleJSON); err != nil {
+			if be.Rule, err = merchants.DecodeRule(be.RuleJSON); err != nil {
 				return err
 			}
 		}

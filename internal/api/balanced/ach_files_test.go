@@ -14,6 +14,7 @@ import (
 	"github.com/poise-payments/poise/internal/api/balanced"
 	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/merchants"
 	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/scheduler"
 	"github.com/poise-payments/poise/internal/store/storetest"
@@ -33,7 +34,7 @@ func TestACHFilesThroughHTTP(t *testing.T) {
 		svc := payments.NewService(l, db, v)
 		sched := scheduler.New(db, clk)
 		sched.Handle(payments.JobCloseACHWindow, svc.CloseACHWindow)
-		srv := httptest.NewServer(balanced.New(svc, nil))
+		srv := httptest.NewServer(balanced.New(svc, merchants.New(svc, db, v), nil))
 		t.Cleanup(srv.Close)
 
 		anon := &client{t: t, base: srv.URL}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"github.com/poise-payments/poise/internal/merchants"
 	"net/http"
 	"time"
 
@@ -41,7 +42,7 @@ func (a *API) createAdjustment(c *call) error {
 			amount += sign * n
 		}
 	}
-	adj, err := a.svc.Adjust(c.ctx, c.mp(), c.params["id"], payments.AdjustmentInput{
+	adj, err := a.merchants.Adjust(c.ctx, c.mp(), c.params["id"], merchants.AdjustmentInput{
 		AmountMinor: amount, ExternalSource: f.str("external_source"), ExternalID: f.str("external_id"),
 		BalanceName: f.str("balance_name"), Description: f.str("description")})
 	if err != nil {
@@ -120,13 +121,13 @@ func (a *API) uploadAdjustments(c *call) error {
 	results := []any{}
 	status := http.StatusCreated
 	for _, f := range files {
-		lines, err := payments.ParseAdjustments(string(f.Data), source)
+		lines, err := merchants.ParseAdjustments(string(f.Data), source)
 		var applied []payments.Resource
 		if err == nil {
-			applied, err = a.svc.ApplyAdjustments(c.ctx, c.mp(), lines)
+			applied, err = a.merchants.ApplyAdjustments(c.ctx, c.mp(), lines)
 		}
 		res := map[string]any{"file": f.Name}
-		var ue *payments.UploadError
+		var ue *merchants.UploadError
 		switch {
 		case errors.As(err, &ue):
 			status = http.StatusBadRequest
@@ -158,7 +159,7 @@ func (a *API) createSchedule(c *call) error {
 	if err := f.scalars("period", "external_source", "stop_when_merchant_disabled", "stop_at_zero_balance", "risk_acknowledged", "first_date", "last_date"); err != nil {
 		return err
 	}
-	in := payments.ScheduleInput{Period: f.str("period"), ExternalSource: f.str("external_source"),
+	in := merchants.ScheduleInput{Period: f.str("period"), ExternalSource: f.str("external_source"),
 		StopWhenDisabled: f.str("stop_when_merchant_disabled") == "true", StopAtZero: f.str("stop_at_zero_balance") == "true",
 		Acknowledged: f.str("risk_acknowledged") == "true"}
 	if in.AmountMinor, _, err = f.integer("amount"); err != nil {
@@ -171,7 +172,7 @@ func (a *API) createSchedule(c *call) error {
 			}
 		}
 	}
-	r, err := a.svc.CreateSchedule(c.ctx, c.mp(), c.params["id"], in)
+	r, err := a.merchants.CreateSchedule(c.ctx, c.mp(), c.params["id"], in)
 	if err != nil {
 		return err
 	}
@@ -208,7 +209,7 @@ func (a *API) updateSchedule(c *call) error {
 	if status != "" && status != "on" && status != "off" {
 		return fieldError("status", "must be on or off")
 	}
-	var e payments.ScheduleEdit
+	var e merchants.ScheduleEdit
 	if n, given, err := f.integer("amount"); err != nil {
 		return err
 	} else if given {
@@ -227,12 +228,12 @@ func (a *API) updateSchedule(c *call) error {
 			*dst = &b
 		}
 	}
-	r, err := a.svc.EditSchedule(c.ctx, c.mp(), c.params["id"], e)
+	r, err := a.merchants.EditSchedule(c.ctx, c.mp(), c.params["id"], e)
 	if err != nil {
 		return err
 	}
 	if status != "" {
-		if r, err = a.svc.SetScheduleStatus(c.ctx, c.mp(), c.params["id"], status == "on"); err != nil {
+		if r, err = a.merchants.SetScheduleStatus(c.ctx, c.mp(), c.params["id"], status == "on"); err != nil {
 			return err
 		}
 	}
@@ -240,7 +241,7 @@ func (a *API) updateSchedule(c *call) error {
 }
 
 func (a *API) deleteSchedule(c *call) error {
-	if err := a.svc.DeleteSchedule(c.ctx, c.mp(), c.params["id"]); err != nil {
+	if err := a.merchants.DeleteSchedule(c.ctx, c.mp(), c.params["id"]); err != nil {
 		return err
 	}
 	return a.noContent(c)
@@ -289,17 +290,17 @@ func (a *API) exportTransactions(c *call) error {
 	if ferr != nil || terr != nil || !from.Before(to) {
 		return fieldError("from, to", "give a period [from, to) as dates (2027-01-01) or RFC 3339 times, from before to")
 	}
-	return writeExport(c.w, func(fn func(payments.EntryDates) error) error { return a.svc.ExportFeed(c.ctx, m, from, to, fn) })
+	return writeExport(c.w, func(fn func(merchants.EntryDates) error) error { return a.merchants.ExportFeed(c.ctx, m, from, to, fn) })
 }
 
 // writeExport streams an export as CSV, row by row: a period of a million
 // transactions costs the memory of one. Until the first row is written an
 // error is answered as usual; after it, the connection is cut, so a client
 // never takes a truncated export for a whole one.
-func writeExport(out http.ResponseWriter, export func(fn func(payments.EntryDates) error) error) error {
+func writeExport(out http.ResponseWriter, export func(fn func(merchants.EntryDates) error) error) error {
 	usd, _ := money.LookupCurrency(payments.Currency)
 	var w *csv.Writer
-	err := export(func(d payments.EntryDates) error {
+	err := export(func(d merchants.EntryDates) error {
 		if w == nil {
 			w = startExport(out)
 		}
@@ -338,7 +339,7 @@ func (a *API) reconcile(c *call) error {
 	if err != nil {
 		return err
 	}
-	rec, err := a.svc.Reconcile(c.ctx, m)
+	rec, err := a.merchants.Reconcile(c.ctx, m)
 	if err != nil {
 		return err
 	}
@@ -362,7 +363,7 @@ func (a *API) setBalanceRule(c *call) error {
 	if err := f.scalars("transaction_type", "action", "date_bump", "balance", "gate", "fee_rate", "reserve_rate"); err != nil {
 		return err
 	}
-	rule := payments.BalanceRule{Type: f.str("transaction_type"), Action: f.str("action"), DateBump: f.str("date_bump"), Balance: f.str("balance"),
+	rule := merchants.BalanceRule{Type: f.str("transaction_type"), Action: f.str("action"), DateBump: f.str("date_bump"), Balance: f.str("balance"),
 		Gate: f.str("gate")}
 	if rule.Endpoint, err = f.reference("endpoint", "endpoints"); err != nil {
 		return err
@@ -385,7 +386,7 @@ func (a *API) setBalanceRule(c *call) error {
 		return err
 	}
 	rule.ReservePeriodDays = int(days)
-	r, err := a.svc.SetBalanceRule(c.ctx, c.mp(), c.params["id"], rule)
+	r, err := a.merchants.SetBalanceRule(c.ctx, c.mp(), c.params["id"], rule)
 	if err != nil {
 		return err
 	}
@@ -399,7 +400,7 @@ func (a *API) moveReserve(c *call) error {
 	if _, err := c.fields("reserve_moves"); err != nil {
 		return err
 	}
-	r, err := a.svc.MoveReserve(c.ctx, c.mp(), c.params["id"])
+	r, err := a.merchants.MoveReserve(c.ctx, c.mp(), c.params["id"])
 	if err != nil {
 		return err
 	}
@@ -418,7 +419,7 @@ func (a *API) createEndpoint(c *call) error {
 	if cur == "" {
 		cur = payments.Currency
 	}
-	r, err := a.svc.CreateEndpoint(c.ctx, c.mp(), c.params["id"], f.str("name"), cur)
+	r, err := a.merchants.CreateEndpoint(c.ctx, c.mp(), c.params["id"], f.str("name"), cur)
 	if err != nil {
 		return err
 	}
@@ -433,11 +434,11 @@ func (a *API) createBalance(c *call) error {
 	if err := f.scalars("name", "currency", "kind"); err != nil {
 		return err
 	}
-	in := payments.BalanceInput{Name: f.str("name"), Currency: f.str("currency"), Kind: f.str("kind")}
+	in := merchants.BalanceInput{Name: f.str("name"), Currency: f.str("currency"), Kind: f.str("kind")}
 	if in.Endpoints, err = f.idList("endpoints", "endpoints"); err != nil {
 		return err
 	}
-	r, err := a.svc.CreateBalance(c.ctx, c.mp(), c.params["id"], in)
+	r, err := a.merchants.CreateBalance(c.ctx, c.mp(), c.params["id"], in)
 	if err != nil {
 		return err
 	}
@@ -457,7 +458,7 @@ func (a *API) updateBalance(c *call) error {
 	if err != nil {
 		return fieldError("created_date", "must be a date (2026-01-01) or an RFC 3339 time")
 	}
-	r, err := a.svc.SetBalanceCreatedDate(c.ctx, c.mp(), c.params["id"], at)
+	r, err := a.merchants.SetBalanceCreatedDate(c.ctx, c.mp(), c.params["id"], at)
 	if err != nil {
 		return err
 	}
@@ -473,7 +474,7 @@ func (a *API) updateManager(c *call) error {
 	if err := f.scalars("default_balance"); err != nil {
 		return err
 	}
-	r, err := a.svc.SetManagerDefaultBalance(c.ctx, c.mp(), c.params["id"], f.str("default_balance"))
+	r, err := a.merchants.SetManagerDefaultBalance(c.ctx, c.mp(), c.params["id"], f.str("default_balance"))
 	if err != nil {
 		return err
 	}

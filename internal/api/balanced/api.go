@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"github.com/poise-payments/poise/internal/merchants"
 	"io"
 	"log/slog"
 	"net/http"
@@ -29,6 +30,7 @@ const (
 // API is the Balanced rev 1.1 surface.
 type API struct {
 	svc        *payments.Service
+	merchants  *merchants.Service
 	log        *slog.Logger
 	router     router
 	deliveries Deliveries
@@ -44,12 +46,13 @@ type Deliveries interface {
 // ShowDeliveries makes events show their callback deliveries.
 func (a *API) ShowDeliveries(d Deliveries) { a.deliveries = d }
 
-// New returns the API as an http.Handler.
-func New(svc *payments.Service, log *slog.Logger) *API {
+// New returns the API as an http.Handler, serving Balanced resources with
+// svc and the merchant balance administration with m.
+func New(svc *payments.Service, m *merchants.Service, log *slog.Logger) *API {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &API{svc: svc, log: log, signup: Signup{Open: true}}
+	a := &API{svc: svc, merchants: m, log: log, signup: Signup{Open: true}}
 	a.routes()
 	return a
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/poise-payments/poise/internal/api/balanced"
 	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/merchants"
 	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/store/storetest"
 	"github.com/poise-payments/poise/internal/vault"
@@ -113,7 +114,7 @@ func newServerAt(t *testing.T, kind string, clk clock.Clock) string {
 	l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{})
 	t.Cleanup(func() { l.Close(context.Background()) })
 	v, _ := vault.New(make([]byte, vault.KeyLen))
-	srv := httptest.NewServer(balanced.New(payments.NewService(l, db, v), nil))
+	srv := httptest.NewServer(newAPI(l, db, v))
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
@@ -497,4 +498,14 @@ func TestRequestEdgesAreRefusedBeforeTheStore(t *testing.T) {
 			t.Errorf("an Idempotency-Key that is not UTF-8: %d %s", r.status, r.raw)
 		}
 	})
+}
+
+// newAPI serves the Balanced API over a ledger and a store, with merchant
+// balances fed as serve feeds them.
+func newAPI(l *ledger.Ledger, db interface {
+	payments.Store
+	merchants.Store
+}, v *vault.Vault) *balanced.API {
+	s := payments.NewService(l, db, v)
+	return balanced.New(s, merchants.New(s, db, v), nil)
 }

@@ -13,11 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/poise-payments/poise/internal/api/balanced"
 	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/events"
 	"github.com/poise-payments/poise/internal/ledger"
-	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/store/storetest"
 	"github.com/poise-payments/poise/internal/vault"
 )
@@ -37,7 +35,7 @@ func TestCallbackSecretVerifiesDeliveries(t *testing.T) {
 		l := ledger.New(db.Ledger(), clock.System(), ledger.CommitterOptions{})
 		defer l.Close(ctx)
 		v, _ := vault.New(make([]byte, vault.KeyLen))
-		api := balanced.New(payments.NewService(l, db, v), nil)
+		api := newAPI(l, db, v)
 		srv := httptest.NewServer(api)
 		defer srv.Close()
 		got := make(chan received, 10)

@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/poise-payments/poise/internal/api/balanced"
 	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/payments"
@@ -38,7 +37,7 @@ func TestDatabaseFailureIsNotNoFundingSource(t *testing.T) {
 		l := ledger.New(db.Ledger(), clock.System(), ledger.CommitterOptions{})
 		t.Cleanup(func() { l.Close(context.Background()) })
 		v, _ := vault.New(make([]byte, vault.KeyLen))
-		srv := httptest.NewServer(balanced.New(payments.NewService(l, db, v), nil))
+		srv := httptest.NewServer(newAPI(l, db, v))
 		t.Cleanup(srv.Close)
 		c := newMarketplace(t, srv.URL, 10_000)
 		cu := c.do("POST", "/customers", map[string]any{"name": "Ada"}).id("customers")

@@ -31,7 +31,7 @@ func TestErrorMapping(t *testing.T) {
 		{ledger.ErrClosed, 503, "service-unavailable", "request", true, false},
 		{http.ErrHandlerTimeout, 500, "internal-error", "request", false, true},
 	}
-	a := New(nil, nil)
+	a := New(nil, nil, nil)
 	for _, tc := range cases {
 		rec := httptest.NewRecorder()
 		c := &call{w: rec, r: httptest.NewRequest("GET", "/x", nil), requestID: "OHMtest"}

@@ -6,11 +6,9 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/poise-payments/poise/internal/api/balanced"
 	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/events"
 	"github.com/poise-payments/poise/internal/ledger"
-	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/store/storetest"
 	"github.com/poise-payments/poise/internal/vault"
 )
@@ -23,7 +21,7 @@ func TestEventsShowTheirDeliveries(t *testing.T) {
 	l := ledger.New(db.Ledger(), clock.System(), ledger.CommitterOptions{})
 	defer l.Close(ctx)
 	v, _ := vault.New(make([]byte, vault.KeyLen))
-	api := balanced.New(payments.NewService(l, db, v), nil)
+	api := newAPI(l, db, v)
 	api.ShowDeliveries(db)
 	srv := httptest.NewServer(api)
 	defer srv.Close()

@@ -1,6 +1,7 @@
 package balanced
 
 import (
+	"github.com/poise-payments/poise/internal/merchants"
 	"net/http"
 	"strings"
 	"time"
@@ -327,7 +328,7 @@ func (a *API) createParty(typ string) handlerFunc {
 		if err := f.scalars("login", "control_key", "external_merchant_id", "enabled"); err != nil {
 			return err
 		}
-		in := payments.PartyInput{Login: f.str("login"), ControlKey: f.str("control_key"),
+		in := merchants.PartyInput{Login: f.str("login"), ControlKey: f.str("control_key"),
 			ExternalMerchantID: f.str("external_merchant_id"), Enabled: f.str("enabled") != "false"}
 		if in.Customer, err = f.linkRef("customer", "customers"); err != nil {
 			return err
@@ -337,9 +338,9 @@ func (a *API) createParty(typ string) handlerFunc {
 		}
 		var r payments.Resource
 		if typ == "merchants" {
-			r, err = a.svc.CreateMerchant(c.ctx, c.mp(), in)
+			r, err = a.merchants.CreateMerchant(c.ctx, c.mp(), in)
 		} else {
-			r, err = a.svc.CreateManager(c.ctx, c.mp(), in)
+			r, err = a.merchants.CreateManager(c.ctx, c.mp(), in)
 		}
 		if err != nil {
 			return err

@@ -13,7 +13,6 @@ import (
 	"github.com/poise-payments/poise/internal/api/balanced"
 	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/ledger"
-	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/store"
 	"github.com/poise-payments/poise/internal/store/storetest"
 	"github.com/poise-payments/poise/internal/vault"
@@ -82,7 +81,7 @@ func TestMalformedWritesWriteNothing(t *testing.T) {
 		l := ledger.New(db.Ledger(), clock.System(), ledger.CommitterOptions{})
 		t.Cleanup(func() { l.Close(context.Background()) })
 		v, _ := vault.New(make([]byte, vault.KeyLen))
-		api := balanced.New(payments.NewService(l, db, v), nil)
+		api := newAPI(l, db, v)
 		srv := httptest.NewServer(api)
 		t.Cleanup(srv.Close)
 		c := newMarketplace(t, srv.URL, 100_000)
@@ -259,7 +258,7 @@ func TestRefusedTransactionsLeaveNoInstrument(t *testing.T) {
 		l := ledger.New(db.Ledger(), clock.System(), ledger.CommitterOptions{})
 		t.Cleanup(func() { l.Close(context.Background()) })
 		v, _ := vault.New(make([]byte, vault.KeyLen))
-		srv := httptest.NewServer(balanced.New(payments.NewService(l, db, v), nil))
+		srv := httptest.NewServer(newAPI(l, db, v))
 		t.Cleanup(srv.Close)
 		c := newMarketplace(t, srv.URL, 0)
 		cards := func() float64 { return c.do("GET", "/cards", nil).body["meta"].(map[string]any)["total"].(float64) }

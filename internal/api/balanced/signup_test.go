@@ -9,7 +9,6 @@ import (
 	"github.com/poise-payments/poise/internal/api/balanced"
 	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/ledger"
-	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/store/storetest"
 	"github.com/poise-payments/poise/internal/vault"
 )
@@ -20,7 +19,7 @@ func serverWithSignup(t *testing.T, kind string, s balanced.Signup) string {
 	l := ledger.New(db.Ledger(), clock.System(), ledger.CommitterOptions{})
 	t.Cleanup(func() { l.Close(context.Background()) })
 	v, _ := vault.New(make([]byte, vault.KeyLen))
-	api := balanced.New(payments.NewService(l, db, v), nil)
+	api := newAPI(l, db, v)
 	api.SetSignup(s)
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)

@@ -3,6 +3,7 @@ package paynet
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/poise-payments/poise/internal/merchants"
 	"io"
 	"log/slog"
 	"net/http"
@@ -24,17 +25,19 @@ const maxBodyBytes = 16 << 10
 
 // API serves get-balance requests.
 type API struct {
-	svc      *payments.Service
-	verifier *Verifier
-	log      *slog.Logger
+	svc       *payments.Service
+	merchants *merchants.Service
+	verifier  *Verifier
+	log       *slog.Logger
 }
 
-// New returns the balance API; requests are verified with v.
-func New(svc *payments.Service, v *Verifier, log *slog.Logger) *API {
+// New returns the balance API over the merchant balances of m, whose
+// resources svc reads; requests are verified with v.
+func New(svc *payments.Service, m *merchants.Service, v *Verifier, log *slog.Logger) *API {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &API{svc: svc, verifier: v, log: log}
+	return &API{svc: svc, merchants: m, verifier: v, log: log}
 }
 
 // ServeHTTP answers POST /paynet/api/v2/get-balance/{merchant|manager}/LOGIN.
@@ -76,7 +79,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, apperr.New(apperr.Forbidden, "signed as %q, which is not %q", consumer, login), 0)
 		return
 	}
-	party, err := a.svc.Party(r.Context(), login)
+	party, err := a.merchants.Party(r.Context(), login)
 	if err != nil && !apperr.Is(err, apperr.NotFound) {
 		a.fail(w, err, 0) // the store failed: not the caller's fault
 		return
@@ -86,7 +89,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	merchants := []payments.Resource{party}
-	own, err := a.svc.HasOwnBalances(r.Context(), party)
+	own, err := a.merchants.HasOwnBalances(r.Context(), party)
 	if err != nil {
 		a.fail(w, err, 0)
 		return
@@ -112,7 +115,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	wanted := form.Get("balance-name")
 	out := []any{}
 	for _, m := range merchants {
-		balances, err := a.svc.MerchantBalances(r.Context(), m)
+		balances, err := a.merchants.MerchantBalances(r.Context(), m)
 		if err != nil {
 			a.fail(w, err, 0)
 			return
@@ -133,7 +136,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // render writes a balance with the seed's field names; amounts are decimal
 // numbers in the currency's units.
-func render(b payments.MerchantBalance) map[string]any {
+func render(b merchants.MerchantBalance) map[string]any {
 	cur, err := money.LookupCurrency(b.Currency)
 	dec := func(minor int64) any {
 		if err != nil {
@@ -189,7 +192,7 @@ func (a *API) byEndpoint(w http.ResponseWriter, r *http.Request, endpointID stri
 		a.fail(w, apperr.New(apperr.Invalid, "balance-provider is required"), 0)
 		return
 	}
-	merchant, err := a.svc.Party(r.Context(), consumer)
+	merchant, err := a.merchants.Party(r.Context(), consumer)
 	if err != nil && !apperr.Is(err, apperr.NotFound) {
 		a.fail(w, err, 0)
 		return
@@ -207,12 +210,12 @@ func (a *API) byEndpoint(w http.ResponseWriter, r *http.Request, endpointID stri
 		a.fail(w, apperr.New(apperr.NotFound, "no endpoint %s of this merchant", endpointID), 0)
 		return
 	}
-	name, err := a.svc.BalanceOfEndpoint(r.Context(), merchant, endpointID)
+	name, err := a.merchants.BalanceOfEndpoint(r.Context(), merchant, endpointID)
 	if err != nil {
 		a.fail(w, err, 0)
 		return
 	}
-	balances, err := a.svc.MerchantBalances(r.Context(), merchant)
+	balances, err := a.merchants.MerchantBalances(r.Context(), merchant)
 	if err != nil {
 		a.fail(w, err, 0)
 		return

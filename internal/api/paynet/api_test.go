@@ -16,6 +16,7 @@ import (
 	"github.com/poise-payments/poise/internal/api/paynet"
 	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/merchants"
 	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/store/storetest"
 	"github.com/poise-payments/poise/internal/vault"
@@ -122,7 +123,8 @@ func TestDatabaseFailureIsNotNotFound(t *testing.T) {
 		l := ledger.New(db.Ledger(), clock.System(), ledger.CommitterOptions{})
 		t.Cleanup(func() { l.Close(context.Background()) })
 		v, _ := vault.New(make([]byte, vault.KeyLen))
-		pn := paynet.New(payments.NewService(l, db, v), &paynet.Verifier{Secrets: fixedSecrets{}, Nonces: anyNonce{}, Clock: clock.System()}, nil)
+		svc := payments.NewService(l, db, v)
+		pn := paynet.New(svc, merchants.New(svc, db, v), &paynet.Verifier{Secrets: fixedSecrets{}, Nonces: anyNonce{}, Clock: clock.System()}, nil)
 		db.Close()
 		for _, path := range []string{"merchant/shop", "manager/boss", "EP0000000000000000000000"} {
 			body := []byte("balance-provider=p")

@@ -13,6 +13,7 @@ import (
 	"github.com/poise-payments/poise/internal/api/paynet"
 	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/merchants"
 	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/store/storetest"
 	"github.com/poise-payments/poise/internal/vault"
@@ -27,8 +28,9 @@ func newStack(t *testing.T, kind string) string {
 	t.Cleanup(func() { l.Close(context.Background()) })
 	v, _ := vault.New(make([]byte, vault.KeyLen))
 	svc := payments.NewService(l, db, v)
-	bal := balanced.New(svc, nil)
-	pn := paynet.New(svc, &paynet.Verifier{Secrets: svc, Nonces: db, Clock: clock.System()}, nil)
+	mer := merchants.New(svc, db, v)
+	bal := balanced.New(svc, mer, nil)
+	pn := paynet.New(svc, mer, &paynet.Verifier{Secrets: mer, Nonces: db, Clock: clock.System()}, nil)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, paynet.Prefix) {
 			pn.ServeHTTP(w, r)

@@ -1,8 +1,9 @@
-package payments_test
+package merchants_test
 
 import (
 	"context"
 	"fmt"
+	"github.com/poise-payments/poise/internal/merchants"
 	"testing"
 	"time"
 
@@ -28,11 +29,11 @@ func TestBalanceWorkedExample(t *testing.T) {
 		m, cu := w.merchant(t, "shop-"+kind)
 		fee, _ := money.ParseRate("2.9")
 		reserve, _ := money.ParseRate("10")
-		if _, err := s.SetBalanceRule(ctx, mp.ID, m.ID, payments.BalanceRule{Type: "sale", Action: "add", FeeRate: fee, FeeFixedMinor: 30,
+		if _, err := s.SetBalanceRule(ctx, mp.ID, m.ID, merchants.BalanceRule{Type: "sale", Action: "add", FeeRate: fee, FeeFixedMinor: 30,
 			ReserveRate: reserve, ReservePeriodDays: 90, DateBump: "BDAY+2"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.SetBalanceRule(ctx, mp.ID, m.ID, payments.BalanceRule{Type: "sale", Action: "add", DateBump: "WEEK+1"}); err == nil {
+		if _, err := s.SetBalanceRule(ctx, mp.ID, m.ID, merchants.BalanceRule{Type: "sale", Action: "add", DateBump: "WEEK+1"}); err == nil {
 			t.Fatal("a bad date bumping function was accepted")
 		}
 		card, _ := s.CreateCard(ctx, mp.ID, payments.CardInput{Number: "4111111111111111", ExpirationMonth: 1, ExpirationYear: 2030})
@@ -90,7 +91,7 @@ func TestMoveRollingReserve(t *testing.T) {
 	s, clk, mp := w.s, w.clk, w.mp
 	m, cu := w.merchant(t, "mover")
 	reserve, _ := money.ParseRate("10")
-	s.SetBalanceRule(ctx, mp.ID, m.ID, payments.BalanceRule{Type: "sale", Action: "add", ReserveRate: reserve, ReservePeriodDays: 90, DateBump: "ASAP_plus_RR"})
+	s.SetBalanceRule(ctx, mp.ID, m.ID, merchants.BalanceRule{Type: "sale", Action: "add", ReserveRate: reserve, ReservePeriodDays: 90, DateBump: "ASAP_plus_RR"})
 	card, _ := s.CreateCard(ctx, mp.ID, payments.CardInput{Number: "4111111111111111", ExpirationMonth: 1, ExpirationYear: 2030})
 	order, _ := s.CreateOrder(ctx, mp.ID, cu.ID, payments.OrderInput{})
 	in := amount(20_000)
@@ -119,7 +120,7 @@ func TestEntryDates(t *testing.T) {
 	s, mp := w.s, w.mp
 	m, cu := w.merchant(t, "dates")
 	reserve, _ := money.ParseRate("10")
-	s.SetBalanceRule(ctx, mp.ID, m.ID, payments.BalanceRule{Type: "sale", Action: "add", ReserveRate: reserve, ReservePeriodDays: 90, DateBump: "BDAY+2"})
+	s.SetBalanceRule(ctx, mp.ID, m.ID, merchants.BalanceRule{Type: "sale", Action: "add", ReserveRate: reserve, ReservePeriodDays: 90, DateBump: "BDAY+2"})
 	card, _ := s.CreateCard(ctx, mp.ID, payments.CardInput{Number: "4111111111111111", ExpirationMonth: 1, ExpirationYear: 2030})
 	order, _ := s.CreateOrder(ctx, mp.ID, cu.ID, payments.OrderInput{})
 	in := amount(10_000)
@@ -147,15 +148,15 @@ func TestBalanceOverrides(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.CreateBalance(ctx, mp.ID, m.ID, payments.BalanceInput{Name: "Main"}); err != nil {
+		if _, err := s.CreateBalance(ctx, mp.ID, m.ID, merchants.BalanceInput{Name: "Main"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.CreateBalance(ctx, mp.ID, m.ID, payments.BalanceInput{Name: "Kiosk", Endpoints: []string{kiosk.ID}}); err != nil {
+		if _, err := s.CreateBalance(ctx, mp.ID, m.ID, merchants.BalanceInput{Name: "Kiosk", Endpoints: []string{kiosk.ID}}); err != nil {
 			t.Fatal(err)
 		}
 		main, _ := money.ParseRate("2.9")
 		one, _ := money.ParseRate("1")
-		for _, r := range []payments.BalanceRule{
+		for _, r := range []merchants.BalanceRule{
 			{Type: "sale", Action: "add", FeeRate: main, FeeFixedMinor: 30, DateBump: "ASAP"},
 			{Type: "sale", Action: "add", FeeRate: one, DateBump: "ASAP", Balance: "Main"},
 			{Type: "adjustment", Action: "add", FeeFixedMinor: 100, DateBump: "ASAP", Balance: "Kiosk"},
@@ -172,7 +173,7 @@ func TestBalanceOverrides(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, name := range []string{"Kiosk", "Main"} {
-			if _, err := s.Adjust(ctx, mp.ID, m.ID, payments.AdjustmentInput{AmountMinor: 500, ExternalSource: "float", BalanceName: name}); err != nil {
+			if _, err := s.Adjust(ctx, mp.ID, m.ID, merchants.AdjustmentInput{AmountMinor: 500, ExternalSource: "float", BalanceName: name}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -206,7 +207,7 @@ func TestRulesByGateAndEndpoint(t *testing.T) {
 	m, cu := w.merchant(t, "gated")
 	eps, _, _ := s.List(ctx, payments.ListQuery{Marketplace: mp.ID, Type: "endpoints", LinkRel: "merchant", LinkTarget: m.ID, Limit: 1})
 	two, _ := money.ParseRate("2")
-	for _, r := range []payments.BalanceRule{
+	for _, r := range []merchants.BalanceRule{
 		{Type: "sale", Action: "add", FeeFixedMinor: 10, DateBump: "ASAP"},
 		{Type: "sale", Action: "add", FeeFixedMinor: 20, DateBump: "ASAP", Gate: "ach"},
 		{Type: "sale", Action: "add", FeeRate: two, DateBump: "ASAP", Gate: "card", Endpoint: eps[0].ID},
@@ -215,7 +216,7 @@ func TestRulesByGateAndEndpoint(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.SetBalanceRule(ctx, mp.ID, m.ID, payments.BalanceRule{Type: "sale", Action: "add", DateBump: "ASAP", Gate: "wire"}); err == nil {
+	if _, err := s.SetBalanceRule(ctx, mp.ID, m.ID, merchants.BalanceRule{Type: "sale", Action: "add", DateBump: "ASAP", Gate: "wire"}); err == nil {
 		t.Fatal("an unknown gate was accepted")
 	}
 	card, _ := s.CreateCard(ctx, mp.ID, payments.CardInput{Number: "4111111111111111", ExpirationMonth: 1, ExpirationYear: 2030})
@@ -237,7 +238,7 @@ func TestBalanceDatesAndManagerDefaults(t *testing.T) {
 	w := newWorld(t, "sqlite", time.Date(2026, 11, 20, 16, 30, 0, 0, time.UTC))
 	s, mp := w.s, w.mp
 	m, _ := w.merchant(t, "dated")
-	b, err := s.CreateBalance(ctx, mp.ID, m.ID, payments.BalanceInput{Name: "Main"})
+	b, err := s.CreateBalance(ctx, mp.ID, m.ID, merchants.BalanceInput{Name: "Main"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +249,7 @@ func TestBalanceDatesAndManagerDefaults(t *testing.T) {
 	if err != nil || b.Fields["created_date"] != "2026-01-01T00:00:00Z" {
 		t.Fatalf("created date: %v %v", b.Fields["created_date"], err)
 	}
-	mg, err := s.CreateManager(ctx, mp.ID, payments.PartyInput{Login: "boss", ControlKey: "a control key 12345", Merchants: []string{m.ID}})
+	mg, err := s.CreateManager(ctx, mp.ID, merchants.PartyInput{Login: "boss", ControlKey: "a control key 12345", Merchants: []string{m.ID}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,10 +271,10 @@ func TestManagerBalances(t *testing.T) {
 		w := newWorld(t, kind, time.Date(2026, 11, 20, 16, 30, 0, 0, time.UTC))
 		s, mp := w.s, w.mp
 		card, _ := s.CreateCard(ctx, mp.ID, payments.CardInput{Number: "4111111111111111", ExpirationMonth: 1, ExpirationYear: 2030})
-		var merchants, orders []string
+		var overseen, orders []string
 		for i := range 2 {
 			m, cu := w.merchant(t, fmt.Sprintf("%s-m%d", kind, i))
-			merchants = append(merchants, m.ID)
+			overseen = append(overseen, m.ID)
 			order, _ := s.CreateOrder(ctx, mp.ID, cu.ID, payments.OrderInput{})
 			orders = append(orders, order.ID)
 		}
@@ -286,15 +287,15 @@ func TestManagerBalances(t *testing.T) {
 			}
 		}
 		sell(0, 5_000) // before the manager: not its business
-		mg, err := s.CreateManager(ctx, mp.ID, payments.PartyInput{Login: "reseller-" + kind, ControlKey: "a control key 12345", Merchants: merchants})
+		mg, err := s.CreateManager(ctx, mp.ID, merchants.PartyInput{Login: "reseller-" + kind, ControlKey: "a control key 12345", Merchants: overseen})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.CreateBalance(ctx, mp.ID, mg.ID, payments.BalanceInput{Name: "Commission"}); err != nil {
+		if _, err := s.CreateBalance(ctx, mp.ID, mg.ID, merchants.BalanceInput{Name: "Commission"}); err != nil {
 			t.Fatal(err)
 		}
 		one, _ := money.ParseRate("1")
-		if _, err := s.SetBalanceRule(ctx, mp.ID, mg.ID, payments.BalanceRule{Type: "sale", Action: "rate_only", FeeRate: one, DateBump: "ASAP"}); err != nil {
+		if _, err := s.SetBalanceRule(ctx, mp.ID, mg.ID, merchants.BalanceRule{Type: "sale", Action: "rate_only", FeeRate: one, DateBump: "ASAP"}); err != nil {
 			t.Fatal(err)
 		}
 		sell(0, 10_000)
@@ -308,7 +309,7 @@ func TestManagerBalances(t *testing.T) {
 			t.Fatalf("manager balances = %+v", bs)
 		}
 		// The merchants' own balances are untouched by the manager's rules.
-		m0, _ := s.Get(ctx, mp.ID, merchants[0])
+		m0, _ := s.Get(ctx, mp.ID, overseen[0])
 		if b, _ := s.MerchantBalances(ctx, m0); b[0].CurrentMinor != 15_000 {
 			t.Fatalf("merchant balance = %d", b[0].CurrentMinor)
 		}

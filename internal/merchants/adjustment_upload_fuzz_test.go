@@ -1,4 +1,4 @@
-package payments
+package merchants
 
 import (
 	"strings"
@@ -7,6 +7,7 @@ import (
 	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/balances"
 	"github.com/poise-payments/poise/internal/money"
+	"github.com/poise-payments/poise/internal/payments"
 )
 
 // Whatever text an adjustments file holds, the parser returns lines or a
@@ -25,7 +26,7 @@ func FuzzParseAdjustments(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	usd, err := money.LookupCurrency(Currency)
+	usd, err := money.LookupCurrency(payments.Currency)
 	if err != nil {
 		f.Fatal(err)
 	}

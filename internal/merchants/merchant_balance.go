@@ -1,8 +1,9 @@
-package payments
+package merchants
 
 import (
 	"context"
 	"errors"
+	"github.com/poise-payments/poise/internal/payments"
 	"sort"
 	"time"
 
@@ -23,11 +24,11 @@ type MerchantBalance struct {
 // partyFeed is what feeds a party's balances, each entry naming the
 // endpoint it came through: a merchant's own feed, or for a manager the
 // feeds of the merchants it oversees.
-func (s *Service) partyFeed(ctx context.Context, party Resource) ([]FeedEntry, error) {
+func (s *Service) partyFeed(ctx context.Context, party payments.Resource) ([]payments.FeedEntry, error) {
 	if party.Type == "managers" {
-		var all []FeedEntry
+		var all []payments.FeedEntry
 		for _, v := range party.Fields["merchants"].([]any) {
-			m, err := s.GetTyped(ctx, party.Marketplace, "merchants", Str(v))
+			m, err := s.pay.GetTyped(ctx, party.Marketplace, "merchants", payments.Str(v))
 			if err != nil {
 				return nil, err
 			}
@@ -55,8 +56,8 @@ func (s *Service) partyFeed(ctx context.Context, party Resource) ([]FeedEntry, e
 }
 
 // HasOwnBalances reports whether a party has balances configured.
-func (s *Service) HasOwnBalances(ctx context.Context, party Resource) (bool, error) {
-	items, _, err := s.store.ListResources(ctx, ListQuery{Marketplace: party.Marketplace, Type: "balances", LinkRel: "merchant", LinkTarget: party.ID, Limit: 1})
+func (s *Service) HasOwnBalances(ctx context.Context, party payments.Resource) (bool, error) {
+	items, _, err := s.store.ListResources(ctx, payments.ListQuery{Marketplace: party.Marketplace, Type: "balances", LinkRel: "merchant", LinkTarget: party.ID, Limit: 1})
 	return len(items) > 0, err
 }
 
@@ -66,12 +67,12 @@ func (s *Service) HasOwnBalances(ctx context.Context, party Resource) (bool, err
 // is a few account reads and one index range per balance, whatever the
 // history. Until balances are configured, a party has one balance per
 // currency, named after the currency.
-func (s *Service) MerchantBalances(ctx context.Context, party Resource) ([]MerchantBalance, error) {
+func (s *Service) MerchantBalances(ctx context.Context, party payments.Resource) ([]MerchantBalance, error) {
 	set, err := s.balancesOf(ctx, party)
 	if err != nil {
 		return nil, err
 	}
-	now, err := s.NowFor(ctx, party.Marketplace)
+	now, err := s.pay.NowFor(ctx, party.Marketplace)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +82,7 @@ func (s *Service) MerchantBalances(ctx context.Context, party Resource) ([]Merch
 		if err != nil {
 			return nil, err
 		}
-		out[i] = MerchantBalance{Name: name, Currency: Currency, MerchantLogin: Str(party.Fields["login"]),
+		out[i] = MerchantBalance{Name: name, Currency: payments.Currency, MerchantLogin: payments.Str(party.Fields["login"]),
 			ExternalMerchantID: party.Fields["external_merchant_id"], Buckets: b}
 	}
 	return out, nil
@@ -104,8 +105,8 @@ func (s *Service) bucketsOf(ctx context.Context, key string, now time.Time) (bal
 
 // MoveReserve releases a party's rolling reserve now, before its dates:
 // every reserve of a transaction up to this moment becomes live.
-func (s *Service) MoveReserve(ctx context.Context, marketplace, merchantID string) (Resource, error) {
-	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
+func (s *Service) MoveReserve(ctx context.Context, marketplace, merchantID string) (payments.Resource, error) {
+	v, err := s.write(ctx, marketplace, nil, func(ctx context.Context, w *op) (any, error) {
 		m, err := w.Lock(ctx, marketplace, "merchants", merchantID)
 		if err != nil {
 			return nil, err
@@ -114,7 +115,7 @@ func (s *Service) MoveReserve(ctx context.Context, marketplace, merchantID strin
 		if err != nil {
 			return nil, err
 		}
-		mv, err := w.Create(ctx, Resource{Marketplace: marketplace, Type: "reserve_moves", Fields: map[string]any{
+		mv, err := w.Create(ctx, payments.Resource{Marketplace: marketplace, Type: "reserve_moves", Fields: map[string]any{
 			"moved_at": w.Now().UTC().Format(time.RFC3339Nano)}, Links: map[string]string{"merchant": merchantID}}, "RM")
 		if err != nil {
 			return nil, err
@@ -139,9 +140,9 @@ func (s *Service) MoveReserve(ctx context.Context, marketplace, merchantID strin
 		return mv, nil
 	})
 	if err != nil {
-		return Resource{}, err
+		return payments.Resource{}, err
 	}
-	return v.(Resource), nil
+	return v.(payments.Resource), nil
 }
 
 // EntryDates are when a feed entry's amounts affect the balance, and the
@@ -149,7 +150,7 @@ func (s *Service) MoveReserve(ctx context.Context, marketplace, merchantID strin
 // reserve's release and its short-term hold's end (each the transaction's
 // own time when it has none).
 type EntryDates struct {
-	Entry            FeedEntry
+	Entry            payments.FeedEntry
 	Rule             balances.Rule
 	FeeMinor         int64
 	ReserveDate      time.Time
@@ -159,12 +160,12 @@ type EntryDates struct {
 // ExportFeed streams a merchant's transactions in [from, to), oldest
 // first, each with what applied to it when it happened, in memory bounded
 // by one row whatever the period's size.
-func (s *Service) ExportFeed(ctx context.Context, merchant Resource, from, to time.Time, fn func(EntryDates) error) error {
+func (s *Service) ExportFeed(ctx context.Context, merchant payments.Resource, from, to time.Time, fn func(EntryDates) error) error {
 	set, err := s.balancesOf(ctx, merchant)
 	if err != nil {
 		return err
 	}
-	return s.store.ScanFeedEffects(ctx, merchant.Marketplace, merchant.Link("customer"), merchant.ID, from, to, func(e FeedEntry, be *BalanceEffect) error {
+	return s.store.ScanFeedEffects(ctx, merchant.Marketplace, merchant.Link("customer"), merchant.ID, from, to, func(e payments.FeedEntry, be *BalanceEffect) error {
 		d := EntryDates{Entry: set.resolve(e), ReserveDate: e.OccurredAt, ShortTermHoldEnd: e.OccurredAt, Rule: balances.DefaultRule(e.Type)}
 		if be != nil {
 			d.Rule, d.FeeMinor = be.Rule, be.FeeMinor
@@ -181,7 +182,7 @@ func (s *Service) ExportFeed(ctx context.Context, merchant Resource, from, to ti
 
 // DatesOf gives the dates of a party's feed entries as they were fixed in
 // its first balance that counted them.
-func (s *Service) DatesOf(ctx context.Context, party Resource, entries []FeedEntry) ([]EntryDates, error) {
+func (s *Service) DatesOf(ctx context.Context, party payments.Resource, entries []payments.FeedEntry) ([]EntryDates, error) {
 	out := make([]EntryDates, len(entries))
 	for i, e := range entries {
 		d := EntryDates{Entry: e, ReserveDate: e.OccurredAt, ShortTermHoldEnd: e.OccurredAt, Rule: balances.DefaultRule(e.Type)}

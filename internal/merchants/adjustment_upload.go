@@ -1,8 +1,9 @@
-package payments
+package merchants
 
 import (
 	"context"
 	"fmt"
+	"github.com/poise-payments/poise/internal/payments"
 
 	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/balances"
@@ -26,7 +27,7 @@ type UploadError = balances.UploadError
 // ParseAdjustments reads a TSV adjustments file (see
 // balances.ParseAdjustments) into adjustments from source.
 func ParseAdjustments(tsv, source string) ([]UploadLine, error) {
-	usd, err := money.LookupCurrency(Currency)
+	usd, err := money.LookupCurrency(payments.Currency)
 	if err != nil {
 		return nil, err
 	}
@@ -46,14 +47,14 @@ func ParseAdjustments(tsv, source string) ([]UploadLine, error) {
 // transaction, or none when any line fails (its merchant unknown, say).
 // Lines whose external ID was applied before are skipped, so uploading a
 // file again changes nothing.
-func (s *Service) ApplyAdjustments(ctx context.Context, marketplace string, lines []UploadLine) ([]Resource, error) {
+func (s *Service) ApplyAdjustments(ctx context.Context, marketplace string, lines []UploadLine) ([]payments.Resource, error) {
 	merchants := map[string]string{}
-	all, _, err := s.store.ListResources(ctx, ListQuery{Marketplace: marketplace, Type: "merchants", Limit: balances.MaxUploadLines})
+	all, _, err := s.store.ListResources(ctx, payments.ListQuery{Marketplace: marketplace, Type: "merchants", Limit: balances.MaxUploadLines})
 	if err != nil {
 		return nil, err
 	}
 	for _, m := range all {
-		if ext := Str(m.Fields["external_merchant_id"]); ext != "" {
+		if ext := payments.Str(m.Fields["external_merchant_id"]); ext != "" {
 			merchants[ext] = m.ID
 		}
 	}
@@ -73,8 +74,8 @@ func (s *Service) ApplyAdjustments(ctx context.Context, marketplace string, line
 		}
 		lines[i].In = in
 	}
-	v, err := s.Write(WithoutIdempotency(ctx), marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
-		out := make([]Resource, 0, len(lines))
+	v, err := s.write(payments.WithoutIdempotency(ctx), marketplace, nil, func(ctx context.Context, w *op) (any, error) {
+		out := make([]payments.Resource, 0, len(lines))
 		for _, l := range lines {
 			adj, err := w.adjust(ctx, marketplace, merchants[l.ExternalMerchantID], l.In)
 			if err != nil {
@@ -87,5 +88,5 @@ func (s *Service) ApplyAdjustments(ctx context.Context, marketplace string, line
 	if err != nil {
 		return nil, err
 	}
-	return v.([]Resource), nil
+	return v.([]payments.Resource), nil
 }

@@ -1,7 +1,8 @@
-package payments
+package merchants
 
 import (
 	"context"
+	"github.com/poise-payments/poise/internal/payments"
 	"time"
 
 	"github.com/poise-payments/poise/internal/apperr"
@@ -22,21 +23,21 @@ var balanceKinds = map[string]bool{"account": true, "processor": true, "card_map
 // maxBalancesPerMerchant bounds what one balance computation reads.
 const maxBalancesPerMerchant = 100
 
-func (w *Writer) createEndpoint(ctx context.Context, m Resource, name, currency string, isDefault bool) (Resource, error) {
-	return w.Create(ctx, Resource{Marketplace: m.Marketplace, Type: "endpoints", Fields: map[string]any{
+func (w *op) createEndpoint(ctx context.Context, m payments.Resource, name, currency string, isDefault bool) (payments.Resource, error) {
+	return w.Create(ctx, payments.Resource{Marketplace: m.Marketplace, Type: "endpoints", Fields: map[string]any{
 		"name": name, "currency": currency, "default": isDefault,
 	}, Links: map[string]string{"merchant": m.ID}}, "EP")
 }
 
 // CreateEndpoint adds an entry point to a merchant.
-func (s *Service) CreateEndpoint(ctx context.Context, marketplace, merchantID, name, currency string) (Resource, error) {
+func (s *Service) CreateEndpoint(ctx context.Context, marketplace, merchantID, name, currency string) (payments.Resource, error) {
 	if _, err := money.LookupCurrency(currency); err != nil {
-		return Resource{}, err
+		return payments.Resource{}, err
 	}
 	if name == "" {
-		return Resource{}, apperr.New(apperr.Invalid, "an endpoint needs a name")
+		return payments.Resource{}, apperr.New(apperr.Invalid, "an endpoint needs a name")
 	}
-	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
+	v, err := s.write(ctx, marketplace, nil, func(ctx context.Context, w *op) (any, error) {
 		m, err := w.Lock(ctx, marketplace, "merchants", merchantID)
 		if err != nil {
 			return nil, err
@@ -44,9 +45,9 @@ func (s *Service) CreateEndpoint(ctx context.Context, marketplace, merchantID, n
 		return w.createEndpoint(ctx, m, name, currency, false)
 	})
 	if err != nil {
-		return Resource{}, err
+		return payments.Resource{}, err
 	}
-	return v.(Resource), nil
+	return v.(payments.Resource), nil
 }
 
 // BalanceInput configures a named balance of a merchant.
@@ -57,32 +58,32 @@ type BalanceInput struct {
 
 // CreateBalance configures a named balance over a set of the merchant's
 // endpoints (none: every endpoint no other balance of its currency claims).
-func (s *Service) CreateBalance(ctx context.Context, marketplace, merchantID string, in BalanceInput) (Resource, error) {
+func (s *Service) CreateBalance(ctx context.Context, marketplace, merchantID string, in BalanceInput) (payments.Resource, error) {
 	if in.Name == "" {
-		return Resource{}, apperr.New(apperr.Invalid, "a balance needs a name")
+		return payments.Resource{}, apperr.New(apperr.Invalid, "a balance needs a name")
 	}
 	if in.Kind == "" {
 		in.Kind = "account"
 	}
 	if !balanceKinds[in.Kind] {
-		return Resource{}, apperr.New(apperr.Invalid, "kind must be account, processor, card_mapping or gate_group")
+		return payments.Resource{}, apperr.New(apperr.Invalid, "kind must be account, processor, card_mapping or gate_group")
 	}
 	if in.Currency == "" {
-		in.Currency = Currency
+		in.Currency = payments.Currency
 	}
-	existing, _, err := s.store.ListResources(ctx, ListQuery{Marketplace: marketplace, Type: "balances", LinkRel: "merchant", LinkTarget: merchantID, Limit: maxBalancesPerMerchant})
+	existing, _, err := s.store.ListResources(ctx, payments.ListQuery{Marketplace: marketplace, Type: "balances", LinkRel: "merchant", LinkTarget: merchantID, Limit: maxBalancesPerMerchant})
 	if err != nil {
-		return Resource{}, err
+		return payments.Resource{}, err
 	}
 	for _, b := range existing {
-		if Str(b.Fields["name"]) == in.Name {
-			return Resource{}, apperr.New(apperr.Conflict, "the merchant has a balance named %q already", in.Name)
+		if payments.Str(b.Fields["name"]) == in.Name {
+			return payments.Resource{}, apperr.New(apperr.Conflict, "the merchant has a balance named %q already", in.Name)
 		}
-		if len(in.Endpoints) == 0 && len(endpointsOf(b)) == 0 && Str(b.Fields["currency"]) == in.Currency {
-			return Resource{}, apperr.New(apperr.Conflict, "only one %s balance may name no endpoints; name the endpoints of this one", in.Currency)
+		if len(in.Endpoints) == 0 && len(endpointsOf(b)) == 0 && payments.Str(b.Fields["currency"]) == in.Currency {
+			return payments.Resource{}, apperr.New(apperr.Conflict, "only one %s balance may name no endpoints; name the endpoints of this one", in.Currency)
 		}
 	}
-	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
+	v, err := s.write(ctx, marketplace, nil, func(ctx context.Context, w *op) (any, error) {
 		owner, err := w.lockParty(ctx, marketplace, merchantID)
 		if err != nil {
 			return nil, err
@@ -91,7 +92,7 @@ func (s *Service) CreateBalance(ctx context.Context, marketplace, merchantID str
 		mine := map[string]bool{owner.ID: true}
 		if owner.Type == "managers" {
 			for _, v := range owner.Fields["merchants"].([]any) {
-				mine[Str(v)] = true
+				mine[payments.Str(v)] = true
 			}
 		}
 		eps := make([]any, 0, len(in.Endpoints))
@@ -100,7 +101,7 @@ func (s *Service) CreateBalance(ctx context.Context, marketplace, merchantID str
 			if err != nil {
 				return nil, err
 			}
-			if !mine[ep.Link("merchant")] || Str(ep.Fields["currency"]) != in.Currency {
+			if !mine[ep.Link("merchant")] || payments.Str(ep.Fields["currency"]) != in.Currency {
 				return nil, apperr.New(apperr.Invalid, "endpoint %s is not a %s endpoint of this owner", id, in.Currency)
 			}
 			eps = append(eps, id)
@@ -108,7 +109,7 @@ func (s *Service) CreateBalance(ctx context.Context, marketplace, merchantID str
 		// The first catch-all balance takes over the implicit balance's
 		// accounts (see newBalanceSet).
 		private := map[string]any{}
-		if len(eps) == 0 && in.Currency == Currency {
+		if len(eps) == 0 && in.Currency == payments.Currency {
 			mine, err := w.tx.LinkedTo(ctx, marketplace, owner.ID, "merchant", "balances", maxBalancesPerMerchant)
 			if err != nil {
 				return nil, err
@@ -121,7 +122,7 @@ func (s *Service) CreateBalance(ctx context.Context, marketplace, merchantID str
 				private["ledger_key"] = owner.ID
 			}
 		}
-		b, err := w.Create(ctx, Resource{Marketplace: marketplace, Type: "balances", Fields: map[string]any{
+		b, err := w.Create(ctx, payments.Resource{Marketplace: marketplace, Type: "balances", Fields: map[string]any{
 			"name": in.Name, "currency": in.Currency, "kind": in.Kind, "endpoints": eps,
 			"created_date": w.Now().UTC().Format(time.RFC3339),
 		}, Links: map[string]string{"merchant": merchantID}, Private: private}, "BL")
@@ -131,16 +132,16 @@ func (s *Service) CreateBalance(ctx context.Context, marketplace, merchantID str
 		return b, w.ensureBalanceAccounts(marketplace, ledgerKeyOf(b))
 	})
 	if err != nil {
-		return Resource{}, err
+		return payments.Resource{}, err
 	}
-	return v.(Resource), nil
+	return v.(payments.Resource), nil
 }
 
-func endpointsOf(b Resource) []string {
+func endpointsOf(b payments.Resource) []string {
 	list, _ := b.Fields["endpoints"].([]any)
 	out := make([]string, 0, len(list))
 	for _, v := range list {
-		out = append(out, Str(v))
+		out = append(out, payments.Str(v))
 	}
 	return out
 }
@@ -156,7 +157,7 @@ type balanceSet struct {
 }
 
 // balancesOf reads a party's balances, or its one implicit balance.
-func (s *Service) balancesOf(ctx context.Context, party Resource) (balanceSet, error) {
+func (s *Service) balancesOf(ctx context.Context, party payments.Resource) (balanceSet, error) {
 	eps, err := s.store.LinkedTo(ctx, party.Marketplace, party.ID, "merchant", "endpoints", maxBalancesPerMerchant)
 	if err != nil {
 		return balanceSet{}, err
@@ -174,21 +175,21 @@ func (s *Service) balancesOf(ctx context.Context, party Resource) (balanceSet, e
 // the party's ID; the first balance of the currency that names no
 // endpoints takes that key over, so the money posted before it was
 // configured stays in it.
-func newBalanceSet(party Resource, eps, bs []Resource) balanceSet {
+func newBalanceSet(party payments.Resource, eps, bs []payments.Resource) balanceSet {
 	set := balanceSet{endpoints: map[string]map[string]bool{}, claimed: map[string]bool{}, keys: map[string]string{}}
 	for _, ep := range eps {
-		if Bool(ep.Fields["default"]) && Str(ep.Fields["currency"]) == Currency {
+		if payments.Bool(ep.Fields["default"]) && payments.Str(ep.Fields["currency"]) == payments.Currency {
 			set.fallback = ep.ID
 		}
 	}
 	if len(bs) == 0 {
-		set.names = []string{Currency}
-		set.endpoints[Currency] = nil
-		set.keys[Currency] = party.ID
+		set.names = []string{payments.Currency}
+		set.endpoints[payments.Currency] = nil
+		set.keys[payments.Currency] = party.ID
 		return set
 	}
 	for i := len(bs) - 1; i >= 0; i-- { // oldest first
-		name := Str(bs[i].Fields["name"])
+		name := payments.Str(bs[i].Fields["name"])
 		set.names = append(set.names, name)
 		set.keys[name] = ledgerKeyOf(bs[i])
 		if eps := endpointsOf(bs[i]); len(eps) > 0 {
@@ -205,15 +206,15 @@ func newBalanceSet(party Resource, eps, bs []Resource) balanceSet {
 }
 
 // ledgerKeyOf is the ledger key of a configured balance.
-func ledgerKeyOf(b Resource) string {
-	if k := Str(b.Private["ledger_key"]); k != "" {
+func ledgerKeyOf(b payments.Resource) string {
+	if k := payments.Str(b.Private["ledger_key"]); k != "" {
 		return k
 	}
 	return b.ID
 }
 
 // resolve names the endpoint of an entry that came through the default one.
-func (set balanceSet) resolve(e FeedEntry) FeedEntry {
+func (set balanceSet) resolve(e payments.FeedEntry) payments.FeedEntry {
 	if e.Endpoint == "" {
 		e.Endpoint = set.fallback
 	}
@@ -233,7 +234,7 @@ func (set balanceSet) counts(name, endpoint string) bool {
 }
 
 // BalanceOfEndpoint names the balance that counts an endpoint's transactions.
-func (s *Service) BalanceOfEndpoint(ctx context.Context, merchant Resource, endpoint string) (string, error) {
+func (s *Service) BalanceOfEndpoint(ctx context.Context, merchant payments.Resource, endpoint string) (string, error) {
 	set, err := s.balancesOf(ctx, merchant)
 	if err != nil {
 		return "", err
@@ -248,15 +249,15 @@ func (s *Service) BalanceOfEndpoint(ctx context.Context, merchant Resource, endp
 
 // SetBalanceCreatedDate changes the date a balance is said to have been
 // created (an operator moving a balance's history to its real start).
-func (s *Service) SetBalanceCreatedDate(ctx context.Context, marketplace, balanceID string, at time.Time) (Resource, error) {
-	now, err := s.NowFor(ctx, marketplace)
+func (s *Service) SetBalanceCreatedDate(ctx context.Context, marketplace, balanceID string, at time.Time) (payments.Resource, error) {
+	now, err := s.pay.NowFor(ctx, marketplace)
 	if err != nil {
-		return Resource{}, err
+		return payments.Resource{}, err
 	}
 	if at.IsZero() || at.After(now) {
-		return Resource{}, apperr.New(apperr.Invalid, "created_date must be a date not in the future")
+		return payments.Resource{}, apperr.New(apperr.Invalid, "created_date must be a date not in the future")
 	}
-	return s.update(ctx, marketplace, "balances", balanceID, "", func(r *Resource) error {
+	return s.pay.Update(ctx, marketplace, "balances", balanceID, "", func(r *payments.Resource) error {
 		r.Fields["created_date"] = at.UTC().Format(time.RFC3339)
 		return nil
 	})
@@ -264,38 +265,38 @@ func (s *Service) SetBalanceCreatedDate(ctx context.Context, marketplace, balanc
 
 // SetManagerDefaultBalance names the balance a manager's tools show first.
 // The balance must be one of a merchant the manager oversees.
-func (s *Service) SetManagerDefaultBalance(ctx context.Context, marketplace, managerID, balance string) (Resource, error) {
-	mg, err := s.GetTyped(ctx, marketplace, "managers", managerID)
+func (s *Service) SetManagerDefaultBalance(ctx context.Context, marketplace, managerID, balance string) (payments.Resource, error) {
+	mg, err := s.pay.GetTyped(ctx, marketplace, "managers", managerID)
 	if err != nil {
-		return Resource{}, err
+		return payments.Resource{}, err
 	}
 	found := false
 	for _, v := range mg.Fields["merchants"].([]any) {
-		m, err := s.GetTyped(ctx, marketplace, "merchants", Str(v))
+		m, err := s.pay.GetTyped(ctx, marketplace, "merchants", payments.Str(v))
 		if err != nil {
-			return Resource{}, err
+			return payments.Resource{}, err
 		}
 		set, err := s.balancesOf(ctx, m)
 		if err != nil {
-			return Resource{}, err
+			return payments.Resource{}, err
 		}
 		_, ok := set.endpoints[balance]
 		found = found || ok
 	}
 	if !found {
-		return Resource{}, apperr.New(apperr.NotFound, "none of the manager's merchants has a balance named %q", balance)
+		return payments.Resource{}, apperr.New(apperr.NotFound, "none of the manager's merchants has a balance named %q", balance)
 	}
-	return s.update(ctx, marketplace, "managers", managerID, "", func(r *Resource) error {
+	return s.pay.Update(ctx, marketplace, "managers", managerID, "", func(r *payments.Resource) error {
 		r.Fields["default_balance"] = balance
 		return nil
 	})
 }
 
 // lockParty locks a merchant or a manager: the owners of balances and rules.
-func (w *Writer) lockParty(ctx context.Context, marketplace, id string) (Resource, error) {
+func (w *op) lockParty(ctx context.Context, marketplace, id string) (payments.Resource, error) {
 	r, err := w.Lock(ctx, marketplace, "", id)
 	if err != nil || (r.Type != "merchants" && r.Type != "managers") {
-		return Resource{}, apperr.New(apperr.NotFound, "no merchant or manager with id %s", id)
+		return payments.Resource{}, apperr.New(apperr.NotFound, "no merchant or manager with id %s", id)
 	}
 	return r, nil
 }

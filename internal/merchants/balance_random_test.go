@@ -1,8 +1,9 @@
-package payments_test
+package merchants_test
 
 import (
 	"context"
 	"fmt"
+	"github.com/poise-payments/poise/internal/merchants"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -24,7 +25,7 @@ type modelRule struct {
 	bumpDays                int
 }
 
-func (r modelRule) rule() payments.BalanceRule {
+func (r modelRule) rule() merchants.BalanceRule {
 	rate := func(bp int64) money.Rate {
 		x, _ := money.ParseRate(fmt.Sprintf("%d.%02d", bp/100, bp%100))
 		return x
@@ -33,7 +34,7 @@ func (r modelRule) rule() payments.BalanceRule {
 	if bump == "BDAY" || bump == "DAY" {
 		bump = fmt.Sprintf("%s+%d", r.bump, r.bumpDays)
 	}
-	return payments.BalanceRule{Type: "sale", Action: "add", FeeRate: rate(r.feeBP), FeeFixedMinor: r.fixed,
+	return merchants.BalanceRule{Type: "sale", Action: "add", FeeRate: rate(r.feeBP), FeeFixedMinor: r.fixed,
 		ReserveRate: rate(r.reserveBP), ReservePeriodDays: r.periodDays, DateBump: bump}
 }
 
@@ -108,7 +109,7 @@ func TestBalancesReconcileUnderRandomOperations(t *testing.T) {
 		w := newWorld(t, kind, time.Date(2026, 11, 2, 14, 0, 0, 0, time.UTC))
 		s, clk, mp, db := w.s, w.clk, w.mp, w.db
 		sched := scheduler.New(db, clk)
-		sched.Handle(payments.JobBalanceRelease, s.RunBalanceRelease)
+		sched.Handle(merchants.JobBalanceRelease, s.RunBalanceRelease)
 		card, _ := s.CreateCard(ctx, mp.ID, payments.CardInput{Number: "4111111111111111", ExpirationMonth: 1, ExpirationYear: 2030})
 		type shop struct {
 			m       payments.Resource
@@ -130,7 +131,7 @@ func TestBalancesReconcileUnderRandomOperations(t *testing.T) {
 		var shops []*shop
 		for i := range bumps {
 			cu, _ := s.CreateCustomer(ctx, mp.ID, payments.CustomerInput{})
-			m, err := s.CreateMerchant(ctx, mp.ID, payments.PartyInput{Login: fmt.Sprintf("%s-shop-%d", kind, i), ControlKey: "a control key 12345", Customer: cu.ID, Enabled: true})
+			m, err := s.CreateMerchant(ctx, mp.ID, merchants.PartyInput{Login: fmt.Sprintf("%s-shop-%d", kind, i), ControlKey: "a control key 12345", Customer: cu.ID, Enabled: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -215,7 +216,7 @@ func TestBalancesReconcileUnderRandomOperations(t *testing.T) {
 					}
 				}
 			case 5:
-				if _, err = s.Adjust(ctx, mp.ID, sh.m.ID, payments.AdjustmentInput{AmountMinor: n - 10_000, ExternalSource: "random"}); err == nil {
+				if _, err = s.Adjust(ctx, mp.ID, sh.m.ID, merchants.AdjustmentInput{AmountMinor: n - 10_000, ExternalSource: "random"}); err == nil {
 					happened(sh, n-10_000, false)
 				}
 			case 6:

@@ -1,7 +1,8 @@
-package payments
+package merchants
 
 import (
 	"context"
+	"github.com/poise-payments/poise/internal/payments"
 
 	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/balances"
@@ -13,58 +14,58 @@ type BalanceRule = balances.Rule
 
 // SetBalanceRule sets a merchant's rule for one transaction type,
 // replacing the default.
-func (s *Service) SetBalanceRule(ctx context.Context, marketplace, merchantID string, r BalanceRule) (Resource, error) {
+func (s *Service) SetBalanceRule(ctx context.Context, marketplace, merchantID string, r BalanceRule) (payments.Resource, error) {
 	if _, ok := balances.Actions[r.Action]; !ok {
-		return Resource{}, apperr.New(apperr.Invalid, "action must be add, deduct or rate_only")
+		return payments.Resource{}, apperr.New(apperr.Invalid, "action must be add, deduct or rate_only")
 	}
 	if r.Type == "" {
-		return Resource{}, apperr.New(apperr.Invalid, "type is required")
+		return payments.Resource{}, apperr.New(apperr.Invalid, "type is required")
 	}
 	if _, _, err := balances.ParseDateBump(r.DateBump); err != nil {
-		return Resource{}, err
+		return payments.Resource{}, err
 	}
 	if !balances.ValidGates[r.Gate] {
-		return Resource{}, apperr.New(apperr.Invalid, "gate must be card, ach or adjustment")
+		return payments.Resource{}, apperr.New(apperr.Invalid, "gate must be card, ach or adjustment")
 	}
 	if r.Endpoint != "" {
-		ep, err := s.GetTyped(ctx, marketplace, "endpoints", r.Endpoint)
+		ep, err := s.pay.GetTyped(ctx, marketplace, "endpoints", r.Endpoint)
 		if err != nil {
-			return Resource{}, err
+			return payments.Resource{}, err
 		}
 		if ep.Link("merchant") != merchantID && !oversees(ctx, s, marketplace, merchantID, ep.Link("merchant")) {
-			return Resource{}, apperr.New(apperr.NotFound, "no endpoint %s of this owner", r.Endpoint)
+			return payments.Resource{}, apperr.New(apperr.NotFound, "no endpoint %s of this owner", r.Endpoint)
 		}
 	}
 	if r.FeeFixedMinor < 0 || r.ReservePeriodDays < 0 || r.ReservePeriodDays > 3650 {
-		return Resource{}, apperr.New(apperr.Invalid, "fee_fixed and reserve_period_days must be zero or more (a period at most ten years)")
+		return payments.Resource{}, apperr.New(apperr.Invalid, "fee_fixed and reserve_period_days must be zero or more (a period at most ten years)")
 	}
 	if r.Balance != "" {
-		m, err := s.Get(ctx, marketplace, merchantID)
+		m, err := s.pay.Get(ctx, marketplace, merchantID)
 		if err != nil {
-			return Resource{}, err
+			return payments.Resource{}, err
 		}
 		set, err := s.balancesOf(ctx, m)
 		if err != nil {
-			return Resource{}, err
+			return payments.Resource{}, err
 		}
 		if _, ok := set.endpoints[r.Balance]; !ok {
-			return Resource{}, apperr.New(apperr.NotFound, "merchant %s has no balance named %q to override", merchantID, r.Balance)
+			return payments.Resource{}, apperr.New(apperr.NotFound, "merchant %s has no balance named %q to override", merchantID, r.Balance)
 		}
 	}
-	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
+	v, err := s.write(ctx, marketplace, nil, func(ctx context.Context, w *op) (any, error) {
 		if _, err := w.lockParty(ctx, marketplace, merchantID); err != nil {
 			return nil, err
 		}
-		return w.Create(ctx, Resource{Marketplace: marketplace, Type: "balance_rules", Fields: map[string]any{
+		return w.Create(ctx, payments.Resource{Marketplace: marketplace, Type: "balance_rules", Fields: map[string]any{
 			"transaction_type": r.Type, "action": r.Action, "fee_rate": r.FeeRate.Decimal(), "fee_fixed": r.FeeFixedMinor,
 			"reserve_rate": r.ReserveRate.Decimal(), "reserve_period_days": int64(r.ReservePeriodDays), "date_bump": r.DateBump,
 			"balance": nilIfEmpty(r.Balance), "gate": nilIfEmpty(r.Gate), "endpoint": nilIfEmpty(r.Endpoint),
 		}, Links: map[string]string{"merchant": merchantID}}, "BR")
 	})
 	if err != nil {
-		return Resource{}, err
+		return payments.Resource{}, err
 	}
-	return v.(Resource), nil
+	return v.(payments.Resource), nil
 }
 
 // maxRulesPerMerchant bounds the rules read for one balance.
@@ -72,12 +73,12 @@ const maxRulesPerMerchant = 1000
 
 // oversees reports whether a manager oversees a merchant.
 func oversees(ctx context.Context, s *Service, marketplace, managerID, merchantID string) bool {
-	mg, err := s.GetTyped(ctx, marketplace, "managers", managerID)
+	mg, err := s.pay.GetTyped(ctx, marketplace, "managers", managerID)
 	if err != nil {
 		return false
 	}
 	for _, v := range mg.Fields["merchants"].([]any) {
-		if Str(v) == merchantID {
+		if payments.Str(v) == merchantID {
 			return true
 		}
 	}

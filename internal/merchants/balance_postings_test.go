@@ -1,7 +1,8 @@
-package payments_test
+package merchants_test
 
 import (
 	"context"
+	"github.com/poise-payments/poise/internal/merchants"
 	"testing"
 	"time"
 
@@ -23,7 +24,7 @@ func TestRuleChangeLeavesEarlierSalesAlone(t *testing.T) {
 		s, clk, mp := w.s, w.clk, w.mp
 		m, cu := w.merchant(t, "history-"+kind)
 		rate := func(s string) money.Rate { r, _ := money.ParseRate(s); return r }
-		if _, err := s.SetBalanceRule(ctx, mp.ID, m.ID, payments.BalanceRule{Type: "sale", Action: "add", FeeRate: rate("2.9"), FeeFixedMinor: 30,
+		if _, err := s.SetBalanceRule(ctx, mp.ID, m.ID, merchants.BalanceRule{Type: "sale", Action: "add", FeeRate: rate("2.9"), FeeFixedMinor: 30,
 			ReserveRate: rate("10"), ReservePeriodDays: 90, DateBump: "BDAY+2"}); err != nil {
 			t.Fatal(err)
 		}
@@ -39,7 +40,7 @@ func TestRuleChangeLeavesEarlierSalesAlone(t *testing.T) {
 			}
 			return d
 		}
-		dates := func(source string) payments.EntryDates {
+		dates := func(source string) merchants.EntryDates {
 			t.Helper()
 			feed, err := s.Feed(ctx, mp.ID, cu.ID)
 			if err != nil {
@@ -55,7 +56,7 @@ func TestRuleChangeLeavesEarlierSalesAlone(t *testing.T) {
 				}
 			}
 			t.Fatalf("no entry of %s", source)
-			return payments.EntryDates{}
+			return merchants.EntryDates{}
 		}
 		check := func(when string, current, sth, rr int64) {
 			t.Helper()
@@ -73,7 +74,7 @@ func TestRuleChangeLeavesEarlierSalesAlone(t *testing.T) {
 		// On Monday the rate plan changes: 5%, a 20% reserve for 30 days,
 		// live one day later.
 		clk.Set(time.Date(2026, 11, 23, 9, 15, 0, 0, ny))
-		if _, err := s.SetBalanceRule(ctx, mp.ID, m.ID, payments.BalanceRule{Type: "sale", Action: "add", FeeRate: rate("5"),
+		if _, err := s.SetBalanceRule(ctx, mp.ID, m.ID, merchants.BalanceRule{Type: "sale", Action: "add", FeeRate: rate("5"),
 			ReserveRate: rate("20"), ReservePeriodDays: 30, DateBump: "DAY+1"}); err != nil {
 			t.Fatal(err)
 		}
@@ -119,9 +120,9 @@ func TestReleasesPostOncePerDueInstant(t *testing.T) {
 		w := newWorld(t, kind, time.Date(2026, 11, 20, 11, 10, 0, 0, ny))
 		s, clk, mp, db := w.s, w.clk, w.mp, w.db
 		sched := scheduler.New(db, clk)
-		sched.Handle(payments.JobBalanceRelease, s.RunBalanceRelease)
+		sched.Handle(merchants.JobBalanceRelease, s.RunBalanceRelease)
 		m, cu := w.merchant(t, "released-"+kind)
-		if _, err := s.SetBalanceRule(ctx, mp.ID, m.ID, payments.BalanceRule{Type: "sale", Action: "add", DateBump: "DAY+1"}); err != nil {
+		if _, err := s.SetBalanceRule(ctx, mp.ID, m.ID, merchants.BalanceRule{Type: "sale", Action: "add", DateBump: "DAY+1"}); err != nil {
 			t.Fatal(err)
 		}
 		card, _ := s.CreateCard(ctx, mp.ID, payments.CardInput{Number: "4111111111111111", ExpirationMonth: 1, ExpirationYear: 2030})
@@ -140,7 +141,7 @@ func TestReleasesPostOncePerDueInstant(t *testing.T) {
 		jobs := func() int {
 			t.Helper()
 			var n int
-			if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM jobs WHERE kind = ? AND status = 'pending'", payments.JobBalanceRelease).Scan(&n); err != nil {
+			if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM jobs WHERE kind = ? AND status = 'pending'", merchants.JobBalanceRelease).Scan(&n); err != nil {
 				t.Fatal(err)
 			}
 			return n
@@ -161,7 +162,7 @@ func TestReleasesPostOncePerDueInstant(t *testing.T) {
 		clk.Set(time.Date(2026, 11, 21, 12, 1, 0, 0, ny))
 		want("due, not yet run", 1_000, 3_000)
 		live := func() int64 {
-			n, err := s.Balance(ctx, payments.BalanceAccount(m.ID, "live"))
+			n, err := s.Balance(ctx, merchants.BalanceAccount(m.ID, "live"))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,8 +1,9 @@
-package payments
+package merchants
 
 import (
 	"context"
 	"errors"
+	"github.com/poise-payments/poise/internal/payments"
 	"sort"
 
 	"github.com/poise-payments/poise/internal/apperr"
@@ -46,46 +47,46 @@ type AdjustmentInput struct {
 
 // Adjust moves money between the marketplace's adjustment source and a
 // merchant's payable account, and feeds the merchant's balance.
-func (s *Service) Adjust(ctx context.Context, marketplace, merchantID string, in AdjustmentInput) (Resource, error) {
+func (s *Service) Adjust(ctx context.Context, marketplace, merchantID string, in AdjustmentInput) (payments.Resource, error) {
 	in, err := s.withBalances(ctx, marketplace, merchantID, in)
 	if err != nil {
-		return Resource{}, err
+		return payments.Resource{}, err
 	}
-	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
+	v, err := s.write(ctx, marketplace, nil, func(ctx context.Context, w *op) (any, error) {
 		return w.adjust(ctx, marketplace, merchantID, in)
 	})
 	if err != nil {
-		return Resource{}, err
+		return payments.Resource{}, err
 	}
-	return v.(Resource), nil
+	return v.(payments.Resource), nil
 }
 
-func (w *Writer) adjust(ctx context.Context, marketplace, merchantID string, in AdjustmentInput) (Resource, error) {
-	if in.AmountMinor == 0 || in.AmountMinor > MaxAmountMinor || in.AmountMinor < -MaxAmountMinor {
-		return Resource{}, apperr.New(apperr.Invalid, "amount must be a non-zero number of cents within ±%d", MaxAmountMinor)
+func (w *op) adjust(ctx context.Context, marketplace, merchantID string, in AdjustmentInput) (payments.Resource, error) {
+	if in.AmountMinor == 0 || in.AmountMinor > payments.MaxAmountMinor || in.AmountMinor < -payments.MaxAmountMinor {
+		return payments.Resource{}, apperr.New(apperr.Invalid, "amount must be a non-zero number of cents within ±%d", payments.MaxAmountMinor)
 	}
 	if in.ExternalSource == "" || len(in.ExternalSource) > maxExternalLen || len(in.ExternalID) > maxExternalLen {
-		return Resource{}, apperr.New(apperr.Invalid, "external_source is required (at most %d characters)", maxExternalLen)
+		return payments.Resource{}, apperr.New(apperr.Invalid, "external_source is required (at most %d characters)", maxExternalLen)
 	}
 	m, err := w.Lock(ctx, marketplace, "merchants", merchantID)
 	if err != nil {
-		return Resource{}, err
+		return payments.Resource{}, err
 	}
 	// A named balance is reached through one of its endpoints; the balance
 	// that names none (or a merchant's one implicit balance) through the
 	// default endpoint.
 	if in.balanceEndpoints == nil {
-		return Resource{}, errors.New("payments: an adjustment was made without its merchant's balances")
+		return payments.Resource{}, errors.New("merchants: an adjustment was made without its merchant's balances")
 	}
 	endpoint, balance := "", in.defaultBalance
 	if in.BalanceName == "" && balance == "" {
-		return Resource{}, apperr.New(apperr.Invalid, "no balance of merchant %s counts its default endpoint: name one (balance_name)", merchantID)
+		return payments.Resource{}, apperr.New(apperr.Invalid, "no balance of merchant %s counts its default endpoint: name one (balance_name)", merchantID)
 	}
 	if in.BalanceName != "" {
 		balance = in.BalanceName
 		eps, ok := in.balanceEndpoints[in.BalanceName]
 		if !ok {
-			return Resource{}, apperr.New(apperr.NotFound, "merchant %s has no balance named %q", merchantID, in.BalanceName)
+			return payments.Resource{}, apperr.New(apperr.NotFound, "merchant %s has no balance named %q", merchantID, in.BalanceName)
 		}
 		if len(eps) > 0 {
 			endpoint = eps[0]
@@ -98,40 +99,41 @@ func (w *Writer) adjust(ctx context.Context, marketplace, merchantID string, in 
 			return w.Lock(ctx, marketplace, "adjustments", existing)
 		}
 		if err != nil {
-			return Resource{}, err
+			return payments.Resource{}, err
 		}
 	}
 	acct, err := w.payableAccount(ctx, marketplace, m.Link("customer"))
 	if err != nil {
-		return Resource{}, err
+		return payments.Resource{}, err
 	}
 	source := AdjustmentsAccount(marketplace)
 	if _, err := w.Account(source); apperr.Is(err, apperr.NotFound) {
-		if _, err := w.CreateAccount(ledger.Account{ID: source, Owner: marketplace, Kind: "adjustments", Currency: Currency, MayGoNegative: true}); err != nil {
-			return Resource{}, err
+		if _, err := w.CreateAccount(ledger.Account{ID: source, Owner: marketplace, Kind: "adjustments", Currency: payments.Currency, MayGoNegative: true}); err != nil {
+			return payments.Resource{}, err
 		}
 	} else if err != nil {
-		return Resource{}, err
+		return payments.Resource{}, err
 	}
 	tr, err := w.Transfer(ledger.TransferRequest{Code: "adjustment", Ref: adjID, Postings: []ledger.Posting{
 		{AccountID: source, AmountMinor: -in.AmountMinor}, {AccountID: acct, AmountMinor: in.AmountMinor}}})
 	if err != nil {
-		return Resource{}, err
+		return payments.Resource{}, err
 	}
-	adj, err := w.Create(ctx, Resource{ID: adjID, Marketplace: marketplace, Type: "adjustments", Status: "succeeded", Fields: map[string]any{
-		"amount": in.AmountMinor, "currency": Currency, "external_source": in.ExternalSource,
+	adj, err := w.Create(ctx, payments.Resource{ID: adjID, Marketplace: marketplace, Type: "adjustments", Status: "succeeded", Fields: map[string]any{
+		"amount": in.AmountMinor, "currency": payments.Currency, "external_source": in.ExternalSource,
 		"external_id": nilIfEmpty(in.ExternalID), "balance_name": balance, "description": nilIfEmpty(in.Description),
 	}, Links: map[string]string{"merchant": m.ID}, Private: map[string]any{"transfer": tr.ID}}, "AJ")
 	if err != nil {
 		return adj, err
 	}
-	return adj, w.feedVia(ctx, FeedAdjustment, m.Link("customer"), in.AmountMinor, "adjustment", endpoint, adj)
+	return adj, w.fed(ctx, payments.FeedEntry{ID: w.NewID("BT"), Marketplace: marketplace, Merchant: m.Link("customer"), Type: FeedAdjustment,
+		AmountMinor: in.AmountMinor, Currency: payments.Currency, Gate: "adjustment", SourceID: adj.ID, OccurredAt: w.Now(), Endpoint: endpoint}, adj)
 }
 
 // withBalances fills what an adjustment needs to know of a merchant's
 // balances, read before its operation.
 func (s *Service) withBalances(ctx context.Context, marketplace, merchantID string, in AdjustmentInput) (AdjustmentInput, error) {
-	m, err := s.GetTyped(ctx, marketplace, "merchants", merchantID)
+	m, err := s.pay.GetTyped(ctx, marketplace, "merchants", merchantID)
 	if err != nil {
 		return in, err
 	}
@@ -155,7 +157,7 @@ func (s *Service) withBalances(ctx context.Context, marketplace, merchantID stri
 }
 
 // payableAccount finds a customer's payable account inside an operation.
-func (w *Writer) payableAccount(ctx context.Context, marketplace, customer string) (string, error) {
+func (w *op) payableAccount(ctx context.Context, marketplace, customer string) (string, error) {
 	if customer == "" {
 		return "", apperr.New(apperr.Conflict, "the merchant is not linked to a customer")
 	}
@@ -163,7 +165,7 @@ func (w *Writer) payableAccount(ctx context.Context, marketplace, customer strin
 	if err != nil {
 		return "", err
 	}
-	if acct := Str(cu.Private["payable_account"]); acct != "" {
+	if acct := payments.Str(cu.Private["payable_account"]); acct != "" {
 		return acct, nil
 	}
 	return "", apperr.New(apperr.Conflict, "customer %s has no payable account", customer)

@@ -1,9 +1,10 @@
-package payments_test
+package merchants_test
 
 import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"github.com/poise-payments/poise/internal/merchants"
 	"io"
 	"os"
 	"runtime"
@@ -20,7 +21,6 @@ import (
 	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/store"
 	"github.com/poise-payments/poise/internal/store/storetest"
-	"github.com/poise-payments/poise/internal/vault"
 )
 
 // realSalesSeeded are the sales a benchmark makes through the service; the
@@ -32,25 +32,24 @@ const realSalesSeeded = 1_000
 // its balance accounts, with their releases booked), the others copies of
 // their feed entries, effects and transfers, dated up to n/1000 days
 // earlier, inserted in bulk so that setup takes seconds.
-func seedMerchant(b *testing.B, kind string, n int) (*payments.Service, payments.Resource, *store.DB) {
+func seedMerchant(b *testing.B, kind string, n int) (*services, payments.Resource, *store.DB) {
 	b.Helper()
 	ctx := context.Background()
 	db := storetest.Open(b, kind)
 	clk := clock.NewManual(time.Date(2026, 11, 20, 16, 30, 0, 0, time.UTC))
 	l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{})
 	b.Cleanup(func() { l.Close(context.Background()) })
-	v, _ := vault.New(make([]byte, vault.KeyLen))
-	s := payments.NewService(l, db, v)
+	s := newServices(l, db)
 	key, _, _ := s.CreateAPIKey(ctx, nil, nil)
 	mp, _ := s.CreateMarketplace(ctx, key, nil, nil)
 	cu, _ := s.CreateCustomer(ctx, mp.ID, payments.CustomerInput{})
-	m, err := s.CreateMerchant(ctx, mp.ID, payments.PartyInput{Login: "bench-" + kind, ControlKey: "a control key 12345", Customer: cu.ID, Enabled: true})
+	m, err := s.CreateMerchant(ctx, mp.ID, merchants.PartyInput{Login: "bench-" + kind, ControlKey: "a control key 12345", Customer: cu.ID, Enabled: true})
 	if err != nil {
 		b.Fatal(err)
 	}
 	fee, _ := money.ParseRate("2.9")
 	reserve, _ := money.ParseRate("10")
-	s.SetBalanceRule(ctx, mp.ID, m.ID, payments.BalanceRule{Type: "sale", Action: "add", FeeRate: fee, FeeFixedMinor: 30,
+	s.SetBalanceRule(ctx, mp.ID, m.ID, merchants.BalanceRule{Type: "sale", Action: "add", FeeRate: fee, FeeFixedMinor: 30,
 		ReserveRate: reserve, ReservePeriodDays: 90, DateBump: "BDAY+2"})
 	card, _ := s.CreateCard(ctx, mp.ID, payments.CardInput{Number: "4111111111111111", ExpirationMonth: 1, ExpirationYear: 2030})
 	order, _ := s.CreateOrder(ctx, mp.ID, cu.ID, payments.OrderInput{})
@@ -161,7 +160,7 @@ func BenchmarkExport(b *testing.B) {
 				for range b.N {
 					w := csv.NewWriter(io.Discard)
 					rows := 0
-					err := s.ExportFeed(ctx, m, time.Unix(0, 0), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), func(d payments.EntryDates) error {
+					err := s.ExportFeed(ctx, m, time.Unix(0, 0), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), func(d merchants.EntryDates) error {
 						rows++
 						return w.Write([]string{d.Entry.ID, d.Entry.Type, strconv.FormatInt(d.Entry.AmountMinor, 10), strconv.FormatInt(d.FeeMinor, 10),
 							d.ReserveDate.Format(time.RFC3339), d.ShortTermHoldEnd.Format(time.RFC3339), d.Rule.DateBump})

@@ -1,7 +1,8 @@
-package payments_test
+package merchants_test
 
 import (
 	"context"
+	"github.com/poise-payments/poise/internal/merchants"
 	"strings"
 	"testing"
 	"time"
@@ -21,12 +22,12 @@ func TestScheduledAdjustments(t *testing.T) {
 		w := newWorld(t, kind, start)
 		s, clk, mp := w.s, w.clk, w.mp
 		sched := scheduler.New(w.db, clk)
-		sched.Handle(payments.JobScheduledAdjustment, s.RunScheduledAdjustment)
+		sched.Handle(merchants.JobScheduledAdjustment, s.RunScheduledAdjustment)
 		m, cu := w.merchant(t, "fee-"+kind)
-		if _, err := s.Adjust(ctx, mp.ID, m.ID, payments.AdjustmentInput{AmountMinor: 2_500, ExternalSource: "opening"}); err != nil {
+		if _, err := s.Adjust(ctx, mp.ID, m.ID, merchants.AdjustmentInput{AmountMinor: 2_500, ExternalSource: "opening"}); err != nil {
 			t.Fatal(err)
 		}
-		in := payments.ScheduleInput{Period: "monthly", First: time.Date(2027, 1, 31, 9, 0, 0, 0, time.UTC),
+		in := merchants.ScheduleInput{Period: "monthly", First: time.Date(2027, 1, 31, 9, 0, 0, 0, time.UTC),
 			Last: time.Date(2027, 12, 31, 9, 0, 0, 0, time.UTC), AmountMinor: -1_000, StopAtZero: true}
 		if _, err := s.CreateSchedule(ctx, mp.ID, m.ID, in); err == nil {
 			t.Fatal("a schedule without the risk acknowledgement was accepted")
@@ -73,11 +74,11 @@ func TestScheduledAdjustments(t *testing.T) {
 		// An edit changes the runs to come: a last date before the next run
 		// finishes the schedule; a bad amount is refused.
 		zero := int64(0)
-		if _, err := s.EditSchedule(ctx, mp.ID, sa.ID, payments.ScheduleEdit{AmountMinor: &zero}); err == nil {
+		if _, err := s.EditSchedule(ctx, mp.ID, sa.ID, merchants.ScheduleEdit{AmountMinor: &zero}); err == nil {
 			t.Fatal("an amount of zero was accepted")
 		}
 		fee := int64(-1_000)
-		if _, err := s.EditSchedule(ctx, mp.ID, sa.ID, payments.ScheduleEdit{AmountMinor: &fee}); err != nil {
+		if _, err := s.EditSchedule(ctx, mp.ID, sa.ID, merchants.ScheduleEdit{AmountMinor: &fee}); err != nil {
 			t.Fatal(err)
 		}
 		// At or below zero, the next run stops the schedule instead.
@@ -90,7 +91,7 @@ func TestScheduledAdjustments(t *testing.T) {
 		feed, _ := s.Feed(ctx, mp.ID, cu.ID)
 		runs := 0
 		for _, e := range feed {
-			if e.Type == payments.FeedAdjustment && e.AmountMinor == -1_000 {
+			if e.Type == merchants.FeedAdjustment && e.AmountMinor == -1_000 {
 				runs++
 			}
 		}
@@ -109,15 +110,15 @@ func TestScheduleTurnedBackOnSkipsTheWeeksItWasOff(t *testing.T) {
 		s := c.s
 		mp := c.marketplace(t)
 		cu, _ := s.CreateCustomer(ctx, mp.ID, payments.CustomerInput{})
-		m, err := s.CreateMerchant(ctx, mp.ID, payments.PartyInput{Login: "weekly-" + kind, ControlKey: "a control key 12345", Customer: cu.ID, Enabled: true})
+		m, err := s.CreateMerchant(ctx, mp.ID, merchants.PartyInput{Login: "weekly-" + kind, ControlKey: "a control key 12345", Customer: cu.ID, Enabled: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Adjust(ctx, mp.ID, m.ID, payments.AdjustmentInput{AmountMinor: 10_000, ExternalSource: "opening"}); err != nil {
+		if _, err := s.Adjust(ctx, mp.ID, m.ID, merchants.AdjustmentInput{AmountMinor: 10_000, ExternalSource: "opening"}); err != nil {
 			t.Fatal(err)
 		}
 		first := time.Date(2027, 1, 4, 15, 0, 0, 0, time.UTC)
-		sa, err := s.CreateSchedule(ctx, mp.ID, m.ID, payments.ScheduleInput{Period: "weekly", First: first, AmountMinor: -100, Acknowledged: true})
+		sa, err := s.CreateSchedule(ctx, mp.ID, m.ID, merchants.ScheduleInput{Period: "weekly", First: first, AmountMinor: -100, Acknowledged: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -183,13 +184,13 @@ func TestScheduledRunSucceedsOnlyWhenItsEffectCommitted(t *testing.T) {
 		mp := c.marketplace(t)
 		merchant := func(login string) payments.Resource {
 			cu, _ := s.CreateCustomer(ctx, mp.ID, payments.CustomerInput{})
-			m, err := s.CreateMerchant(ctx, mp.ID, payments.PartyInput{Login: login + "-" + kind, ControlKey: "a control key 12345", Customer: cu.ID, Enabled: true})
+			m, err := s.CreateMerchant(ctx, mp.ID, merchants.PartyInput{Login: login + "-" + kind, ControlKey: "a control key 12345", Customer: cu.ID, Enabled: true})
 			if err != nil {
 				t.Fatal(err)
 			}
 			return m
 		}
-		weekly := payments.ScheduleInput{Period: "weekly", First: start.Add(time.Hour), AmountMinor: -100, Acknowledged: true}
+		weekly := merchants.ScheduleInput{Period: "weekly", First: start.Add(time.Hour), AmountMinor: -100, Acknowledged: true}
 
 		// A merchant whose only balance counts another endpoint than its
 		// default one: an adjustment naming no balance is refused.
@@ -198,7 +199,7 @@ func TestScheduledRunSucceedsOnlyWhenItsEffectCommitted(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.CreateBalance(ctx, mp.ID, m.ID, payments.BalanceInput{Name: "Kiosk", Currency: payments.Currency, Endpoints: []string{ep.ID}}); err != nil {
+		if _, err := s.CreateBalance(ctx, mp.ID, m.ID, merchants.BalanceInput{Name: "Kiosk", Currency: payments.Currency, Endpoints: []string{ep.ID}}); err != nil {
 			t.Fatal(err)
 		}
 		sa, err := s.CreateSchedule(ctx, mp.ID, m.ID, weekly)
@@ -225,13 +226,13 @@ func TestScheduledRunSucceedsOnlyWhenItsEffectCommitted(t *testing.T) {
 		// A run handed a job it does not hold cannot complete it: it fails
 		// and leaves the schedule and the balance as they were.
 		ok := merchant("lost-job")
-		sa2, err := s.CreateSchedule(ctx, mp.ID, ok.ID, payments.ScheduleInput{Period: "weekly", First: start.Add(48 * time.Hour), AmountMinor: -100, Acknowledged: true})
+		sa2, err := s.CreateSchedule(ctx, mp.ID, ok.ID, merchants.ScheduleInput{Period: "weekly", First: start.Add(48 * time.Hour), AmountMinor: -100, Acknowledged: true})
 		if err != nil {
 			t.Fatal(err)
 		}
 		at := payments.Str(sa2.Fields["next_run_at"])
 		c.advance(t, mp.ID, 24*time.Hour)
-		err = s.RunScheduledAdjustment(ctx, scheduler.Job{ID: "JB-not-leased", Kind: payments.JobScheduledAdjustment, Key: sa2.ID + "@" + at, Payload: mp.ID})
+		err = s.RunScheduledAdjustment(ctx, scheduler.Job{ID: "JB-not-leased", Kind: merchants.JobScheduledAdjustment, Key: sa2.ID + "@" + at, Payload: mp.ID})
 		if err == nil {
 			t.Fatal("a run that could not complete its job reported success")
 		}

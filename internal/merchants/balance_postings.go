@@ -1,9 +1,10 @@
-package payments
+package merchants
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/poise-payments/poise/internal/payments"
 	"sort"
 	"strconv"
 	"strings"
@@ -97,12 +98,12 @@ func encodeRule(r balances.Rule) string {
 func DecodeRule(s string) (balances.Rule, error) {
 	var rec ruleRecord
 	if err := json.Unmarshal([]byte(s), &rec); err != nil {
-		return balances.Rule{}, fmt.Errorf("payments: stored rule %q: %w", s, err)
+		return balances.Rule{}, fmt.Errorf("merchants: stored rule %q: %w", s, err)
 	}
 	fee, err1 := money.ParseRate(rec.FeeRate)
 	res, err2 := money.ParseRate(rec.ReserveRate)
 	if err1 != nil || err2 != nil {
-		return balances.Rule{}, fmt.Errorf("payments: stored rule %q has malformed rates", s)
+		return balances.Rule{}, fmt.Errorf("merchants: stored rule %q has malformed rates", s)
 	}
 	return balances.Rule{ID: rec.ID, Type: rec.Type, Action: rec.Action, FeeRate: fee, FeeFixedMinor: rec.FeeFixedMinor, ReserveRate: res,
 		ReservePeriodDays: rec.ReservePeriodDays, DateBump: rec.DateBump, Balance: rec.Balance, Gate: rec.Gate, Endpoint: rec.Endpoint}, nil
@@ -119,7 +120,7 @@ const (
 // postEntry posts a feed entry into every balance it reaches: each balance
 // of each merchant that is the entry's customer, and of each manager
 // overseeing one, under that party's rule in force now.
-func (w *Writer) postEntry(ctx context.Context, e FeedEntry, source Resource) error {
+func (w *op) postEntry(ctx context.Context, e payments.FeedEntry, source payments.Resource) error {
 	merchants, err := w.tx.LinkedTo(ctx, e.Marketplace, e.Merchant, "customer", "merchants", maxPartiesPerCustomer)
 	if err != nil {
 		return err
@@ -162,7 +163,7 @@ func (w *Writer) postEntry(ctx context.Context, e FeedEntry, source Resource) er
 // ledger accounts, each under the party's rules that were in force at its
 // time (rules created no later than it). Entries arrive resolved to their
 // endpoints.
-func (w *Writer) postHistory(ctx context.Context, party Resource, entries []FeedEntry) error {
+func (w *op) postHistory(ctx context.Context, party payments.Resource, entries []payments.FeedEntry) error {
 	set, err := w.partyBalances(ctx, party)
 	if err != nil {
 		return err
@@ -172,13 +173,13 @@ func (w *Writer) postHistory(ctx context.Context, party Resource, entries []Feed
 		return err
 	}
 	for _, e := range entries {
-		var source Resource
-		if e.Type == FeedPayout {
+		var source payments.Resource
+		if e.Type == payments.FeedPayout {
 			if source, err = w.tx.LockResource(ctx, e.Marketplace, e.SourceID); err != nil {
 				return err
 			}
 		}
-		var then []Resource
+		var then []payments.Resource
 		for _, r := range items {
 			if !r.CreatedAt.After(e.OccurredAt) {
 				then = append(then, r)
@@ -208,10 +209,10 @@ func (s *Service) PostPendingHistory(ctx context.Context) (int, error) {
 			return done, err
 		}
 		for _, p := range pending {
-			if _, err := s.Write(WithoutIdempotency(ctx), p[0], nil, func(ctx context.Context, w *Writer) (any, error) {
+			if _, err := s.write(payments.WithoutIdempotency(ctx), p[0], nil, func(ctx context.Context, w *op) (any, error) {
 				return nil, w.postPartyHistory(ctx, p[0], p[1])
 			}); err != nil {
-				return done, fmt.Errorf("payments: posting the balance history of %s: %w", p[1], err)
+				return done, fmt.Errorf("merchants: posting the balance history of %s: %w", p[1], err)
 			}
 			done++
 		}
@@ -221,7 +222,7 @@ func (s *Service) PostPendingHistory(ctx context.Context) (int, error) {
 // maxPendingPerPass bounds the parties read per pass of PostPendingHistory.
 const maxPendingPerPass = 100
 
-func (w *Writer) postPartyHistory(ctx context.Context, marketplace, partyID string) error {
+func (w *op) postPartyHistory(ctx context.Context, marketplace, partyID string) error {
 	taken, err := w.tx.TakePendingHistory(ctx, partyID)
 	if err != nil || !taken {
 		return err
@@ -230,11 +231,11 @@ func (w *Writer) postPartyHistory(ctx context.Context, marketplace, partyID stri
 	if err != nil {
 		return err
 	}
-	merchants := []Resource{party}
+	merchants := []payments.Resource{party}
 	if party.Type == "managers" {
 		merchants = nil
 		for _, v := range party.Fields["merchants"].([]any) {
-			m, err := w.Lock(ctx, marketplace, "merchants", Str(v))
+			m, err := w.Lock(ctx, marketplace, "merchants", payments.Str(v))
 			if err != nil {
 				return err
 			}
@@ -248,7 +249,7 @@ func (w *Writer) postPartyHistory(ctx context.Context, marketplace, partyID stri
 			merchants = append(merchants, m)
 		}
 	}
-	var entries []FeedEntry
+	var entries []payments.FeedEntry
 	for _, m := range merchants {
 		feed, err := w.tx.CustomerFeed(ctx, marketplace, m.Link("customer"), maxHistoryPosted+1)
 		if err != nil {
@@ -263,7 +264,7 @@ func (w *Writer) postPartyHistory(ctx context.Context, marketplace, partyID stri
 		}
 	}
 	if len(entries) > maxHistoryPosted {
-		return fmt.Errorf("payments: %s has more than %d balance transactions to post in one operation", partyID, maxHistoryPosted)
+		return fmt.Errorf("merchants: %s has more than %d balance transactions to post in one operation", partyID, maxHistoryPosted)
 	}
 	sort.SliceStable(entries, func(i, j int) bool { return entries[i].OccurredAt.Before(entries[j].OccurredAt) })
 	return w.postHistory(ctx, party, entries)
@@ -279,17 +280,17 @@ func containsStr(list []string, s string) bool {
 }
 
 // managersOf lists the managers overseeing a merchant.
-func managersOf(m Resource) []string {
+func managersOf(m payments.Resource) []string {
 	list, _ := m.Private["managers"].([]any)
 	out := make([]string, 0, len(list))
 	for _, v := range list {
-		out = append(out, Str(v))
+		out = append(out, payments.Str(v))
 	}
 	return out
 }
 
 // partyBalances reads a party's balances inside an operation.
-func (w *Writer) partyBalances(ctx context.Context, party Resource) (balanceSet, error) {
+func (w *op) partyBalances(ctx context.Context, party payments.Resource) (balanceSet, error) {
 	eps, err := w.tx.LinkedTo(ctx, party.Marketplace, party.ID, "merchant", "endpoints", maxBalancesPerMerchant)
 	if err != nil {
 		return balanceSet{}, err
@@ -302,7 +303,7 @@ func (w *Writer) partyBalances(ctx context.Context, party Resource) (balanceSet,
 }
 
 // rulesNow reads a party's rules in force now, inside an operation.
-func (w *Writer) rulesNow(ctx context.Context, party Resource) (balances.Rules, error) {
+func (w *op) rulesNow(ctx context.Context, party payments.Resource) (balances.Rules, error) {
 	items, err := w.tx.LinkedTo(ctx, party.Marketplace, party.ID, "merchant", "balance_rules", maxRulesPerMerchant)
 	if err != nil {
 		return nil, err
@@ -312,7 +313,7 @@ func (w *Writer) rulesNow(ctx context.Context, party Resource) (balances.Rules, 
 
 // postTo posts an entry into the balances of one party that count it,
 // under rules.
-func (w *Writer) postTo(ctx context.Context, party Resource, set balanceSet, e FeedEntry, source Resource, rules balances.Rules) error {
+func (w *op) postTo(ctx context.Context, party payments.Resource, set balanceSet, e payments.FeedEntry, source payments.Resource, rules balances.Rules) error {
 	txn := balances.Txn{Type: e.Type, AmountMinor: e.AmountMinor, Gate: e.Gate, Endpoint: e.Endpoint, At: e.OccurredAt}
 	for _, name := range set.names {
 		if !set.counts(name, e.Endpoint) {
@@ -325,7 +326,7 @@ func (w *Writer) postTo(ctx context.Context, party Resource, set balanceSet, e F
 		}
 		be := BalanceEffect{EntryID: e.ID, BalanceKey: key, PartyID: party.ID, BalanceName: name, SourceID: e.SourceID,
 			RuleJSON: encodeRule(eff.Rule), Effect: eff}
-		if e.Type == FeedPayout && source.Status == "pending" {
+		if e.Type == payments.FeedPayout && source.Status == "pending" {
 			be.BufferMinor = e.AmountMinor
 		}
 		if err := w.postEffect(ctx, e.Marketplace, be); err != nil {
@@ -338,7 +339,7 @@ func (w *Writer) postTo(ctx context.Context, party Resource, set balanceSet, e F
 // ensureBalanceAccounts opens the accounts of a balance. They open with
 // their party or balance; a posting opens them only for a party of a
 // version that had none (posted at upgrade).
-func (w *Writer) ensureBalanceAccounts(marketplace, key string) error {
+func (w *op) ensureBalanceAccounts(marketplace, key string) error {
 	if _, err := w.Account(BalanceAccount(key, bucketLive)); err == nil {
 		return nil
 	} else if !apperr.Is(err, apperr.NotFound) {
@@ -346,7 +347,7 @@ func (w *Writer) ensureBalanceAccounts(marketplace, key string) error {
 	}
 	for _, b := range []string{bucketSTH, bucketRR, bucketLive, bucketFee, bucketTxn, bucketAdj, bucketBuf, bucketBufSrc} {
 		if _, err := w.CreateAccount(ledger.Account{ID: BalanceAccount(key, b), Owner: marketplace, Kind: "balance_" + b,
-			Currency: Currency, MayGoNegative: bucketsMayGoNegative[b]}); err != nil {
+			Currency: payments.Currency, MayGoNegative: bucketsMayGoNegative[b]}); err != nil {
 			return err
 		}
 	}
@@ -355,7 +356,7 @@ func (w *Writer) ensureBalanceAccounts(marketplace, key string) error {
 
 // moveBuckets posts one transfer between buckets of a balance, leaving
 // out postings of zero; it posts nothing when every amount is zero.
-func (w *Writer) moveBuckets(key, code, ref string, amounts map[string]int64) error {
+func (w *op) moveBuckets(key, code, ref string, amounts map[string]int64) error {
 	var ps []ledger.Posting
 	for _, b := range []string{bucketTxn, bucketAdj, bucketFee, bucketRR, bucketSTH, bucketLive, bucketBuf, bucketBufSrc} {
 		if n := amounts[b]; n != 0 {
@@ -371,7 +372,7 @@ func (w *Writer) moveBuckets(key, code, ref string, amounts map[string]int64) er
 
 // postEffect posts one effect into a balance's accounts, stores it, and
 // books its releases.
-func (w *Writer) postEffect(ctx context.Context, marketplace string, be BalanceEffect) error {
+func (w *op) postEffect(ctx context.Context, marketplace string, be BalanceEffect) error {
 	if err := w.ensureBalanceAccounts(marketplace, be.BalanceKey); err != nil {
 		return err
 	}
@@ -405,13 +406,13 @@ func (w *Writer) postEffect(ctx context.Context, marketplace string, be BalanceE
 
 // bookRelease adds to what falls due on a balance at an instant, with the
 // one job that posts it.
-func (w *Writer) bookRelease(ctx context.Context, marketplace, key string, due time.Time, r balances.Release) error {
+func (w *op) bookRelease(ctx context.Context, marketplace, key string, due time.Time, r balances.Release) error {
 	if err := w.tx.AddRelease(ctx, key, due, r); err != nil {
 		return err
 	}
 	// due is a time of the marketplace's clock; jobs are kept in process
 	// time (a test clock's advance moves them).
-	return w.tx.ScheduleJob(ctx, scheduler.Job{Kind: JobBalanceRelease, Key: releaseJobKey(key, due), Payload: marketplace, DueAt: w.processTime(due)}, w.Writer.Now())
+	return w.tx.ScheduleJob(ctx, scheduler.Job{Kind: JobBalanceRelease, Key: releaseJobKey(key, due), Payload: marketplace, DueAt: w.ProcessTime(due)}, w.ProcessNow())
 }
 
 func releaseJobKey(key string, due time.Time) string {
@@ -425,10 +426,10 @@ func (s *Service) RunBalanceRelease(ctx context.Context, j scheduler.Job) error 
 	key, at, ok := strings.Cut(j.Key, "@")
 	us, err := strconv.ParseInt(at, 10, 64)
 	if !ok || err != nil {
-		return fmt.Errorf("payments: release job %s has a malformed key %q", j.ID, j.Key)
+		return fmt.Errorf("merchants: release job %s has a malformed key %q", j.ID, j.Key)
 	}
 	due := time.UnixMicro(us)
-	_, err = s.Write(WithoutIdempotency(ctx), j.Payload, nil, func(ctx context.Context, w *Writer) (any, error) {
+	_, err = s.write(payments.WithoutIdempotency(ctx), j.Payload, nil, func(ctx context.Context, w *op) (any, error) {
 		r, found, err := w.tx.TakeRelease(ctx, key, due)
 		if err != nil {
 			return nil, err
@@ -440,14 +441,14 @@ func (s *Service) RunBalanceRelease(ctx context.Context, j scheduler.Job) error 
 				return nil, err
 			}
 		}
-		return nil, w.tx.CompleteJob(ctx, j.ID, w.Writer.Now())
+		return nil, w.tx.CompleteJob(ctx, j.ID, w.ProcessNow())
 	})
 	return err
 }
 
 // releaseBuffer ends what a payout held in the buffers of the balances it
 // reached, once the payout has its final status.
-func (w *Writer) releaseBuffer(ctx context.Context, sourceID string) error {
+func (w *op) releaseBuffer(ctx context.Context, sourceID string) error {
 	effects, err := w.tx.EffectsOfSource(ctx, sourceID)
 	if err != nil {
 		return err
@@ -463,22 +464,22 @@ func (w *Writer) releaseBuffer(ctx context.Context, sourceID string) error {
 }
 
 // rulesFrom reads rules as stored, newest first: the newest of a key wins.
-func rulesFrom(items []Resource) (balances.Rules, error) {
+func rulesFrom(items []payments.Resource) (balances.Rules, error) {
 	out := balances.Rules{}
 	for _, r := range items {
-		typ := Str(r.Fields["transaction_type"])
-		key := balances.RuleKey(Str(r.Fields["balance"]), typ, Str(r.Fields["gate"]), Str(r.Fields["endpoint"]))
+		typ := payments.Str(r.Fields["transaction_type"])
+		key := balances.RuleKey(payments.Str(r.Fields["balance"]), typ, payments.Str(r.Fields["gate"]), payments.Str(r.Fields["endpoint"]))
 		if _, seen := out[key]; seen {
 			continue
 		}
-		fee, err1 := money.ParseRate(Str(r.Fields["fee_rate"]))
-		res, err2 := money.ParseRate(Str(r.Fields["reserve_rate"]))
+		fee, err1 := money.ParseRate(payments.Str(r.Fields["fee_rate"]))
+		res, err2 := money.ParseRate(payments.Str(r.Fields["reserve_rate"]))
 		if err1 != nil || err2 != nil {
-			return nil, fmt.Errorf("payments: rule %s has malformed rates", r.ID)
+			return nil, fmt.Errorf("merchants: rule %s has malformed rates", r.ID)
 		}
-		out[key] = balances.Rule{ID: r.ID, Type: typ, Action: Str(r.Fields["action"]), FeeRate: fee, FeeFixedMinor: Int(r.Fields["fee_fixed"]),
-			ReserveRate: res, ReservePeriodDays: int(Int(r.Fields["reserve_period_days"])), DateBump: Str(r.Fields["date_bump"]),
-			Balance: Str(r.Fields["balance"]), Gate: Str(r.Fields["gate"]), Endpoint: Str(r.Fields["endpoint"])}
+		out[key] = balances.Rule{ID: r.ID, Type: typ, Action: payments.Str(r.Fields["action"]), FeeRate: fee, FeeFixedMinor: payments.Int(r.Fields["fee_fixed"]),
+			ReserveRate: res, ReservePeriodDays: int(payments.Int(r.Fields["reserve_period_days"])), DateBump: payments.Str(r.Fields["date_bump"]),
+			Balance: payments.Str(r.Fields["balance"]), Gate: payments.Str(r.Fields["gate"]), Endpoint: payments.Str(r.Fields["endpoint"])}
 	}
 	return out, nil
 }

@@ -1,8 +1,9 @@
-package payments
+package merchants
 
 import (
 	"context"
 	"fmt"
+	"github.com/poise-payments/poise/internal/payments"
 	"time"
 
 	"github.com/poise-payments/poise/internal/balances"
@@ -28,13 +29,13 @@ type Reconciliation struct {
 
 // feedTypeOf is the feed type each resource type may cause.
 var feedTypeOf = map[string][]string{
-	"debits":                     {FeedSale, FeedCapture},
-	"refunds":                    {FeedReversal},
-	"credits":                    {FeedPayout},
-	"reversals":                  {FeedPayoutCancel},
-	"card_holds":                 {FeedPreauth, FeedVoid},
-	"disputes":                   {FeedChargeback},
-	"bank_account_verifications": {FeedAccountVerification},
+	"debits":                     {payments.FeedSale, payments.FeedCapture},
+	"refunds":                    {payments.FeedReversal},
+	"credits":                    {payments.FeedPayout},
+	"reversals":                  {payments.FeedPayoutCancel},
+	"card_holds":                 {payments.FeedPreauth, payments.FeedVoid},
+	"disputes":                   {payments.FeedChargeback},
+	"bank_account_verifications": {payments.FeedAccountVerification},
 	"adjustments":                {FeedAdjustment},
 }
 
@@ -47,13 +48,13 @@ var feedTypeOf = map[string][]string{
 // is then checked against the resource that caused it: that it exists, is
 // of a type that causes such an entry, did not fail, and moved the same
 // amount.
-func (s *Service) Reconcile(ctx context.Context, party Resource) (Reconciliation, error) {
+func (s *Service) Reconcile(ctx context.Context, party payments.Resource) (Reconciliation, error) {
 	var rec Reconciliation
 	set, err := s.balancesOf(ctx, party)
 	if err != nil {
 		return rec, err
 	}
-	now, err := s.NowFor(ctx, party.Marketplace)
+	now, err := s.pay.NowFor(ctx, party.Marketplace)
 	if err != nil {
 		return rec, err
 	}
@@ -61,7 +62,7 @@ func (s *Service) Reconcile(ctx context.Context, party Resource) (Reconciliation
 	if err != nil {
 		return rec, err
 	}
-	entries := make(map[string]FeedEntry, len(feed))
+	entries := make(map[string]payments.FeedEntry, len(feed))
 	for _, e := range feed {
 		entries[e.ID] = e
 	}
@@ -115,7 +116,7 @@ func (s *Service) Reconcile(ctx context.Context, party Resource) (Reconciliation
 	}
 	for _, e := range feed {
 		rec.EntriesCompared++
-		src, err := s.Get(ctx, party.Marketplace, e.SourceID)
+		src, err := s.pay.Get(ctx, party.Marketplace, e.SourceID)
 		if err != nil {
 			rec.Differences = append(rec.Differences, Difference{e.SourceID, fmt.Sprintf("%s entry names no resource", e.Type)})
 			continue
@@ -130,9 +131,9 @@ func (s *Service) Reconcile(ctx context.Context, party Resource) (Reconciliation
 		case src.Status == "failed":
 			rec.Differences = append(rec.Differences, Difference{e.SourceID, fmt.Sprintf("%s entry for a failed %s", e.Type, src.Type)})
 		case src.Type == "bank_account_verifications":
-		case src.Type == "adjustments" && Int(src.Fields["amount"]) != e.AmountMinor,
-			src.Type != "adjustments" && e.Type != FeedCapture && Int(src.Fields["amount"]) != e.AmountMinor:
-			rec.Differences = append(rec.Differences, Difference{e.SourceID, fmt.Sprintf("%s entry of %d, but the %s is of %d", e.Type, e.AmountMinor, src.Type, Int(src.Fields["amount"]))})
+		case src.Type == "adjustments" && payments.Int(src.Fields["amount"]) != e.AmountMinor,
+			src.Type != "adjustments" && e.Type != payments.FeedCapture && payments.Int(src.Fields["amount"]) != e.AmountMinor:
+			rec.Differences = append(rec.Differences, Difference{e.SourceID, fmt.Sprintf("%s entry of %d, but the %s is of %d", e.Type, e.AmountMinor, src.Type, payments.Int(src.Fields["amount"]))})
 		}
 	}
 	return rec, nil
@@ -140,8 +141,8 @@ func (s *Service) Reconcile(ctx context.Context, party Resource) (Reconciliation
 
 // FeedBetween lists a merchant's balance transactions in [from, to): one
 // index range (see ExportFeed to stream a long period).
-func (s *Service) FeedBetween(ctx context.Context, merchant Resource, from, to time.Time) ([]FeedEntry, error) {
-	var out []FeedEntry
+func (s *Service) FeedBetween(ctx context.Context, merchant payments.Resource, from, to time.Time) ([]payments.FeedEntry, error) {
+	var out []payments.FeedEntry
 	err := s.ExportFeed(ctx, merchant, from, to, func(d EntryDates) error {
 		out = append(out, d.Entry)
 		return nil

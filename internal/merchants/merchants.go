@@ -1,8 +1,9 @@
-package payments
+package merchants
 
 import (
 	"context"
 	"errors"
+	"github.com/poise-payments/poise/internal/payments"
 	"regexp"
 
 	"github.com/poise-payments/poise/internal/apperr"
@@ -40,8 +41,8 @@ type PartyInput struct {
 }
 
 // CreateMerchant registers a customer as a merchant of the balance API.
-func (s *Service) CreateMerchant(ctx context.Context, marketplace string, in PartyInput) (Resource, error) {
-	return s.createParty(ctx, marketplace, "merchants", "MC", in, defaultEndpoint, func(ctx context.Context, w *Writer, r *Resource) error {
+func (s *Service) CreateMerchant(ctx context.Context, marketplace string, in PartyInput) (payments.Resource, error) {
+	return s.createParty(ctx, marketplace, "merchants", "MC", in, defaultEndpoint, func(ctx context.Context, w *op, r *payments.Resource) error {
 		cu, err := w.Lock(ctx, marketplace, "customers", in.Customer)
 		if err != nil {
 			return err
@@ -54,8 +55,8 @@ func (s *Service) CreateMerchant(ctx context.Context, marketplace string, in Par
 }
 
 // CreateManager registers a login that oversees merchants.
-func (s *Service) CreateManager(ctx context.Context, marketplace string, in PartyInput) (Resource, error) {
-	return s.createParty(ctx, marketplace, "managers", "MG", in, linkManager, func(ctx context.Context, w *Writer, r *Resource) error {
+func (s *Service) CreateManager(ctx context.Context, marketplace string, in PartyInput) (payments.Resource, error) {
+	return s.createParty(ctx, marketplace, "managers", "MG", in, linkManager, func(ctx context.Context, w *op, r *payments.Resource) error {
 		ids := make([]any, 0, len(in.Merchants))
 		for _, m := range in.Merchants {
 			if _, err := w.Lock(ctx, marketplace, "merchants", m); err != nil {
@@ -70,9 +71,9 @@ func (s *Service) CreateManager(ctx context.Context, marketplace string, in Part
 
 // linkManager records a manager with each merchant it oversees: a
 // transaction of the merchant is posted to the manager's balances too.
-var linkManager = func(ctx context.Context, w *Writer, mg Resource) error {
+var linkManager = func(ctx context.Context, w *op, mg payments.Resource) error {
 	for _, v := range mg.Fields["merchants"].([]any) {
-		m, err := w.Lock(ctx, mg.Marketplace, "merchants", Str(v))
+		m, err := w.Lock(ctx, mg.Marketplace, "merchants", payments.Str(v))
 		if err != nil {
 			return err
 		}
@@ -92,8 +93,8 @@ var linkManager = func(ctx context.Context, w *Writer, mg Resource) error {
 // and the transactions its customer had before it was a merchant, posted
 // into its balance as they happened (it had no rules then: the seed's
 // table applies).
-var defaultEndpoint = func(ctx context.Context, w *Writer, m Resource) error {
-	if _, err := w.createEndpoint(ctx, m, "default "+Currency, Currency, true); err != nil {
+var defaultEndpoint = func(ctx context.Context, w *op, m payments.Resource) error {
+	if _, err := w.createEndpoint(ctx, m, "default "+payments.Currency, payments.Currency, true); err != nil {
 		return err
 	}
 	entries, err := w.tx.CustomerFeed(ctx, m.Marketplace, m.Link("customer"), maxHistoryPosted+1)
@@ -111,15 +112,15 @@ var defaultEndpoint = func(ctx context.Context, w *Writer, m Resource) error {
 const maxHistoryPosted = 100_000
 
 func (s *Service) createParty(ctx context.Context, marketplace, typ, prefix string, in PartyInput,
-	after func(ctx context.Context, w *Writer, r Resource) error, fill func(ctx context.Context, w *Writer, r *Resource) error) (Resource, error) {
+	after func(ctx context.Context, w *op, r payments.Resource) error, fill func(ctx context.Context, w *op, r *payments.Resource) error) (payments.Resource, error) {
 	if !loginPattern.MatchString(in.Login) {
-		return Resource{}, apperr.New(apperr.Invalid, "login must be 1 to 64 letters, digits, '.', '_', '@' or '-'")
+		return payments.Resource{}, apperr.New(apperr.Invalid, "login must be 1 to 64 letters, digits, '.', '_', '@' or '-'")
 	}
 	if len(in.ControlKey) < minControlKeyLen {
-		return Resource{}, apperr.New(apperr.Invalid, "control_key must be at least %d characters", minControlKeyLen)
+		return payments.Resource{}, apperr.New(apperr.Invalid, "control_key must be at least %d characters", minControlKeyLen)
 	}
-	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
-		r := Resource{Marketplace: marketplace, Type: typ, Fields: map[string]any{"login": in.Login, "meta": map[string]string{}},
+	v, err := s.write(ctx, marketplace, nil, func(ctx context.Context, w *op) (any, error) {
+		r := payments.Resource{Marketplace: marketplace, Type: typ, Fields: map[string]any{"login": in.Login, "meta": map[string]string{}},
 			Links: map[string]string{}, Private: map[string]any{"control_key": s.vault.Seal(in.ControlKey)}}
 		if err := fill(ctx, w, &r); err != nil {
 			return nil, err
@@ -146,21 +147,21 @@ func (s *Service) createParty(ctx context.Context, marketplace, typ, prefix stri
 		return r, nil
 	})
 	if err != nil {
-		return Resource{}, err
+		return payments.Resource{}, err
 	}
-	return v.(Resource), nil
+	return v.(payments.Resource), nil
 }
 
 // Party finds the merchant or manager a login belongs to.
-func (s *Service) Party(ctx context.Context, login string) (Resource, error) {
+func (s *Service) Party(ctx context.Context, login string) (payments.Resource, error) {
 	mp, rid, err := s.store.Login(ctx, login)
 	if errors.Is(err, ledger.ErrNotFound) {
-		return Resource{}, apperr.New(apperr.NotFound, "no merchant or manager with login %q", login)
+		return payments.Resource{}, apperr.New(apperr.NotFound, "no merchant or manager with login %q", login)
 	}
 	if err != nil {
-		return Resource{}, err
+		return payments.Resource{}, err
 	}
-	return s.Get(ctx, mp, rid)
+	return s.pay.Get(ctx, mp, rid)
 }
 
 // ControlKey implements the balance API's secrets: a login's control key.
@@ -169,5 +170,5 @@ func (s *Service) ControlKey(ctx context.Context, login string) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	return s.vault.Open(Str(p.Private["control_key"]))
+	return s.vault.Open(payments.Str(p.Private["control_key"]))
 }

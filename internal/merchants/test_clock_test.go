@@ -1,7 +1,8 @@
-package payments_test
+package merchants_test
 
 import (
 	"context"
+	"github.com/poise-payments/poise/internal/merchants"
 	"testing"
 	"time"
 
@@ -11,7 +12,6 @@ import (
 	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/scheduler"
 	"github.com/poise-payments/poise/internal/store/storetest"
-	"github.com/poise-payments/poise/internal/vault"
 )
 
 // With real time standing still, advancing a marketplace's test clock
@@ -24,8 +24,7 @@ func TestTestClocks(t *testing.T) {
 		real := clock.NewManual(time.Date(2026, 11, 20, 16, 30, 0, 0, time.UTC)) // Friday 11:30 New York
 		l := ledger.New(db.Ledger(), real, ledger.CommitterOptions{})
 		defer l.Close(ctx)
-		v, _ := vault.New(make([]byte, vault.KeyLen))
-		s := payments.NewService(l, db, v)
+		s := newServices(l, db)
 		sched := scheduler.New(db, real)
 		sched.Handle(payments.JobSettleACH, s.SettleACH)
 		newMP := func() payments.Resource {
@@ -38,9 +37,9 @@ func TestTestClocks(t *testing.T) {
 		}
 		mp, other := newMP(), newMP()
 		cu, _ := s.CreateCustomer(ctx, mp.ID, payments.CustomerInput{})
-		m, _ := s.CreateMerchant(ctx, mp.ID, payments.PartyInput{Login: "clocked-" + kind, ControlKey: "a control key 12345", Customer: cu.ID, Enabled: true})
+		m, _ := s.CreateMerchant(ctx, mp.ID, merchants.PartyInput{Login: "clocked-" + kind, ControlKey: "a control key 12345", Customer: cu.ID, Enabled: true})
 		reserve, _ := money.ParseRate("10")
-		s.SetBalanceRule(ctx, mp.ID, m.ID, payments.BalanceRule{Type: "sale", Action: "add", ReserveRate: reserve, ReservePeriodDays: 30, DateBump: "BDAY+2"})
+		s.SetBalanceRule(ctx, mp.ID, m.ID, merchants.BalanceRule{Type: "sale", Action: "add", ReserveRate: reserve, ReservePeriodDays: 30, DateBump: "BDAY+2"})
 		card, _ := s.CreateCard(ctx, mp.ID, payments.CardInput{Number: "4111111111111111", ExpirationMonth: 1, ExpirationYear: 2030})
 		order, _ := s.CreateOrder(ctx, mp.ID, cu.ID, payments.OrderInput{})
 		in := amount(10_000)
@@ -102,7 +101,7 @@ func TestTestClocks(t *testing.T) {
 // clockWorld is a service over a real store whose process time stands still,
 // so that every time a test marketplace shows comes from its test clock.
 type clockWorld struct {
-	s     *payments.Service
+	s     *services
 	l     *ledger.Ledger
 	sched *scheduler.Scheduler
 	real  *clock.Manual
@@ -114,12 +113,11 @@ func newClockWorld(t *testing.T, kind string, start time.Time) clockWorld {
 	real := clock.NewManual(start)
 	l := ledger.New(db.Ledger(), real, ledger.CommitterOptions{})
 	t.Cleanup(func() { l.Close(context.Background()) })
-	v, _ := vault.New(make([]byte, vault.KeyLen))
-	s := payments.NewService(l, db, v)
+	s := newServices(l, db)
 	sched := scheduler.New(db, real)
 	sched.Handle(payments.JobSettleACH, s.SettleACH)
 	sched.Handle(payments.JobExpireHold, s.ExpireHold)
-	sched.Handle(payments.JobScheduledAdjustment, s.RunScheduledAdjustment)
+	sched.Handle(merchants.JobScheduledAdjustment, s.RunScheduledAdjustment)
 	return clockWorld{s: s, l: l, sched: sched, real: real}
 }
 
@@ -235,7 +233,7 @@ func TestMarketplaceClockDatesEverything(t *testing.T) {
 		}
 
 		// A feed entry: a card debit into an order of a merchant.
-		m, err := s.CreateMerchant(ctx, mp.ID, payments.PartyInput{Login: "dated-" + kind, ControlKey: "a control key 12345", Customer: cu.ID, Enabled: true})
+		m, err := s.CreateMerchant(ctx, mp.ID, merchants.PartyInput{Login: "dated-" + kind, ControlKey: "a control key 12345", Customer: cu.ID, Enabled: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -348,11 +346,11 @@ func TestSaleAfterAdvanceIsHeldForItsDay(t *testing.T) {
 		s := c.s
 		mp := c.marketplace(t)
 		cu, _ := s.CreateCustomer(ctx, mp.ID, payments.CustomerInput{})
-		m, err := s.CreateMerchant(ctx, mp.ID, payments.PartyInput{Login: "dayplus-" + kind, ControlKey: "a control key 12345", Customer: cu.ID, Enabled: true})
+		m, err := s.CreateMerchant(ctx, mp.ID, merchants.PartyInput{Login: "dayplus-" + kind, ControlKey: "a control key 12345", Customer: cu.ID, Enabled: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.SetBalanceRule(ctx, mp.ID, m.ID, payments.BalanceRule{Type: "sale", Action: "add", DateBump: "DAY+1"}); err != nil {
+		if _, err := s.SetBalanceRule(ctx, mp.ID, m.ID, merchants.BalanceRule{Type: "sale", Action: "add", DateBump: "DAY+1"}); err != nil {
 			t.Fatal(err)
 		}
 		c.advance(t, mp.ID, 7*24*time.Hour)
@@ -382,7 +380,7 @@ func TestSaleAfterAdvanceIsHeldForItsDay(t *testing.T) {
 	})
 }
 
-func mustGet(t *testing.T, s *payments.Service, mp, id string) payments.Resource {
+func mustGet(t *testing.T, s *services, mp, id string) payments.Resource {
 	t.Helper()
 	r, err := s.Get(context.Background(), mp, id)
 	if err != nil {

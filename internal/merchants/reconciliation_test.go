@@ -1,7 +1,8 @@
-package payments_test
+package merchants_test
 
 import (
 	"context"
+	"github.com/poise-payments/poise/internal/merchants"
 	"strings"
 	"testing"
 	"time"
@@ -27,7 +28,7 @@ func TestReconciliation(t *testing.T) {
 		d, _ := s.Debit(ctx, mp.ID, in)
 		clk.Advance(24 * time.Hour)
 		s.Refund(ctx, mp.ID, d.ID, amount(700))
-		s.Adjust(ctx, mp.ID, m.ID, payments.AdjustmentInput{AmountMinor: -300, ExternalSource: "fee"})
+		s.Adjust(ctx, mp.ID, m.ID, merchants.AdjustmentInput{AmountMinor: -300, ExternalSource: "fee"})
 
 		rec, err := s.Reconcile(ctx, m)
 		if err != nil {
@@ -66,7 +67,7 @@ func TestReconciliation(t *testing.T) {
 			if _, err := tx.Exec(ctx, "UPDATE balance_transactions SET amount = amount - 1 WHERE type = 'sale'"); err != nil {
 				return err
 			}
-			_, err := tx.Exec(ctx, "UPDATE accounts SET posted = posted + 5 WHERE id = ?", payments.BalanceAccount(m.ID, "live"))
+			_, err := tx.Exec(ctx, "UPDATE accounts SET posted = posted + 5 WHERE id = ?", merchants.BalanceAccount(m.ID, "live"))
 			return err
 		}); err != nil {
 			t.Fatal(err)
@@ -76,7 +77,7 @@ func TestReconciliation(t *testing.T) {
 			t.Fatalf("tampered account: %+v", rec.Differences)
 		}
 		found, err := ledger.Verify(ctx, db.Ledger())
-		if err != nil || len(found) == 0 || found[0].AccountID != payments.BalanceAccount(m.ID, "live") {
+		if err != nil || len(found) == 0 || found[0].AccountID != merchants.BalanceAccount(m.ID, "live") {
 			t.Fatalf("verify of a tampered balance account: %v %v", found, err)
 		}
 	})

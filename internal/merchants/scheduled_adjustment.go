@@ -1,9 +1,10 @@
-package payments
+package merchants
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/poise-payments/poise/internal/payments"
 	"strings"
 	"time"
 
@@ -32,29 +33,29 @@ type ScheduleInput struct {
 }
 
 // CreateSchedule sets up a recurring adjustment of a merchant's balance.
-func (s *Service) CreateSchedule(ctx context.Context, marketplace, merchantID string, in ScheduleInput) (Resource, error) {
+func (s *Service) CreateSchedule(ctx context.Context, marketplace, merchantID string, in ScheduleInput) (payments.Resource, error) {
 	if in.Period != "weekly" && in.Period != "monthly" {
-		return Resource{}, apperr.New(apperr.Invalid, "period must be weekly or monthly")
+		return payments.Resource{}, apperr.New(apperr.Invalid, "period must be weekly or monthly")
 	}
 	if !in.Acknowledged {
-		return Resource{}, apperr.New(apperr.Invalid, "acknowledge that a scheduled adjustment can change the balance without bound (risk_acknowledged)")
+		return payments.Resource{}, apperr.New(apperr.Invalid, "acknowledge that a scheduled adjustment can change the balance without bound (risk_acknowledged)")
 	}
 	if in.First.IsZero() || (!in.Last.IsZero() && in.Last.Before(in.First)) {
-		return Resource{}, apperr.New(apperr.Invalid, "first_date is required and must not be after last_date")
+		return payments.Resource{}, apperr.New(apperr.Invalid, "first_date is required and must not be after last_date")
 	}
-	if in.AmountMinor == 0 || in.AmountMinor > MaxAmountMinor || in.AmountMinor < -MaxAmountMinor {
-		return Resource{}, apperr.New(apperr.Invalid, "amount must be a non-zero number of cents within ±%d", MaxAmountMinor)
+	if in.AmountMinor == 0 || in.AmountMinor > payments.MaxAmountMinor || in.AmountMinor < -payments.MaxAmountMinor {
+		return payments.Resource{}, apperr.New(apperr.Invalid, "amount must be a non-zero number of cents within ±%d", payments.MaxAmountMinor)
 	}
 	if in.ExternalSource == "" {
 		in.ExternalSource = "scheduled"
 	}
-	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
+	v, err := s.write(ctx, marketplace, nil, func(ctx context.Context, w *op) (any, error) {
 		if _, err := w.Lock(ctx, marketplace, "merchants", merchantID); err != nil {
 			return nil, err
 		}
-		r, err := w.Create(ctx, Resource{Marketplace: marketplace, Type: "scheduled_adjustments", Status: "on", Fields: map[string]any{
+		r, err := w.Create(ctx, payments.Resource{Marketplace: marketplace, Type: "scheduled_adjustments", Status: "on", Fields: map[string]any{
 			"period": in.Period, "first_date": stamp(in.First), "last_date": stampOrNil(in.Last), "amount": in.AmountMinor,
-			"currency": Currency, "external_source": in.ExternalSource, "stop_when_merchant_disabled": in.StopWhenDisabled,
+			"currency": payments.Currency, "external_source": in.ExternalSource, "stop_when_merchant_disabled": in.StopWhenDisabled,
 			"stop_at_zero_balance": in.StopAtZero, "risk_acknowledged": true, "status": "on",
 			"next_run_at": stamp(in.First), "last_run_at": nil,
 		}, Links: map[string]string{"merchant": merchantID}, Private: map[string]any{"run": int64(0)}}, "SA")
@@ -64,9 +65,9 @@ func (s *Service) CreateSchedule(ctx context.Context, marketplace, merchantID st
 		return r, w.scheduleRun(ctx, r, in.First)
 	})
 	if err != nil {
-		return Resource{}, err
+		return payments.Resource{}, err
 	}
-	return v.(Resource), nil
+	return v.(payments.Resource), nil
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
@@ -78,17 +79,17 @@ func stampOrNil(t time.Time) any {
 	return stamp(t)
 }
 
-func (w *Writer) scheduleRun(ctx context.Context, r Resource, at time.Time) error {
+func (w *op) scheduleRun(ctx context.Context, r payments.Resource, at time.Time) error {
 	// at is a time of the marketplace's clock; jobs are kept in process time.
-	return w.tx.ScheduleJob(ctx, scheduler.Job{Kind: JobScheduledAdjustment, Key: r.ID + "@" + stamp(at), Payload: r.Marketplace, DueAt: w.processTime(at)}, w.Writer.Now())
+	return w.tx.ScheduleJob(ctx, scheduler.Job{Kind: JobScheduledAdjustment, Key: r.ID + "@" + stamp(at), Payload: r.Marketplace, DueAt: w.ProcessTime(at)}, w.ProcessNow())
 }
 
 // SetScheduleStatus turns a schedule on or off. A schedule turned back on
 // resumes at its first run date from now on: the periods it was off are
 // skipped, not charged at once. (A schedule that stayed on catches up after
 // downtime instead; that is the scheduler's, not the operator's, delay.)
-func (s *Service) SetScheduleStatus(ctx context.Context, marketplace, id string, on bool) (Resource, error) {
-	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
+func (s *Service) SetScheduleStatus(ctx context.Context, marketplace, id string, on bool) (payments.Resource, error) {
+	v, err := s.write(ctx, marketplace, nil, func(ctx context.Context, w *op) (any, error) {
 		r, err := w.Lock(ctx, marketplace, "scheduled_adjustments", id)
 		if err != nil {
 			return nil, err
@@ -108,26 +109,26 @@ func (s *Service) SetScheduleStatus(ctx context.Context, marketplace, id string,
 			return nil, err
 		}
 		if resumed && r.Fields["next_run_at"] != nil {
-			next, _ := time.Parse(time.RFC3339, Str(r.Fields["next_run_at"]))
+			next, _ := time.Parse(time.RFC3339, payments.Str(r.Fields["next_run_at"]))
 			return r, w.scheduleRun(ctx, r, next)
 		}
 		return r, nil
 	})
 	if err != nil {
-		return Resource{}, err
+		return payments.Resource{}, err
 	}
-	return v.(Resource), nil
+	return v.(payments.Resource), nil
 }
 
 // resumeAt moves a schedule turned back on to its first run at or after
 // now, skipping the periods it was off; past its last date it is finished.
-func resumeAt(r *Resource, now time.Time) error {
-	first, err := time.Parse(time.RFC3339, Str(r.Fields["first_date"]))
+func resumeAt(r *payments.Resource, now time.Time) error {
+	first, err := time.Parse(time.RFC3339, payments.Str(r.Fields["first_date"]))
 	if err != nil {
-		return fmt.Errorf("payments: schedule %s has a malformed first date: %w", r.ID, err)
+		return fmt.Errorf("merchants: schedule %s has a malformed first date: %w", r.ID, err)
 	}
-	period := Str(r.Fields["period"])
-	n := int(Int(r.Private["run"]))
+	period := payments.Str(r.Fields["period"])
+	n := int(payments.Int(r.Private["run"]))
 	// Periods are a week or more, so even a schedule off for a century
 	// steps a few thousand times here.
 	for balances.ScheduleRunAt(period, first, n).Before(now) {
@@ -139,9 +140,9 @@ func resumeAt(r *Resource, now time.Time) error {
 		r.Fields["stopped_because"] = nil
 	}
 	if r.Fields["last_date"] != nil {
-		last, err := time.Parse(time.RFC3339, Str(r.Fields["last_date"]))
+		last, err := time.Parse(time.RFC3339, payments.Str(r.Fields["last_date"]))
 		if err != nil {
-			return fmt.Errorf("payments: schedule %s has a malformed last date: %w", r.ID, err)
+			return fmt.Errorf("merchants: schedule %s has a malformed last date: %w", r.ID, err)
 		}
 		if next.After(last) {
 			r.Fields["next_run_at"] = nil
@@ -155,7 +156,7 @@ func resumeAt(r *Resource, now time.Time) error {
 
 // DeleteSchedule ends a schedule; it stays readable by id.
 func (s *Service) DeleteSchedule(ctx context.Context, marketplace, id string) error {
-	_, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
+	_, err := s.write(ctx, marketplace, nil, func(ctx context.Context, w *op) (any, error) {
 		r, err := w.Lock(ctx, marketplace, "scheduled_adjustments", id)
 		if err != nil {
 			return nil, err
@@ -175,23 +176,23 @@ func (s *Service) RunScheduledAdjustment(ctx context.Context, j scheduler.Job) e
 	marketplace := j.Payload
 	id, at, _ := strings.Cut(j.Key, "@")
 	if _, err := time.Parse(time.RFC3339, at); err != nil {
-		return fmt.Errorf("payments: job %s has a malformed run date: %w", j.ID, err)
+		return fmt.Errorf("merchants: job %s has a malformed run date: %w", j.ID, err)
 	}
-	sched, err := s.GetTyped(ctx, marketplace, "scheduled_adjustments", id)
+	sched, err := s.pay.GetTyped(ctx, marketplace, "scheduled_adjustments", id)
 	if err != nil {
 		return err
 	}
-	merchant, err := s.GetTyped(ctx, marketplace, "merchants", sched.Link("merchant"))
+	merchant, err := s.pay.GetTyped(ctx, marketplace, "merchants", sched.Link("merchant"))
 	if err != nil {
 		return err
 	}
 	stopReason := ""
 	switch {
-	case sched.Status != "on" || Str(sched.Fields["next_run_at"]) != at:
+	case sched.Status != "on" || payments.Str(sched.Fields["next_run_at"]) != at:
 		// Turned off, deleted, or superseded since this run was scheduled.
-	case Bool(sched.Fields["stop_when_merchant_disabled"]) && !Bool(merchant.Fields["enabled"]):
+	case payments.Bool(sched.Fields["stop_when_merchant_disabled"]) && !payments.Bool(merchant.Fields["enabled"]):
 		stopReason = "merchant disabled"
-	case Bool(sched.Fields["stop_at_zero_balance"]):
+	case payments.Bool(sched.Fields["stop_at_zero_balance"]):
 		balances, err := s.MerchantBalances(ctx, merchant)
 		if err != nil {
 			return err
@@ -200,7 +201,7 @@ func (s *Service) RunScheduledAdjustment(ctx context.Context, j scheduler.Job) e
 			stopReason = "balance at or below zero"
 		}
 	}
-	adjustment, err := s.withBalances(ctx, marketplace, merchant.ID, AdjustmentInput{ExternalSource: Str(sched.Fields["external_source"]), ExternalID: id + "@" + at})
+	adjustment, err := s.withBalances(ctx, marketplace, merchant.ID, AdjustmentInput{ExternalSource: payments.Str(sched.Fields["external_source"]), ExternalID: id + "@" + at})
 	if err != nil {
 		return err
 	}
@@ -208,12 +209,12 @@ func (s *Service) RunScheduledAdjustment(ctx context.Context, j scheduler.Job) e
 	// that the adjustment was refused and turns the schedule off; either way
 	// the job completes in the same transaction.
 	run := func(refusal string) error {
-		_, err := s.Write(WithoutIdempotency(ctx), marketplace, nil, func(ctx context.Context, w *Writer) (any, error) {
+		_, err := s.write(payments.WithoutIdempotency(ctx), marketplace, nil, func(ctx context.Context, w *op) (any, error) {
 			r, err := w.Lock(ctx, marketplace, "scheduled_adjustments", id)
 			if err != nil {
 				return nil, err
 			}
-			if r.Status == "on" && Str(r.Fields["next_run_at"]) == at {
+			if r.Status == "on" && payments.Str(r.Fields["next_run_at"]) == at {
 				switch {
 				case stopReason != "":
 					r.Status, r.Fields["status"], r.Fields["stopped_because"] = "off", "off", stopReason
@@ -221,7 +222,7 @@ func (s *Service) RunScheduledAdjustment(ctx context.Context, j scheduler.Job) e
 					r.Status, r.Fields["status"], r.Fields["stopped_because"] = "off", "off", "adjustment refused: "+refusal
 				default:
 					// The amount and source as the schedule says now, under its lock.
-					adjustment.AmountMinor, adjustment.ExternalSource = Int(r.Fields["amount"]), Str(r.Fields["external_source"])
+					adjustment.AmountMinor, adjustment.ExternalSource = payments.Int(r.Fields["amount"]), payments.Str(r.Fields["external_source"])
 					if _, err := w.adjust(ctx, marketplace, merchant.ID, adjustment); err != nil {
 						if msg, ok := runRefusal(err); ok {
 							return nil, &refusedRun{message: msg, err: err}
@@ -236,11 +237,11 @@ func (s *Service) RunScheduledAdjustment(ctx context.Context, j scheduler.Job) e
 					return nil, err
 				}
 			}
-			if err := w.tx.CompleteJob(ctx, j.ID, w.Writer.Now()); err != nil {
+			if err := w.tx.CompleteJob(ctx, j.ID, w.ProcessNow()); err != nil {
 				// ErrNotFound: another run took the job over; this one's
 				// effect is rolled back and the job tried again, which finds
 				// the period done or does it.
-				return nil, fmt.Errorf("payments: completing job %s: %w", j.ID, err)
+				return nil, fmt.Errorf("merchants: completing job %s: %w", j.ID, err)
 			}
 			return nil, nil
 		})
@@ -287,13 +288,13 @@ func runRefusal(err error) (string, bool) {
 
 // advanceSchedule moves a schedule past the run at, to its next run or to
 // finished after its last date.
-func (w *Writer) advanceSchedule(ctx context.Context, r *Resource, at string) error {
-	n := Int(r.Private["run"]) + 1
+func (w *op) advanceSchedule(ctx context.Context, r *payments.Resource, at string) error {
+	n := payments.Int(r.Private["run"]) + 1
 	r.Private["run"] = n
 	r.Fields["last_run_at"] = at
-	first, _ := time.Parse(time.RFC3339, Str(r.Fields["first_date"]))
-	next := balances.ScheduleRunAt(Str(r.Fields["period"]), first, int(n))
-	last, _ := time.Parse(time.RFC3339, Str(r.Fields["last_date"]))
+	first, _ := time.Parse(time.RFC3339, payments.Str(r.Fields["first_date"]))
+	next := balances.ScheduleRunAt(payments.Str(r.Fields["period"]), first, int(n))
+	last, _ := time.Parse(time.RFC3339, payments.Str(r.Fields["last_date"]))
 	if r.Fields["last_date"] != nil && next.After(last) {
 		r.Fields["next_run_at"] = nil
 		r.Status, r.Fields["status"] = "finished", "finished"
@@ -313,11 +314,11 @@ type ScheduleEdit struct {
 
 // EditSchedule changes what a schedule's future runs do. A last date
 // before the next run finishes the schedule.
-func (s *Service) EditSchedule(ctx context.Context, marketplace, id string, e ScheduleEdit) (Resource, error) {
-	if e.AmountMinor != nil && (*e.AmountMinor == 0 || *e.AmountMinor > MaxAmountMinor || *e.AmountMinor < -MaxAmountMinor) {
-		return Resource{}, apperr.New(apperr.Invalid, "amount must be a non-zero number of cents within ±%d", MaxAmountMinor)
+func (s *Service) EditSchedule(ctx context.Context, marketplace, id string, e ScheduleEdit) (payments.Resource, error) {
+	if e.AmountMinor != nil && (*e.AmountMinor == 0 || *e.AmountMinor > payments.MaxAmountMinor || *e.AmountMinor < -payments.MaxAmountMinor) {
+		return payments.Resource{}, apperr.New(apperr.Invalid, "amount must be a non-zero number of cents within ±%d", payments.MaxAmountMinor)
 	}
-	return s.update(ctx, marketplace, "scheduled_adjustments", id, "", func(r *Resource) error {
+	return s.pay.Update(ctx, marketplace, "scheduled_adjustments", id, "", func(r *payments.Resource) error {
 		if r.Hidden {
 			return apperr.New(apperr.NotFound, "no scheduled adjustment with id %s", id)
 		}
@@ -331,12 +332,12 @@ func (s *Service) EditSchedule(ctx context.Context, marketplace, id string, e Sc
 			r.Fields["stop_at_zero_balance"] = *e.StopAtZero
 		}
 		if e.Last != nil {
-			first, _ := time.Parse(time.RFC3339, Str(r.Fields["first_date"]))
+			first, _ := time.Parse(time.RFC3339, payments.Str(r.Fields["first_date"]))
 			if e.Last.Before(first) {
 				return apperr.New(apperr.Invalid, "last_date must not be before first_date")
 			}
 			r.Fields["last_date"] = stamp(*e.Last)
-			if next, err := time.Parse(time.RFC3339, Str(r.Fields["next_run_at"])); err == nil && next.After(*e.Last) {
+			if next, err := time.Parse(time.RFC3339, payments.Str(r.Fields["next_run_at"])); err == nil && next.After(*e.Last) {
 				r.Fields["next_run_at"] = nil
 				r.Status, r.Fields["status"] = "finished", "finished"
 			}
