@@ -1,0 +1,219 @@
+package dashboard_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/poise-payments/poise/internal/store/storetest"
+)
+
+func TestSignInOpensASessionAndSignOutEndsIt(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		base := newSite(t, kind)
+		mp := newMarketplace(t, base)
+		mp.sale(12_345)
+		b := newBrowser(t, base)
+
+		if p := b.get("/dashboard/"); p.status != http.StatusSeeOther || p.header.Get("Location") != "/dashboard/sign-in" {
+			t.Fatalf("signed out, the overview answered %d %q", p.status, p.header.Get("Location"))
+		}
+		form := b.get("/dashboard/sign-in")
+		p := b.post("/dashboard/sign-in", url.Values{"csrf": {form.field("csrf")}, "secret": {mp.secret}})
+		if p.status != http.StatusSeeOther {
+			t.Fatalf("sign-in: %d %s", p.status, p.body)
+		}
+		cookie := p.header.Get("Set-Cookie")
+		for _, want := range []string{"poise_session=", "HttpOnly", "SameSite=Strict", "Path=/dashboard/"} {
+			if !strings.Contains(cookie, want) {
+				t.Errorf("session cookie %q lacks %s", cookie, want)
+			}
+		}
+		if strings.Contains(cookie, "Secure") {
+			t.Errorf("a cookie over plain HTTP is marked Secure: %q", cookie)
+		}
+		if strings.Contains(cookie, mp.secret) {
+			t.Fatal("the session cookie holds the API key secret")
+		}
+		// The escrow the overview shows is the marketplace's in_escrow as
+		// the API reports it, and the sale's amount: nothing else moved.
+		_, mpBody := mp.do("GET", "/marketplaces", nil)
+		inEscrow := int64(first(mpBody, "marketplaces")["in_escrow"].(float64))
+		if inEscrow != 12_345 {
+			t.Fatalf("the API shows %d in escrow after one sale of 12345", inEscrow)
+		}
+		over := b.get("/dashboard/")
+		if over.status != 200 || !strings.Contains(over.body, `id="in-escrow">$123.45<`) {
+			t.Fatalf("overview: %d, escrow not $123.45:\n%s", over.status, over.body)
+		}
+		out := b.post("/dashboard/sign-out", url.Values{"csrf": {over.field("csrf")}})
+		if out.status != http.StatusSeeOther {
+			t.Fatalf("sign-out: %d %s", out.status, out.body)
+		}
+		if p := b.get("/dashboard/"); p.status != http.StatusSeeOther {
+			t.Fatalf("after sign-out the overview answered %d", p.status)
+		}
+	})
+}
+
+// Pages forbid every script and every frame, and the cookie is Secure
+// when the request came over TLS.
+func TestPagesAreLockedDown(t *testing.T) {
+	base := newSite(t, "sqlite")
+	p := newBrowser(t, base).get("/dashboard/sign-in")
+	csp := p.header.Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'none'", "frame-ancestors 'none'", "form-action 'self'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %s", csp, want)
+		}
+	}
+	if strings.Contains(csp, "script-src") || strings.Contains(csp, "unsafe") {
+		t.Errorf("CSP %q allows a script", csp)
+	}
+	if strings.Contains(p.body, "<script") {
+		t.Error("the sign-in page has a script")
+	}
+	if p.header.Get("Cache-Control") != "no-store" {
+		t.Errorf("Cache-Control %q", p.header.Get("Cache-Control"))
+	}
+}
+
+func TestFormsWithoutTheirCSRFTokenAreRefused(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		base := newSite(t, kind)
+		mp := newMarketplace(t, base)
+		debit := mp.sale(5_000)
+		b := newBrowser(t, base)
+
+		b.get("/dashboard/sign-in")
+		if p := b.post("/dashboard/sign-in", url.Values{"secret": {mp.secret}}); p.status != http.StatusForbidden {
+			t.Fatalf("sign-in without its token: %d", p.status)
+		}
+		b.signIn(mp.secret)
+		txPage := b.get("/dashboard/transactions/" + debit)
+		form := url.Values{"amount": {"10.00"}, "idempotency_key": {txPage.field("idempotency_key")}}
+		for name, csrf := range map[string][]string{"missing": nil, "wrong": {"not-the-token"}} {
+			f := url.Values{}
+			for k, v := range form {
+				f[k] = v
+			}
+			if csrf != nil {
+				f["csrf"] = csrf
+			}
+			if p := b.post("/dashboard/transactions/"+debit+"/refunds", f); p.status != http.StatusForbidden {
+				t.Fatalf("refund with its token %s: %d", name, p.status)
+			}
+			if p := b.post("/dashboard/test-clock", url.Values{"days": {"1"}, "csrf": csrf}); p.status != http.StatusForbidden {
+				t.Fatalf("clock with its token %s: %d", name, p.status)
+			}
+		}
+		if n, _ := mp.refundsOf(debit); n != 0 {
+			t.Fatalf("a refused form made %d refunds", n)
+		}
+		// Another session's token is no token for this one.
+		other := newBrowser(t, base)
+		otherOverview := other.signIn(mp.secret)
+		form.Set("csrf", otherOverview.field("csrf"))
+		if p := b.post("/dashboard/transactions/"+debit+"/refunds", form); p.status != http.StatusForbidden {
+			t.Fatalf("refund with another session's token: %d", p.status)
+		}
+	})
+}
+
+func TestAnotherMarketplacesPagesAreNotFound(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		base := newSite(t, kind)
+		mine, theirs := newMarketplace(t, base), newMarketplace(t, base)
+		debit := theirs.sale(7_000)
+		b := newBrowser(t, base)
+		txPage := newBrowser(t, base)
+		tp := txPage.signIn(theirs.secret)
+		_ = tp
+		theirForm := txPage.get("/dashboard/transactions/" + debit)
+		b.signIn(mine.secret)
+		if p := b.get("/dashboard/transactions/" + debit); p.status != http.StatusNotFound || strings.Contains(p.body, "70.00") {
+			t.Fatalf("another marketplace's debit: %d\n%s", p.status, p.body)
+		}
+		mineOverview := b.get("/dashboard/")
+		p := b.post("/dashboard/transactions/"+debit+"/refunds", url.Values{"csrf": {mineOverview.field("csrf")},
+			"amount": {"1.00"}, "idempotency_key": {theirForm.field("idempotency_key")}})
+		if p.status != http.StatusNotFound {
+			t.Fatalf("refund of another marketplace's debit: %d", p.status)
+		}
+		if n, _ := theirs.refundsOf(debit); n != 0 {
+			t.Fatalf("another marketplace refunded %d times", n)
+		}
+	})
+}
+
+// A refund from the page is bounded as the API bounds it, and one form
+// sent twice refunds once.
+func TestRefundFormRefundsOnceWithinWhatIsLeft(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		base := newSite(t, kind)
+		mp := newMarketplace(t, base)
+		debit := mp.sale(5_000)
+		b := newBrowser(t, base)
+		b.signIn(mp.secret)
+		txPage := b.get("/dashboard/transactions/" + debit)
+		if !strings.Contains(txPage.body, "•••• 1111") || strings.Contains(txPage.body, "4111111111111111") || strings.Contains(txPage.body, "411111") {
+			t.Fatalf("the card is not shown by its last four only:\n%s", txPage.body)
+		}
+		if !strings.Contains(txPage.body, "at most $50.00") {
+			t.Fatalf("the refund form does not say what is left:\n%s", txPage.body)
+		}
+		send := func(amount, key string) page {
+			return b.post("/dashboard/transactions/"+debit+"/refunds", url.Values{"csrf": {txPage.field("csrf")},
+				"amount": {amount}, "idempotency_key": {key}})
+		}
+		for _, bad := range []string{"50.01", "0", "-1", "1.234", "abc", "99999999999"} {
+			if p := send(bad, "key-"+bad); p.status != http.StatusBadRequest {
+				t.Errorf("refund of %q: %d", bad, p.status)
+			}
+		}
+		key := txPage.field("idempotency_key")
+		first := send("12.50", key)
+		again := send("12.50", key)
+		if first.status != http.StatusSeeOther || again.status != http.StatusSeeOther || first.header.Get("Location") != again.header.Get("Location") {
+			t.Fatalf("the same form twice: %d %q, then %d %q", first.status, first.header.Get("Location"), again.status, again.header.Get("Location"))
+		}
+		if n, total := mp.refundsOf(debit); n != 1 || total != 1_250 {
+			t.Fatalf("the API lists %d refunds of %d cents; want one of 1250", n, total)
+		}
+		rf := b.get(first.header.Get("Location"))
+		if rf.status != 200 || !strings.Contains(rf.body, "$12.50") || !strings.Contains(rf.body, debit) {
+			t.Fatalf("the refund's page: %d\n%s", rf.status, rf.body)
+		}
+		if p := send("37.51", "another-key"); p.status != http.StatusBadRequest || !strings.Contains(p.body, "3750") {
+			t.Fatalf("refund beyond what is left: %d\n%s", p.status, p.body)
+		}
+	})
+}
+
+func TestFailedSignInsAreLimitedPerAddress(t *testing.T) {
+	base := newSite(t, "sqlite")
+	mp := newMarketplace(t, base)
+	b := newBrowser(t, base)
+	try := func(secret string) int {
+		form := b.get("/dashboard/sign-in")
+		return b.post("/dashboard/sign-in", url.Values{"csrf": {form.field("csrf")}, "secret": {secret}}).status
+	}
+	for i := range 5 {
+		if st := try("wrong"); st != http.StatusUnauthorized {
+			t.Fatalf("wrong secret #%d: %d", i+1, st)
+		}
+	}
+	if st := try(mp.secret); st != http.StatusTooManyRequests {
+		t.Fatalf("after five failures the right secret got %d, want 429", st)
+	}
+}
+
+// The Balanced root keeps answering JSON beside the pages.
+func TestTheAPIRootStillAnswersJSON(t *testing.T) {
+	base := newSite(t, "sqlite")
+	st, body := (&apiClient{t: t, base: base}).do("GET", "/", nil)
+	if st != 200 || body["revision"] != "1.1" {
+		t.Fatalf("GET / = %d %v", st, body)
+	}
+}
