@@ -1,8 +1,11 @@
 package dashboard_test
 
 import (
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -216,4 +219,55 @@ func TestTheAPIRootStillAnswersJSON(t *testing.T) {
 	if st != 200 || body["revision"] != "1.1" {
 		t.Fatalf("GET / = %d %v", st, body)
 	}
+}
+
+var transactionLink = regexp.MustCompile(`href="/dashboard/transactions/([A-Za-z0-9]+)"`)
+
+// Paging the transactions page walks every debit once, newest first, as
+// the API lists them; the status filter keeps only what it names.
+func TestTransactionsPageWalksEveryDebitOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		base := newSite(t, kind)
+		mp := newMarketplace(t, base)
+		const sales = 27 // one page of 25 and a second of 2
+		for i := range sales {
+			mp.sale(int64(100 + i))
+		}
+		_, list := mp.do("GET", "/debits?limit=100", nil)
+		var want []string
+		for _, d := range list["debits"].([]any) {
+			want = append(want, d.(map[string]any)["id"].(string))
+		}
+		b := newBrowser(t, base)
+		b.signIn(mp.secret)
+		var got []string
+		next := "/dashboard/transactions"
+		for pages := 0; next != ""; pages++ {
+			if pages > 2 {
+				t.Fatal("more pages than 27 debits fill")
+			}
+			p := b.get(next)
+			if p.status != 200 {
+				t.Fatalf("%s: %d", next, p.status)
+			}
+			for _, m := range transactionLink.FindAllStringSubmatch(p.body, -1) {
+				got = append(got, m[1])
+			}
+			next = ""
+			if m := regexp.MustCompile(`<a href="([^"]+)" rel="next">`).FindStringSubmatch(p.body); m != nil {
+				next = html.UnescapeString(m[1])
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("the pages list %d debits:\n%v\nthe API lists %d:\n%v", len(got), got, len(want), want)
+		}
+		if p := b.get("/dashboard/transactions?status=failed"); p.status != 200 || transactionLink.MatchString(p.body) {
+			t.Fatalf("failed debits, of none: %d %v", p.status, transactionLink.FindAllString(p.body, -1))
+		}
+		for _, bad := range []string{"?page=0", "?page=x", "?type=disputes", "?status=odd", "?from=yesterday"} {
+			if p := b.get("/dashboard/transactions" + bad); p.status != http.StatusBadRequest {
+				t.Errorf("%s: %d", bad, p.status)
+			}
+		}
+	})
 }

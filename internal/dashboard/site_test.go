@@ -18,6 +18,7 @@ import (
 	"github.com/poise-payments/poise/internal/dashboard"
 	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/payments"
+	"github.com/poise-payments/poise/internal/store"
 	"github.com/poise-payments/poise/internal/store/storetest"
 	"github.com/poise-payments/poise/internal/vault"
 )
@@ -27,7 +28,13 @@ import (
 // serve routes them. It returns the server's base URL.
 func newSite(t testing.TB, kind string) string {
 	t.Helper()
-	db := storetest.Open(t, kind)
+	base, _ := newSiteOn(t, storetest.Open(t, kind))
+	return base
+}
+
+// newSiteOn is newSite on a store the caller holds.
+func newSiteOn(t testing.TB, db *store.DB) (string, *store.DB) {
+	t.Helper()
 	l := ledger.New(db.Ledger(), clock.System(), ledger.CommitterOptions{})
 	t.Cleanup(func() { l.Close(context.Background()) })
 	v, _ := vault.New(make([]byte, vault.KeyLen))
@@ -45,7 +52,7 @@ func newSite(t testing.TB, kind string) string {
 		api.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	return srv.URL
+	return srv.URL, db
 }
 
 // apiClient calls the Balanced API with one key.
