@@ -271,3 +271,48 @@ func TestTransactionsPageWalksEveryDebitOnce(t *testing.T) {
 		}
 	})
 }
+
+// An order's row shows what it took in, holds, paid out and refunded, as
+// the test adds them up from what it did through the API.
+func TestOrdersShowWhereTheirMoneyWent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		base := newSite(t, kind)
+		mp := newMarketplace(t, base)
+		must := func(st int, body map[string]any, plural string) string {
+			t.Helper()
+			if st != 201 && st != 200 {
+				t.Fatalf("%s: %d %v", plural, st, body)
+			}
+			return first(body, plural)["id"].(string)
+		}
+		st, body := mp.do("POST", "/customers", map[string]any{"name": "Ada"})
+		merchant := must(st, body, "customers")
+		st, body = mp.do("POST", "/customers/"+merchant+"/bank_accounts", map[string]any{"name": "Ada", "account_number": "9900000002", "routing_number": "021000021"})
+		bank := must(st, body, "bank_accounts")
+		st, body = mp.do("POST", "/customers/"+merchant+"/orders", map[string]any{"description": "a campaign"})
+		order := must(st, body, "orders")
+		st, body = mp.do("POST", "/debits", map[string]any{"amount": 5_000, "order": order,
+			"source": map[string]any{"number": "4111111111111111", "expiration_month": 12, "expiration_year": 2030}})
+		debit := must(st, body, "debits")
+		st, body = mp.do("POST", "/debits/"+debit+"/refunds", map[string]any{"amount": 1_000})
+		must(st, body, "refunds")
+		st, body = mp.do("POST", "/bank_accounts/"+bank+"/credits", map[string]any{"amount": 2_500, "order": order})
+		credit := first(body, "credits")
+		if st != 201 || credit["status"] != "succeeded" {
+			t.Fatalf("credit: %d %v", st, body)
+		}
+		b := newBrowser(t, base)
+		b.signIn(mp.secret)
+		p := b.get("/dashboard/orders")
+		row := regexp.MustCompile(`(?s)<code>` + order + `</code>.*?</tr>`).FindString(p.body)
+		cells := regexp.MustCompile(`<td class="num">([^<]*)</td>`).FindAllStringSubmatch(row, -1)
+		var got []string
+		for _, c := range cells {
+			got = append(got, c[1])
+		}
+		// Taken in 50.00 less the 10.00 refund; paid out 25.00; the rest in escrow.
+		if want := []string{"$40.00", "$15.00", "$25.00", "$10.00"}; !slices.Equal(got, want) {
+			t.Fatalf("the order's row shows %v, want %v\n%s", got, want, row)
+		}
+	})
+}
