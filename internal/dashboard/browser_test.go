@@ -152,8 +152,8 @@ func TestBrowserSaleThenRefund(t *testing.T) {
 	if got := tb.text("#instrument"); !strings.HasSuffix(got, "•••• 1111") {
 		t.Fatalf("the card shows as %q", got)
 	}
-	tb.do(chromedp.SendKeys(chromedp.CSS("#refund-amount"), "30.25"))
-	if st := tb.load(chromedp.Click(chromedp.CSS("#refund"))); st != 200 {
+	tb.do(chromedp.SendKeys(chromedp.CSS("#action-amount"), "30.25"))
+	if st := tb.load(chromedp.Click(chromedp.CSS("#act"))); st != 200 {
 		t.Fatalf("the refund answered %d: %s", st, tb.text("main"))
 	}
 	if got, status := tb.text("#amount"), tb.text("#status"); got != "$30.25 USD" || status != "succeeded" {
@@ -210,10 +210,10 @@ func TestBrowserRefusesAFormWithoutItsCSRFToken(t *testing.T) {
 	tb.do(
 		// The page runs no script; the test reaches in through DevTools to
 		// take the token out, as a forged form would lack it.
-		chromedp.Evaluate[chromedp.Void](`document.querySelector('#refund-form input[name=csrf]').remove()`),
-		chromedp.SendKeys(chromedp.CSS("#refund-amount"), "10"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#action-form input[name=csrf]').remove()`),
+		chromedp.SendKeys(chromedp.CSS("#action-amount"), "10"),
 	)
-	if st := tb.load(chromedp.Click(chromedp.CSS("#refund"))); st != 403 {
+	if st := tb.load(chromedp.Click(chromedp.CSS("#act"))); st != 403 {
 		t.Fatalf("the form without its token answered %d, want 403", st)
 	}
 	tb.screenshot("csrf_refused")

@@ -1,17 +1,13 @@
 package dashboard
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"time"
 
-	"github.com/poise-payments/poise/internal/api/errstatus"
 	"github.com/poise-payments/poise/internal/apperr"
-	"github.com/poise-payments/poise/internal/idempotency"
 	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/payments"
 )
@@ -253,11 +249,8 @@ type transactionData struct {
 	Instrument *payments.Resource
 	Events     []payments.Resource
 	Related    []payments.Resource
-	// RefundableMinor is what is left to refund of a succeeded debit; 0
-	// hides the refund form.
-	RefundableMinor int64
-	// IdempotencyKey makes one submit of the refund form one refund.
-	IdempotencyKey string
+	// Action is what may be done to the transaction now, if anything.
+	Action *actionForm
 }
 
 // transaction shows one transaction, what happened to it, and its actions.
@@ -302,85 +295,8 @@ func (d *Dashboard) transaction(p *page) error {
 			return err
 		}
 	}
-	if tx.Type == "debits" && tx.Status == "succeeded" && tx.Link("dispute") == "" {
-		data.RefundableMinor = max(payments.Int(tx.Fields["amount"])-payments.Int(tx.Private["refunded"]), 0)
-		data.IdempotencyKey = newToken()
-	}
+	data.Action = actionOn(tx)
 	return d.show(p, "transaction", "Transaction "+tx.ID, data)
-}
-
-// maxIdempotencyKeyLen bounds the form's key: newToken's are 43 characters.
-const maxIdempotencyKeyLen = 64
-
-// refundAnswer is what a refund submitted from the page records under its
-// idempotency key, so that the same submit again gets the same answer.
-type refundAnswer struct {
-	Refund  string `json:"refund,omitempty"`
-	Status  int    `json:"status"`
-	Message string `json:"message,omitempty"`
-}
-
-// refund refunds a debit through the service call the API's POST
-// /debits/:id/refunds makes, bounded the same way (the service refuses
-// more than is left). Each rendered form carries its own idempotency key:
-// a double click or a resent form refunds once.
-func (d *Dashboard) refund(p *page) error {
-	debit := p.r.PathValue("id")
-	if _, err := d.svc.GetTyped(p.ctx, p.mp(), "debits", debit); err != nil {
-		return err
-	}
-	key := p.r.PostFormValue("idempotency_key")
-	if key == "" || len(key) > maxIdempotencyKeyLen {
-		return apperr.New(apperr.Invalid, "the form has no valid idempotency key; reload the page")
-	}
-	amount, err := parseAmountMinor(p.r.PostFormValue("amount"))
-	if err != nil {
-		return err
-	}
-	in := payments.TxInput{AmountMinor: amount, HasAmount: true, Description: p.r.PostFormValue("description")}
-	body, _ := json.Marshal(map[string]any{"amount": amount, "description": in.Description})
-	encode := func(a refundAnswer) idempotency.Response {
-		b, _ := json.Marshal(a)
-		return idempotency.Response{StatusCode: a.Status, Body: b}
-	}
-	slot := &payments.IdempotencySlot{
-		Request: idempotency.Request{Scope: idempotency.ScopeOf(p.key.ID, http.MethodPost, p.r.URL.Path), Key: key, Hash: idempotency.HashOf(body)},
-		Render: func(r payments.Resource) idempotency.Response {
-			return encode(refundAnswer{Refund: r.ID, Status: http.StatusCreated})
-		},
-		RenderError: func(err error) idempotency.Response {
-			return encode(refundAnswer{Status: errstatus.Of(err), Message: apperr.MessageOf(err)})
-		},
-	}
-	if resp, found, err := d.svc.LookupIdempotency(p.ctx, slot.Request); err != nil {
-		return err
-	} else if found {
-		return d.answerRefund(p, resp)
-	}
-	rf, err := d.svc.Refund(payments.WithIdempotency(p.ctx, slot), p.mp(), debit, in)
-	if errors.Is(err, payments.ErrAnswered) && slot.Response != nil {
-		return d.answerRefund(p, *slot.Response)
-	}
-	if err != nil {
-		return err
-	}
-	http.Redirect(p.w, p.r, Prefix+"transactions/"+url.PathEscape(rf.ID), http.StatusSeeOther)
-	return nil
-}
-
-// answerRefund answers a refund whose answer was recorded: its page, or
-// the refusal it met.
-func (d *Dashboard) answerRefund(p *page, resp idempotency.Response) error {
-	var a refundAnswer
-	if err := json.Unmarshal(resp.Body, &a); err != nil {
-		return err
-	}
-	if a.Refund != "" {
-		http.Redirect(p.w, p.r, Prefix+"transactions/"+url.PathEscape(a.Refund), http.StatusSeeOther)
-		return nil
-	}
-	d.render(p.w, a.Status, "error", view{Title: http.StatusText(a.Status), Marketplace: p.mp(), CSRF: p.session.csrf, Error: a.Message})
-	return nil
 }
 
 type clockData struct {

@@ -316,3 +316,62 @@ func TestOrdersShowWhereTheirMoneyWent(t *testing.T) {
 		}
 	})
 }
+
+// A credit's page reverses it and a hold's page captures it, through the
+// API's own service calls; an action its transaction does not have is not
+// found.
+func TestCreditsReverseAndHoldsCaptureFromTheirPages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		base := newSite(t, kind)
+		mp := newMarketplace(t, base)
+		mp.sale(10_000) // escrow to pay the credit from
+		st, body := mp.do("POST", "/bank_accounts", map[string]any{"name": "Ada", "account_number": "9900000002", "routing_number": "021000021"})
+		bank := first(body, "bank_accounts")["id"].(string)
+		st, body = mp.do("POST", "/bank_accounts/"+bank+"/credits", map[string]any{"amount": 3_000})
+		if st != 201 {
+			t.Fatalf("credit: %d %v", st, body)
+		}
+		credit := first(body, "credits")["id"].(string)
+		st, body = mp.do("POST", "/cards", map[string]any{"number": "4111111111111111", "expiration_month": 12, "expiration_year": 2030})
+		card := first(body, "cards")["id"].(string)
+		st, body = mp.do("POST", "/cards/"+card+"/card_holds", map[string]any{"amount": 4_000})
+		if st != 201 {
+			t.Fatalf("hold: %d %v", st, body)
+		}
+		hold := first(body, "card_holds")["id"].(string)
+
+		b := newBrowser(t, base)
+		b.signIn(mp.secret)
+		act := func(tx, path, amount string) page {
+			t.Helper()
+			form := b.get("/dashboard/transactions/" + tx)
+			if !strings.Contains(form.body, `action="/dashboard/transactions/`+tx+`/`+path+`"`) {
+				t.Fatalf("the page of %s has no %s form:\n%s", tx, path, form.body)
+			}
+			return b.post("/dashboard/transactions/"+tx+"/"+path, url.Values{"csrf": {form.field("csrf")},
+				"amount": {amount}, "idempotency_key": {form.field("idempotency_key")}})
+		}
+		if p := act(credit, "reversals", "5.00"); p.status != http.StatusSeeOther {
+			t.Fatalf("reversal: %d %s", p.status, p.body)
+		}
+		_, body = mp.do("GET", "/credits/"+credit+"/reversals", nil)
+		if rv := first(body, "reversals"); rv == nil || rv["amount"] != float64(500) {
+			t.Fatalf("the API lists reversals %v", body["reversals"])
+		}
+		if p := act(hold, "debits", "20.00"); p.status != http.StatusSeeOther {
+			t.Fatalf("capture: %d %s", p.status, p.body)
+		}
+		_, body = mp.do("GET", "/card_holds/"+hold+"/debits", nil)
+		if d := first(body, "debits"); d == nil || d["amount"] != float64(2_000) || d["status"] != "succeeded" {
+			t.Fatalf("the API lists the hold's debits %v", body["debits"])
+		}
+		if p := b.get("/dashboard/transactions/" + hold); strings.Contains(p.body, `id="action-form"`) {
+			t.Fatal("a captured hold still offers a capture")
+		}
+		over := b.get("/dashboard/")
+		if p := b.post("/dashboard/transactions/"+credit+"/refunds", url.Values{"csrf": {over.field("csrf")},
+			"amount": {"1.00"}, "idempotency_key": {"k"}}); p.status != http.StatusNotFound {
+			t.Fatalf("a refund of a credit: %d", p.status)
+		}
+	})
+}
