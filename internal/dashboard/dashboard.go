@@ -60,6 +60,7 @@ type Payments interface {
 	Refund(ctx context.Context, marketplace, debitID string, in payments.TxInput) (payments.Resource, error)
 	Reverse(ctx context.Context, marketplace, creditID string, in payments.TxInput) (payments.Resource, error)
 	CaptureHold(ctx context.Context, marketplace, holdID string, in payments.TxInput) (payments.Resource, error)
+	VoidHold(ctx context.Context, marketplace, holdID string) (payments.Resource, error)
 	LookupIdempotency(ctx context.Context, req idempotency.Request) (idempotency.Response, bool, error)
 	NowFor(ctx context.Context, marketplace string) (time.Time, error)
 	AdvanceClock(ctx context.Context, marketplace string, d time.Duration) (time.Time, error)
@@ -136,6 +137,8 @@ func New(svc Payments, accounts Accounts, opts Options) (*Dashboard, error) {
 	m.Handle("GET "+Prefix+"transactions", d.signedIn(d.transactions))
 	m.Handle("GET "+Prefix+"transactions/{id}", d.signedIn(d.transaction))
 	m.Handle("POST "+Prefix+"transactions/{id}/{action}", d.signedIn(d.act))
+	m.Handle("POST "+Prefix+"transactions/{id}/void", d.signedIn(d.voidHold))
+	m.Handle("GET "+Prefix+"api-keys", d.signedIn(d.apiKeys))
 	m.Handle("GET "+Prefix+"test-clock", d.signedIn(d.testClock))
 	m.Handle("POST "+Prefix+"test-clock", d.signedIn(d.advanceTestClock))
 	m.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {

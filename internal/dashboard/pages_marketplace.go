@@ -251,6 +251,8 @@ type transactionData struct {
 	Related    []payments.Resource
 	// Action is what may be done to the transaction now, if anything.
 	Action *actionForm
+	// Voidable says a hold may be released.
+	Voidable bool
 }
 
 // transaction shows one transaction, what happened to it, and its actions.
@@ -296,6 +298,7 @@ func (d *Dashboard) transaction(p *page) error {
 		}
 	}
 	data.Action = actionOn(tx)
+	data.Voidable = tx.Type == "card_holds" && data.Action != nil
 	return d.show(p, "transaction", "Transaction "+tx.ID, data)
 }
 
@@ -330,4 +333,24 @@ func (d *Dashboard) advanceTestClock(p *page) error {
 	}
 	http.Redirect(p.w, p.r, Prefix+"test-clock", http.StatusSeeOther)
 	return nil
+}
+
+type apiKeysData struct {
+	Keys    []payments.APIKey
+	Current string
+	Pager   pager
+}
+
+// apiKeys lists the marketplace's live keys, never their secrets (the
+// server keeps only their hashes).
+func (d *Dashboard) apiKeys(p *page) error {
+	n, err := pageOf(p.r)
+	if err != nil {
+		return err
+	}
+	keys, total, err := d.svc.ListAPIKeys(p.ctx, p.key, payments.ListQuery{Limit: pageSize, Offset: (n - 1) * pageSize})
+	if err != nil {
+		return err
+	}
+	return d.show(p, "api_keys", "API keys", apiKeysData{Keys: keys, Current: p.key.ID, Pager: pagerOf(p.r, n, n*pageSize < total)})
 }

@@ -375,3 +375,53 @@ func TestCreditsReverseAndHoldsCaptureFromTheirPages(t *testing.T) {
 		}
 	})
 }
+
+func TestAHoldVoidsFromItsPage(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		base := newSite(t, kind)
+		mp := newMarketplace(t, base)
+		_, body := mp.do("POST", "/cards", map[string]any{"number": "4111111111111111", "expiration_month": 12, "expiration_year": 2030})
+		card := first(body, "cards")["id"].(string)
+		_, body = mp.do("POST", "/cards/"+card+"/card_holds", map[string]any{"amount": 4_000})
+		hold := first(body, "card_holds")["id"].(string)
+		b := newBrowser(t, base)
+		b.signIn(mp.secret)
+		form := b.get("/dashboard/transactions/" + hold)
+		if !strings.Contains(form.body, `id="void-form"`) {
+			t.Fatalf("a live hold's page has no void form:\n%s", form.body)
+		}
+		if p := b.post("/dashboard/transactions/"+hold+"/void", url.Values{}); p.status != http.StatusForbidden {
+			t.Fatalf("a void without its token: %d", p.status)
+		}
+		if p := b.post("/dashboard/transactions/"+hold+"/void", url.Values{"csrf": {form.field("csrf")}}); p.status != http.StatusSeeOther {
+			t.Fatalf("void: %d %s", p.status, p.body)
+		}
+		if st, body := mp.do("POST", "/card_holds/"+hold+"/debits", map[string]any{"amount": 100}); st < 400 || st >= 500 {
+			t.Fatalf("the API captured a voided hold: %d %v", st, body)
+		}
+		if p := b.get("/dashboard/transactions/" + hold); strings.Contains(p.body, `id="void-form"`) || strings.Contains(p.body, `id="action-form"`) {
+			t.Fatal("a voided hold still offers an action")
+		}
+	})
+}
+
+func TestAPIKeysPageListsKeysNeverSecrets(t *testing.T) {
+	base := newSite(t, "sqlite")
+	mp := newMarketplace(t, base)
+	_, body := mp.do("POST", "/api_keys", map[string]any{"meta": map[string]any{"for": "reports"}})
+	second := first(body, "api_keys")
+	other := newMarketplace(t, base)
+	_, otherKeys := other.do("GET", "/api_keys", nil)
+	b := newBrowser(t, base)
+	b.signIn(mp.secret)
+	p := b.get("/dashboard/api-keys")
+	if p.status != 200 || !strings.Contains(p.body, second["id"].(string)) || !strings.Contains(p.body, "for=reports") {
+		t.Fatalf("the keys page: %d\n%s", p.status, p.body)
+	}
+	if strings.Contains(p.body, mp.secret) || strings.Contains(p.body, second["secret"].(string)) {
+		t.Fatal("the keys page shows a secret")
+	}
+	if strings.Contains(p.body, first(otherKeys, "api_keys")["id"].(string)) {
+		t.Fatal("the keys page shows another marketplace's key")
+	}
+}

@@ -157,3 +157,18 @@ func (d *Dashboard) answerAction(p *page, resp idempotency.Response) error {
 	d.render(p.w, a.Status, "error", view{Title: http.StatusText(a.Status), Marketplace: p.mp(), CSRF: p.session.csrf, Error: a.Message})
 	return nil
 }
+
+// voidHold releases a hold through the call the API's DELETE
+// /card_holds/:id makes. Voiding is its own guard against a second submit:
+// a hold voided already is refused.
+func (d *Dashboard) voidHold(p *page) error {
+	h, err := d.svc.GetTyped(p.ctx, p.mp(), "card_holds", p.r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if _, err := d.svc.VoidHold(p.ctx, p.mp(), h.ID); err != nil {
+		return err
+	}
+	http.Redirect(p.w, p.r, Prefix+"transactions/"+url.PathEscape(h.ID), http.StatusSeeOther)
+	return nil
+}
