@@ -177,7 +177,7 @@ func runServer(ctx context.Context, log *slog.Logger, cfg serverConfig) error {
 	api.SetSignup(signup)
 	log.Info("who may open a marketplace", "anyone", signup.Open, "operator_token_set", signup.OperatorToken != "")
 	balances := paynet.New(svc, &paynet.Verifier{Secrets: svc, Nonces: db, Clock: clk}, log)
-	dash, err := dashboard.New(svc, l, dashboard.Options{Logger: log})
+	dash, err := dashboard.New(svc, l, dashboard.Options{Logger: log, Deliveries: db})
 	if err != nil {
 		l.Close(ctx)
 		return err

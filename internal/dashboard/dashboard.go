@@ -23,6 +23,7 @@ import (
 	"github.com/poise-payments/poise/internal/api/errstatus"
 	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/clock"
+	"github.com/poise-payments/poise/internal/events"
 	"github.com/poise-payments/poise/internal/idempotency"
 	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/payments"
@@ -66,6 +67,12 @@ type Payments interface {
 	AdvanceClock(ctx context.Context, marketplace string, d time.Duration) (time.Time, error)
 }
 
+// Deliveries reads the callback deliveries of events, to show them.
+type Deliveries interface {
+	DeliveriesOf(ctx context.Context, eventID string) ([]events.Delivery, error)
+	AttemptsOf(ctx context.Context, deliveryID string) ([]events.Attempt, error)
+}
+
 // Accounts reads the ledger's materialized balances: one row per account.
 type Accounts interface {
 	Account(ctx context.Context, id string) (ledger.Account, error)
@@ -81,6 +88,7 @@ var staticFiles embed.FS
 type Dashboard struct {
 	svc      Payments
 	accounts Accounts
+	delivery Deliveries
 	log      *slog.Logger
 	clk      clock.Clock
 	sessions *sessions
@@ -94,6 +102,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Clock times sessions and the sign-in limit; the system clock if nil.
 	Clock clock.Clock
+	// Deliveries, when set, shows each event's callback deliveries.
+	Deliveries Deliveries
 }
 
 // New builds the dashboard.
@@ -104,7 +114,7 @@ func New(svc Payments, accounts Accounts, opts Options) (*Dashboard, error) {
 	if opts.Clock == nil {
 		opts.Clock = clock.System()
 	}
-	d := &Dashboard{svc: svc, accounts: accounts, log: opts.Logger, clk: opts.Clock,
+	d := &Dashboard{svc: svc, accounts: accounts, delivery: opts.Deliveries, log: opts.Logger, clk: opts.Clock,
 		sessions: newSessions(), limit: newSignInLimit(), pages: map[string]*template.Template{}}
 	names, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
@@ -139,6 +149,8 @@ func New(svc Payments, accounts Accounts, opts Options) (*Dashboard, error) {
 	m.Handle("POST "+Prefix+"transactions/{id}/{action}", d.signedIn(d.act))
 	m.Handle("POST "+Prefix+"transactions/{id}/void", d.signedIn(d.voidHold))
 	m.Handle("GET "+Prefix+"api-keys", d.signedIn(d.apiKeys))
+	m.Handle("GET "+Prefix+"events", d.signedIn(d.events))
+	m.Handle("GET "+Prefix+"events/{id}", d.signedIn(d.event))
 	m.Handle("GET "+Prefix+"test-clock", d.signedIn(d.testClock))
 	m.Handle("POST "+Prefix+"test-clock", d.signedIn(d.advanceTestClock))
 	m.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {

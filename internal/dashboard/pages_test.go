@@ -1,14 +1,19 @@
 package dashboard_test
 
 import (
+	"context"
 	"html"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/poise-payments/poise/internal/clock"
+	"github.com/poise-payments/poise/internal/events"
+	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/store/storetest"
 )
 
@@ -423,5 +428,57 @@ func TestAPIKeysPageListsKeysNeverSecrets(t *testing.T) {
 	}
 	if strings.Contains(p.body, first(otherKeys, "api_keys")["id"].(string)) {
 		t.Fatal("the keys page shows another marketplace's key")
+	}
+}
+
+func TestEventsLeadToTheirTransactions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		base := newSite(t, kind)
+		mine, theirs := newMarketplace(t, base), newMarketplace(t, base)
+		debit := mine.sale(1_500)
+		theirs.sale(2_500)
+		_, body := mine.do("GET", "/debits/"+debit+"/events", nil)
+		event := first(body, "events")["id"].(string)
+		_, body = theirs.do("GET", "/events", nil)
+		theirEvent := first(body, "events")["id"].(string)
+		b := newBrowser(t, base)
+		b.signIn(mine.secret)
+		list := b.get("/dashboard/events")
+		if list.status != 200 || !strings.Contains(list.body, event) || strings.Contains(list.body, theirEvent) {
+			t.Fatalf("the events page: %d\n%s", list.status, list.body)
+		}
+		p := b.get("/dashboard/events/" + event)
+		if p.status != 200 || !strings.Contains(p.body, `href="/dashboard/transactions/`+debit+`"`) || !strings.Contains(p.body, "Callback deliveries") {
+			t.Fatalf("the event's page: %d\n%s", p.status, p.body)
+		}
+		if p := b.get("/dashboard/events/" + theirEvent); p.status != http.StatusNotFound {
+			t.Fatalf("another marketplace's event: %d", p.status)
+		}
+	})
+}
+
+// An event's page shows each attempt to deliver it, as the receiver saw it.
+func TestAnEventShowsItsDeliveryAttempts(t *testing.T) {
+	base, db := newSiteOn(t, storetest.Open(t, "sqlite"))
+	mp := newMarketplace(t, base)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer receiver.Close()
+	if st, body := mp.do("POST", "/callbacks", map[string]any{"url": receiver.URL + "/hook"}); st != 201 {
+		t.Fatalf("callback: %d %v", st, body)
+	}
+	debit := mp.sale(900)
+	d := events.NewDeliverer(db, clock.System(), receiver.Client(), func(ev payments.Resource) ([]byte, error) { return []byte(`{}`), nil })
+	if _, _, err := d.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, body := mp.do("GET", "/debits/"+debit+"/events", nil)
+	event := first(body, "events")["id"].(string)
+	b := newBrowser(t, base)
+	b.signIn(mp.secret)
+	p := b.get("/dashboard/events/" + event)
+	if p.status != 200 || !strings.Contains(p.body, "<td>503</td>") || !strings.Contains(p.body, "retrying") {
+		t.Fatalf("the event's page does not show a 503 attempt, retrying:\n%s", p.body)
 	}
 }

@@ -40,7 +40,7 @@ func newSiteOn(t testing.TB, db *store.DB) (string, *store.DB) {
 	v, _ := vault.New(make([]byte, vault.KeyLen))
 	svc := payments.NewService(l, db, v)
 	api := balanced.New(svc, nil)
-	dash, err := dashboard.New(svc, l, dashboard.Options{})
+	dash, err := dashboard.New(svc, l, dashboard.Options{Deliveries: db})
 	if err != nil {
 		t.Fatal(err)
 	}
