@@ -482,3 +482,19 @@ func TestAnEventShowsItsDeliveryAttempts(t *testing.T) {
 		t.Fatalf("the event's page does not show a 503 attempt, retrying:\n%s", p.body)
 	}
 }
+
+// Deleting the key a session signed in with ends the session at once.
+func TestDeletingTheKeyEndsItsSessions(t *testing.T) {
+	base := newSite(t, "sqlite")
+	mp := newMarketplace(t, base)
+	_, body := mp.do("POST", "/api_keys", nil)
+	second := first(body, "api_keys")
+	b := newBrowser(t, base)
+	b.signIn(second["secret"].(string))
+	if st, body := mp.do("DELETE", "/api_keys/"+second["id"].(string), nil); st != 204 {
+		t.Fatalf("delete: %d %v", st, body)
+	}
+	if p := b.get("/dashboard/"); p.status != http.StatusSeeOther || p.header.Get("Location") != "/dashboard/sign-in" {
+		t.Fatalf("after its key was deleted the session answered %d %q", p.status, p.header.Get("Location"))
+	}
+}
