@@ -498,3 +498,29 @@ func TestDeletingTheKeyEndsItsSessions(t *testing.T) {
 		t.Fatalf("after its key was deleted the session answered %d %q", p.status, p.header.Get("Location"))
 	}
 }
+
+// A production marketplace runs on real time: its page offers no advance,
+// and a forged one is refused by the service as the API refuses it.
+func TestAProductionMarketplaceHasNoTestClock(t *testing.T) {
+	base := newSite(t, "sqlite")
+	anon := &apiClient{t: t, base: base}
+	_, key := anon.do("POST", "/api_keys", nil)
+	live := &apiClient{t: t, base: base, secret: first(key, "api_keys")["secret"].(string)}
+	if st, body := live.do("POST", "/marketplaces", map[string]any{"production": true}); st != 201 {
+		t.Fatalf("marketplace: %d %v", st, body)
+	}
+	b := newBrowser(t, base)
+	b.signIn(live.secret)
+	p := b.get("/dashboard/test-clock")
+	if p.status != 200 || strings.Contains(p.body, `id="clock-form"`) {
+		t.Fatalf("a production marketplace's clock page: %d\n%s", p.status, p.body)
+	}
+	if got := b.post("/dashboard/test-clock", url.Values{"csrf": {p.field("csrf")}, "days": {"1"}}); got.status != http.StatusForbidden {
+		t.Fatalf("advancing a production clock: %d", got.status)
+	}
+	for _, bad := range []string{"0", "-1", "x", "3651"} {
+		if got := b.post("/dashboard/test-clock", url.Values{"csrf": {p.field("csrf")}, "days": {bad}}); got.status != http.StatusBadRequest {
+			t.Errorf("advancing by %q days: %d", bad, got.status)
+		}
+	}
+}
