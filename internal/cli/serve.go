@@ -15,6 +15,7 @@ import (
 	"github.com/poise-payments/poise/internal/api/balanced"
 	"github.com/poise-payments/poise/internal/api/paynet"
 	"github.com/poise-payments/poise/internal/clock"
+	"github.com/poise-payments/poise/internal/dashboard"
 	"github.com/poise-payments/poise/internal/events"
 	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/payments"
@@ -185,7 +186,12 @@ func runServer(ctx context.Context, log *slog.Logger, cfg serverConfig) error {
 	api.SetSignup(signup)
 	log.Info("who may open a marketplace", "anyone", signup.Open, "operator_token_set", signup.OperatorToken != "")
 	balances := paynet.New(svc, mer, &paynet.Verifier{Secrets: mer, Nonces: db, Clock: clk}, log)
-	srv, err := server.New(server.Options{Logger: log, Store: db, Ledger: l, API: surfaces(api, balances)})
+	dash, err := dashboard.New(svc, l, dashboard.Options{Logger: log, Deliveries: db})
+	if err != nil {
+		l.Close(ctx)
+		return err
+	}
+	srv, err := server.New(server.Options{Logger: log, Store: db, Ledger: l, API: surfaces(api, balances, dash)})
 	if err != nil {
 		l.Close(ctx)
 		return err
@@ -283,13 +289,18 @@ func serveProfiles(ctx context.Context, log *slog.Logger, addr string) (<-chan s
 	return done, nil
 }
 
-// surfaces routes the merchant balance API's paths to it and every other
-// path to the Balanced API. (A plain prefix test: http.ServeMux would
-// answer some paths with redirects, which the Balanced clients refuse.)
-func surfaces(balancedAPI, balanceAPI http.Handler) http.Handler {
+// surfaces routes the merchant balance API's paths to it, the dashboard's
+// pages to the dashboard, and every other path to the Balanced API. (A
+// plain prefix test: http.ServeMux would answer some paths with redirects,
+// which the Balanced clients refuse.)
+func surfaces(balancedAPI, balanceAPI, dash http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, paynet.Prefix) {
 			balanceAPI.ServeHTTP(w, r)
+			return
+		}
+		if r.URL.Path == strings.TrimSuffix(dashboard.Prefix, "/") || strings.HasPrefix(r.URL.Path, dashboard.Prefix) {
+			dash.ServeHTTP(w, r)
 			return
 		}
 		balancedAPI.ServeHTTP(w, r)

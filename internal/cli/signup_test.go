@@ -85,3 +85,19 @@ func TestWhoMayOpenAMarketplace(t *testing.T) {
 		}
 	})
 }
+
+// poise serve serves the dashboard's pages beside the APIs, and the
+// Balanced root keeps answering JSON.
+func TestServeServesTheDashboard(t *testing.T) {
+	port := serveOn(t, nil, "--listen", "127.0.0.1:0")
+	for path, want := range map[string]string{"/": "application/json", "/dashboard/sign-in": "text/html; charset=utf-8"} {
+		resp, err := http.Get("http://127.0.0.1:" + port + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != want {
+			t.Errorf("GET %s = %d %q, want 200 %q", path, resp.StatusCode, resp.Header.Get("Content-Type"), want)
+		}
+	}
+}

@@ -20,8 +20,12 @@ type ListQuery struct {
 	Order []OrderKey
 	// WithHidden includes hidden resources.
 	WithHidden bool
-	Limit      int
-	Offset     int
+	// WithoutTotal skips counting every match (total comes back -1): a
+	// page that needs only to know whether another follows asks for one
+	// row more instead, so paging 10^5 rows costs a page, not a count.
+	WithoutTotal bool
+	Limit        int
+	Offset       int
 }
 
 // ValueKind says how an attribute's values compare.

@@ -93,9 +93,11 @@ func (db *DB) ListResources(ctx context.Context, q payments.ListQuery) ([]paymen
 		from += " AND " + cond
 	}
 	args = append(args, list.whereArgs...)
-	var total int
-	if err := db.QueryRow(ctx, "SELECT COUNT(*) "+from, args...).Scan(&total); err != nil {
-		return nil, 0, err
+	total := -1
+	if !q.WithoutTotal {
+		if err := db.QueryRow(ctx, "SELECT COUNT(*) "+from, args...).Scan(&total); err != nil {
+			return nil, 0, err
+		}
 	}
 	args = append(args, list.orderArgs...)
 	out, err := collectWith(scanResource)(db.Query(ctx, "SELECT r.id, r.marketplace_id, r.type, r.status, r.hidden, r.created_at_us, r.updated_at_us, r.body "+
@@ -203,9 +205,11 @@ func (db *DB) ListAPIKeys(ctx context.Context, q payments.ListQuery) ([]payments
 		from += " AND " + cond
 	}
 	args = append(args, list.whereArgs...)
-	var total int
-	if err := db.QueryRow(ctx, "SELECT COUNT(*) "+from, args...).Scan(&total); err != nil {
-		return nil, 0, err
+	total := -1
+	if !q.WithoutTotal {
+		if err := db.QueryRow(ctx, "SELECT COUNT(*) "+from, args...).Scan(&total); err != nil {
+			return nil, 0, err
+		}
 	}
 	args = append(args, list.orderArgs...)
 	out, err := collectWith(scanAPIKey)(db.Query(ctx, "SELECT k.id, k.secret_hash, k.marketplace_id, k.meta, k.created_at_us, k.deleted "+

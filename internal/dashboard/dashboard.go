@@ -1,0 +1,313 @@
+// Package dashboard serves Poise's web pages under Prefix: a marketplace
+// operator signs in with an API key secret and sees its marketplace (money
+// in escrow, customers, orders, transactions), refunds a debit and moves a
+// test marketplace's clock. Pages render on the server from embedded
+// templates; the browser runs no script, so the Content-Security-Policy
+// forbids every script.
+package dashboard
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"embed"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/poise-payments/poise/internal/api/errstatus"
+	"github.com/poise-payments/poise/internal/apperr"
+	"github.com/poise-payments/poise/internal/clock"
+	"github.com/poise-payments/poise/internal/events"
+	"github.com/poise-payments/poise/internal/idempotency"
+	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/payments"
+)
+
+// Prefix is where the dashboard lives. Balanced's API owns every other
+// path, its root included, so the dashboard keeps to a path no Balanced
+// resource has.
+const Prefix = "/dashboard/"
+
+// Cookie names.
+const (
+	sessionCookie = "poise_session"
+	// signInCookie carries the token of the sign-in form, which has no
+	// session yet: the form's field must match it (a double submit).
+	signInCookie = "poise_sign_in"
+)
+
+// maxFormBytes bounds a form's body: the largest form is a refund's, a
+// few short fields.
+const maxFormBytes = 16 << 10
+
+// contentSecurityPolicy allows the page's own stylesheet and images and
+// nothing else: no script at all, no frames, forms only back to itself.
+const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// Payments is what the pages read and do through the payments service,
+// the same calls the Balanced API makes.
+type Payments interface {
+	Authenticate(ctx context.Context, secret string) (payments.APIKey, error)
+	ListAPIKeys(ctx context.Context, caller payments.APIKey, q payments.ListQuery) ([]payments.APIKey, int, error)
+	Get(ctx context.Context, marketplace, id string) (payments.Resource, error)
+	GetTyped(ctx context.Context, marketplace, typ, id string) (payments.Resource, error)
+	List(ctx context.Context, q payments.ListQuery) ([]payments.Resource, int, error)
+	Refund(ctx context.Context, marketplace, debitID string, in payments.TxInput) (payments.Resource, error)
+	Reverse(ctx context.Context, marketplace, creditID string, in payments.TxInput) (payments.Resource, error)
+	CaptureHold(ctx context.Context, marketplace, holdID string, in payments.TxInput) (payments.Resource, error)
+	VoidHold(ctx context.Context, marketplace, holdID string) (payments.Resource, error)
+	LookupIdempotency(ctx context.Context, req idempotency.Request) (idempotency.Response, bool, error)
+	NowFor(ctx context.Context, marketplace string) (time.Time, error)
+	AdvanceClock(ctx context.Context, marketplace string, d time.Duration) (time.Time, error)
+}
+
+// Deliveries reads the callback deliveries of events, to show them.
+type Deliveries interface {
+	DeliveriesOf(ctx context.Context, eventID string) ([]events.Delivery, error)
+	AttemptsOf(ctx context.Context, deliveryID string) ([]events.Attempt, error)
+}
+
+// Accounts reads the ledger's materialized balances: one row per account.
+type Accounts interface {
+	Account(ctx context.Context, id string) (ledger.Account, error)
+}
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// Dashboard is the web pages' http.Handler.
+type Dashboard struct {
+	svc      Payments
+	accounts Accounts
+	delivery Deliveries
+	log      *slog.Logger
+	clk      clock.Clock
+	sessions *sessions
+	limit    *signInLimit
+	pages    map[string]*template.Template
+	mux      *http.ServeMux
+}
+
+// Options wires a dashboard.
+type Options struct {
+	Logger *slog.Logger
+	// Clock times sessions and the sign-in limit; the system clock if nil.
+	Clock clock.Clock
+	// Deliveries, when set, shows each event's callback deliveries.
+	Deliveries Deliveries
+}
+
+// New builds the dashboard.
+func New(svc Payments, accounts Accounts, opts Options) (*Dashboard, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.System()
+	}
+	d := &Dashboard{svc: svc, accounts: accounts, delivery: opts.Deliveries, log: opts.Logger, clk: opts.Clock,
+		sessions: newSessions(), limit: newSignInLimit(), pages: map[string]*template.Template{}}
+	names, err := fs.Glob(templateFiles, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		base := strings.TrimSuffix(strings.TrimPrefix(name, "templates/"), ".html")
+		if base == "layout" {
+			continue
+		}
+		t, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFiles, "templates/layout.html", name)
+		if err != nil {
+			return nil, err
+		}
+		d.pages[base] = t
+	}
+	static, err := fs.Sub(staticFiles, "static")
+	if err != nil {
+		return nil, err
+	}
+	m := http.NewServeMux()
+	m.Handle("GET "+Prefix+"static/", http.StripPrefix(Prefix+"static/", http.FileServerFS(static)))
+	m.HandleFunc("GET /dashboard", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, Prefix, http.StatusSeeOther) })
+	m.HandleFunc("GET "+Prefix+"sign-in", d.signInForm)
+	m.HandleFunc("POST "+Prefix+"sign-in", d.signIn)
+	m.Handle("POST "+Prefix+"sign-out", d.signedIn(d.signOut))
+	m.Handle("GET "+Prefix+"{$}", d.signedIn(d.overview))
+	m.Handle("GET "+Prefix+"customers", d.signedIn(d.customers))
+	m.Handle("GET "+Prefix+"orders", d.signedIn(d.orders))
+	m.Handle("GET "+Prefix+"transactions", d.signedIn(d.transactions))
+	m.Handle("GET "+Prefix+"transactions/{id}", d.signedIn(d.transaction))
+	m.Handle("POST "+Prefix+"transactions/{id}/{action}", d.signedIn(d.act))
+	m.Handle("POST "+Prefix+"transactions/{id}/void", d.signedIn(d.voidHold))
+	m.Handle("GET "+Prefix+"api-keys", d.signedIn(d.apiKeys))
+	m.Handle("GET "+Prefix+"events", d.signedIn(d.events))
+	m.Handle("GET "+Prefix+"events/{id}", d.signedIn(d.event))
+	m.Handle("GET "+Prefix+"test-clock", d.signedIn(d.testClock))
+	m.Handle("POST "+Prefix+"test-clock", d.signedIn(d.advanceTestClock))
+	m.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {
+		d.fail(w, r, nil, apperr.New(apperr.NotFound, "there is no page at %s", r.URL.Path))
+	})
+	d.mux = m
+	return d, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	if !strings.HasPrefix(r.URL.Path, Prefix+"static/") {
+		// Pages show money and are per session: never cached.
+		h.Set("Cache-Control", "no-store")
+	}
+	d.mux.ServeHTTP(w, r)
+}
+
+// page is one signed-in request.
+type page struct {
+	w       http.ResponseWriter
+	r       *http.Request
+	ctx     context.Context
+	key     payments.APIKey
+	session session
+	token   string
+}
+
+func (p *page) mp() string { return p.key.Marketplace }
+
+// signedIn serves h to a live session, checking the CSRF token of a POST;
+// anyone else is sent to the sign-in form.
+func (d *Dashboard) signedIn(h func(p *page) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _ := r.Cookie(sessionCookie)
+		var token string
+		if c != nil {
+			token = c.Value
+		}
+		se, ok := d.sessions.get(token, d.clk.Now())
+		if !ok {
+			if r.Method == http.MethodPost {
+				d.fail(w, r, nil, apperr.New(apperr.Forbidden, "your session has ended; sign in again"))
+				return
+			}
+			http.Redirect(w, r, Prefix+"sign-in", http.StatusSeeOther)
+			return
+		}
+		// A key deleted since the sign-in ends the session at once.
+		key := payments.APIKey{ID: se.keyID, Marketplace: se.marketplace}
+		keys, _, err := d.svc.ListAPIKeys(r.Context(), key, payments.ListQuery{IDs: []string{se.keyID}, Limit: 1})
+		if err != nil {
+			d.fail(w, r, nil, err)
+			return
+		}
+		if len(keys) != 1 {
+			d.sessions.close(token)
+			http.Redirect(w, r, Prefix+"sign-in", http.StatusSeeOther)
+			return
+		}
+		p := &page{w: w, r: r, ctx: r.Context(), key: keys[0], session: se, token: token}
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+			if err := r.ParseForm(); err != nil {
+				d.fail(w, r, p, apperr.New(apperr.Invalid, "the form could not be read"))
+				return
+			}
+			if !sameToken(r.PostFormValue("csrf"), se.csrf) {
+				d.fail(w, r, p, apperr.New(apperr.Forbidden, "this form is missing its security token; reload the page and try again"))
+				return
+			}
+		}
+		if err := h(p); err != nil {
+			d.fail(w, r, p, err)
+		}
+	})
+}
+
+func sameToken(got, want string) bool {
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// view is what every page's template gets.
+type view struct {
+	Title       string
+	Marketplace string
+	CSRF        string
+	Nav         string
+	Data        any
+	Error       string
+}
+
+// render writes a page.
+func (d *Dashboard) render(w http.ResponseWriter, status int, name string, v view) {
+	t, ok := d.pages[name]
+	if !ok {
+		panic("dashboard: no template " + name)
+	}
+	// A page renders whole or not at all: half a page with a 200 would
+	// hide the failure.
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, v); err != nil {
+		d.log.Error("rendering a page", "page", name, "err", err)
+		http.Error(w, "the page could not be shown", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+func (d *Dashboard) show(p *page, name, title string, data any) error {
+	d.render(p.w, http.StatusOK, name, view{Title: title, Marketplace: p.mp(), CSRF: p.session.csrf, Nav: name, Data: data})
+	return nil
+}
+
+// fail answers an error as a page, with the status the API would give it.
+// An error without an application code is the server's: it is logged and
+// the page says only that something went wrong.
+func (d *Dashboard) fail(w http.ResponseWriter, r *http.Request, p *page, err error) {
+	status := errstatus.Of(err)
+	msg := apperr.MessageOf(err)
+	var ae *apperr.Error
+	if !errors.As(err, &ae) || status >= http.StatusInternalServerError {
+		d.log.Error("dashboard request failed", "path", r.URL.Path, "err", err)
+		msg = "something went wrong on the server; try again in a moment"
+	}
+	if errstatus.RetryAfter(status) {
+		w.Header().Set("Retry-After", errstatus.RetryAfterSeconds)
+	}
+	v := view{Title: http.StatusText(status), Error: msg}
+	if p != nil {
+		v.Marketplace, v.CSRF = p.mp(), p.session.csrf
+	}
+	d.render(w, status, "error", v)
+}
+
+// clientAddr is the address failed sign-ins count against: the peer of the
+// connection. A forwarding header is not trusted, since anyone can send one.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (d *Dashboard) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge time.Duration) {
+	c := &http.Cookie{Name: name, Value: value, Path: Prefix, HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: r.TLS != nil, MaxAge: int(maxAge / time.Second)}
+	if maxAge < 0 {
+		c.MaxAge = -1
+	}
+	http.SetCookie(w, c)
+}
