@@ -220,6 +220,8 @@ func (t *Tx) Savepoint(ctx context.Context, name string) error {
 
 // RollbackTo implements ledger.Tx.
 func (t *Tx) RollbackTo(ctx context.Context, name string) error {
+	// The rollback may undo writes to rows the transaction keeps copies of.
+	t.forgetLocked()
 	_, err := t.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name)
 	return err
 }

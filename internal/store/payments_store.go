@@ -22,20 +22,31 @@ type resourceBody struct {
 
 const resourceColumns = "id, marketplace_id, type, status, hidden, created_at_us, updated_at_us, body"
 
-func scanResource(row rowScanner) (payments.Resource, error) {
-	var r payments.Resource
-	var created, updated int64
-	var body string
-	if err := row.Scan(&r.ID, &r.Marketplace, &r.Type, &r.Status, &r.Hidden, &created, &updated, &body); err != nil {
+// resourceRow is a resources row as stored.
+type resourceRow struct {
+	id, marketplace, typ, status string
+	hidden                       bool
+	createdUs, updatedUs         int64
+	body                         string
+}
+
+func scanResourceRow(row rowScanner) (resourceRow, error) {
+	var raw resourceRow
+	if err := row.Scan(&raw.id, &raw.marketplace, &raw.typ, &raw.status, &raw.hidden, &raw.createdUs, &raw.updatedUs, &raw.body); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return r, ledger.ErrNotFound
+			return raw, ledger.ErrNotFound
 		}
-		return r, err
+		return raw, err
 	}
-	r.CreatedAt, r.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return raw, nil
+}
+
+func (raw resourceRow) decode() (payments.Resource, error) {
+	r := payments.Resource{ID: raw.id, Marketplace: raw.marketplace, Type: raw.typ, Status: raw.status, Hidden: raw.hidden,
+		CreatedAt: fromMicros(raw.createdUs), UpdatedAt: fromMicros(raw.updatedUs)}
 	// Numbers stay json.Number: amounts never pass through a float.
 	var b resourceBody
-	dec := json.NewDecoder(strings.NewReader(body))
+	dec := json.NewDecoder(strings.NewReader(raw.body))
 	dec.UseNumber()
 	if err := dec.Decode(&b); err != nil {
 		return r, fmt.Errorf("store: resource %s has a malformed body: %w", r.ID, err)
@@ -51,6 +62,20 @@ func scanResource(row rowScanner) (payments.Resource, error) {
 		r.Private = map[string]any{}
 	}
 	return r, nil
+}
+
+func scanResource(row rowScanner) (payments.Resource, error) {
+	raw, err := scanResourceRow(row)
+	if err != nil {
+		return payments.Resource{ID: raw.id}, err
+	}
+	return raw.decode()
+}
+
+// rowOf is r as its row stores it.
+func rowOf(r payments.Resource, body string) resourceRow {
+	return resourceRow{id: r.ID, marketplace: r.Marketplace, typ: r.Type, status: r.Status, hidden: r.Hidden,
+		createdUs: r.CreatedAt.UnixMicro(), updatedUs: r.UpdatedAt.UnixMicro(), body: body}
 }
 
 // GetResource implements payments.Store. A resource of another marketplace
@@ -107,7 +132,19 @@ func (db *DB) ListResources(ctx context.Context, q payments.ListQuery) ([]paymen
 
 // LockResource implements payments.Tx.
 func (t *Tx) LockResource(ctx context.Context, marketplace, id string) (payments.Resource, error) {
-	return scanResource(t.QueryRow(ctx, "SELECT "+resourceColumns+" FROM resources WHERE id = ? AND marketplace_id = ?"+t.d.lockSuffix, id, marketplace))
+	if r, ok, err := t.recall(marketplace, id); ok {
+		return r, err
+	}
+	raw, err := scanResourceRow(t.QueryRow(ctx, "SELECT "+resourceColumns+" FROM resources WHERE id = ? AND marketplace_id = ?"+t.d.lockSuffix, id, marketplace))
+	if err != nil {
+		return payments.Resource{}, err
+	}
+	r, err := raw.decode()
+	if err != nil {
+		return r, err
+	}
+	t.remember(raw, r.Links)
+	return r, nil
 }
 
 func encodeBody(r payments.Resource) (string, error) {
@@ -125,7 +162,11 @@ func (t *Tx) InsertResource(ctx context.Context, r payments.Resource) error {
 		r.ID, r.Marketplace, r.Type, r.Status, r.Hidden, r.CreatedAt.UnixMicro(), r.UpdatedAt.UnixMicro(), body); err != nil {
 		return err
 	}
-	return t.insertLinks(ctx, r)
+	if err := t.insertLinks(ctx, r); err != nil {
+		return err
+	}
+	t.remember(rowOf(r, body), r.Links)
+	return nil
 }
 
 // UpdateResource implements payments.Tx. The marketplace of a resource
@@ -145,10 +186,16 @@ func (t *Tx) UpdateResource(ctx context.Context, r payments.Resource) error {
 	} else if n != 1 {
 		return ledger.ErrNotFound
 	}
-	if _, err := t.Exec(ctx, "DELETE FROM resource_links WHERE resource_id = ?", r.ID); err != nil {
-		return err
+	if !t.sameLinks(r.ID, r.Links) {
+		if _, err := t.Exec(ctx, "DELETE FROM resource_links WHERE resource_id = ?", r.ID); err != nil {
+			return err
+		}
+		if err := t.insertLinks(ctx, r); err != nil {
+			return err
+		}
 	}
-	return t.insertLinks(ctx, r)
+	t.remember(rowOf(r, body), r.Links)
+	return nil
 }
 
 func (t *Tx) insertLinks(ctx context.Context, r payments.Resource) error {

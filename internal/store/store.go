@@ -226,6 +226,9 @@ type Tx struct {
 	// stmts, when set, keeps the transaction's statements prepared
 	// across transactions.
 	stmts *stmtCache
+	// locked keeps the resource rows this transaction has locked or
+	// written, by ID (see locked_rows.go).
+	locked map[string]lockedRow
 }
 
 // Exec runs a statement written with ? placeholders.
