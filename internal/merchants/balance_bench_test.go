@@ -111,34 +111,49 @@ func benchSizes() []int {
 	return sizes
 }
 
-// BenchmarkGetBalance reads one merchant's balance through the service
-// (what get-balance serves after authentication), at several history
-// sizes, and reports the p50 and p99 of the read's time.
-func BenchmarkGetBalance(b *testing.B) {
+// eachSize runs bench once per store and history size.
+func eachSize(b *testing.B, bench func(b *testing.B, kind string, n int)) {
 	for _, kind := range []string{"sqlite", "postgres"} {
 		for _, n := range benchSizes() {
 			b.Run(fmt.Sprintf("%s/%d", kind, n), func(b *testing.B) {
 				if kind == "postgres" {
 					storetest.RequirePostgres(b)
 				}
-				s, m, _ := seedMerchant(b, kind, n)
-				ctx := context.Background()
-				took := make([]time.Duration, 0, b.N)
-				b.ResetTimer()
-				for range b.N {
-					start := time.Now()
-					if _, err := s.MerchantBalances(ctx, m); err != nil {
-						b.Fatal(err)
-					}
-					took = append(took, time.Since(start))
-				}
-				b.StopTimer()
-				sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
-				b.ReportMetric(float64(took[len(took)/2].Microseconds()), "p50-µs")
-				b.ReportMetric(float64(took[len(took)*99/100].Microseconds()), "p99-µs")
+				bench(b, kind, n)
 			})
 		}
 	}
+}
+
+// measure runs read b.N times and reports the p50 and p99 of its time.
+func measure(b *testing.B, read func() error) {
+	took := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		if err := read(); err != nil {
+			b.Fatal(err)
+		}
+		took = append(took, time.Since(start))
+	}
+	b.StopTimer()
+	sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
+	b.ReportMetric(float64(took[len(took)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(took[len(took)*99/100].Microseconds()), "p99-µs")
+}
+
+// BenchmarkGetBalance reads one merchant's balance through the service
+// (what get-balance serves after authentication), at several history
+// sizes, and reports the p50 and p99 of the read's time.
+func BenchmarkGetBalance(b *testing.B) {
+	eachSize(b, func(b *testing.B, kind string, n int) {
+		s, m, _ := seedMerchant(b, kind, n)
+		ctx := context.Background()
+		measure(b, func() error {
+			_, err := s.MerchantBalances(ctx, m)
+			return err
+		})
+	})
 }
 
 // BenchmarkGetBalanceHTTP asks for one merchant's balance as a client
@@ -146,85 +161,64 @@ func BenchmarkGetBalance(b *testing.B) {
 // (its nonce stored) and the answer written, at several history sizes. It
 // reports the p50 and p99 of the whole round trip.
 func BenchmarkGetBalanceHTTP(b *testing.B) {
-	for _, kind := range []string{"sqlite", "postgres"} {
-		for _, n := range benchSizes() {
-			b.Run(fmt.Sprintf("%s/%d", kind, n), func(b *testing.B) {
-				if kind == "postgres" {
-					storetest.RequirePostgres(b)
-				}
-				s, m, db := seedMerchant(b, kind, n)
-				api := paynet.New(s.payService, s.merService, &paynet.Verifier{Secrets: s.merService, Nonces: db, Clock: clock.System()}, nil)
-				srv := httptest.NewServer(api)
-				defer srv.Close()
-				login := payments.Str(m.Fields["login"])
-				url := srv.URL + paynet.Prefix + "merchant/" + login
-				took := make([]time.Duration, 0, b.N)
-				b.ResetTimer()
-				for range b.N {
-					start := time.Now()
-					req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(""))
-					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-					if err := paynet.SignRequest(req, nil, login, "a control key 12345", time.Now()); err != nil {
-						b.Fatal(err)
-					}
-					resp, err := srv.Client().Do(req)
-					if err != nil {
-						b.Fatal(err)
-					}
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != http.StatusOK {
-						b.Fatalf("get-balance = %d", resp.StatusCode)
-					}
-					took = append(took, time.Since(start))
-				}
-				b.StopTimer()
-				sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
-				b.ReportMetric(float64(took[len(took)/2].Microseconds()), "p50-µs")
-				b.ReportMetric(float64(took[len(took)*99/100].Microseconds()), "p99-µs")
-			})
-		}
-	}
+	eachSize(b, func(b *testing.B, kind string, n int) {
+		s, m, db := seedMerchant(b, kind, n)
+		api := paynet.New(s.payService, s.merService, &paynet.Verifier{Secrets: s.merService, Nonces: db, Clock: clock.System()}, nil)
+		srv := httptest.NewServer(api)
+		defer srv.Close()
+		login := payments.Str(m.Fields["login"])
+		url := srv.URL + paynet.Prefix + "merchant/" + login
+		measure(b, func() error {
+			req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(""))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if err := paynet.SignRequest(req, nil, login, "a control key 12345", time.Now()); err != nil {
+				return err
+			}
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				return err
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("get-balance = %d", resp.StatusCode)
+			}
+			return nil
+		})
+	})
 }
 
 // BenchmarkExport streams one merchant's whole history as the CSV export
 // writes it, and reports the peak resident memory of the export alone
 // (the peak is reset after seeding; Linux only).
 func BenchmarkExport(b *testing.B) {
-	for _, kind := range []string{"sqlite", "postgres"} {
-		for _, n := range benchSizes() {
-			b.Run(fmt.Sprintf("%s/%d", kind, n), func(b *testing.B) {
-				if kind == "postgres" {
-					storetest.RequirePostgres(b)
-				}
-				s, m, _ := seedMerchant(b, kind, n)
-				ctx := context.Background()
-				runtime.GC()
-				debug.FreeOSMemory()
-				if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
-					b.Skipf("cannot reset the peak RSS: %v", err)
-				}
-				before := peakRSSKiB(b)
-				b.ResetTimer()
-				for range b.N {
-					w := csv.NewWriter(io.Discard)
-					rows := 0
-					err := s.ExportFeed(ctx, m, time.Unix(0, 0), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), func(d merchants.EntryDates) error {
-						rows++
-						return w.Write([]string{d.Entry.ID, d.Entry.Type, strconv.FormatInt(d.Entry.AmountMinor, 10), strconv.FormatInt(d.FeeMinor, 10),
-							d.ReserveDate.Format(time.RFC3339), d.ShortTermHoldEnd.Format(time.RFC3339), d.Rule.DateBump})
-					})
-					w.Flush()
-					if err != nil || rows != n {
-						b.Fatalf("exported %d rows of %d: %v", rows, n, err)
-					}
-				}
-				b.StopTimer()
-				b.ReportMetric(float64(before)/1024, "rss-before-MiB")
-				b.ReportMetric(float64(peakRSSKiB(b))/1024, "peak-rss-MiB")
-			})
+	eachSize(b, func(b *testing.B, kind string, n int) {
+		s, m, _ := seedMerchant(b, kind, n)
+		ctx := context.Background()
+		runtime.GC()
+		debug.FreeOSMemory()
+		if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+			b.Skipf("cannot reset the peak RSS: %v", err)
 		}
-	}
+		before := peakRSSKiB(b)
+		b.ResetTimer()
+		for range b.N {
+			w := csv.NewWriter(io.Discard)
+			rows := 0
+			err := s.ExportFeed(ctx, m, time.Unix(0, 0), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), func(d merchants.EntryDates) error {
+				rows++
+				return w.Write([]string{d.Entry.ID, d.Entry.Type, strconv.FormatInt(d.Entry.AmountMinor, 10), strconv.FormatInt(d.FeeMinor, 10),
+					d.ReserveDate.Format(time.RFC3339), d.ShortTermHoldEnd.Format(time.RFC3339), d.Rule.DateBump})
+			})
+			w.Flush()
+			if err != nil || rows != n {
+				b.Fatalf("exported %d rows of %d: %v", rows, n, err)
+			}
+		}
+		b.StopTimer()
+		b.ReportMetric(float64(before)/1024, "rss-before-MiB")
+		b.ReportMetric(float64(peakRSSKiB(b))/1024, "peak-rss-MiB")
+	})
 }
 
 // peakRSSKiB reads the process's peak resident set (VmHWM).
