@@ -22,23 +22,8 @@ func (t *Tx) InsertFeed(ctx context.Context, e payments.FeedEntry) error {
 
 // FeedOf lists a merchant's balance transactions, oldest first.
 func (db *DB) FeedOf(ctx context.Context, marketplace, merchant string) ([]payments.FeedEntry, error) {
-	rows, err := db.Query(ctx, "SELECT "+feedColumns+" FROM balance_transactions WHERE marketplace_id = ? AND merchant_id = ? ORDER BY occurred_at_us, id",
-		marketplace, merchant)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []payments.FeedEntry
-	for rows.Next() {
-		var e payments.FeedEntry
-		var at int64
-		if err := rows.Scan(&e.ID, &e.Marketplace, &e.Merchant, &e.Type, &e.AmountMinor, &e.Currency, &e.Gate, &e.SourceID, &at, &e.Endpoint); err != nil {
-			return nil, err
-		}
-		e.OccurredAt = fromMicros(at)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return collectWith(scanFeedEntry)(db.Query(ctx, "SELECT "+feedColumns+" FROM balance_transactions WHERE marketplace_id = ? AND merchant_id = ? ORDER BY occurred_at_us, id",
+		marketplace, merchant))
 }
 
 // InsertLogin implements merchants.LoginTx: ErrDuplicate when taken.
@@ -85,23 +70,10 @@ func (db *DB) LinkedTo(ctx context.Context, marketplace, target, rel, typ string
 
 func linkedTo(ctx context.Context, query func(ctx context.Context, q string, args ...any) (*sql.Rows, error),
 	marketplace, target, rel, typ string, limit int) ([]payments.Resource, error) {
-	rows, err := query(ctx, `SELECT r.id, r.marketplace_id, r.type, r.status, r.hidden, r.created_at_us, r.updated_at_us, r.body
+	return collectWith(scanResource)(query(ctx, `SELECT r.id, r.marketplace_id, r.type, r.status, r.hidden, r.created_at_us, r.updated_at_us, r.body
 		FROM resource_links l JOIN resources r ON r.id = l.resource_id
 		WHERE l.target_id = ? AND l.rel = ? AND l.type = ? AND r.marketplace_id = ? AND NOT r.hidden
-		ORDER BY r.created_at_us DESC, r.id DESC LIMIT ?`, target, rel, typ, marketplace, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []payments.Resource
-	for rows.Next() {
-		r, err := scanResource(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+		ORDER BY r.created_at_us DESC, r.id DESC LIMIT ?`, target, rel, typ, marketplace, limit))
 }
 
 const effectColumns = `entry_id, balance_key, party_id, balance_name, source_id, rule, signed_amount, fee, reserve, sth, live, buffer,
@@ -122,7 +94,7 @@ func timeOrZero(us int64) time.Time {
 	return fromMicros(us)
 }
 
-func scanEffect(row interface{ Scan(...any) error }) (merchants.BalanceEffect, error) {
+func scanEffect(row rowScanner) (merchants.BalanceEffect, error) {
 	var be merchants.BalanceEffect
 	var rr, sth int64
 	if err := row.Scan(&be.EntryID, &be.BalanceKey, &be.PartyID, &be.BalanceName, &be.SourceID, &be.RuleJSON, &be.SignedMinor, &be.FeeMinor,
@@ -137,20 +109,7 @@ func scanEffect(row interface{ Scan(...any) error }) (merchants.BalanceEffect, e
 
 // EffectsOfSource implements payments.BalanceTx.
 func (t *Tx) EffectsOfSource(ctx context.Context, sourceID string) ([]merchants.BalanceEffect, error) {
-	rows, err := t.Query(ctx, "SELECT "+effectColumns+" FROM balance_effects WHERE source_id = ? ORDER BY entry_id, balance_key", sourceID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []merchants.BalanceEffect
-	for rows.Next() {
-		be, err := scanEffect(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, be)
-	}
-	return out, rows.Err()
+	return collectWith(scanEffect)(t.Query(ctx, "SELECT "+effectColumns+" FROM balance_effects WHERE source_id = ? ORDER BY entry_id, balance_key", sourceID))
 }
 
 // EffectsOfBalance implements payments.BalanceReads.
@@ -246,27 +205,16 @@ func (db *DB) BalanceAccounts(ctx context.Context, accountIDs []string) (map[str
 
 // CustomerFeed implements payments.BalanceTx.
 func (t *Tx) CustomerFeed(ctx context.Context, marketplace, customer string, limit int) ([]payments.FeedEntry, error) {
-	rows, err := t.Query(ctx, "SELECT "+feedColumns+" FROM balance_transactions WHERE marketplace_id = ? AND merchant_id = ? ORDER BY occurred_at_us, id LIMIT ?",
-		marketplace, customer, limit)
-	if err != nil {
-		return nil, err
-	}
-	return scanFeed(rows)
+	return collectWith(scanFeedEntry)(t.Query(ctx, "SELECT "+feedColumns+" FROM balance_transactions WHERE marketplace_id = ? AND merchant_id = ? ORDER BY occurred_at_us, id LIMIT ?",
+		marketplace, customer, limit))
 }
 
-func scanFeed(rows *sql.Rows) ([]payments.FeedEntry, error) {
-	defer rows.Close()
-	var out []payments.FeedEntry
-	for rows.Next() {
-		var e payments.FeedEntry
-		var at int64
-		if err := rows.Scan(&e.ID, &e.Marketplace, &e.Merchant, &e.Type, &e.AmountMinor, &e.Currency, &e.Gate, &e.SourceID, &at, &e.Endpoint); err != nil {
-			return nil, err
-		}
-		e.OccurredAt = fromMicros(at)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+func scanFeedEntry(row rowScanner) (payments.FeedEntry, error) {
+	var e payments.FeedEntry
+	var at int64
+	err := row.Scan(&e.ID, &e.Marketplace, &e.Merchant, &e.Type, &e.AmountMinor, &e.Currency, &e.Gate, &e.SourceID, &at, &e.Endpoint)
+	e.OccurredAt = fromMicros(at)
+	return e, err
 }
 
 // PendingHistory implements payments.BalanceReads.
