@@ -75,10 +75,7 @@ func (s *Service) ApplyACHReturns(ctx context.Context, marketplace string, conte
 	if err != nil {
 		return ACHReturnsResult{}, err
 	}
-	st, ok := s.store.(achEntryReader)
-	if !ok {
-		return ACHReturnsResult{}, errors.New("payments: the store does not keep ACH entries")
-	}
+	st := s.store
 	// Trace numbers are looked up before the operation; what they name
 	// never changes once written.
 	find := func(trace string) (ACHEntry, bool, error) {

@@ -241,16 +241,12 @@ func (s *Service) CloseACHWindow(ctx context.Context, j scheduler.Job) error {
 }
 
 func (w *Writer) closeWindow(ctx context.Context, marketplace string, cutoff time.Time, candidates []windowEntry, jobID string) error {
-	tx, ok := w.tx.(achWindowTx)
-	if !ok {
-		return errors.New("payments: the store does not keep ACH files")
-	}
-	done, err := tx.ACHWindowClosed(ctx, marketplace, cutoff)
+	done, err := w.tx.ACHWindowClosed(ctx, marketplace, cutoff)
 	if err != nil {
 		return err
 	}
 	if !done {
-		if err := w.writeWindow(ctx, tx, marketplace, cutoff, candidates); err != nil {
+		if err := w.writeWindow(ctx, marketplace, cutoff, candidates); err != nil {
 			return err
 		}
 	}
@@ -261,7 +257,7 @@ func (w *Writer) closeWindow(ctx context.Context, marketplace string, cutoff tim
 	return err
 }
 
-func (w *Writer) writeWindow(ctx context.Context, tx achWindowTx, marketplace string, cutoff time.Time, candidates []windowEntry) error {
+func (w *Writer) writeWindow(ctx context.Context, marketplace string, cutoff time.Time, candidates []windowEntry) error {
 	mp, err := w.Lock(ctx, marketplace, "marketplaces", marketplace)
 	if err != nil {
 		return err
@@ -292,7 +288,7 @@ func (w *Writer) writeWindow(ctx context.Context, tx achWindowTx, marketplace st
 		kept = append(kept, c)
 	}
 	if len(kept) == 0 {
-		return tx.CloseACHWindow(ctx, marketplace, cutoff, w.Writer.Now(), nil, nil)
+		return w.tx.CloseACHWindow(ctx, marketplace, cutoff, w.Writer.Now(), nil, nil)
 	}
 	if len(kept) > achfile.MaxEntriesPerFile {
 		return apperr.New(apperr.Conflict, "window %s of marketplace %s holds %d entries, more than a file takes", cutoff.Format(time.RFC3339), marketplace, len(kept))
@@ -332,7 +328,7 @@ func (w *Writer) writeWindow(ctx context.Context, tx achWindowTx, marketplace st
 		rows[i] = ACHEntry{TraceNumber: built.TraceNumbers[i], FileID: f.ID, ResourceID: k.resource, AmountCents: k.entry.AmountCents}
 		traces[k.resource] = append(traces[k.resource], built.TraceNumbers[i])
 	}
-	if err := tx.CloseACHWindow(ctx, marketplace, cutoff, w.Writer.Now(), f, rows); err != nil {
+	if err := w.tx.CloseACHWindow(ctx, marketplace, cutoff, w.Writer.Now(), f, rows); err != nil {
 		return err
 	}
 	for id, ts := range traces {
@@ -468,20 +464,12 @@ func (s *Service) entriesOf(ctx context.Context, r Resource) ([]windowEntry, err
 
 // ListACHFiles lists a live marketplace's files, newest first.
 func (s *Service) ListACHFiles(ctx context.Context, marketplace string, limit, offset int) ([]ACHFile, int, error) {
-	st, ok := s.store.(ACHFileStore)
-	if !ok {
-		return nil, 0, errors.New("payments: the store does not keep ACH files")
-	}
-	return st.ListACHFiles(ctx, marketplace, min(limit, MaxACHFilesPage), offset)
+	return s.store.ListACHFiles(ctx, marketplace, min(limit, MaxACHFilesPage), offset)
 }
 
 // GetACHFile reads one file of a marketplace, with its content when asked.
 func (s *Service) GetACHFile(ctx context.Context, marketplace, id string, withContent bool) (ACHFile, error) {
-	st, ok := s.store.(ACHFileStore)
-	if !ok {
-		return ACHFile{}, errors.New("payments: the store does not keep ACH files")
-	}
-	f, err := st.GetACHFile(ctx, marketplace, id, withContent)
+	f, err := s.store.GetACHFile(ctx, marketplace, id, withContent)
 	if errors.Is(err, ledger.ErrNotFound) {
 		return f, apperr.New(apperr.NotFound, "no ach file with id %s", id)
 	}

@@ -45,6 +45,8 @@ type Store interface {
 	// Order, Limit and Offset apply.
 	ListAPIKeys(ctx context.Context, q ListQuery) ([]APIKey, int, error)
 	LookupIdempotency(ctx context.Context, scope, key string) (idempotency.Record, error)
+	ACHFileStore
+	achEntryReader
 }
 
 // Tx writes resources inside a committer operation. Reads through it lock
@@ -66,6 +68,7 @@ type Tx interface {
 	LinkedTo(ctx context.Context, marketplace, target, rel, typ string, limit int) ([]Resource, error)
 	JobShifter
 	stepTx
+	achWindowTx
 }
 
 // APIKey authenticates a client. Only a hash of its secret is stored.
