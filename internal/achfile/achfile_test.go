@@ -2,6 +2,7 @@ package achfile
 
 import (
 	"bytes"
+	"github.com/poise-payments/poise/internal/achfile/achfiletest"
 	"strconv"
 	"strings"
 	"testing"
@@ -167,99 +168,8 @@ func TestBuildRefusesWhatNACHACannotCarry(t *testing.T) {
 	}
 }
 
-// returnsFile builds, with moov-io/ach, what a bank sends back: two
-// returns of a PPD batch and one notification of change.
-func returnsFile(t *testing.T) []byte {
-	t.Helper()
-	fh := ach.NewFileHeader()
-	fh.ImmediateDestination = "121042882"
-	fh.ImmediateOrigin = "231380104"
-	fh.ImmediateDestinationName = "Wells Fargo"
-	fh.ImmediateOriginName = "Receiving Bank"
-	fh.FileCreationDate = "261203"
-	fh.FileCreationTime = "0900"
-	file := ach.NewFile()
-	file.SetHeader(fh)
-
-	bh := ach.NewBatchHeader()
-	bh.ServiceClassCode = ach.MixedDebitsAndCredits
-	bh.CompanyName = "Rent Market"
-	bh.CompanyIdentification = "1234567890"
-	bh.StandardEntryClassCode = ach.PPD
-	bh.CompanyEntryDescription = "PAYMENT"
-	bh.EffectiveEntryDate = "261203"
-	bh.ODFIIdentification = "23138010"
-	ppd := ach.NewBatchPPD(bh)
-	for i, r := range []struct {
-		trace, code string
-		amount      int
-		txCode      int
-	}{{"121042880000041", "R01", 12_345, ach.CheckingReturnNOCDebit}, {"121042880000043", "R10", 99, ach.SavingsReturnNOCDebit}} {
-		ed := ach.NewEntryDetail()
-		ed.TransactionCode = r.txCode
-		ed.SetRDFI("121042882")
-		ed.DFIAccountNumber = "123456789"
-		ed.Amount = r.amount
-		ed.IndividualName = "Alice Buyer"
-		ed.SetTraceNumber("23138010", i+1)
-		a := ach.NewAddenda99()
-		a.ReturnCode = r.code
-		a.OriginalTrace = r.trace
-		a.OriginalDFI = "23138010"
-		a.DateOfDeath = ""
-		ed.Addenda99 = a
-		ed.Addenda99.TraceNumber = ed.TraceNumber
-		ed.AddendaRecordIndicator = 1
-		ed.Category = ach.CategoryReturn
-		ppd.AddEntry(ed)
-	}
-	if err := ppd.Create(); err != nil {
-		t.Fatal(err)
-	}
-	file.AddBatch(ppd)
-
-	ch := ach.NewBatchHeader()
-	ch.ServiceClassCode = ach.CreditsOnly
-	ch.CompanyName = "Rent Market"
-	ch.CompanyIdentification = "1234567890"
-	ch.StandardEntryClassCode = ach.COR
-	ch.CompanyEntryDescription = "PAYOUT"
-	ch.ODFIIdentification = "23138010"
-	ch.BatchNumber = 2
-	cor := ach.NewBatchCOR(ch)
-	ed := ach.NewEntryDetail()
-	ed.TransactionCode = ach.CheckingReturnNOCCredit
-	ed.SetRDFI("121042882")
-	ed.DFIAccountNumber = "777"
-	ed.IdentificationNumber = "CR2"
-	ed.SetReceivingCompany("Erin")
-	ed.SetTraceNumber("23138010", 3)
-	ed.AddendaRecordIndicator = 1
-	a98 := ach.NewAddenda98()
-	a98.ChangeCode = "C01"
-	a98.OriginalTrace = "121042880000046"
-	a98.OriginalDFI = "01100001"
-	a98.CorrectedData = "7778"
-	a98.TraceNumber = ed.TraceNumber
-	ed.Addenda98 = a98
-	ed.Category = ach.CategoryNOC
-	cor.AddEntry(ed)
-	if err := cor.Create(); err != nil {
-		t.Fatal(err)
-	}
-	file.AddBatch(cor)
-	if err := file.Create(); err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := ach.NewWriter(&buf).Write(file); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 func TestParseReturns(t *testing.T) {
-	got, err := ParseReturns(bytes.NewReader(returnsFile(t)))
+	got, err := ParseReturns(bytes.NewReader(testReturnsFile(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +199,7 @@ func TestParseReturnsRefusesWhatItCannotRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	good := returnsFile(t)
+	good := testReturnsFile(t)
 	for name, body := range map[string][]byte{
 		"empty":         nil,
 		"not nacha":     []byte("hello\n"),
@@ -320,4 +230,13 @@ func BenchmarkBuild(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// testReturnsFile is a bank's file of two returns, one of a savings
+// account, and one notification of change.
+func testReturnsFile(t *testing.T) []byte {
+	return achfiletest.ReturnsFile(t,
+		achfiletest.Entry{Trace: "121042880000041", Code: "R01", AmountMinor: 12_345, Debit: true},
+		achfiletest.Entry{Trace: "121042880000043", Code: "R10", AmountMinor: 99, Debit: true, Savings: true},
+		achfiletest.Entry{Trace: "121042880000046", Code: "C01", CorrectedData: "7778"})
 }

@@ -1,9 +1,9 @@
 package cli_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
+	"github.com/poise-payments/poise/internal/achfile/achfiletest"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -88,7 +88,7 @@ func TestACHCommands(t *testing.T) {
 
 		path := filepath.Join(t.TempDir(), "returns.ach")
 		first := file.Batches[0].GetEntries()[0]
-		os.WriteFile(path, cliReturnOf(t, first.TraceNumber, first.Amount), 0o600)
+		os.WriteFile(path, achfiletest.ReturnsFile(t, achfiletest.Entry{Trace: first.TraceNumber, Code: "R03", AmountMinor: int64(first.Amount)}), 0o600)
 		code, stdout, stderr = run(t, ctx, vars, "ach", "returns", path)
 		if code != 0 || !strings.Contains(stdout, "R03") || !strings.Contains(stdout, "applied") || !strings.Contains(stdout, bz.ID) {
 			t.Fatalf("returns exited %d: %s %s", code, stdout, stderr)
@@ -115,42 +115,4 @@ func TestACHCommands(t *testing.T) {
 			}
 		}
 	})
-}
-
-// cliReturnOf writes, with moov-io/ach, a bank's return (R03) of one entry.
-func cliReturnOf(t *testing.T, trace string, amountCents int) []byte {
-	t.Helper()
-	fh := ach.NewFileHeader()
-	fh.ImmediateDestination, fh.ImmediateOrigin = "121042882", "231380104"
-	fh.ImmediateDestinationName, fh.ImmediateOriginName = "Wells Fargo", "Receiving Bank"
-	fh.FileCreationDate, fh.FileCreationTime = "261203", "0900"
-	bh := ach.NewBatchHeader()
-	bh.ServiceClassCode = ach.CreditsOnly
-	bh.CompanyName, bh.CompanyIdentification = "Rent Market", "1234567890"
-	bh.StandardEntryClassCode, bh.CompanyEntryDescription = ach.PPD, "RETURN"
-	bh.EffectiveEntryDate, bh.ODFIIdentification = "261203", "23138010"
-	ed := ach.NewEntryDetail()
-	ed.TransactionCode = ach.CheckingReturnNOCCredit
-	ed.SetRDFI("121042882")
-	ed.DFIAccountNumber, ed.Amount, ed.IndividualName = "123456789", amountCents, "Alice"
-	ed.SetTraceNumber("23138010", 1)
-	a := ach.NewAddenda99()
-	a.ReturnCode, a.OriginalTrace, a.OriginalDFI, a.TraceNumber = "R03", trace, "23138010", ed.TraceNumber
-	ed.Addenda99, ed.Category, ed.AddendaRecordIndicator = a, ach.CategoryReturn, 1
-	batch := ach.NewBatchPPD(bh)
-	batch.AddEntry(ed)
-	if err := batch.Create(); err != nil {
-		t.Fatal(err)
-	}
-	file := ach.NewFile()
-	file.SetHeader(fh)
-	file.AddBatch(batch)
-	if err := file.Create(); err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := ach.NewWriter(&buf).Write(file); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }

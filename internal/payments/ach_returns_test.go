@@ -1,98 +1,16 @@
 package payments_test
 
 import (
-	"bytes"
 	"context"
 	"testing"
 	"time"
 
-	"github.com/moov-io/ach"
-
+	"github.com/poise-payments/poise/internal/achfile/achfiletest"
 	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/store/storetest"
 )
-
-// bankReturn is one entry a test bank sends back.
-type bankReturn struct {
-	trace  string
-	code   string // R.. for a return, C.. for a change
-	amount int64
-	debit  bool
-}
-
-// returnsFileOf writes, with moov-io/ach, the file a bank sends back.
-func returnsFileOf(t *testing.T, entries ...bankReturn) []byte {
-	t.Helper()
-	fh := ach.NewFileHeader()
-	fh.ImmediateDestination = "121042882"
-	fh.ImmediateOrigin = "231380104"
-	fh.ImmediateDestinationName = "Wells Fargo"
-	fh.ImmediateOriginName = "Receiving Bank"
-	fh.FileCreationDate = "261203"
-	fh.FileCreationTime = "0900"
-	file := ach.NewFile()
-	file.SetHeader(fh)
-	header := func(sec string, n int) *ach.BatchHeader {
-		bh := ach.NewBatchHeader()
-		bh.ServiceClassCode = ach.MixedDebitsAndCredits
-		bh.CompanyName = "Rent Market"
-		bh.CompanyIdentification = "1234567890"
-		bh.StandardEntryClassCode = sec
-		bh.CompanyEntryDescription = "RETURN"
-		bh.EffectiveEntryDate = "261203"
-		bh.ODFIIdentification = "23138010"
-		bh.BatchNumber = n
-		return bh
-	}
-	ppd := ach.NewBatchPPD(header(ach.PPD, 1))
-	cor := ach.NewBatchCOR(header(ach.COR, 2))
-	for i, e := range entries {
-		ed := ach.NewEntryDetail()
-		ed.TransactionCode = ach.CheckingReturnNOCCredit
-		if e.debit {
-			ed.TransactionCode = ach.CheckingReturnNOCDebit
-		}
-		ed.SetRDFI("121042882")
-		ed.DFIAccountNumber = "123456789"
-		ed.IndividualName = "Receiver"
-		ed.SetTraceNumber("23138010", i+1)
-		ed.AddendaRecordIndicator = 1
-		if e.code[0] == 'C' {
-			a := ach.NewAddenda98()
-			a.ChangeCode, a.OriginalTrace, a.OriginalDFI, a.CorrectedData = e.code, e.trace, "23138010", "1918171614"
-			a.TraceNumber = ed.TraceNumber
-			ed.Addenda98, ed.Category = a, ach.CategoryNOC
-			ed.IdentificationNumber = "NOC"
-			cor.AddEntry(ed)
-			continue
-		}
-		ed.Amount = int(e.amount)
-		a := ach.NewAddenda99()
-		a.ReturnCode, a.OriginalTrace, a.OriginalDFI = e.code, e.trace, "23138010"
-		a.TraceNumber = ed.TraceNumber
-		ed.Addenda99, ed.Category = a, ach.CategoryReturn
-		ppd.AddEntry(ed)
-	}
-	for _, b := range []ach.Batcher{ppd, cor} {
-		if len(b.GetEntries()) == 0 {
-			continue
-		}
-		if err := b.Create(); err != nil {
-			t.Fatal(err)
-		}
-		file.AddBatch(b)
-	}
-	if err := file.Create(); err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := ach.NewWriter(&buf).Write(file); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
 
 // snapshot is every balance, event count and feed entry a return may move.
 type snapshot struct {
@@ -179,10 +97,10 @@ func TestACHReturnsFailTransactionsLate(t *testing.T) {
 		// Weeks later, the debit comes back: R01, and a notification of
 		// change on the payout's account; one trace is nobody's.
 		w.clk.Set(time.Date(2026, 12, 21, 17, 0, 0, 0, time.UTC))
-		file1 := returnsFileOf(t,
-			bankReturn{trace: debitTrace, code: "R01", amount: 10_000, debit: true},
-			bankReturn{trace: "121042889999999", code: "R03", amount: 5},
-			bankReturn{trace: creditTrace, code: "C01"})
+		file1 := achfiletest.ReturnsFile(t,
+			achfiletest.Entry{Trace: debitTrace, Code: "R01", AmountMinor: 10_000, Debit: true},
+			achfiletest.Entry{Trace: "121042889999999", Code: "R03", AmountMinor: 5},
+			achfiletest.Entry{Trace: creditTrace, Code: "C01", CorrectedData: "1918171614"})
 		res, err := w.s.ApplyACHReturns(ctx, w.mp, file1)
 		if err != nil {
 			t.Fatal(err)
@@ -246,7 +164,7 @@ func TestACHReturnsFailTransactionsLate(t *testing.T) {
 		}
 
 		// The payout comes back too: into the order it left.
-		if _, err := w.s.ApplyACHReturns(ctx, w.mp, returnsFileOf(t, bankReturn{trace: creditTrace, code: "R03", amount: 6_000})); err != nil {
+		if _, err := w.s.ApplyACHReturns(ctx, w.mp, achfiletest.ReturnsFile(t, achfiletest.Entry{Trace: creditTrace, Code: "R03", AmountMinor: 6_000})); err != nil {
 			t.Fatal(err)
 		}
 		c, _ = w.s.Get(ctx, w.mp, credit.ID)
@@ -273,7 +191,7 @@ func TestACHReturnsRefusals(t *testing.T) {
 		}
 		s, _ := newService(t, kind)
 		_, mp := newMarketplace(t, s)
-		if _, err := s.ApplyACHReturns(ctx, mp.ID, returnsFileOf(t, bankReturn{trace: "121042880000001", code: "R01", amount: 1})); apperr.ReasonOf(err) != "marketplace-not-live" {
+		if _, err := s.ApplyACHReturns(ctx, mp.ID, achfiletest.ReturnsFile(t, achfiletest.Entry{Trace: "121042880000001", Code: "R01", AmountMinor: 1})); apperr.ReasonOf(err) != "marketplace-not-live" {
 			t.Fatalf("returns to a test marketplace: %v", err)
 		}
 	})
@@ -339,10 +257,10 @@ func TestACHRefundsReversalsAndSettlementsGoOutAndComeBack(t *testing.T) {
 		if b, _ := w.s.Balance(ctx, order.ID); b != 2_500 {
 			t.Fatalf("order before the returns = %d", b)
 		}
-		res, err := w.s.ApplyACHReturns(ctx, w.mp, returnsFileOf(t,
-			bankReturn{trace: trace(refund.ID), code: "R03", amount: 2_000},
-			bankReturn{trace: trace(reversal.ID), code: "R01", amount: 1_000, debit: true},
-			bankReturn{trace: trace(settlement.ID), code: "R02", amount: 1_500}))
+		res, err := w.s.ApplyACHReturns(ctx, w.mp, achfiletest.ReturnsFile(t,
+			achfiletest.Entry{Trace: trace(refund.ID), Code: "R03", AmountMinor: 2_000},
+			achfiletest.Entry{Trace: trace(reversal.ID), Code: "R01", AmountMinor: 1_000, Debit: true},
+			achfiletest.Entry{Trace: trace(settlement.ID), Code: "R02", AmountMinor: 1_500}))
 		if err != nil {
 			t.Fatal(err)
 		}

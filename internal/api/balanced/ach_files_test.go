@@ -3,6 +3,7 @@ package balanced_test
 import (
 	"bytes"
 	"context"
+	"github.com/poise-payments/poise/internal/achfile/achfiletest"
 	"mime/multipart"
 	"net/http/httptest"
 	"strings"
@@ -129,7 +130,7 @@ func TestACHFilesThroughHTTP(t *testing.T) {
 		// The bank returns the first micro-deposit: uploaded as a form's
 		// file, then again as a plain body, which changes nothing.
 		trace := file.Batches[0].GetEntries()[0].TraceNumber
-		ret := returnOf(t, trace, "R03", file.Batches[0].GetEntries()[0].Amount)
+		ret := achfiletest.ReturnsFile(t, achfiletest.Entry{Trace: trace, Code: "R03", AmountMinor: int64(file.Batches[0].GetEntries()[0].Amount)})
 		var form bytes.Buffer
 		mw := multipart.NewWriter(&form)
 		fw, _ := mw.CreateFormFile("file", "returns.ach")
@@ -157,42 +158,4 @@ func TestACHFilesThroughHTTP(t *testing.T) {
 			t.Fatalf("garbage: %d %s", r.status, r.raw)
 		}
 	})
-}
-
-// returnOf writes, with moov-io/ach, a bank's return of one entry.
-func returnOf(t *testing.T, trace, code string, amountCents int) []byte {
-	t.Helper()
-	fh := ach.NewFileHeader()
-	fh.ImmediateDestination, fh.ImmediateOrigin = "121042882", "231380104"
-	fh.ImmediateDestinationName, fh.ImmediateOriginName = "Wells Fargo", "Receiving Bank"
-	fh.FileCreationDate, fh.FileCreationTime = "261203", "0900"
-	bh := ach.NewBatchHeader()
-	bh.ServiceClassCode = ach.CreditsOnly
-	bh.CompanyName, bh.CompanyIdentification = "Rent Market", "1234567890"
-	bh.StandardEntryClassCode, bh.CompanyEntryDescription = ach.PPD, "RETURN"
-	bh.EffectiveEntryDate, bh.ODFIIdentification = "261203", "23138010"
-	ed := ach.NewEntryDetail()
-	ed.TransactionCode = ach.CheckingReturnNOCCredit
-	ed.SetRDFI("121042882")
-	ed.DFIAccountNumber, ed.Amount, ed.IndividualName = "123456789", amountCents, "Alice"
-	ed.SetTraceNumber("23138010", 1)
-	a := ach.NewAddenda99()
-	a.ReturnCode, a.OriginalTrace, a.OriginalDFI, a.TraceNumber = code, trace, "23138010", ed.TraceNumber
-	ed.Addenda99, ed.Category, ed.AddendaRecordIndicator = a, ach.CategoryReturn, 1
-	batch := ach.NewBatchPPD(bh)
-	batch.AddEntry(ed)
-	file := ach.NewFile()
-	file.SetHeader(fh)
-	if err := batch.Create(); err != nil {
-		t.Fatal(err)
-	}
-	file.AddBatch(batch)
-	if err := file.Create(); err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := ach.NewWriter(&buf).Write(file); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }
