@@ -66,6 +66,9 @@ type Tx interface {
 	// LinkedTo lists, newest first, the resources of a type whose link rel
 	// names target, as this transaction sees them (no lock).
 	LinkedTo(ctx context.Context, marketplace, target, rel, typ string, limit int) ([]Resource, error)
+	// HasCallbacks reports whether marketplace has a callback that is not
+	// deleted, as this transaction sees it.
+	HasCallbacks(ctx context.Context, marketplace string) (bool, error)
 	JobShifter
 	stepTx
 	achWindowTx

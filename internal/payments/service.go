@@ -217,11 +217,19 @@ func (w *Writer) Save(ctx context.Context, r Resource) (Resource, error) {
 // Emit records an event about r in the same transaction as the change.
 // The event keeps a snapshot of the resource as it is now.
 func (w *Writer) Emit(ctx context.Context, eventType string, r Resource) (Resource, error) {
+	// An event is pending until the callback dispatcher has made its
+	// deliveries, one for each callback of the marketplace. With no
+	// callback there are none to make: it is born dispatched.
+	status := "dispatched"
+	if has, err := w.tx.HasCallbacks(ctx, r.Marketplace); err != nil {
+		return Resource{}, err
+	} else if has {
+		status = "pending"
+	}
 	ev := Resource{
 		Marketplace: r.Marketplace,
 		Type:        "events",
-		// pending until the callback dispatcher has made its deliveries.
-		Status: "pending",
+		Status:      status,
 		Fields: map[string]any{
 			"type":        eventType,
 			"occurred_at": w.Now().UTC().Format(time.RFC3339Nano),

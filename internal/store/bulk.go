@@ -32,7 +32,7 @@ const (
 type arrayBulk struct{}
 
 func (arrayBulk) lockAccounts(ctx context.Context, t *Tx, ids []string) ([]ledger.Account, error) {
-	rows, err := t.Query(ctx, "SELECT "+accountColumns+" FROM accounts WHERE id = ANY(CAST(? AS TEXT[])) ORDER BY id FOR UPDATE", ids)
+	rows, err := t.queryDirect(ctx, "SELECT "+accountColumns+" FROM accounts WHERE id = ANY(CAST(? AS TEXT[])) ORDER BY id FOR UPDATE", ids)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +161,7 @@ func (valuesBulk) lockAccounts(ctx context.Context, t *Tx, ids []string) ([]ledg
 		for i := range args {
 			args[i] = ids[start+i]
 		}
-		rows, err := t.Query(ctx, "SELECT "+accountColumns+" FROM accounts WHERE id IN ("+placeholders(size)+")", args...)
+		rows, err := t.queryDirect(ctx, "SELECT "+accountColumns+" FROM accounts WHERE id IN ("+placeholders(size)+")", args...)
 		if err != nil {
 			return err
 		}

@@ -13,11 +13,12 @@ import (
 
 const feedColumns = "id, marketplace_id, merchant_id, type, amount, currency, gate, source_id, occurred_at_us, endpoint_id"
 
-// InsertFeed implements payments.FeedTx.
+// InsertFeed implements payments.FeedTx. The row is held back and written
+// in bulk with the transaction's others (see write_behind.go).
 func (t *Tx) InsertFeed(ctx context.Context, e payments.FeedEntry) error {
-	_, err := t.Exec(ctx, "INSERT INTO balance_transactions ("+feedColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	t.deferInsert("balance_transactions", feedColumns,
 		e.ID, e.Marketplace, e.Merchant, e.Type, e.AmountMinor, e.Currency, e.Gate, e.SourceID, e.OccurredAt.UnixMicro(), e.Endpoint)
-	return err
+	return nil
 }
 
 // FeedOf lists a merchant's balance transactions, oldest first.
@@ -57,9 +58,14 @@ func (t *Tx) ClaimExternalID(ctx context.Context, marketplace, externalID, adjus
 }
 
 // LinkedTo implements payments.Tx: the resources of a type whose link rel
-// names target, newest first, read in the transaction.
+// names target, newest first, read in the transaction. When the
+// transaction holds back no resource of that type, the database already
+// has every one there is, and nothing needs flushing first.
 func (t *Tx) LinkedTo(ctx context.Context, marketplace, target, rel, typ string, limit int) ([]payments.Resource, error) {
-	return linkedTo(ctx, t.Query, marketplace, target, rel, typ, limit)
+	if t.holdsBackType(typ) {
+		return linkedTo(ctx, t.Query, marketplace, target, rel, typ, limit)
+	}
+	return linkedTo(ctx, t.queryDirect, marketplace, target, rel, typ, limit)
 }
 
 // LinkedTo implements payments.BalanceReads: LinkedTo outside a
@@ -79,12 +85,13 @@ func linkedTo(ctx context.Context, query func(ctx context.Context, q string, arg
 const effectColumns = `entry_id, balance_key, party_id, balance_name, source_id, rule, signed_amount, fee, reserve, sth, live, buffer,
 	reserve_until_us, sth_until_us`
 
-// InsertBalanceEffect implements payments.BalanceTx.
+// InsertBalanceEffect implements payments.BalanceTx. The row is held back
+// and written in bulk with the transaction's others.
 func (t *Tx) InsertBalanceEffect(ctx context.Context, be merchants.BalanceEffect) error {
-	_, err := t.Exec(ctx, "INSERT INTO balance_effects ("+effectColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	t.deferInsert("balance_effects", effectColumns,
 		be.EntryID, be.BalanceKey, be.PartyID, be.BalanceName, be.SourceID, be.RuleJSON, be.SignedMinor, be.FeeMinor,
 		be.ReserveMinor, be.STHMinor, be.LiveMinor, be.BufferMinor, microsOrZero(be.ReserveUntil), microsOrZero(be.STHUntil))
-	return err
+	return nil
 }
 
 func timeOrZero(us int64) time.Time {

@@ -12,7 +12,7 @@ import (
 
 const idempotencyColumns = "scope, key, request_hash, status_code, response, created_at_us"
 
-func scanIdempotency(row *sql.Row) (idempotency.Record, error) {
+func scanIdempotency(row rowScanner) (idempotency.Record, error) {
 	var r idempotency.Record
 	var body string
 	var created int64

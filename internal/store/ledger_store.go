@@ -212,26 +212,6 @@ func (t *Tx) SetBalances(ctx context.Context, accounts []ledger.Account) error {
 	return t.d.bulk.setBalances(ctx, t, accounts)
 }
 
-// Savepoint implements ledger.Tx.
-func (t *Tx) Savepoint(ctx context.Context, name string) error {
-	_, err := t.tx.ExecContext(ctx, "SAVEPOINT "+name)
-	return err
-}
-
-// RollbackTo implements ledger.Tx.
-func (t *Tx) RollbackTo(ctx context.Context, name string) error {
-	// The rollback may undo writes to rows the transaction keeps copies of.
-	t.forgetLocked()
-	_, err := t.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name)
-	return err
-}
-
-// Release implements ledger.Tx.
-func (t *Tx) Release(ctx context.Context, name string) error {
-	_, err := t.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name)
-	return err
-}
-
 func placeholders(n int) string {
 	if n <= 0 {
 		return ""

@@ -6,7 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/poise-payments/poise/internal/ledger"
@@ -130,12 +131,15 @@ func (db *DB) ListResources(ctx context.Context, q payments.ListQuery) ([]paymen
 	return out, total, err
 }
 
-// LockResource implements payments.Tx.
+// LockResource implements payments.Tx. A resource the transaction holds
+// back, or has locked before, is answered from its copy; another is read
+// and locked in the database, where the held-back writes cannot matter
+// (they concern other rows).
 func (t *Tx) LockResource(ctx context.Context, marketplace, id string) (payments.Resource, error) {
 	if r, ok, err := t.recall(marketplace, id); ok {
 		return r, err
 	}
-	raw, err := scanResourceRow(t.QueryRow(ctx, "SELECT "+resourceColumns+" FROM resources WHERE id = ? AND marketplace_id = ?"+t.d.lockSuffix, id, marketplace))
+	raw, err := scanResourceRow(t.queryRowDirect(ctx, "SELECT "+resourceColumns+" FROM resources WHERE id = ? AND marketplace_id = ?"+t.d.lockSuffix, id, marketplace))
 	if err != nil {
 		return payments.Resource{}, err
 	}
@@ -152,29 +156,42 @@ func encodeBody(r payments.Resource) (string, error) {
 	return string(b), err
 }
 
-// InsertResource implements payments.Tx.
+// InsertResource implements payments.Tx. The row is held back and
+// written with the rest of the transaction's (see write_behind.go); a
+// duplicate ID fails the transaction then.
 func (t *Tx) InsertResource(ctx context.Context, r payments.Resource) error {
 	body, err := encodeBody(r)
 	if err != nil {
 		return err
 	}
-	if _, err := t.Exec(ctx, "INSERT INTO resources ("+resourceColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-		r.ID, r.Marketplace, r.Type, r.Status, r.Hidden, r.CreatedAt.UnixMicro(), r.UpdatedAt.UnixMicro(), body); err != nil {
-		return err
-	}
-	if err := t.insertLinks(ctx, r); err != nil {
-		return err
-	}
-	t.remember(rowOf(r, body), r.Links)
+	t.deferResource(lockedRow{raw: rowOf(r, body), links: liveLinks(r.Links)}, true)
 	return nil
 }
 
 // UpdateResource implements payments.Tx. The marketplace of a resource
-// changes only when an unclaimed instrument is claimed.
+// changes only when an unclaimed instrument is claimed. An update of a
+// row the transaction has seen (locked, written or held back) is held
+// back; another is written at once, so that a missing row is reported.
 func (t *Tx) UpdateResource(ctx context.Context, r payments.Resource) error {
 	body, err := encodeBody(r)
 	if err != nil {
 		return err
+	}
+	row := lockedRow{raw: rowOf(r, body), links: liveLinks(r.Links)}
+	if held, ok := t.heldBack(r.ID); ok {
+		// Still an insert if the held-back version is one; it keeps the
+		// created instant the row was inserted with.
+		row.raw.createdUs = held.raw.createdUs
+		t.deferResource(row, false)
+		return nil
+	}
+	if stored, ok := t.locked[r.ID]; ok {
+		row.raw.createdUs = stored.raw.createdUs
+		t.deferResource(row, false)
+		return nil
+	}
+	if r.Type == "callbacks" {
+		delete(t.callbacks, r.Marketplace)
 	}
 	res, err := t.Exec(ctx, "UPDATE resources SET marketplace_id = ?, status = ?, hidden = ?, updated_at_us = ?, body = ? WHERE id = ?",
 		r.Marketplace, r.Status, r.Hidden, r.UpdatedAt.UnixMicro(), body, r.ID)
@@ -186,29 +203,13 @@ func (t *Tx) UpdateResource(ctx context.Context, r payments.Resource) error {
 	} else if n != 1 {
 		return ledger.ErrNotFound
 	}
-	if !t.sameLinks(r.ID, r.Links) {
-		if _, err := t.Exec(ctx, "DELETE FROM resource_links WHERE resource_id = ?", r.ID); err != nil {
-			return err
-		}
-		if err := t.insertLinks(ctx, r); err != nil {
-			return err
-		}
+	if _, err := t.Exec(ctx, "DELETE FROM resource_links WHERE resource_id = ?", r.ID); err != nil {
+		return err
 	}
-	t.remember(rowOf(r, body), r.Links)
-	return nil
-}
-
-func (t *Tx) insertLinks(ctx context.Context, r payments.Resource) error {
-	rels := make([]string, 0, len(r.Links))
-	for rel, target := range r.Links {
-		if target != "" {
-			rels = append(rels, rel)
-		}
-	}
-	sort.Strings(rels)
+	rels := slices.Sorted(maps.Keys(row.links))
 	for _, rel := range rels {
-		if _, err := t.Exec(ctx, "INSERT INTO resource_links (target_id, rel, type, created_at_us, resource_id) VALUES (?, ?, ?, ?, ?)",
-			r.Links[rel], rel, r.Type, r.CreatedAt.UnixMicro(), r.ID); err != nil {
+		if _, err := t.Exec(ctx, "INSERT INTO resource_links ("+linkColumns+") VALUES (?, ?, ?, ?, ?)",
+			row.links[rel], rel, r.Type, r.CreatedAt.UnixMicro(), r.ID); err != nil {
 			return err
 		}
 	}
@@ -291,4 +292,26 @@ func (t *Tx) UpdateAPIKey(ctx context.Context, k payments.APIKey) error {
 	}
 	_, err = t.Exec(ctx, "UPDATE api_keys SET marketplace_id = ?, meta = ?, deleted = ? WHERE id = ?", k.Marketplace, meta, k.Deleted, k.ID)
 	return err
+}
+
+// HasCallbacks implements payments.Tx. The answer is kept for the rest of
+// the transaction, which in a batch serves every event of the marketplace;
+// a callback the transaction writes drops it.
+func (t *Tx) HasCallbacks(ctx context.Context, marketplace string) (bool, error) {
+	if has, ok := t.callbacks[marketplace]; ok {
+		return has, nil
+	}
+	query := t.queryRowDirect
+	if t.holdsBackType("callbacks") {
+		query = t.QueryRow
+	}
+	var n int
+	if err := query(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM resources WHERE marketplace_id = ? AND type = 'callbacks' AND NOT hidden LIMIT 1) AS c", marketplace).Scan(&n); err != nil {
+		return false, err
+	}
+	if t.callbacks == nil {
+		t.callbacks = make(map[string]bool)
+	}
+	t.callbacks[marketplace] = n > 0
+	return n > 0, nil
 }

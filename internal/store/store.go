@@ -198,6 +198,10 @@ func (db *DB) tryTx(ctx context.Context, stmts *stmtCache, fn func(tx *Tx) error
 		sqlTx.Rollback()
 		return err
 	}
+	if err := tx.barrier(ctx); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
 	return sqlTx.Commit()
 }
 
@@ -226,44 +230,68 @@ type Tx struct {
 	// stmts, when set, keeps the transaction's statements prepared
 	// across transactions.
 	stmts *stmtCache
-	// locked keeps the resource rows this transaction has locked or
-	// written, by ID (see locked_rows.go).
+	// locked keeps the resource rows as this transaction has read or
+	// written them in the database, by ID (see locked_rows.go).
 	locked map[string]lockedRow
+	// pending holds the writes held back for a bulk flush, latest the
+	// index in it of each held-back resource's newest version, and
+	// savepoints the savepoints noted (see write_behind.go).
+	pending    []pendingWrite
+	latest     map[string]int
+	savepoints []savepointMark
+	// callbacks keeps, by marketplace, whether it has a live callback.
+	callbacks map[string]bool
 }
 
-// Exec runs a statement written with ? placeholders.
+// Exec runs a statement written with ? placeholders, after the writes
+// the transaction held back (see barrier).
 func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	query = t.d.rebind(query)
-	var res sql.Result
-	var err error
-	if s := t.stmts.lookup(query); s != nil {
-		res, err = t.tx.StmtContext(ctx, s).ExecContext(ctx, args...)
-	} else {
-		res, err = t.tx.ExecContext(ctx, query, args...)
+	if err := t.barrier(ctx); err != nil {
+		return nil, err
 	}
-	return res, t.wrap(err)
+	return t.execDirect(ctx, query, args...)
 }
 
-// Query runs a query written with ? placeholders.
+// Query runs a query written with ? placeholders, after the writes the
+// transaction held back.
 func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	query = t.d.rebind(query)
-	var rows *sql.Rows
-	var err error
-	if s := t.stmts.lookup(query); s != nil {
-		rows, err = t.tx.StmtContext(ctx, s).QueryContext(ctx, args...)
-	} else {
-		rows, err = t.tx.QueryContext(ctx, query, args...)
+	if err := t.barrier(ctx); err != nil {
+		return nil, err
 	}
-	return rows, t.wrap(err)
+	return t.queryDirect(ctx, query, args...)
 }
 
-// QueryRow runs a query expected to return at most one row.
-func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+// Row is the result of QueryRow: a row, or the error that kept the query
+// from running.
+type Row struct {
+	row *sql.Row
+	err error
+}
+
+// Scan copies the row's columns into dest; sql.ErrNoRows when there was
+// none.
+func (r *Row) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	return r.row.Scan(dest...)
+}
+
+// QueryRow runs a query expected to return at most one row, after the
+// writes the transaction held back.
+func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *Row {
+	if err := t.barrier(ctx); err != nil {
+		return &Row{err: err}
+	}
+	return t.queryRowDirect(ctx, query, args...)
+}
+
+func (t *Tx) queryRowDirect(ctx context.Context, query string, args ...any) *Row {
 	query = t.d.rebind(query)
 	if s := t.stmts.lookup(query); s != nil {
-		return t.tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
+		return &Row{row: t.tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)}
 	}
-	return t.tx.QueryRowContext(ctx, query, args...)
+	return &Row{row: t.tx.QueryRowContext(ctx, query, args...)}
 }
 
 // LockSuffix is the clause that locks selected rows until commit on

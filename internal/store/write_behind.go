@@ -1,0 +1,393 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"maps"
+	"slices"
+)
+
+// A write transaction holds back the rows it writes most often (resources,
+// their links, balance feed entries and effects) and writes them in bulk:
+// a committer batch of a few hundred operations then costs a few INSERT
+// statements per table instead of several per operation.
+//
+// Held-back writes stay invisible to the database until the transaction
+// flushes them, so everything that could read them goes through a flush
+// first: every statement run by Exec, Query and QueryRow does (see
+// barrier), and the transaction's own reads of resources (LockResource,
+// LinkedTo) answer from the held-back rows where they have them.
+//
+// Savepoints are taken lazily. Savepoint only notes the point in the
+// held-back writes; an operation whose writes are all held back is undone
+// by dropping them, with no statement at all. The SQL savepoint is taken
+// only when a statement must run inside it, after flushing what came
+// before it, so it covers exactly the writes made since.
+//
+// A held-back write that the database refuses (a duplicate key) fails at
+// the flush, and with it the whole transaction: the committer then runs
+// each operation of the batch alone, which pins the failure on the one
+// that caused it.
+
+// pendingWrite is one held-back write: a resource (inserted or updated)
+// or a row of a table that is only ever inserted into.
+type pendingWrite struct {
+	// resource, when set, is a resource row with its live links.
+	resource *lockedRow
+	insert   bool
+	// table, columns and args are an INSERT of one row.
+	table, columns string
+	args           []any
+}
+
+// savepointMark is a savepoint as the transaction keeps it.
+type savepointMark struct {
+	name string
+	// taken says whether the SQL savepoint exists; mark is where the
+	// writes made after it begin in the held-back list.
+	taken bool
+	mark  int
+}
+
+// deferInsert holds back an INSERT of one row into table.
+func (t *Tx) deferInsert(table, columns string, args ...any) {
+	t.pending = append(t.pending, pendingWrite{table: table, columns: columns, args: args})
+}
+
+// deferResource holds back a write of a resource row.
+func (t *Tx) deferResource(row lockedRow, insert bool) {
+	if t.latest == nil {
+		t.latest = make(map[string]int)
+	}
+	t.latest[row.raw.id] = len(t.pending)
+	t.pending = append(t.pending, pendingWrite{resource: &row, insert: insert})
+	if row.raw.typ == "callbacks" {
+		delete(t.callbacks, row.raw.marketplace)
+	}
+}
+
+// heldBack returns the newest held-back version of resource id.
+func (t *Tx) heldBack(id string) (lockedRow, bool) {
+	i, ok := t.latest[id]
+	if !ok {
+		return lockedRow{}, false
+	}
+	return *t.pending[i].resource, true
+}
+
+// holdsBackType reports whether a held-back resource is of type typ.
+func (t *Tx) holdsBackType(typ string) bool {
+	for _, i := range t.latest {
+		if t.pending[i].resource.raw.typ == typ {
+			return true
+		}
+	}
+	return false
+}
+
+// dropPending forgets the held-back writes from index from on.
+func (t *Tx) dropPending(from int) {
+	if from >= len(t.pending) {
+		return
+	}
+	for _, w := range t.pending[from:] {
+		if w.resource != nil {
+			delete(t.latest, w.resource.raw.id)
+		}
+	}
+	t.pending = t.pending[:from]
+	// An older version of a dropped resource may still be held back.
+	for i, w := range t.pending {
+		if w.resource != nil {
+			if _, ok := t.latest[w.resource.raw.id]; !ok || t.latest[w.resource.raw.id] < i {
+				t.latest[w.resource.raw.id] = i
+			}
+		}
+	}
+}
+
+// Savepoint implements ledger.Tx: it notes the point, and takes the SQL
+// savepoint only when a statement must run after it (see barrier).
+func (t *Tx) Savepoint(ctx context.Context, name string) error {
+	t.savepoints = append(t.savepoints, savepointMark{name: name, mark: len(t.pending)})
+	return nil
+}
+
+// RollbackTo implements ledger.Tx. The savepoint ends with it: the ledger
+// never returns to one twice.
+func (t *Tx) RollbackTo(ctx context.Context, name string) error {
+	i := t.findSavepoint(name)
+	if i < 0 {
+		return errNoSavepoint(name)
+	}
+	sp := t.savepoints[i]
+	t.savepoints = t.savepoints[:i]
+	t.dropPending(sp.mark)
+	t.callbacks = nil
+	if !sp.taken {
+		return nil
+	}
+	// The rollback may undo writes to rows the transaction keeps copies of.
+	t.forgetLocked()
+	_, err := t.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name)
+	return err
+}
+
+// Release implements ledger.Tx: the writes made since the savepoint
+// become the enclosing transaction's (or savepoint's).
+func (t *Tx) Release(ctx context.Context, name string) error {
+	i := t.findSavepoint(name)
+	if i < 0 {
+		return errNoSavepoint(name)
+	}
+	sp := t.savepoints[i]
+	t.savepoints = t.savepoints[:i]
+	if !sp.taken {
+		return nil
+	}
+	_, err := t.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name)
+	return err
+}
+
+func (t *Tx) findSavepoint(name string) int {
+	for i := len(t.savepoints) - 1; i >= 0; i-- {
+		if t.savepoints[i].name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+type errNoSavepoint string
+
+func (e errNoSavepoint) Error() string { return "store: no savepoint " + string(e) }
+
+// barrier makes the database what the transaction has written: every
+// savepoint noted is taken, each after the writes that precede it, and
+// every held-back write is flushed. Statements the store cannot see into
+// run after it.
+func (t *Tx) barrier(ctx context.Context) error {
+	for i := range t.savepoints {
+		sp := &t.savepoints[i]
+		if sp.taken {
+			continue
+		}
+		if err := t.flushPending(ctx, sp.mark); err != nil {
+			return err
+		}
+		if _, err := t.tx.ExecContext(ctx, "SAVEPOINT "+sp.name); err != nil {
+			return err
+		}
+		sp.taken = true
+	}
+	return t.flushPending(ctx, len(t.pending))
+}
+
+// flushPending writes the first n held-back writes in bulk and forgets
+// them. Resources written more than once go in their final form.
+func (t *Tx) flushPending(ctx context.Context, n int) error {
+	if n == 0 {
+		return nil
+	}
+	flushed := t.pending[:n]
+	var inserts, updates []lockedRow
+	final := make(map[string]int) // resource id → index in inserts or updates
+	type rowGroup struct {
+		table, columns string
+		rows           [][]any
+	}
+	var groups []*rowGroup
+	byTable := make(map[string]*rowGroup)
+	for _, w := range flushed {
+		if w.resource == nil {
+			key := w.table + "(" + w.columns
+			g := byTable[key]
+			if g == nil {
+				g = &rowGroup{table: w.table, columns: w.columns}
+				byTable[key] = g
+				groups = append(groups, g)
+			}
+			g.rows = append(g.rows, w.args)
+			continue
+		}
+		id := w.resource.raw.id
+		if i, ok := final[id]; ok {
+			if i >= 0 {
+				inserts[i] = *w.resource
+			} else {
+				updates[-i-1] = *w.resource
+			}
+			continue
+		}
+		if w.insert {
+			final[id] = len(inserts)
+			inserts = append(inserts, *w.resource)
+		} else {
+			final[id] = -len(updates) - 1
+			updates = append(updates, *w.resource)
+		}
+	}
+	// Link rows follow each resource's final links: all of a new one's,
+	// and an updated one's only when they changed since the database had
+	// them.
+	var linkRows [][]any
+	var relinked []string
+	addLinks := func(r lockedRow) {
+		rels := slices.Sorted(maps.Keys(r.links))
+		for _, rel := range rels {
+			linkRows = append(linkRows, []any{r.links[rel], rel, r.raw.typ, r.raw.createdUs, r.raw.id})
+		}
+	}
+	for _, r := range inserts {
+		addLinks(r)
+	}
+	for _, r := range updates {
+		if stored, ok := t.locked[r.raw.id]; ok && maps.Equal(stored.links, r.links) {
+			continue
+		}
+		relinked = append(relinked, r.raw.id)
+		addLinks(r)
+	}
+
+	if err := t.insertRows(ctx, "resources", resourceColumns, resourceArgs(inserts)); err != nil {
+		return err
+	}
+	if err := t.updateResources(ctx, updates); err != nil {
+		return err
+	}
+	if err := t.deleteLinks(ctx, relinked); err != nil {
+		return err
+	}
+	if err := t.insertRows(ctx, "resource_links", linkColumns, linkRows); err != nil {
+		return err
+	}
+	for _, g := range groups {
+		if err := t.insertRows(ctx, g.table, g.columns, g.rows); err != nil {
+			return err
+		}
+	}
+
+	// What was flushed is now what the database holds.
+	for _, r := range inserts {
+		t.remember(r.raw, r.links)
+	}
+	for _, r := range updates {
+		t.remember(r.raw, r.links)
+	}
+	rest := t.pending[n:]
+	t.pending = append(t.pending[:0:0], rest...)
+	clear(t.latest)
+	for i, w := range t.pending {
+		if w.resource != nil {
+			if t.latest == nil {
+				t.latest = make(map[string]int)
+			}
+			t.latest[w.resource.raw.id] = i
+		}
+	}
+	for i := range t.savepoints {
+		t.savepoints[i].mark = max(t.savepoints[i].mark-n, 0)
+	}
+	return nil
+}
+
+const linkColumns = "target_id, rel, type, created_at_us, resource_id"
+
+func resourceArgs(rows []lockedRow) [][]any {
+	out := make([][]any, len(rows))
+	for i, r := range rows {
+		out[i] = []any{r.raw.id, r.raw.marketplace, r.raw.typ, r.raw.status, r.raw.hidden, r.raw.createdUs, r.raw.updatedUs, r.raw.body}
+	}
+	return out
+}
+
+// insertRows inserts rows of table in multi-row statements of a few fixed
+// sizes (see eachChunk), so that each statement text is prepared once.
+func (t *Tx) insertRows(ctx context.Context, table, columns string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	width := len(rows[0])
+	tuple := "(" + placeholders(width) + ")"
+	return eachChunk(len(rows), func(start, size int) error {
+		args := make([]any, 0, size*width)
+		for _, r := range rows[start : start+size] {
+			args = append(args, r...)
+		}
+		_, err := t.execDirect(ctx, "INSERT INTO "+table+" ("+columns+") VALUES "+valuesList(size, tuple), args...)
+		return err
+	})
+}
+
+// updateResources rewrites stored resource rows, each of which the
+// transaction has seen in the database, so each must be there.
+func (t *Tx) updateResources(ctx context.Context, rows []lockedRow) error {
+	const tuple = "(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BOOLEAN), CAST(? AS BIGINT), CAST(? AS TEXT))"
+	return eachChunk(len(rows), func(start, size int) error {
+		args := make([]any, 0, size*6)
+		for _, r := range rows[start : start+size] {
+			args = append(args, r.raw.id, r.raw.marketplace, r.raw.status, r.raw.hidden, r.raw.updatedUs, r.raw.body)
+		}
+		res, err := t.execDirect(ctx, "UPDATE resources SET marketplace_id = v.column2, status = v.column3, hidden = v.column4, updated_at_us = v.column5, body = v.column6 FROM (VALUES "+
+			valuesList(size, tuple)+") AS v WHERE resources.id = v.column1", args...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n != int64(size) {
+			return errRowsMissing{want: size, got: n}
+		}
+		return nil
+	})
+}
+
+type errRowsMissing struct {
+	want int
+	got  int64
+}
+
+func (e errRowsMissing) Error() string {
+	return fmt.Sprintf("store: a held-back resource update found %d of its %d rows", e.got, e.want)
+}
+
+// deleteLinks removes the link rows of resources whose links changed.
+func (t *Tx) deleteLinks(ctx context.Context, ids []string) error {
+	return eachChunk(len(ids), func(start, size int) error {
+		args := make([]any, size)
+		for i, id := range ids[start : start+size] {
+			args[i] = id
+		}
+		_, err := t.execDirect(ctx, "DELETE FROM resource_links WHERE resource_id IN ("+placeholders(size)+")", args...)
+		return err
+	})
+}
+
+// execDirect runs a statement without the barrier: for the store's own
+// statements over rows that are never held back, or that flush them.
+func (t *Tx) execDirect(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	query = t.d.rebind(query)
+	var res sql.Result
+	var err error
+	if s := t.stmts.lookup(query); s != nil {
+		res, err = t.tx.StmtContext(ctx, s).ExecContext(ctx, args...)
+	} else {
+		res, err = t.tx.ExecContext(ctx, query, args...)
+	}
+	return res, t.wrap(err)
+}
+
+// queryDirect runs a query without the barrier, for rows that are never
+// held back (accounts, resources by an ID that is not).
+func (t *Tx) queryDirect(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	query = t.d.rebind(query)
+	var rows *sql.Rows
+	var err error
+	if s := t.stmts.lookup(query); s != nil {
+		rows, err = t.tx.StmtContext(ctx, s).QueryContext(ctx, args...)
+	} else {
+		rows, err = t.tx.QueryContext(ctx, query, args...)
+	}
+	return rows, t.wrap(err)
+}

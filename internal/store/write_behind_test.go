@@ -1,0 +1,191 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/poise-payments/poise/internal/payments"
+	"github.com/poise-payments/poise/internal/store"
+	"github.com/poise-payments/poise/internal/store/storetest"
+)
+
+func heldResource(id, typ string, at time.Time, links map[string]string) payments.Resource {
+	return payments.Resource{ID: id, Marketplace: "MP1", Type: typ, Status: "succeeded", CreatedAt: at, UpdatedAt: at,
+		Fields: map[string]any{"amount": 1}, Links: links, Private: map[string]any{}}
+}
+
+// countResources counts the rows of resource id, as tx or the database
+// outside any transaction sees them.
+func countResources[R interface{ Scan(...any) error }](t *testing.T, q interface {
+	QueryRow(ctx context.Context, query string, args ...any) R
+}, id string) int {
+	t.Helper()
+	var n int
+	if err := q.QueryRow(context.Background(), "SELECT COUNT(*) FROM resources WHERE id = ?", id).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Writes a transaction holds back are there for every statement that runs
+// after them in the transaction, and an operation's savepoint undoes
+// exactly that operation's writes, whether they were still held back or
+// had to reach the database before the savepoint's end.
+func TestHeldBackWritesAreSeenAndUndoneLikeWrites(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		db := storetest.Open(t, kind)
+		at := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+		err := db.Update(ctx, func(tx *store.Tx) error {
+			if err := tx.InsertResource(ctx, heldResource("DB1", "debits", at, map[string]string{"order": "OR1"})); err != nil {
+				return err
+			}
+			// A statement the store cannot see into reads the held-back row.
+			if n := countResources[*store.Row](t, tx, "DB1"); n != 1 {
+				t.Errorf("a query in the transaction sees %d rows of a written resource, want 1", n)
+			}
+			linked, err := tx.LinkedTo(ctx, "MP1", "OR1", "order", "debits", 10)
+			if err != nil || len(linked) != 1 {
+				t.Errorf("linked debits of OR1: %d (%v), want 1", len(linked), err)
+			}
+
+			// An operation whose writes were all held back, undone.
+			if err := tx.Savepoint(ctx, "op1"); err != nil {
+				return err
+			}
+			if err := tx.InsertResource(ctx, heldResource("DB2", "debits", at, map[string]string{"order": "OR1"})); err != nil {
+				return err
+			}
+			if _, err := tx.LockResource(ctx, "MP1", "DB2"); err != nil {
+				t.Errorf("the operation cannot read what it wrote: %v", err)
+			}
+			if err := tx.RollbackTo(ctx, "op1"); err != nil {
+				return err
+			}
+
+			// An operation that also ran a statement of its own: the
+			// savepoint must cover its held-back writes made before that
+			// statement and after it, but not the earlier operation's.
+			if err := tx.InsertResource(ctx, heldResource("DB3", "debits", at, nil)); err != nil {
+				return err
+			}
+			if err := tx.Savepoint(ctx, "op2"); err != nil {
+				return err
+			}
+			if err := tx.InsertResource(ctx, heldResource("DB4", "debits", at, nil)); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, "INSERT INTO paynet_logins (login, marketplace_id, resource_id) VALUES (?, ?, ?)", "undone", "MP1", "DB4"); err != nil {
+				return err
+			}
+			if err := tx.InsertResource(ctx, heldResource("DB5", "debits", at, nil)); err != nil {
+				return err
+			}
+			if err := tx.RollbackTo(ctx, "op2"); err != nil {
+				return err
+			}
+
+			// A released operation keeps its writes, and a resource inserted
+			// and then updated is stored in its final form.
+			if err := tx.Savepoint(ctx, "op3"); err != nil {
+				return err
+			}
+			r := heldResource("DB6", "debits", at, map[string]string{"order": "OR1"})
+			if err := tx.InsertResource(ctx, r); err != nil {
+				return err
+			}
+			r.Status, r.Links = "failed", map[string]string{"order": "OR2"}
+			if err := tx.UpdateResource(ctx, r); err != nil {
+				return err
+			}
+			return tx.Release(ctx, "op3")
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for id, want := range map[string]int{"DB1": 1, "DB2": 0, "DB3": 1, "DB4": 0, "DB5": 0, "DB6": 1} {
+			if n := countResources[*sql.Row](t, db, id); n != want {
+				t.Errorf("%s: %d rows after commit, want %d", id, n, want)
+			}
+		}
+		if _, _, err := db.Login(ctx, "undone"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("a rolled-back operation's own statement survived: %v", err)
+		}
+		got, err := db.GetResource(ctx, "MP1", "DB6")
+		if err != nil || got.Status != "failed" || got.Links["order"] != "OR2" {
+			t.Errorf("DB6 stored as %q linked %v (%v), want failed linked to OR2", got.Status, got.Links, err)
+		}
+		for order, want := range map[string]int{"OR1": 1, "OR2": 1} {
+			linked, err := db.LinkedTo(ctx, "MP1", order, "order", "debits", 10)
+			if err != nil || len(linked) != want {
+				t.Errorf("debits linked to %s: %d (%v), want %d", order, len(linked), err, want)
+			}
+		}
+	})
+}
+
+// A held-back write the database refuses fails the whole transaction at
+// its flush: nothing of it is stored.
+func TestARefusedHeldBackWriteFailsTheTransaction(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		db := storetest.Open(t, kind)
+		at := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+		if err := db.Update(ctx, func(tx *store.Tx) error {
+			return tx.InsertResource(ctx, heldResource("DB1", "debits", at, nil))
+		}); err != nil {
+			t.Fatal(err)
+		}
+		err := db.Update(ctx, func(tx *store.Tx) error {
+			if err := tx.InsertResource(ctx, heldResource("DB2", "debits", at, nil)); err != nil {
+				return err
+			}
+			return tx.InsertResource(ctx, heldResource("DB1", "debits", at, nil))
+		})
+		if !errors.Is(err, store.ErrDuplicate) {
+			t.Fatalf("inserting an existing ID: %v, want a duplicate", err)
+		}
+		if n := countResources[*sql.Row](t, db, "DB2"); n != 0 {
+			t.Errorf("the failed transaction stored DB2")
+		}
+	})
+}
+
+// Whether a marketplace has a callback follows the transaction's own
+// writes: a callback created in it counts for the events after it.
+func TestHasCallbacksFollowsTheTransaction(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		db := storetest.Open(t, kind)
+		at := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+		err := db.Update(ctx, func(tx *store.Tx) error {
+			if has, err := tx.HasCallbacks(ctx, "MP1"); err != nil || has {
+				t.Errorf("a marketplace without callbacks: %v (%v)", has, err)
+			}
+			cb := heldResource("CB1", "callbacks", at, nil)
+			if err := tx.InsertResource(ctx, cb); err != nil {
+				return err
+			}
+			if has, err := tx.HasCallbacks(ctx, "MP1"); err != nil || !has {
+				t.Errorf("after creating a callback: %v (%v)", has, err)
+			}
+			if has, err := tx.HasCallbacks(ctx, "MP2"); err != nil || has {
+				t.Errorf("another marketplace: %v (%v)", has, err)
+			}
+			cb.Hidden = true
+			if err := tx.UpdateResource(ctx, cb); err != nil {
+				return err
+			}
+			if has, err := tx.HasCallbacks(ctx, "MP1"); err != nil || has {
+				t.Errorf("after deleting the callback: %v (%v)", has, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
