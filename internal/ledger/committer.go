@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"errors"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -160,8 +161,10 @@ func NewCommitter(store Store, clk Clock, opts CommitterOptions) *Committer {
 	return c
 }
 
-// Do queues op and waits for its outcome. hint lists accounts op will touch;
-// they are locked with the rest of the batch's up front, in one statement.
+// Do queues op and waits for its outcome. hint lists the IDs of accounts
+// op will touch, and of the store's rows it will read (see Tx.Prefetch);
+// they are locked with the rest of the batch's up front, in one statement
+// each.
 //
 // With an admission timeout set, an operation the writer has not started
 // by the admission deadline (the caller's arrival plus the timeout) is
@@ -345,6 +348,9 @@ func (c *Committer) apply(reqs []*request) ([]outcome, error) {
 		if err := b.lock(hint); err != nil {
 			return err
 		}
+		if err := tx.Prefetch(ctx, dedup(hint)); err != nil {
+			return err
+		}
 		for i, r := range reqs {
 			if err := r.ctx.Err(); err != nil {
 				outcomes[i] = outcome{err: err}
@@ -365,6 +371,16 @@ func (c *Committer) apply(reqs []*request) ([]outcome, error) {
 		return b.flush()
 	})
 	return outcomes, err
+}
+
+// dedup returns ids sorted, each once.
+func dedup(ids []string) []string {
+	if len(ids) == 0 {
+		return nil
+	}
+	out := append([]string(nil), ids...)
+	sort.Strings(out)
+	return dedupSorted(out)
 }
 
 // isRefusal reports whether err is an operation's own answer (bad input,

@@ -132,7 +132,7 @@ func (s *Service) Debit(ctx context.Context, marketplace string, in TxInput) (Re
 	if err != nil {
 		return Resource{}, err
 	}
-	return s.transaction(ctx, marketplace, func(ctx context.Context, w *Writer) (Resource, error) {
+	return s.hintedTransaction(ctx, marketplace, transactionHint(marketplace, in), func(ctx context.Context, w *Writer) (Resource, error) {
 		if err := s.useInstrument(ctx, w, marketplace, inline, &in); err != nil {
 			return Resource{}, err
 		}
@@ -140,10 +140,28 @@ func (s *Service) Debit(ctx context.Context, marketplace string, in TxInput) (Re
 	})
 }
 
+// transactionHint names what a debit or credit of in will lock: the
+// marketplace, the instrument, the order and the escrow the money moves
+// through, so that a batch reads them all up front (see ledger.Tx.Prefetch).
+func transactionHint(marketplace string, in TxInput) []string {
+	hint := []string{marketplace, escrowFor(marketplace, in.Order), CardNetworkAccount(marketplace)}
+	for _, id := range []string{in.Instrument, in.Order} {
+		if id != "" {
+			hint = append(hint, id)
+		}
+	}
+	return hint
+}
+
 // transaction runs an operation that makes one transaction resource, and
 // turns a stored failure into TransactionFailed after the commit.
 func (s *Service) transaction(ctx context.Context, marketplace string, op func(ctx context.Context, w *Writer) (Resource, error)) (Resource, error) {
-	v, err := s.Write(ctx, marketplace, nil, func(ctx context.Context, w *Writer) (any, error) { return op(ctx, w) })
+	return s.hintedTransaction(ctx, marketplace, nil, op)
+}
+
+// hintedTransaction is transaction with a hint of what op will lock.
+func (s *Service) hintedTransaction(ctx context.Context, marketplace string, hint []string, op func(ctx context.Context, w *Writer) (Resource, error)) (Resource, error) {
+	v, err := s.Write(ctx, marketplace, hint, func(ctx context.Context, w *Writer) (any, error) { return op(ctx, w) })
 	if err != nil {
 		return Resource{}, err
 	}

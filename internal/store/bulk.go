@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -15,6 +16,9 @@ import (
 // parsed and planned once per connection, not once per batch.
 type bulkOps interface {
 	lockAccounts(ctx context.Context, t *Tx, ids []string) ([]ledger.Account, error)
+	// lockResources reads and locks the resource rows of ids (sorted),
+	// calling fn with each found.
+	lockResources(ctx context.Context, t *Tx, ids []string, fn func(resourceRow) error) error
 	insertAccounts(ctx context.Context, t *Tx, rows []ledger.Account) error
 	insertTransfers(ctx context.Context, t *Tx, rows []ledger.Transfer) error
 	insertPostings(ctx context.Context, t *Tx, rows []ledger.Transfer) error
@@ -46,6 +50,29 @@ func (arrayBulk) lockAccounts(ctx context.Context, t *Tx, ids []string) ([]ledge
 		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+func (arrayBulk) lockResources(ctx context.Context, t *Tx, ids []string, fn func(resourceRow) error) error {
+	rows, err := t.queryDirect(ctx, "SELECT "+resourceColumns+" FROM resources WHERE id = ANY(CAST(? AS TEXT[])) ORDER BY id FOR UPDATE", ids)
+	if err != nil {
+		return err
+	}
+	return eachRow(rows, fn)
+}
+
+// eachRow calls fn with each resource row of rows, and closes them.
+func eachRow(rows *sql.Rows, fn func(resourceRow) error) error {
+	defer rows.Close()
+	for rows.Next() {
+		raw, err := scanResourceRow(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(raw); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 func (arrayBulk) insertAccounts(ctx context.Context, t *Tx, rows []ledger.Account) error {
@@ -176,6 +203,20 @@ func (valuesBulk) lockAccounts(ctx context.Context, t *Tx, ids []string) ([]ledg
 		return rows.Err()
 	})
 	return out, err
+}
+
+func (valuesBulk) lockResources(ctx context.Context, t *Tx, ids []string, fn func(resourceRow) error) error {
+	return eachChunk(len(ids), func(start, size int) error {
+		args := make([]any, size)
+		for i := range args {
+			args[i] = ids[start+i]
+		}
+		rows, err := t.queryDirect(ctx, "SELECT "+resourceColumns+" FROM resources WHERE id IN ("+placeholders(size)+")", args...)
+		if err != nil {
+			return err
+		}
+		return eachRow(rows, fn)
+	})
 }
 
 func (valuesBulk) insert(ctx context.Context, t *Tx, table, columns string, width, n int, row func(i int, args []any) []any) error {

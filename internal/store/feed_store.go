@@ -61,11 +61,54 @@ func (t *Tx) ClaimExternalID(ctx context.Context, marketplace, externalID, adjus
 // names target, newest first, read in the transaction. When the
 // transaction holds back no resource of that type, the database already
 // has every one there is, and nothing needs flushing first.
+//
+// The answer is kept until the transaction writes a resource of that type
+// or rolls back to a savepoint: in a batch, every payment to a merchant
+// asks for the merchant's balances and rules, which payments never change.
 func (t *Tx) LinkedTo(ctx context.Context, marketplace, target, rel, typ string, limit int) ([]payments.Resource, error) {
-	if t.holdsBackType(typ) {
-		return linkedTo(ctx, t.Query, marketplace, target, rel, typ, limit)
+	key := linkedKey{marketplace, target, rel, typ, limit}
+	if kept, ok := t.linked[typ][key]; ok {
+		out := make([]payments.Resource, len(kept))
+		for i, r := range kept {
+			out[i] = cloneResource(r)
+		}
+		return out, nil
 	}
-	return linkedTo(ctx, t.queryDirect, marketplace, target, rel, typ, limit)
+	query := t.queryDirect
+	if t.holdsBackType(typ) {
+		query = t.Query
+	}
+	found, err := linkedTo(ctx, query, marketplace, target, rel, typ, limit)
+	if err != nil {
+		return nil, err
+	}
+	if t.linked == nil {
+		t.linked = make(map[string]map[linkedKey][]payments.Resource)
+	}
+	if t.linked[typ] == nil {
+		t.linked[typ] = make(map[linkedKey][]payments.Resource)
+	}
+	kept := make([]payments.Resource, len(found))
+	for i, r := range found {
+		kept[i] = cloneResource(r)
+	}
+	t.linked[typ][key] = kept
+	return found, nil
+}
+
+// linkedKey is a LinkedTo question, as the transaction keeps its answer.
+type linkedKey struct {
+	marketplace, target, rel, typ string
+	limit                         int
+}
+
+// resourceWritten drops what the transaction keeps that a write of a
+// resource of typ in marketplace may change.
+func (t *Tx) resourceWritten(marketplace, typ string) {
+	delete(t.linked, typ)
+	if typ == "callbacks" {
+		delete(t.callbacks, marketplace)
+	}
 }
 
 // LinkedTo implements payments.BalanceReads: LinkedTo outside a

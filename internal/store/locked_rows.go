@@ -1,6 +1,9 @@
 package store
 
 import (
+	"context"
+	"maps"
+
 	"github.com/poise-payments/poise/internal/payments"
 )
 
@@ -20,22 +23,37 @@ import (
 // rewrites a resource's link rows only when they changed, which for an
 // order updated by every debit into it they seldom do.
 
-// lockedRow is a resource row as stored, with its links decoded.
+// lockedRow is a resource row as stored, with its links decoded, and the
+// whole resource once some read has decoded it.
 type lockedRow struct {
-	raw   resourceRow
-	links map[string]string
+	raw     resourceRow
+	links   map[string]string
+	decoded *payments.Resource
 }
 
 // remember keeps row as the transaction's copy of its resource.
-func (t *Tx) remember(raw resourceRow, links map[string]string) {
+func (t *Tx) remember(row lockedRow) {
 	if t.locked == nil {
-		t.locked = make(map[string]lockedRow)
+		t.locked = make(map[string]*lockedRow)
 	}
-	t.locked[raw.id] = lockedRow{raw: raw, links: liveLinks(links)}
+	t.locked[row.raw.id] = &row
 }
 
-// recall returns the transaction's copy of resource id of marketplace,
-// decoded afresh so that the caller may change it freely.
+// rememberRead keeps a row read from the database, decoded, and returns a
+// copy of it for the caller.
+func (t *Tx) rememberRead(raw resourceRow) (payments.Resource, error) {
+	r, err := raw.decode()
+	if err != nil {
+		return r, err
+	}
+	t.remember(lockedRow{raw: raw, links: liveLinks(r.Links), decoded: &r})
+	return cloneResource(r), nil
+}
+
+// recall returns the transaction's copy of resource id of marketplace, a
+// deep copy that the caller may change freely. A row is decoded once and
+// copied after that: the hot rows of a batch (its marketplaces, a hot card
+// or order) are read by every operation.
 func (t *Tx) recall(marketplace, id string) (payments.Resource, bool, error) {
 	row, ok := t.heldBack(id)
 	if !ok {
@@ -44,8 +62,49 @@ func (t *Tx) recall(marketplace, id string) (payments.Resource, bool, error) {
 	if !ok || row.raw.marketplace != marketplace {
 		return payments.Resource{}, false, nil
 	}
-	r, err := row.raw.decode()
-	return r, true, err
+	if row.decoded == nil {
+		r, err := row.raw.decode()
+		if err != nil {
+			return r, true, err
+		}
+		row.decoded = &r
+	}
+	return cloneResource(*row.decoded), true, nil
+}
+
+// cloneResource copies r deeply enough that no change to the copy reaches
+// r: its maps and the maps and lists within them. The other values a
+// decoded body holds (strings, json.Number, booleans) are immutable.
+func cloneResource(r payments.Resource) payments.Resource {
+	r.Fields = cloneMap(r.Fields)
+	r.Private = cloneMap(r.Private)
+	r.Links = maps.Clone(r.Links)
+	return r
+}
+
+func cloneMap(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = cloneValue(v)
+	}
+	return out
+}
+
+func cloneValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		return cloneMap(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = cloneValue(e)
+		}
+		return out
+	}
+	return v
 }
 
 // forgetLocked drops every kept row, after a rollback to a savepoint.
@@ -61,4 +120,27 @@ func liveLinks(links map[string]string) map[string]string {
 		}
 	}
 	return out
+}
+
+// Prefetch implements ledger.Tx: it reads and locks the resources ids
+// names that the transaction does not have yet, in one statement (a few on
+// SQLite, whose write lock already covers every row).
+func (t *Tx) Prefetch(ctx context.Context, ids []string) error {
+	var missing []string
+	for _, id := range ids {
+		if _, ok := t.latest[id]; ok {
+			continue
+		}
+		if _, ok := t.locked[id]; ok {
+			continue
+		}
+		missing = append(missing, id)
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return t.d.bulk.lockResources(ctx, t, missing, func(raw resourceRow) error {
+		_, err := t.rememberRead(raw)
+		return err
+	})
 }

@@ -143,12 +143,7 @@ func (t *Tx) LockResource(ctx context.Context, marketplace, id string) (payments
 	if err != nil {
 		return payments.Resource{}, err
 	}
-	r, err := raw.decode()
-	if err != nil {
-		return r, err
-	}
-	t.remember(raw, r.Links)
-	return r, nil
+	return t.rememberRead(raw)
 }
 
 func encodeBody(r payments.Resource) (string, error) {
@@ -190,9 +185,7 @@ func (t *Tx) UpdateResource(ctx context.Context, r payments.Resource) error {
 		t.deferResource(row, false)
 		return nil
 	}
-	if r.Type == "callbacks" {
-		delete(t.callbacks, r.Marketplace)
-	}
+	t.resourceWritten(r.Marketplace, r.Type)
 	res, err := t.Exec(ctx, "UPDATE resources SET marketplace_id = ?, status = ?, hidden = ?, updated_at_us = ?, body = ? WHERE id = ?",
 		r.Marketplace, r.Status, r.Hidden, r.UpdatedAt.UnixMicro(), body, r.ID)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 
 	"github.com/poise-payments/poise/internal/apperr"
+	"github.com/poise-payments/poise/internal/payments"
 )
 
 // Retry limits for transactions the database asks to run again.
@@ -232,15 +233,17 @@ type Tx struct {
 	stmts *stmtCache
 	// locked keeps the resource rows as this transaction has read or
 	// written them in the database, by ID (see locked_rows.go).
-	locked map[string]lockedRow
+	locked map[string]*lockedRow
 	// pending holds the writes held back for a bulk flush, latest the
 	// index in it of each held-back resource's newest version, and
 	// savepoints the savepoints noted (see write_behind.go).
 	pending    []pendingWrite
 	latest     map[string]int
 	savepoints []savepointMark
-	// callbacks keeps, by marketplace, whether it has a live callback.
+	// callbacks keeps, by marketplace, whether it has a live callback;
+	// linked the answers of LinkedTo, by the type they list.
 	callbacks map[string]bool
+	linked    map[string]map[linkedKey][]payments.Resource
 }
 
 // Exec runs a statement written with ? placeholders, after the writes

@@ -62,18 +62,16 @@ func (t *Tx) deferResource(row lockedRow, insert bool) {
 	}
 	t.latest[row.raw.id] = len(t.pending)
 	t.pending = append(t.pending, pendingWrite{resource: &row, insert: insert})
-	if row.raw.typ == "callbacks" {
-		delete(t.callbacks, row.raw.marketplace)
-	}
+	t.resourceWritten(row.raw.marketplace, row.raw.typ)
 }
 
 // heldBack returns the newest held-back version of resource id.
-func (t *Tx) heldBack(id string) (lockedRow, bool) {
+func (t *Tx) heldBack(id string) (*lockedRow, bool) {
 	i, ok := t.latest[id]
 	if !ok {
-		return lockedRow{}, false
+		return nil, false
 	}
-	return *t.pending[i].resource, true
+	return t.pending[i].resource, true
 }
 
 // holdsBackType reports whether a held-back resource is of type typ.
@@ -124,7 +122,7 @@ func (t *Tx) RollbackTo(ctx context.Context, name string) error {
 	sp := t.savepoints[i]
 	t.savepoints = t.savepoints[:i]
 	t.dropPending(sp.mark)
-	t.callbacks = nil
+	t.callbacks, t.linked = nil, nil
 	if !sp.taken {
 		return nil
 	}
@@ -270,10 +268,10 @@ func (t *Tx) flushPending(ctx context.Context, n int) error {
 
 	// What was flushed is now what the database holds.
 	for _, r := range inserts {
-		t.remember(r.raw, r.links)
+		t.remember(r)
 	}
 	for _, r := range updates {
-		t.remember(r.raw, r.links)
+		t.remember(r)
 	}
 	rest := t.pending[n:]
 	t.pending = append(t.pending[:0:0], rest...)

@@ -189,3 +189,59 @@ func TestHasCallbacksFollowsTheTransaction(t *testing.T) {
 		}
 	})
 }
+
+// LinkedTo's answers follow the transaction's writes, and an answer kept
+// from before a rollback is not served after it.
+func TestLinkedToFollowsTheTransaction(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		db := storetest.Open(t, kind)
+		at := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+		count := func(tx *store.Tx) int {
+			t.Helper()
+			found, err := tx.LinkedTo(ctx, "MP1", "CU1", "merchant", "balances", 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(found)
+		}
+		err := db.Update(ctx, func(tx *store.Tx) error {
+			if n := count(tx); n != 0 {
+				t.Errorf("before any balance: %d", n)
+			}
+			if err := tx.InsertResource(ctx, heldResource("BL1", "balances", at, map[string]string{"merchant": "CU1"})); err != nil {
+				return err
+			}
+			if n := count(tx); n != 1 {
+				t.Errorf("after a balance is written: %d, want 1", n)
+			}
+			if err := tx.Savepoint(ctx, "op"); err != nil {
+				return err
+			}
+			if err := tx.InsertResource(ctx, heldResource("BL2", "balances", at, map[string]string{"merchant": "CU1"})); err != nil {
+				return err
+			}
+			if n := count(tx); n != 2 {
+				t.Errorf("after a second balance: %d, want 2", n)
+			}
+			if err := tx.RollbackTo(ctx, "op"); err != nil {
+				return err
+			}
+			if n := count(tx); n != 1 {
+				t.Errorf("after the second balance is rolled back: %d, want 1", n)
+			}
+			// A payment's own writes do not drop the answer, and the kept
+			// answer is a copy the caller may change.
+			found, _ := tx.LinkedTo(ctx, "MP1", "CU1", "merchant", "balances", 10)
+			found[0].Fields["amount"] = 99
+			again, _ := tx.LinkedTo(ctx, "MP1", "CU1", "merchant", "balances", 10)
+			if a := again[0].Fields["amount"]; a == 99 {
+				t.Errorf("a change to an answer leaked into the next one")
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
