@@ -40,10 +40,19 @@ func newSecret() string {
 }
 
 // Authenticate finds the live API key with the given secret.
+// Keys found are kept for a moment (see keyCache).
 func (s *Service) Authenticate(ctx context.Context, secret string) (APIKey, error) {
-	k, err := s.store.APIKeyBySecretHash(ctx, HashSecret(secret))
+	hash := HashSecret(secret)
+	k, ok, generation := s.keys.get(hash)
+	if ok {
+		return k, nil
+	}
+	k, err := s.store.APIKeyBySecretHash(ctx, hash)
 	if errors.Is(err, ledger.ErrNotFound) {
 		return k, apperr.New(apperr.Unauthorized, "that API key secret is not valid")
+	}
+	if err == nil {
+		s.keys.put(k, generation)
 	}
 	return k, err
 }
@@ -79,6 +88,7 @@ func (s *Service) DeleteAPIKey(ctx context.Context, caller APIKey, keyID string)
 		k.Deleted = true
 		return nil, w.tx.UpdateAPIKey(ctx, k)
 	})
+	s.keys.drop(k.SecretHash)
 	return err
 }
 
@@ -174,6 +184,7 @@ func (s *Service) CreateMarketplace(ctx context.Context, caller APIKey, fields m
 		caller.Marketplace = mpID
 		return mp, w.tx.UpdateAPIKey(ctx, caller)
 	})
+	s.keys.drop(caller.SecretHash)
 	if err != nil {
 		return Resource{}, err
 	}

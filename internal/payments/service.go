@@ -27,6 +27,8 @@ type Service struct {
 	wake chan struct{}
 	// feed receives what operations do to merchants' money.
 	feed BalanceFeed
+	// keys keeps the API keys requests authenticate with.
+	keys keyCache
 }
 
 // NewService returns a service writing through l, reading from s, and
