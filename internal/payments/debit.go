@@ -300,10 +300,9 @@ func (w *Writer) debit(ctx context.Context, marketplace string, in TxInput, hold
 		}
 	}
 	if order.ID != "" && d.Status == "succeeded" {
+		// The order's buyers are the customers of its succeeded debits,
+		// found through their links: nothing about them grows the order.
 		order.Fields["amount"] = Int(order.Fields["amount"]) + amount
-		if customer != "" {
-			order.Private["buyer:"+customer] = true
-		}
 		if _, err := w.Save(ctx, order); err != nil {
 			return d, err
 		}

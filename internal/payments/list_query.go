@@ -12,8 +12,11 @@ type ListQuery struct {
 	LinkRel    string
 	LinkRels   []string
 	LinkTarget string
-	// IDs, when set, keeps only these resources (the buyers of an order).
+	// IDs, when set, keeps only these resources.
 	IDs []string
+	// BuyersOf, when set, keeps only the customers whose succeeded debits
+	// went into this order: the order's buyers.
+	BuyersOf string
 	// Filters keep only resources matching every one of them.
 	Filters []Filter
 	// Order sorts the page; ties, and an empty Order, go newest first.

@@ -112,6 +112,15 @@ func (db *DB) ListResources(ctx context.Context, q payments.ListQuery) ([]paymen
 			" WHERE l.target_id = ? AND l.rel = ? AND l.type = ? AND r.marketplace_id = ?"
 		args = []any{q.LinkTarget, q.LinkRel, q.Type, q.Marketplace}
 	}
+	if q.BuyersOf != "" {
+		// The customer links of the order's succeeded debits: one index
+		// range over the order's links, then each debit's own.
+		from += ` AND r.id IN (SELECT c.target_id FROM resource_links o
+			JOIN resources d ON d.id = o.resource_id AND d.status = 'succeeded'
+			JOIN resource_links c ON c.resource_id = o.resource_id AND c.rel = 'customer'
+			WHERE o.target_id = ? AND o.rel = 'order' AND o.type = 'debits')`
+		args = append(args, q.BuyersOf)
+	}
 	if !q.WithHidden {
 		from += " AND NOT r.hidden"
 	}

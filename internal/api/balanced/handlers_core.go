@@ -3,7 +3,6 @@ package balanced
 import (
 	"github.com/poise-payments/poise/internal/merchants"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/poise-payments/poise/internal/apperr"
@@ -224,13 +223,7 @@ func (a *API) listBuyers(c *call) error {
 	if err != nil {
 		return err
 	}
-	var buyers []string
-	for k := range o.Private {
-		if id, ok := strings.CutPrefix(k, "buyer:"); ok {
-			buyers = append(buyers, id)
-		}
-	}
-	return a.listIDs(c, "customers", buyers)
+	return a.list(c, "customers", payments.ListQuery{BuyersOf: o.ID})
 }
 
 // listSettlementsOf answers the settlements an account or bank account took
