@@ -74,6 +74,10 @@ type Committer struct {
 	// admission bounds the wait of an operation for its start.
 	admission time.Duration
 	queue     chan *request
+	// opCost is the writer's moving average of the time one operation of
+	// a batch takes, commit included (see batchLimit). Only the writer
+	// goroutine touches it.
+	opCost time.Duration
 
 	mu     sync.RWMutex
 	closed bool
@@ -247,19 +251,54 @@ func (c *Committer) Stats() *Stats { return &c.stats }
 // to send their next operation and share this commit.
 const maxLinger = 200 * time.Microsecond
 
+// maxBatchTime is how long a batch should take at most. Everything a batch
+// holds is answered when it commits, so under overload a request waits up
+// to the admission timeout to start and then for its whole batch: batches
+// of hundreds of slow operations (PostgreSQL on a busy machine) would
+// double what a client waits. The writer sizes batches from what its
+// operations have lately cost so that one takes about this long.
+const maxBatchTime = 100 * time.Millisecond
+
+// minBatch is the smallest batch the time budget may shrink batches to:
+// below it the commit's own cost would dominate.
+const minBatch = 16
+
 func (c *Committer) run() {
 	defer close(c.done)
 	reqs := make([]*request, 0, c.maxBatch)
 	last := 0
 	for first := range c.queue {
 		reqs = append(reqs[:0], first)
-		reqs = c.fill(reqs, last)
+		reqs = c.fill(reqs, last, c.batchLimit())
 		last = len(reqs)
 		reqs = start(reqs)
 		if len(reqs) > 0 {
+			began := time.Now()
 			c.runBatch(reqs)
+			c.learnCost(time.Since(began), len(reqs))
 		}
 	}
+}
+
+// batchLimit is how many operations the next batch may take: as many as
+// fit maxBatchTime at the recent cost of one, within [minBatch, maxBatch].
+func (c *Committer) batchLimit() int {
+	if c.opCost <= 0 {
+		return c.maxBatch
+	}
+	n := int(maxBatchTime / c.opCost)
+	return min(max(n, minBatch), c.maxBatch)
+}
+
+// learnCost folds a batch's duration into the moving average of one
+// operation's cost (an eighth of the weight to the newest batch).
+func (c *Committer) learnCost(took time.Duration, ops int) {
+	per := took / time.Duration(ops)
+	if c.opCost == 0 {
+		c.opCost = per
+		return
+	}
+	c.opCost += (per - c.opCost) / 8
 }
 
 // start marks reqs started and returns those whose callers still wait,
@@ -277,9 +316,9 @@ func start(reqs []*request) []*request {
 // fill adds queued requests to reqs. When the queue runs dry with fewer
 // than the previous batch held, the load is steady and the missing callers
 // are most likely just being answered, so it lingers briefly for them.
-func (c *Committer) fill(reqs []*request, last int) []*request {
+func (c *Committer) fill(reqs []*request, last, limit int) []*request {
 	var linger <-chan time.Time
-	for len(reqs) < c.maxBatch {
+	for len(reqs) < limit {
 		select {
 		case r, ok := <-c.queue:
 			if !ok {
@@ -289,7 +328,7 @@ func (c *Committer) fill(reqs []*request, last int) []*request {
 			continue
 		default:
 		}
-		if len(reqs) >= last {
+		if len(reqs) >= min(last, limit) {
 			return reqs
 		}
 		if linger == nil {
