@@ -171,7 +171,7 @@ func (w *Writer) applyReturn(ctx context.Context, marketplace string, e ACHEntry
 			return false, err
 		}
 	case "refunds":
-		if err := w.returnRefund(ctx, &r); err != nil {
+		if err := w.returnRefund(ctx, &r, wasPending); err != nil {
 			return false, err
 		}
 	case "reversals":
@@ -212,14 +212,21 @@ func (w *Writer) applyReturn(ctx context.Context, marketplace string, e ACHEntry
 
 // returnDebit takes a debit's money back. A pending debit never funded
 // anything: its pending transfer is voided. A succeeded one funded its
-// order or the marketplace escrow: that money goes back to the bank (see
-// clawBack), and the order's merchant gets a chargeback.
+// order or the marketplace escrow: what is left of it after its refunds
+// goes back to the bank (see clawBack), and the order's merchant gets a
+// chargeback of as much. What was refunded already left the escrow for the
+// buyer's bank; taking it back again would charge the marketplace twice
+// for the same money.
 func (w *Writer) returnDebit(ctx context.Context, d *Resource, wasPending bool) error {
 	if wasPending {
 		_, err := w.Void(Str(d.Private["transfer"]))
 		return err
 	}
-	amount := Int(d.Fields["amount"])
+	amount := Int(d.Fields["amount"]) - Int(d.Private["refunded"])
+	d.Fields["returned_amount"] = amount
+	if amount <= 0 {
+		return nil
+	}
 	mp := d.Marketplace
 	split, err := w.clawBack(mp, d.Link("order"), "order", amount, Str(d.Fields["transaction_number"]))
 	if err != nil {
@@ -319,10 +326,15 @@ func (w *Writer) returnCredit(ctx context.Context, c *Resource, wasPending bool)
 }
 
 // returnRefund brings a refund the buyer's bank refused back into the
-// escrow it left; the debit may be refunded again.
-func (w *Writer) returnRefund(ctx context.Context, rf *Resource) error {
+// escrow it left (a pending refund's reservation is voided instead); the
+// debit may be refunded again.
+func (w *Writer) returnRefund(ctx context.Context, rf *Resource, wasPending bool) error {
 	mp, amount := rf.Marketplace, Int(rf.Fields["amount"])
-	if err := w.giveBack(mp, escrowFor(mp, rf.Link("order")), amount, Str(rf.Fields["transaction_number"])); err != nil {
+	if wasPending {
+		if _, err := w.Void(Str(rf.Private["transfer"])); err != nil {
+			return err
+		}
+	} else if err := w.giveBack(mp, escrowFor(mp, rf.Link("order")), amount, Str(rf.Fields["transaction_number"])); err != nil {
 		return err
 	}
 	d, err := w.Lock(ctx, mp, "debits", rf.Link("debit"))

@@ -65,13 +65,20 @@ func TestACHReturnsFailTransactionsLate(t *testing.T) {
 		in := amount(10_000)
 		in.Instrument, in.Order = alice.ID, order.ID
 		debit, err := w.s.Debit(ctx, w.mp, in)
-		if err != nil || debit.Status != "succeeded" {
+		if err != nil || debit.Status != "pending" {
 			t.Fatalf("debit %s, %v", debit.Status, err)
+		}
+		// Wednesday's window goes out; Thanksgiving and the weekend pass;
+		// the debit succeeds four business days on, Wednesday 2 December.
+		w.runAt(t, time.Date(2026, 11, 25, 23, 45, 0, 0, time.UTC))
+		w.runAt(t, time.Date(2026, 12, 2, 23, 31, 0, 0, time.UTC))
+		if d, _ := w.s.Get(ctx, w.mp, debit.ID); d.Status != "succeeded" {
+			t.Fatalf("debit %s on its business day", d.Status)
 		}
 		out := amount(6_000)
 		out.Instrument, out.Order = shopBank.ID, order.ID
 		credit, err := w.s.Credit(ctx, w.mp, out)
-		if err != nil || credit.Status != "succeeded" {
+		if err != nil || credit.Status != "pending" {
 			t.Fatalf("credit %s, %v", credit.Status, err)
 		}
 		card, _ := w.s.CreateCard(ctx, w.mp, payments.CardInput{Number: "4111111111111111", ExpirationMonth: 1, ExpirationYear: 2030})
@@ -80,9 +87,15 @@ func TestACHReturnsFailTransactionsLate(t *testing.T) {
 		if _, err := w.s.Debit(ctx, w.mp, fund); err != nil {
 			t.Fatal(err)
 		}
-		w.runAt(t, time.Date(2026, 11, 25, 23, 45, 0, 0, time.UTC))
+		// Thursday's window carries the payout; it arrives three business
+		// days on, Tuesday 8 December.
+		w.runAt(t, time.Date(2026, 12, 3, 23, 45, 0, 0, time.UTC))
+		w.runAt(t, time.Date(2026, 12, 8, 23, 31, 0, 0, time.UTC))
 		d, _ := w.s.Get(ctx, w.mp, debit.ID)
 		c, _ := w.s.Get(ctx, w.mp, credit.ID)
+		if c.Status != "succeeded" {
+			t.Fatalf("credit %s on its business day", c.Status)
+		}
 		debitTrace, creditTrace := payments.Str(d.Fields["trace_number"]), payments.Str(c.Fields["trace_number"])
 		if debitTrace == "" || creditTrace == "" {
 			t.Fatal("no trace numbers recorded")
@@ -227,23 +240,38 @@ func TestACHRefundsReversalsAndSettlementsGoOutAndComeBack(t *testing.T) {
 		in := amount(10_000)
 		in.Instrument, in.Order = alice.ID, order.ID
 		debit := must(w.s.Debit(ctx, w.mp, in))
+		// The debit goes out on Wednesday 25 November and succeeds on
+		// Wednesday 2 December; only then can it be refunded or paid out.
+		w.runAt(t, time.Date(2026, 11, 25, 23, 45, 0, 0, time.UTC))
+		w.runAt(t, time.Date(2026, 12, 2, 23, 31, 0, 0, time.UTC))
 		refund := must(w.s.Refund(ctx, w.mp, debit.ID, amount(2_000)))
 		out := amount(5_000)
 		out.Instrument, out.Order = shopBank.ID, order.ID
 		credit := must(w.s.Credit(ctx, w.mp, out))
-		reversal := must(w.s.Reverse(ctx, w.mp, credit.ID, amount(1_000)))
 		toAcct := amount(1_500)
 		toAcct.Instrument, toAcct.Order = acct.ID, order.ID
 		must(w.s.Credit(ctx, w.mp, toAcct))
+		// Thursday's window carries them; the credit arrives on Tuesday
+		// 8 December and can be reversed from then on.
+		w.runAt(t, time.Date(2026, 12, 3, 23, 45, 0, 0, time.UTC))
+		w.runAt(t, time.Date(2026, 12, 8, 23, 31, 0, 0, time.UTC))
+		reversal := must(w.s.Reverse(ctx, w.mp, credit.ID, amount(1_000)))
 		settlement := must(w.s.Settle(ctx, w.mp, acct.ID, shopBank.ID, payments.TxInput{}))
+		w.runAt(t, time.Date(2026, 12, 9, 23, 45, 0, 0, time.UTC))
 
-		w.runAt(t, time.Date(2026, 11, 25, 23, 45, 0, 0, time.UTC))
 		fs := w.files(t)
 		a1, a2 := w.deposits(t, bz.ID)
-		if len(fs) != 1 || fs[0].EntryCount != 7 || fs[0].DebitCents != 10_000+1_000 || fs[0].CreditCents != 2_000+5_000+1_500+a1+a2 {
-			t.Fatalf("file %+v", fs)
+		var entries int
+		var debits, credits int64
+		for _, f := range fs {
+			readBack(t, w.s, w.mp, f.ID)
+			entries += f.EntryCount
+			debits += f.DebitCents
+			credits += f.CreditCents
 		}
-		readBack(t, w.s, w.mp, fs[0].ID)
+		if len(fs) != 3 || entries != 7 || debits != 10_000+1_000 || credits != 2_000+5_000+1_500+a1+a2 {
+			t.Fatalf("files %+v", fs)
+		}
 		trace := func(id string) string {
 			r, _ := w.s.Get(ctx, w.mp, id)
 			tn := payments.Str(r.Fields["trace_number"])

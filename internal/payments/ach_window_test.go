@@ -190,20 +190,22 @@ func TestLiveWindowClosesIntoOneNACHAFile(t *testing.T) {
 		if err != nil || debit.Status == "failed" {
 			t.Fatalf("debit %s, %v", debit.Status, err)
 		}
-		out := amount(5_000)
-		out.Instrument = bob.ID
-		credit, err := w.s.Credit(ctx, w.mp, out)
-		if err != nil || credit.Status == "failed" {
-			t.Fatalf("credit %s, %v", credit.Status, err)
-		}
+		// The bank debit funds nothing until it settles: a card pays for
+		// the credit.
 		card, err := w.s.CreateCard(ctx, w.mp, payments.CardInput{Number: "4111111111111111", ExpirationMonth: 1, ExpirationYear: 2030})
 		if err != nil {
 			t.Fatal(err)
 		}
-		cardIn := amount(700)
+		cardIn := amount(5_700)
 		cardIn.Instrument = card.ID
 		if _, err := w.s.Debit(ctx, w.mp, cardIn); err != nil {
 			t.Fatal(err)
+		}
+		out := amount(5_000)
+		out.Instrument = bob.ID
+		credit, err := w.s.Credit(ctx, w.mp, out)
+		if err != nil || credit.Status != "pending" {
+			t.Fatalf("credit %s, %v", credit.Status, err)
 		}
 		// Nothing before the cut-off's close.
 		w.runAt(t, time.Date(2026, 11, 25, 23, 30, 0, 0, time.UTC))

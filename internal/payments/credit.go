@@ -50,8 +50,9 @@ func (w *Writer) credit(ctx context.Context, marketplace string, in TxInput) (Re
 	if dst.Hidden {
 		return Resource{}, apperr.WithReason(apperr.Conflict, "funding-destination-not-creditable", "this funding instrument was deleted")
 	}
+	live := false
 	if dst.Type == "bank_accounts" {
-		if _, err := w.requireACHSettings(ctx, marketplace); err != nil {
+		if live, err = w.requireACHSettings(ctx, marketplace); err != nil {
 			return Resource{}, err
 		}
 	}
@@ -98,8 +99,11 @@ func (w *Writer) credit(ctx context.Context, marketplace string, in TxInput) (Re
 		}
 	}
 	outcome := Str(dst.Private["outcome"])
-	if dst.Type == "cards" {
+	switch dst.Type {
+	case "cards":
 		outcome = Str(dst.Private["push"])
+	case "bank_accounts":
+		outcome = bankOutcome(live, dst)
 	}
 	if dst.Type == "bank_accounts" && outcome == OutcomeFailed {
 		// The bank refuses the payout; in test mode it does so at once.
@@ -120,11 +124,12 @@ func (w *Writer) credit(ctx context.Context, marketplace string, in TxInput) (Re
 	}
 	req := ledger.TransferRequest{Code: "credit", Ref: c.Fields["transaction_number"].(string), Postings: []ledger.Posting{
 		{AccountID: escrowFor(marketplace, order.ID), AmountMinor: -amount}, {AccountID: to, AmountMinor: amount}}}
-	if outcome == OutcomePending {
+	if achPending(outcome) {
 		// Money promised to a payout leaves the escrow's available funds at
 		// once; it is posted when the payout settles.
 		req.Pending = true
 		pend(&c)
+		markSandboxReturn(&c, outcome)
 	} else {
 		succeed(&c)
 	}

@@ -19,6 +19,9 @@ const (
 	OutcomeDeclined  = "declined"
 	OutcomeInvalid   = "invalid"
 	OutcomeDispute   = "dispute"
+	// OutcomeReturned: a bank transaction succeeds on its business day and
+	// the sandbox's bank returns it later (see sandboxReturnDays).
+	OutcomeReturned = "returned"
 )
 
 // Limits of the money the API moves.
@@ -200,8 +203,9 @@ func (w *Writer) debit(ctx context.Context, marketplace string, in TxInput, hold
 	default:
 		return Resource{}, apperr.New(apperr.Invalid, "a debit's source must be a card, a bank account or an external account")
 	}
+	live := false
 	if src.Type == "bank_accounts" {
-		if _, err := w.requireACHSettings(ctx, marketplace); err != nil {
+		if live, err = w.requireACHSettings(ctx, marketplace); err != nil {
 			return Resource{}, err
 		}
 	}
@@ -229,6 +233,9 @@ func (w *Writer) debit(ctx context.Context, marketplace string, in TxInput, hold
 	d.Private["instrument_type"] = src.Type
 
 	outcome := Str(src.Private["outcome"])
+	if src.Type == "bank_accounts" {
+		outcome = bankOutcome(live, src)
+	}
 	switch {
 	case src.Hidden:
 		return w.failed(ctx, d, "WD", "debit.failed", apperr.WithReason(apperr.Conflict, "funding-source-not-debitable", "this funding instrument was deleted and cannot be debited"))
@@ -252,11 +259,12 @@ func (w *Writer) debit(ctx context.Context, marketplace string, in TxInput, hold
 	req := ledger.TransferRequest{Code: "debit", Postings: []ledger.Posting{
 		{AccountID: networkAccount(marketplace, src), AmountMinor: -amount},
 		{AccountID: escrow, AmountMinor: amount}}}
-	if src.Type == "bank_accounts" && outcome == OutcomePending {
+	if src.Type == "bank_accounts" && achPending(outcome) {
 		// ACH money is promised, not there: it reaches the escrow only when
 		// the debit settles, and a pending debit funds nothing meanwhile.
 		req.Pending = true
 		pend(&d)
+		markSandboxReturn(&d, outcome)
 	} else {
 		succeed(&d)
 	}

@@ -23,6 +23,7 @@ func (a *API) routes() {
 	r.handle(http.MethodPost, "/marketplaces/:id/test_clock", a.advanceTestClock)
 	r.handle(http.MethodGet, "/marketplaces/:id/ach_settings", a.getACHSettings)
 	r.handle(http.MethodPut, "/marketplaces/:id/ach_settings", a.putACHSettings)
+	r.handle(http.MethodGet, "/marketplaces/:id/escrow", a.marketplaceEscrow)
 	r.handle(http.MethodGet, "/ach_files", a.listACHFiles)
 	r.handle(http.MethodGet, "/ach_files/:id", a.getACHFile)
 	r.handle(http.MethodGet, "/ach_files/:id/content", a.achFileContent)
@@ -122,6 +123,7 @@ func (a *API) routes() {
 		r.handle(http.MethodGet, "/orders/:id/"+typ, a.listLinked(typ, "order"))
 	}
 	r.handle(http.MethodGet, "/orders/:id/buyers", a.listBuyers)
+	r.handle(http.MethodGet, "/orders/:id/escrow", a.orderEscrow)
 
 	r.handle(http.MethodGet, "/accounts/:id", a.getTyped("accounts"))
 	r.handle(http.MethodPost, "/accounts/:id/credits", a.creditAccount)
