@@ -322,3 +322,64 @@ func TestACHRefundsReversalsAndSettlementsGoOutAndComeBack(t *testing.T) {
 		}
 	})
 }
+
+// A debit partly refunded and then returned takes back only what the
+// refund left: the refund's money already went back to the buyer's bank.
+func TestReturnedDebitTakesBackWhatItsRefundsLeft(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		w := newLiveWorld(t, kind)
+		if _, err := w.s.SetACHSettings(ctx, w.mp, liveSettings); err != nil {
+			t.Fatal(err)
+		}
+		alice := w.bank(t, "Alice Buyer", "123456789", "231380104", "checking", false)
+		_, shop := w.bankOf(t, "Shop LLC", "5556667", "011000015", "checking", true)
+		bz, _ := w.s.CreateVerification(ctx, w.mp, alice.ID)
+		w.verify(t, bz.ID)
+		order, _ := w.s.CreateOrder(ctx, w.mp, shop.ID, payments.OrderInput{Description: "rent"})
+		in := amount(10_000)
+		in.Instrument, in.Order = alice.ID, order.ID
+		debit, err := w.s.Debit(ctx, w.mp, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.runAt(t, time.Date(2026, 11, 25, 23, 45, 0, 0, time.UTC))
+		w.runAt(t, time.Date(2026, 12, 2, 23, 31, 0, 0, time.UTC))
+		refund, err := w.s.Refund(ctx, w.mp, debit.ID, amount(2_500))
+		if err != nil || refund.Status != "pending" {
+			t.Fatalf("refund %s, %v", refund.Status, err)
+		}
+		// Thursday's batch; succeeded Friday 4 December.
+		w.runAt(t, time.Date(2026, 12, 3, 23, 45, 0, 0, time.UTC))
+		w.runAt(t, time.Date(2026, 12, 4, 23, 31, 0, 0, time.UTC))
+		if r, _ := w.s.Get(ctx, w.mp, refund.ID); r.Status != "succeeded" {
+			t.Fatalf("refund %s on Friday", r.Status)
+		}
+		d, _ := w.s.Get(ctx, w.mp, debit.ID)
+		if _, err := w.s.ApplyACHReturns(ctx, w.mp, achfiletest.ReturnsFile(t,
+			achfiletest.Entry{Trace: payments.Str(d.Fields["trace_number"]), Code: "R10", AmountMinor: 10_000, Debit: true})); err != nil {
+			t.Fatal(err)
+		}
+		d, _ = w.s.Get(ctx, w.mp, debit.ID)
+		if d.Status != "failed" || payments.Int(d.Fields["returned_amount"]) != 7_500 {
+			t.Fatalf("returned debit %s, returned_amount %v", d.Status, d.Fields["returned_amount"])
+		}
+		if b, _ := w.s.Balance(ctx, order.ID); b != 0 {
+			t.Errorf("order after the return = %d, want 0", b)
+		}
+		if _, err := w.s.Balance(ctx, payments.ACHShortfallAccount(w.mp)); !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("a shortfall was recorded: %v", err)
+		}
+		if o, _ := w.s.Get(ctx, w.mp, order.ID); payments.Int(o.Fields["amount"]) != 0 {
+			t.Errorf("order amount %v, want 0", o.Fields["amount"])
+		}
+		feed, _ := w.m.Feed(ctx, w.mp, shop.ID)
+		if last := feed[len(feed)-1]; last.Type != payments.FeedChargeback || last.AmountMinor != 7_500 {
+			t.Errorf("last feed entry %+v", last)
+		}
+		found, err := ledger.Verify(ctx, w.db.Ledger())
+		if err != nil || len(found) != 0 {
+			t.Fatalf("verify: %v %v", found, err)
+		}
+	})
+}
