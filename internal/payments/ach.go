@@ -3,6 +3,7 @@ package payments
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/clock"
@@ -155,6 +156,13 @@ func (w *Writer) settleACH(ctx context.Context, r *Resource, lapsed bool) error 
 		}
 	}
 	succeed(r)
+	if r.Type == "debits" {
+		// The escrow's money is aged from here (the 30-day rule).
+		r.Private["funded_at"] = w.Now().UTC().Format(time.RFC3339Nano)
+		if err := w.scheduleFundsAging(ctx, *r, w.Now()); err != nil {
+			return err
+		}
+	}
 	saved, err := w.Save(ctx, *r)
 	if err != nil {
 		return err

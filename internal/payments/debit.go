@@ -218,6 +218,9 @@ func (w *Writer) debit(ctx context.Context, marketplace string, in TxInput, hold
 		if order, err = w.Lock(ctx, marketplace, "orders", in.Order); err != nil {
 			return Resource{}, err
 		}
+		if err := w.refuseStaleOrder(ctx, marketplace, order.ID); err != nil {
+			return Resource{}, err
+		}
 	}
 	desc, err := w.descriptor(ctx, marketplace, in.Descriptor, true)
 	if err != nil {
@@ -284,8 +287,13 @@ func (w *Writer) debit(ctx context.Context, marketplace string, in TxInput, hold
 	if err != nil {
 		return d, err
 	}
-	if d.Status == "pending" {
+	switch d.Status {
+	case "pending":
 		if err := w.scheduleSettlement(ctx, d); err != nil {
+			return d, err
+		}
+	case "succeeded":
+		if err := w.scheduleFundsAging(ctx, d, d.CreatedAt); err != nil {
 			return d, err
 		}
 	}

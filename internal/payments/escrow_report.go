@@ -2,6 +2,7 @@ package payments
 
 import (
 	"context"
+	"time"
 
 	"github.com/poise-payments/poise/internal/apperr"
 )
@@ -22,6 +23,12 @@ type EscrowReport struct {
 	// escrow's to pay out or refund. The API's in_escrow and
 	// amount_escrowed show it.
 	AvailableMinor int64
+	// ByAge splits the posted money by how long ago it arrived, first in
+	// first out (escrow_age.go); EscrowOf fills it.
+	ByAge []AgeBucket
+	// OldestFundsAt is when the oldest money still posted arrived; zero
+	// for an empty escrow.
+	OldestFundsAt time.Time
 }
 
 // Escrow reads what an escrow account holds. An account not created yet
@@ -41,11 +48,27 @@ func (s *Service) Escrow(ctx context.Context, accountID string) (EscrowReport, e
 // EscrowOf reads the escrow of a marketplace (id is the marketplace's) or
 // of one of its orders; anything else is not found.
 func (s *Service) EscrowOf(ctx context.Context, marketplace, id string) (EscrowReport, error) {
-	account := id
+	orderID := id
 	if id == marketplace {
-		account = EscrowAccount(marketplace)
+		orderID = ""
 	} else if _, err := s.GetTyped(ctx, marketplace, "orders", id); err != nil {
 		return EscrowReport{}, err
 	}
-	return s.Escrow(ctx, account)
+	r, err := s.Escrow(ctx, escrowAccountOf(marketplace, orderID))
+	if err != nil {
+		return r, err
+	}
+	now, err := s.NowFor(ctx, marketplace)
+	if err != nil {
+		return r, err
+	}
+	unpaid, err := s.agedEscrow(ctx, marketplace, orderID, r.PostedMinor)
+	if err != nil {
+		return r, err
+	}
+	r.ByAge = byAge(unpaid, now)
+	if len(unpaid) > 0 {
+		r.OldestFundsAt = unpaid[len(unpaid)-1].at
+	}
+	return r, nil
 }

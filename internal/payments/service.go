@@ -217,6 +217,11 @@ func (w *Writer) Save(ctx context.Context, r Resource) (Resource, error) {
 // Emit records an event about r in the same transaction as the change.
 // The event keeps a snapshot of the resource as it is now.
 func (w *Writer) Emit(ctx context.Context, eventType string, r Resource) (Resource, error) {
+	return w.emitWith(ctx, eventType, r, nil)
+}
+
+// emitWith is Emit with fields of the event's own beside its entity.
+func (w *Writer) emitWith(ctx context.Context, eventType string, r Resource, extra map[string]any) (Resource, error) {
 	ev := Resource{
 		Marketplace: r.Marketplace,
 		Type:        "events",
@@ -228,6 +233,9 @@ func (w *Writer) Emit(ctx context.Context, eventType string, r Resource) (Resour
 			"entity":      Snapshot(r),
 		},
 		Links: map[string]string{"entity": r.ID},
+	}
+	for k, v := range extra {
+		ev.Fields[k] = v
 	}
 	return w.Create(ctx, ev, "EV")
 }

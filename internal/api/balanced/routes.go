@@ -24,6 +24,8 @@ func (a *API) routes() {
 	r.handle(http.MethodGet, "/marketplaces/:id/ach_settings", a.getACHSettings)
 	r.handle(http.MethodPut, "/marketplaces/:id/ach_settings", a.putACHSettings)
 	r.handle(http.MethodGet, "/marketplaces/:id/escrow", a.marketplaceEscrow)
+	r.handle(http.MethodGet, "/marketplaces/:id/escrow_policy", a.getEscrowPolicy)
+	r.handle(http.MethodPut, "/marketplaces/:id/escrow_policy", a.putEscrowPolicy)
 	r.handle(http.MethodGet, "/ach_files", a.listACHFiles)
 	r.handle(http.MethodGet, "/ach_files/:id", a.getACHFile)
 	r.handle(http.MethodGet, "/ach_files/:id/content", a.achFileContent)
