@@ -211,6 +211,7 @@ func runServer(ctx context.Context, log *slog.Logger, cfg serverConfig) error {
 	sched.Handle(payments.JobCloseACHWindow, svc.CloseACHWindow)
 	sched.Handle(payments.JobSandboxReturn, svc.SandboxReturn)
 	sched.Handle(payments.JobFundsAging, svc.FundsAging)
+	sched.Handle(payments.JobEndDispute, svc.EndDispute)
 	sched.Handle(merchants.JobScheduledAdjustment, mer.RunScheduledAdjustment)
 	sched.Handle(merchants.JobBalanceRelease, mer.RunBalanceRelease)
 	sched.Handle(payments.JobExpireHold, svc.ExpireHold)

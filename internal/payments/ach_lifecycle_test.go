@@ -54,6 +54,7 @@ func newSandboxWorld(t *testing.T, kind string, start time.Time) *sandboxWorld {
 	w.sched.Handle(payments.JobSettleACH, w.s.SettleACH)
 	w.sched.Handle(payments.JobSandboxReturn, w.s.SandboxReturn)
 	w.sched.Handle(payments.JobFundsAging, w.s.FundsAging)
+	w.sched.Handle(payments.JobEndDispute, w.s.EndDispute)
 	key, _, _ := w.s.CreateAPIKey(ctx, nil, nil)
 	mp, err := w.s.CreateMarketplace(ctx, key, nil, nil)
 	if err != nil {

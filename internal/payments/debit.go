@@ -19,6 +19,8 @@ const (
 	OutcomeDeclined  = "declined"
 	OutcomeInvalid   = "invalid"
 	OutcomeDispute   = "dispute"
+	// OutcomeDisputeWon: the debit is disputed and the merchant wins.
+	OutcomeDisputeWon = "dispute_won"
 	// OutcomeReturned: a bank transaction succeeds on its business day and
 	// the sandbox's bank returns it later (see sandboxReturnDays).
 	OutcomeReturned = "returned"
@@ -317,8 +319,8 @@ func (w *Writer) debit(ctx context.Context, marketplace string, in TxInput, hold
 			return d, err
 		}
 	}
-	if outcome == OutcomeDispute {
-		if d, err = w.openDispute(ctx, d); err != nil {
+	if outcome == OutcomeDispute || outcome == OutcomeDisputeWon {
+		if d, err = w.openDispute(ctx, d, outcome == OutcomeDisputeWon); err != nil {
 			return d, err
 		}
 	}
@@ -328,7 +330,7 @@ func (w *Writer) debit(ctx context.Context, marketplace string, in TxInput, hold
 // openDispute records a chargeback on a succeeded card debit, as the test
 // card network raises at once: the disputed amount leaves the escrow the
 // debit paid into.
-func (w *Writer) openDispute(ctx context.Context, d Resource) (Resource, error) {
+func (w *Writer) openDispute(ctx context.Context, d Resource, won bool) (Resource, error) {
 	amount := Int(d.Fields["amount"])
 	dt, err := w.Create(ctx, Resource{Marketplace: d.Marketplace, Type: "disputes", Status: "pending", Fields: map[string]any{
 		"amount":       amount,
@@ -340,8 +342,12 @@ func (w *Writer) openDispute(ctx context.Context, d Resource) (Resource, error) 
 		"meta":         map[string]string{},
 	}, Links: map[string]string{"transaction": d.ID,
 		// not shown; they list the dispute under the debit's card and customer
-		"source": d.Link("source"), "customer": d.Link("customer")}}, "DT")
+		"source": d.Link("source"), "customer": d.Link("customer")},
+		Private: map[string]any{"sandbox_won": won}}, "DT")
 	if err != nil {
+		return d, err
+	}
+	if err := w.scheduleDisputeEnd(ctx, dt); err != nil {
 		return d, err
 	}
 	if _, err := w.Transfer(ledger.TransferRequest{Code: "chargeback", Ref: dt.ID, Postings: []ledger.Posting{

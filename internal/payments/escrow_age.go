@@ -79,7 +79,7 @@ func lotOf(r Resource) (fundsLot, bool) {
 	amount := Int(r.Fields["amount"])
 	switch r.Type {
 	case "debits":
-		if r.Link("dispute") != "" {
+		if r.Link("dispute") != "" && !Bool(r.Private["dispute_won"]) {
 			return fundsLot{}, false
 		}
 		amount -= Int(r.Private["refunded"])

@@ -16,6 +16,8 @@ const (
 	declined  = "declined"
 	invalid   = "invalid"
 	dispute   = "dispute"
+	// disputeWon: the card's debits are disputed, and the merchant wins.
+	disputeWon = "dispute_won"
 )
 
 // CardFacts is what the card network and the issuer directory say of a
@@ -41,7 +43,11 @@ var testCards = map[string]CardFacts{
 	"4444444444444448": {Type: "credit", Outcome: declined},
 	"4222222222222220": {Type: "credit", Outcome: invalid},
 	"5112000200000002": {Type: "debit"},
+	// Every debit is disputed; the dispute is lost when its response time
+	// ends (Balanced's test card) ...
 	"6500000000000002": {Type: "debit", Outcome: dispute},
+	// ... or won, on Poise's own test card.
+	"6500000000000010": {Type: "debit", Outcome: disputeWon},
 }
 
 // CleanCardNumber strips the spaces and dashes people type into numbers.

@@ -141,6 +141,7 @@ func (a *API) routes() {
 	r.handle(http.MethodGet, "/reversals/:id/settlements", a.listSettlementOfTx)
 
 	r.handle(http.MethodGet, "/disputes/:id", a.getTyped("disputes"))
+	r.handle(http.MethodPut, "/disputes/:id", a.decideDispute)
 	r.handle(http.MethodGet, "/events/:id", a.getTyped("events"))
 	r.handle(http.MethodGet, "/events/:id/callbacks", a.eventDeliveries)
 	// Parties of the merchant balance API, managed with the marketplace's key.
