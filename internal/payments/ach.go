@@ -159,8 +159,10 @@ func (w *Writer) settleACH(ctx context.Context, r *Resource, lapsed bool) error 
 	if r.Type == "debits" {
 		// The escrow's money is aged from here (the 30-day rule).
 		r.Private["funded_at"] = w.Now().UTC().Format(time.RFC3339Nano)
-		if err := w.scheduleFundsAging(ctx, *r, w.Now()); err != nil {
-			return err
+		if r.Link("order") == "" {
+			if err := w.followFundsAging(ctx, r.Marketplace, nil); err != nil {
+				return err
+			}
 		}
 	}
 	saved, err := w.Save(ctx, *r)
@@ -189,6 +191,9 @@ func (w *Writer) settleACH(ctx context.Context, r *Resource, lapsed bool) error 
 		order.Fields["amount"] = Int(order.Fields["amount"]) + Int(r.Fields["amount"])
 		if cu := r.Link("customer"); cu != "" {
 			order.Private["buyer:"+cu] = true
+		}
+		if err := w.followFundsAging(ctx, r.Marketplace, &order); err != nil {
+			return err
 		}
 		if _, err := w.Save(ctx, order); err != nil {
 			return err

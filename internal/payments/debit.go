@@ -295,14 +295,19 @@ func (w *Writer) debit(ctx context.Context, marketplace string, in TxInput, hold
 			return d, err
 		}
 	case "succeeded":
-		if err := w.scheduleFundsAging(ctx, d, d.CreatedAt); err != nil {
-			return d, err
+		if order.ID == "" {
+			if err := w.followFundsAging(ctx, marketplace, nil); err != nil {
+				return d, err
+			}
 		}
 	}
 	if order.ID != "" && d.Status == "succeeded" {
 		order.Fields["amount"] = Int(order.Fields["amount"]) + amount
 		if customer != "" {
 			order.Private["buyer:"+customer] = true
+		}
+		if err := w.followFundsAging(ctx, marketplace, &order); err != nil {
+			return d, err
 		}
 		if _, err := w.Save(ctx, order); err != nil {
 			return d, err

@@ -3,7 +3,9 @@ package payments
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/poise-payments/poise/internal/apperr"
@@ -183,23 +185,57 @@ func (s *Service) agedEscrow(ctx context.Context, marketplace, orderID string, p
 	return unpaidLots(posted, lots), nil
 }
 
-// scheduleFundsAging follows money that reached an escrow up: 25 days on,
-// on the marketplace's clock, it is checked for still being there.
-func (w *Writer) scheduleFundsAging(ctx context.Context, r Resource, at time.Time) error {
-	due := w.processTime(at.Add(FundsWarningDays * 24 * time.Hour))
-	return w.tx.ScheduleJob(ctx, scheduler.Job{Kind: JobFundsAging, Key: r.ID, Payload: r.Marketplace, DueAt: due}, w.Writer.Now())
-}
-
-// FundsAging is the handler of JobFundsAging: when any of the money the
-// transaction brought is still in its escrow, an event says so (order.
-// funds_aging for an order, marketplace.funds_aging for the marketplace's
-// escrow), with the job's completion in one transaction.
-func (s *Service) FundsAging(ctx context.Context, j scheduler.Job) error {
-	src, err := s.store.GetResource(ctx, j.Payload, j.Key)
+// followFundsAging makes sure the money an escrow takes in today (a UTC day
+// of the marketplace's clock) is checked on its 25th day: one job per
+// escrow and day, not one per debit. The day last followed is kept on the
+// escrow's owner: the order, which the caller saves anyway, or the
+// marketplace, saved here once a day.
+func (w *Writer) followFundsAging(ctx context.Context, marketplace string, order *Resource) error {
+	day := w.Now().UTC().Format(time.DateOnly)
+	owner := order
+	if owner == nil {
+		mp, err := w.Lock(ctx, marketplace, "marketplaces", marketplace)
+		if err != nil {
+			return err
+		}
+		owner = &mp
+	}
+	if Str(owner.Private["funds_aging_day"]) == day {
+		return nil
+	}
+	owner.Private["funds_aging_day"] = day
+	if order == nil {
+		if _, err := w.Save(ctx, *owner); err != nil {
+			return err
+		}
+	}
+	arrived, err := time.Parse(time.DateOnly, day)
 	if err != nil {
 		return err
 	}
-	orderID := src.Link("order")
+	due := w.processTime(arrived.AddDate(0, 0, FundsWarningDays))
+	return w.tx.ScheduleJob(ctx, scheduler.Job{Kind: JobFundsAging, Key: owner.ID + "@" + day, Payload: marketplace, DueAt: due}, w.Writer.Now())
+}
+
+// FundsAging is the handler of JobFundsAging: on the 25th day after a day
+// an escrow took money in, when any of that day's money is still there, an
+// event says so (order.funds_aging for an order, marketplace.funds_aging
+// for the marketplace's escrow), with the job's completion in one
+// transaction.
+func (s *Service) FundsAging(ctx context.Context, j scheduler.Job) error {
+	i := strings.LastIndexByte(j.Key, '@')
+	if i < 0 {
+		return fmt.Errorf("payments: %q is not a funds aging key", j.Key)
+	}
+	owner, day := j.Key[:i], j.Key[i+1:]
+	arrived, err := time.Parse(time.DateOnly, day)
+	if err != nil {
+		return fmt.Errorf("payments: %q is not a funds aging key: %w", j.Key, err)
+	}
+	orderID := owner
+	if owner == j.Payload {
+		orderID = ""
+	}
 	lots, err := s.escrowLots(ctx, j.Payload, orderID)
 	if err != nil {
 		return err
@@ -211,25 +247,24 @@ func (s *Service) FundsAging(ctx context.Context, j scheduler.Job) error {
 		}
 		still := int64(0)
 		for _, l := range unpaidLots(acct.PostedMinor, lots) {
-			if l.id == src.ID {
-				still = l.amountMinor
+			if l.at.UTC().Format(time.DateOnly) == day {
+				still += l.amountMinor
 			}
 		}
 		if still > 0 {
-			entity, event := j.Payload, "marketplace.funds_aging"
+			event := "marketplace.funds_aging"
 			if orderID != "" {
-				entity, event = orderID, "order.funds_aging"
+				event = "order.funds_aging"
 			}
-			r, err := w.Lock(ctx, j.Payload, "", entity)
+			r, err := w.Lock(ctx, j.Payload, "", owner)
 			if err != nil {
 				return nil, err
 			}
-			// What the warning is about, for the receiver: which money, how
-			// much of it, and by when it must be paid out.
+			// What the warning is about, for the receiver: how much of the
+			// day's money is left, and by when it must be paid out.
 			if _, err := w.emitWith(ctx, event, r, map[string]any{"funds": map[string]any{
-				"transaction": src.ID, "amount": still, "currency": Currency,
-				"arrived_at":  fundedAt(src).UTC().Format(time.RFC3339Nano),
-				"deadline_at": fundedAt(src).Add(FundsDeadlineDays * 24 * time.Hour).UTC().Format(time.RFC3339Nano),
+				"amount": still, "currency": Currency, "arrived_on": day,
+				"deadline_at": arrived.AddDate(0, 0, FundsDeadlineDays).Format(time.RFC3339Nano),
 			}}); err != nil {
 				return nil, err
 			}

@@ -41,8 +41,8 @@ func ages(e payments.EscrowReport) map[int]int64 {
 }
 
 // The 30-day rule on a test clock: an order's money is aged first in,
-// first out; money still unpaid on its 25th day raises an event, money
-// paid out before does not; with the marketplace's policy on, a debit into
+// first out; a day's money still unpaid on its 25th day raises an event,
+// money paid out before does not; with the marketplace's policy on, a debit into
 // an order holding money past its 30th day is refused, and allowed again
 // once that money is paid out. The marketplace's own escrow is aged and
 // warned about the same way.
@@ -92,24 +92,34 @@ func TestThirtyDayRule(t *testing.T) {
 		if got := ages(e); len(got) != 1 || got[7] != 3_000 || !e.OldestFundsAt.Equal(day(10)) {
 			t.Fatalf("day 20: by age %v, oldest %s", got, e.OldestFundsAt)
 		}
-		// Day 25: the first debit's money was paid out: no warning about
-		// the order; the marketplace's own 1,000 is still there.
-		w.at(t, day(25).Add(-time.Minute))
+		// The day's money is checked on its 25th day, from midnight UTC:
+		// money of Monday 2 November (UTC) on 27 November, 00:00 UTC. The
+		// first debit's was paid out: no warning about the order; the
+		// marketplace's own 1,000 is still there.
+		nov27 := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+		w.at(t, nov27.Add(-time.Minute))
 		if got := w.fundsEvents(t, w.mp); len(got) != 0 {
 			t.Fatalf("warned before day 25: %v", got)
 		}
-		w.at(t, day(25).Add(time.Minute))
+		w.at(t, nov27.Add(time.Minute))
 		if got := w.fundsEvents(t, order.ID); len(got) != 0 {
 			t.Fatalf("warned about money paid out: %v", got)
 		}
 		if got := w.fundsEvents(t, w.mp); len(got) != 1 || got[0] != 1_000 {
 			t.Fatalf("marketplace warnings on day 25: %v", got)
 		}
-		// Day 35: the second debit's 3,000 has been there 25 days.
-		w.at(t, day(35).Add(time.Minute))
-		if got := w.fundsEvents(t, order.ID); len(got) != 1 || got[0] != 3_000 {
-			t.Fatalf("order warnings on day 35: %v", got)
+		// The second debit arrived on 12 November (UTC): its 3,000 is still
+		// there on 7 December.
+		dec7 := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+		w.at(t, dec7.Add(-time.Minute))
+		if got := w.fundsEvents(t, order.ID); len(got) != 0 {
+			t.Fatalf("order warned early: %v", got)
 		}
+		w.at(t, dec7.Add(time.Minute))
+		if got := w.fundsEvents(t, order.ID); len(got) != 1 || got[0] != 3_000 {
+			t.Fatalf("order warnings on 7 December: %v", got)
+		}
+		w.at(t, day(35))
 		if got := ages(w.escrow(t, w.mp)); len(got) != 1 || got[payments.FundsDeadlineDays] != 1_000 {
 			t.Fatalf("marketplace escrow by age on day 35: %v", got)
 		}
