@@ -28,6 +28,8 @@ var settlementDays = map[string]int{
 	"refunds": clock.ACHRefundBusinessDays,
 	// A settlement pays a payable account out like a credit.
 	"settlements": clock.ACHCreditMaxBusinessDays,
+	// A reversal pulls a credit's money back like a debit.
+	"reversals": clock.ACHDebitMaxBusinessDays,
 }
 
 // bankOutcome is what a transaction with bank account b does. A live
@@ -177,6 +179,9 @@ func (w *Writer) settleACH(ctx context.Context, r *Resource, lapsed bool) error 
 		if err := w.scheduleSandboxReturn(ctx, *r); err != nil {
 			return err
 		}
+	}
+	if r.Type == "reversals" {
+		return w.feedReversal(ctx, *r)
 	}
 	if r.Type != "debits" {
 		return nil

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/merchants"
@@ -289,6 +290,71 @@ func TestACHLifeCycleAcrossAWeekendAndAFedHoliday(t *testing.T) {
 		found, err := ledger.Verify(ctx, w.db.Ledger())
 		if err != nil || len(found) != 0 {
 			t.Fatalf("verify: %v %v", found, err)
+		}
+	})
+}
+
+// A payout to an ordinary bank account arrives three business days after
+// its batch, and a reversal of it, an ACH debit of the recipient's bank,
+// brings the money back into the escrow only four business days after its
+// own batch: Friday 27 November's payout (Thanksgiving is Thursday)
+// arrives Wednesday 2 December; its reversal that evening goes out on
+// Thursday 3 and settles on Wednesday 9.
+func TestACHPayoutAndItsReversalSettleOnTheirBusinessDays(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		w := newSandboxWorld(t, kind, pt(time.November, 25, 16, 0))
+		card, _ := w.s.CreateCard(ctx, w.mp, payments.CardInput{Number: "4111111111111111", ExpirationMonth: 1, ExpirationYear: 2030})
+		fund := amount(8_000)
+		fund.Instrument = card.ID
+		if _, err := w.s.Debit(ctx, w.mp, fund); err != nil {
+			t.Fatal(err)
+		}
+		bank, payee := w.verifiedBank(t, "123456789")
+		out := amount(5_000)
+		out.Instrument = bank.ID
+		c, err := w.s.Credit(ctx, w.mp, out)
+		if err != nil || c.Status != "pending" {
+			t.Fatalf("payout %s, %v", c.Status, err)
+		}
+		if _, err := w.s.Reverse(ctx, w.mp, c.ID, amount(1)); !apperr.Is(err, apperr.Invalid) {
+			t.Fatalf("reversed a payout in flight: %v", err)
+		}
+		if e := w.escrow(t, w.mp); sums(e) != sums(payments.EscrowReport{PostedMinor: 8_000, PendingOutMinor: 5_000, AvailableMinor: 3_000}) {
+			t.Fatalf("escrow with the payout in flight: %+v", e)
+		}
+		w.at(t, pt(time.December, 2, 15, 29))
+		if w.status(t, c.ID) != "pending" {
+			t.Fatal("the payout arrived early")
+		}
+		w.at(t, pt(time.December, 2, 16, 0))
+		if w.status(t, c.ID) != "succeeded" {
+			t.Fatal("the payout did not arrive on Wednesday 2 December")
+		}
+		feedBefore := count(w.feedTypes(t, payee.ID), payments.FeedPayoutCancel)
+		rv, err := w.s.Reverse(ctx, w.mp, c.ID, amount(2_000))
+		if err != nil || rv.Status != "pending" {
+			t.Fatalf("reversal %s, %v", rv.Status, err)
+		}
+		if e := w.escrow(t, w.mp); sums(e) != sums(payments.EscrowReport{PostedMinor: 3_000, PendingInMinor: 2_000, AvailableMinor: 3_000}) {
+			t.Fatalf("escrow with the reversal pending: %+v", e)
+		}
+		w.at(t, pt(time.December, 9, 15, 29))
+		if w.status(t, rv.ID) != "pending" || count(w.feedTypes(t, payee.ID), payments.FeedPayoutCancel) != feedBefore {
+			t.Fatal("the reversal settled early")
+		}
+		w.at(t, pt(time.December, 9, 15, 31))
+		if w.status(t, rv.ID) != "succeeded" {
+			t.Fatal("the reversal did not settle on Wednesday 9 December")
+		}
+		if e := w.escrow(t, w.mp); sums(e) != sums(payments.EscrowReport{PostedMinor: 5_000, AvailableMinor: 5_000}) {
+			t.Fatalf("escrow after the reversal: %+v", e)
+		}
+		if got := count(w.feedTypes(t, payee.ID), payments.FeedPayoutCancel); got != feedBefore+1 {
+			t.Fatalf("%d payout_cancel entries, want one more at settlement", got-feedBefore)
+		}
+		if ev := w.eventTypes(t, rv.ID); count(ev, "reversal.succeeded") != 1 {
+			t.Fatalf("reversal's events %v", ev)
 		}
 	})
 }

@@ -175,7 +175,7 @@ func (w *Writer) applyReturn(ctx context.Context, marketplace string, e ACHEntry
 			return false, err
 		}
 	case "reversals":
-		if err := w.returnReversal(ctx, &r); err != nil {
+		if err := w.returnReversal(ctx, &r, wasPending); err != nil {
 			return false, err
 		}
 	case "settlements":
@@ -360,13 +360,20 @@ func (w *Writer) returnRefund(ctx context.Context, rf *Resource, wasPending bool
 // returnReversal gives back what a reversal pulled from the recipient's
 // bank: it leaves the escrow it went to (see clawBack); the credit may be
 // reversed again.
-func (w *Writer) returnReversal(ctx context.Context, rv *Resource) error {
+func (w *Writer) returnReversal(ctx context.Context, rv *Resource, wasPending bool) error {
 	mp, amount := rv.Marketplace, Int(rv.Fields["amount"])
-	split, err := w.clawBack(mp, rv.Link("order"), "order", amount, Str(rv.Fields["transaction_number"]))
-	if err != nil {
-		return err
+	if wasPending {
+		// Its money never reached the escrow: the promise is voided.
+		if _, err := w.Void(Str(rv.Private["transfer"])); err != nil {
+			return err
+		}
+	} else {
+		split, err := w.clawBack(mp, rv.Link("order"), "order", amount, Str(rv.Fields["transaction_number"]))
+		if err != nil {
+			return err
+		}
+		rv.Fields["return_split"] = split
 	}
-	rv.Fields["return_split"] = split
 	c, err := w.Lock(ctx, mp, "credits", rv.Link("credit"))
 	if err != nil {
 		return err

@@ -258,6 +258,19 @@ func TestACHRefundsReversalsAndSettlementsGoOutAndComeBack(t *testing.T) {
 		reversal := must(w.s.Reverse(ctx, w.mp, credit.ID, amount(1_000)))
 		settlement := must(w.s.Settle(ctx, w.mp, acct.ID, shopBank.ID, payments.TxInput{}))
 		w.runAt(t, time.Date(2026, 12, 9, 23, 45, 0, 0, time.UTC))
+		// The reversal pulls from the recipient's bank: its money is the
+		// order's once it settles, four business days after Wednesday's
+		// batch (Tuesday 15 December); the settlement's bank entry lands a
+		// day before.
+		if r, _ := w.s.Get(ctx, w.mp, reversal.ID); r.Status != "pending" {
+			t.Fatalf("reversal %s before its business day", r.Status)
+		}
+		w.runAt(t, time.Date(2026, 12, 15, 23, 31, 0, 0, time.UTC))
+		for _, id := range []string{reversal.ID, settlement.ID} {
+			if r, _ := w.s.Get(ctx, w.mp, id); r.Status != "succeeded" {
+				t.Fatalf("%s %s after its business day", id, r.Status)
+			}
+		}
 
 		fs := w.files(t)
 		a1, a2 := w.deposits(t, bz.ID)

@@ -33,6 +33,8 @@ var sandboxReturnDays = map[string]int{
 	"refunds": clock.ACHRefundFailureMaxBusinessDays,
 	// A settlement is a payout of a payable account, returned as a credit.
 	"settlements": clock.ACHCreditMaxBusinessDays + 2,
+	// A reversal is a debit of the recipient's bank, returned as one.
+	"reversals": clock.ACHDebitMaxBusinessDays + 10,
 }
 
 // sandboxReturnCodes are the NACHA return codes the sandbox's bank gives.
@@ -41,6 +43,7 @@ var sandboxReturnCodes = map[string][2]string{
 	"credits":     {"R03", "No Account/Unable to Locate Account"},
 	"refunds":     {"R03", "No Account/Unable to Locate Account"},
 	"settlements": {"R03", "No Account/Unable to Locate Account"},
+	"reversals":   {"R01", "Insufficient Funds"},
 }
 
 // scheduleSandboxReturn follows up a succeeded transaction the sandbox will
