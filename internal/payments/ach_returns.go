@@ -345,6 +345,16 @@ func (w *Writer) returnRefund(ctx context.Context, rf *Resource, wasPending bool
 	if _, err := w.Save(ctx, d); err != nil {
 		return err
 	}
+	// The refund was fed as a reversal when it was made; the merchant has
+	// the money back. PayNet has no "refund cancelled": the money taken out
+	// on the buyer's behalf coming back is fed as a chargeback reversal.
+	merchant, err := w.merchantOf(ctx, mp, rf.Link("order"))
+	if err != nil {
+		return err
+	}
+	if err := w.feed(ctx, FeedChargebackReversal, merchant, amount, "ach", *rf); err != nil {
+		return err
+	}
 	if o := rf.Link("order"); o != "" {
 		order, err := w.Lock(ctx, mp, "orders", o)
 		if err != nil {
@@ -379,8 +389,16 @@ func (w *Writer) returnReversal(ctx context.Context, rv *Resource, wasPending bo
 		return err
 	}
 	c.Private["reversed"] = Int(c.Private["reversed"]) - amount
-	_, err = w.Save(ctx, c)
-	return err
+	if _, err := w.Save(ctx, c); err != nil {
+		return err
+	}
+	if wasPending {
+		// Fed only when it settles: nothing to take back.
+		return nil
+	}
+	// The reversal gave the recipient back its payout (payout_cancel); the
+	// payout stands again.
+	return w.feed(ctx, FeedPayout, c.Link("customer"), amount, "ach", *rv)
 }
 
 // returnSettlement undoes a settlement's bank leg: a payout to the bank

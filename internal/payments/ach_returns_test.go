@@ -316,6 +316,19 @@ func TestACHRefundsReversalsAndSettlementsGoOutAndComeBack(t *testing.T) {
 		if b, _ := w.s.Balance(ctx, acct.ID); b != 1_500 {
 			t.Errorf("payable account after its settlement's return = %d, want 1500", b)
 		}
+		// The shop's feed: the returned refund gives its money back, the
+		// returned reversal takes the payout_cancel back.
+		feed, _ := w.m.Feed(ctx, w.mp, shop.ID)
+		bySource := map[string][]string{}
+		for _, e := range feed {
+			bySource[e.SourceID] = append(bySource[e.SourceID], e.Type)
+		}
+		if got := bySource[refund.ID]; len(got) != 2 || got[1] != payments.FeedChargebackReversal {
+			t.Errorf("refund's feed entries %v", got)
+		}
+		if got := bySource[reversal.ID]; len(got) != 2 || got[0] != payments.FeedPayoutCancel || got[1] != payments.FeedPayout {
+			t.Errorf("reversal's feed entries %v", got)
+		}
 		for _, id := range []string{refund.ID, reversal.ID, settlement.ID} {
 			if r, _ := w.s.Get(ctx, w.mp, id); r.Status != "failed" {
 				t.Errorf("%s is %s after its return", id, r.Status)

@@ -112,6 +112,20 @@ func TestSandboxReturnsADebitThatWasPaidOut(t *testing.T) {
 		if b := w.balances(t, escrow)[escrow]; b != 1_500+3_000 {
 			t.Fatalf("marketplace escrow after the refund's return = %d", b)
 		}
+		// The marketplace's own feed: the refund taken out, then given back.
+		ownFeed, err := w.m.Feed(ctx, w.mp, w.owner)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var refundEntries []string
+		for _, e := range ownFeed {
+			if e.SourceID == rf.ID && e.AmountMinor == 1_000 {
+				refundEntries = append(refundEntries, e.Type)
+			}
+		}
+		if len(refundEntries) != 2 || refundEntries[0] != payments.FeedReversal || refundEntries[1] != payments.FeedChargebackReversal {
+			t.Fatalf("the refund's feed entries %v", refundEntries)
+		}
 
 		accounts := []string{order.ID, escrow, payments.ACHShortfallAccount(w.mp), payments.BankNetworkAccount(w.mp)}
 		before := w.balances(t, accounts...)
