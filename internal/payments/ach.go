@@ -3,6 +3,7 @@ package payments
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/clock"
@@ -19,10 +20,41 @@ const (
 
 // settlementDays is how long each pending ACH transaction takes, from the
 // batch it goes out in: the upper end of each range the seed gives, since
-// money must not be shown as arrived before it can have.
+// money must not be shown as arrived before it can have; a refund is shown
+// succeeded one business day after its batch.
 var settlementDays = map[string]int{
 	"debits":  clock.ACHDebitMaxBusinessDays,
 	"credits": clock.ACHCreditMaxBusinessDays,
+	"refunds": clock.ACHRefundBusinessDays,
+	// A settlement pays a payable account out like a credit.
+	"settlements": clock.ACHCreditMaxBusinessDays,
+	// A reversal pulls a credit's money back like a debit.
+	"reversals": clock.ACHDebitMaxBusinessDays,
+}
+
+// bankOutcome is what a transaction with bank account b does. A live
+// marketplace's bank is real: every entry is pending until its business day
+// and fails only by a return the bank sends. A test marketplace's bank is
+// the sandbox, which answers by the account's number (rails.BankOutcome).
+func bankOutcome(live bool, b Resource) string {
+	if live {
+		return OutcomePending
+	}
+	return Str(b.Private["outcome"])
+}
+
+// achPending reports whether a transaction with this outcome goes through
+// the ACH life cycle: pending at creation, settled on its business day.
+func achPending(outcome string) bool {
+	return outcome == OutcomePending || outcome == OutcomeReturned
+}
+
+// markSandboxReturn marks a pending transaction the sandbox's bank will
+// return after it succeeded.
+func markSandboxReturn(r *Resource, outcome string) {
+	if outcome == OutcomeReturned {
+		r.Private["sandbox_return"] = true
+	}
 }
 
 // scheduleSettlement follows a pending ACH transaction up: its settlement
@@ -118,10 +150,23 @@ func (w *Writer) settleACH(ctx context.Context, r *Resource, lapsed bool) error 
 		_, err = w.Emit(ctx, kind+".failed", *r)
 		return err
 	}
-	if _, err := w.Post(Str(r.Private["transfer"]), 0); err != nil {
-		return err
+	if r.Type != "settlements" {
+		// A settlement's transfer posted when it was made: the account it
+		// settled was at zero at once.
+		if _, err := w.Post(Str(r.Private["transfer"]), 0); err != nil {
+			return err
+		}
 	}
 	succeed(r)
+	if r.Type == "debits" {
+		// The escrow's money is aged from here (the 30-day rule).
+		r.Private["funded_at"] = w.Now().UTC().Format(time.RFC3339Nano)
+		if r.Link("order") == "" {
+			if err := w.followFundsAging(ctx, r.Marketplace, nil); err != nil {
+				return err
+			}
+		}
+	}
 	saved, err := w.Save(ctx, *r)
 	if err != nil {
 		return err
@@ -130,8 +175,31 @@ func (w *Writer) settleACH(ctx context.Context, r *Resource, lapsed bool) error 
 	if _, err := w.Emit(ctx, kind+".succeeded", *r); err != nil {
 		return err
 	}
-	if r.Type == "debits" {
-		return w.feedDebit(ctx, *r, false)
+	if Bool(r.Private["sandbox_return"]) {
+		if err := w.scheduleSandboxReturn(ctx, *r); err != nil {
+			return err
+		}
 	}
-	return nil
+	if r.Type == "reversals" {
+		return w.feedReversal(ctx, *r)
+	}
+	if r.Type != "debits" {
+		return nil
+	}
+	if o := r.Link("order"); o != "" {
+		// An order's amount is what it has taken in: a bank debit is taken
+		// in when it settles.
+		order, err := w.Lock(ctx, r.Marketplace, "orders", o)
+		if err != nil {
+			return err
+		}
+		order.Fields["amount"] = Int(order.Fields["amount"]) + Int(r.Fields["amount"])
+		if err := w.followFundsAging(ctx, r.Marketplace, &order); err != nil {
+			return err
+		}
+		if _, err := w.Save(ctx, order); err != nil {
+			return err
+		}
+	}
+	return w.feedDebit(ctx, *r, false)
 }

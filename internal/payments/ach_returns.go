@@ -171,11 +171,11 @@ func (w *Writer) applyReturn(ctx context.Context, marketplace string, e ACHEntry
 			return false, err
 		}
 	case "refunds":
-		if err := w.returnRefund(ctx, &r); err != nil {
+		if err := w.returnRefund(ctx, &r, wasPending); err != nil {
 			return false, err
 		}
 	case "reversals":
-		if err := w.returnReversal(ctx, &r); err != nil {
+		if err := w.returnReversal(ctx, &r, wasPending); err != nil {
 			return false, err
 		}
 	case "settlements":
@@ -212,14 +212,21 @@ func (w *Writer) applyReturn(ctx context.Context, marketplace string, e ACHEntry
 
 // returnDebit takes a debit's money back. A pending debit never funded
 // anything: its pending transfer is voided. A succeeded one funded its
-// order or the marketplace escrow: that money goes back to the bank (see
-// clawBack), and the order's merchant gets a chargeback.
+// order or the marketplace escrow: what is left of it after its refunds
+// goes back to the bank (see clawBack), and the order's merchant gets a
+// chargeback of as much. What was refunded already left the escrow for the
+// buyer's bank; taking it back again would charge the marketplace twice
+// for the same money.
 func (w *Writer) returnDebit(ctx context.Context, d *Resource, wasPending bool) error {
 	if wasPending {
 		_, err := w.Void(Str(d.Private["transfer"]))
 		return err
 	}
-	amount := Int(d.Fields["amount"])
+	amount := Int(d.Fields["amount"]) - Int(d.Private["refunded"])
+	d.Fields["returned_amount"] = amount
+	if amount <= 0 {
+		return nil
+	}
 	mp := d.Marketplace
 	split, err := w.clawBack(mp, d.Link("order"), "order", amount, Str(d.Fields["transaction_number"]))
 	if err != nil {
@@ -319,10 +326,15 @@ func (w *Writer) returnCredit(ctx context.Context, c *Resource, wasPending bool)
 }
 
 // returnRefund brings a refund the buyer's bank refused back into the
-// escrow it left; the debit may be refunded again.
-func (w *Writer) returnRefund(ctx context.Context, rf *Resource) error {
+// escrow it left (a pending refund's reservation is voided instead); the
+// debit may be refunded again.
+func (w *Writer) returnRefund(ctx context.Context, rf *Resource, wasPending bool) error {
 	mp, amount := rf.Marketplace, Int(rf.Fields["amount"])
-	if err := w.giveBack(mp, escrowFor(mp, rf.Link("order")), amount, Str(rf.Fields["transaction_number"])); err != nil {
+	if wasPending {
+		if _, err := w.Void(Str(rf.Private["transfer"])); err != nil {
+			return err
+		}
+	} else if err := w.giveBack(mp, escrowFor(mp, rf.Link("order")), amount, Str(rf.Fields["transaction_number"])); err != nil {
 		return err
 	}
 	d, err := w.Lock(ctx, mp, "debits", rf.Link("debit"))
@@ -331,6 +343,16 @@ func (w *Writer) returnRefund(ctx context.Context, rf *Resource) error {
 	}
 	d.Private["refunded"] = Int(d.Private["refunded"]) - amount
 	if _, err := w.Save(ctx, d); err != nil {
+		return err
+	}
+	// The refund was fed as a reversal when it was made; the merchant has
+	// the money back. PayNet has no "refund cancelled": the money taken out
+	// on the buyer's behalf coming back is fed as a chargeback reversal.
+	merchant, err := w.merchantOf(ctx, mp, rf.Link("order"))
+	if err != nil {
+		return err
+	}
+	if err := w.feed(ctx, FeedChargebackReversal, merchant, amount, "ach", *rf); err != nil {
 		return err
 	}
 	if o := rf.Link("order"); o != "" {
@@ -348,20 +370,35 @@ func (w *Writer) returnRefund(ctx context.Context, rf *Resource) error {
 // returnReversal gives back what a reversal pulled from the recipient's
 // bank: it leaves the escrow it went to (see clawBack); the credit may be
 // reversed again.
-func (w *Writer) returnReversal(ctx context.Context, rv *Resource) error {
+func (w *Writer) returnReversal(ctx context.Context, rv *Resource, wasPending bool) error {
 	mp, amount := rv.Marketplace, Int(rv.Fields["amount"])
-	split, err := w.clawBack(mp, rv.Link("order"), "order", amount, Str(rv.Fields["transaction_number"]))
-	if err != nil {
-		return err
+	if wasPending {
+		// Its money never reached the escrow: the promise is voided.
+		if _, err := w.Void(Str(rv.Private["transfer"])); err != nil {
+			return err
+		}
+	} else {
+		split, err := w.clawBack(mp, rv.Link("order"), "order", amount, Str(rv.Fields["transaction_number"]))
+		if err != nil {
+			return err
+		}
+		rv.Fields["return_split"] = split
 	}
-	rv.Fields["return_split"] = split
 	c, err := w.Lock(ctx, mp, "credits", rv.Link("credit"))
 	if err != nil {
 		return err
 	}
 	c.Private["reversed"] = Int(c.Private["reversed"]) - amount
-	_, err = w.Save(ctx, c)
-	return err
+	if _, err := w.Save(ctx, c); err != nil {
+		return err
+	}
+	if wasPending {
+		// Fed only when it settles: nothing to take back.
+		return nil
+	}
+	// The reversal gave the recipient back its payout (payout_cancel); the
+	// payout stands again.
+	return w.feed(ctx, FeedPayout, c.Link("customer"), amount, "ach", *rv)
 }
 
 // returnSettlement undoes a settlement's bank leg: a payout to the bank

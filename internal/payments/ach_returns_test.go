@@ -65,13 +65,20 @@ func TestACHReturnsFailTransactionsLate(t *testing.T) {
 		in := amount(10_000)
 		in.Instrument, in.Order = alice.ID, order.ID
 		debit, err := w.s.Debit(ctx, w.mp, in)
-		if err != nil || debit.Status != "succeeded" {
+		if err != nil || debit.Status != "pending" {
 			t.Fatalf("debit %s, %v", debit.Status, err)
+		}
+		// Wednesday's window goes out; Thanksgiving and the weekend pass;
+		// the debit succeeds four business days on, Wednesday 2 December.
+		w.runAt(t, time.Date(2026, 11, 25, 23, 45, 0, 0, time.UTC))
+		w.runAt(t, time.Date(2026, 12, 2, 23, 31, 0, 0, time.UTC))
+		if d, _ := w.s.Get(ctx, w.mp, debit.ID); d.Status != "succeeded" {
+			t.Fatalf("debit %s on its business day", d.Status)
 		}
 		out := amount(6_000)
 		out.Instrument, out.Order = shopBank.ID, order.ID
 		credit, err := w.s.Credit(ctx, w.mp, out)
-		if err != nil || credit.Status != "succeeded" {
+		if err != nil || credit.Status != "pending" {
 			t.Fatalf("credit %s, %v", credit.Status, err)
 		}
 		card, _ := w.s.CreateCard(ctx, w.mp, payments.CardInput{Number: "4111111111111111", ExpirationMonth: 1, ExpirationYear: 2030})
@@ -80,9 +87,15 @@ func TestACHReturnsFailTransactionsLate(t *testing.T) {
 		if _, err := w.s.Debit(ctx, w.mp, fund); err != nil {
 			t.Fatal(err)
 		}
-		w.runAt(t, time.Date(2026, 11, 25, 23, 45, 0, 0, time.UTC))
+		// Thursday's window carries the payout; it arrives three business
+		// days on, Tuesday 8 December.
+		w.runAt(t, time.Date(2026, 12, 3, 23, 45, 0, 0, time.UTC))
+		w.runAt(t, time.Date(2026, 12, 8, 23, 31, 0, 0, time.UTC))
 		d, _ := w.s.Get(ctx, w.mp, debit.ID)
 		c, _ := w.s.Get(ctx, w.mp, credit.ID)
+		if c.Status != "succeeded" {
+			t.Fatalf("credit %s on its business day", c.Status)
+		}
 		debitTrace, creditTrace := payments.Str(d.Fields["trace_number"]), payments.Str(c.Fields["trace_number"])
 		if debitTrace == "" || creditTrace == "" {
 			t.Fatal("no trace numbers recorded")
@@ -227,23 +240,51 @@ func TestACHRefundsReversalsAndSettlementsGoOutAndComeBack(t *testing.T) {
 		in := amount(10_000)
 		in.Instrument, in.Order = alice.ID, order.ID
 		debit := must(w.s.Debit(ctx, w.mp, in))
+		// The debit goes out on Wednesday 25 November and succeeds on
+		// Wednesday 2 December; only then can it be refunded or paid out.
+		w.runAt(t, time.Date(2026, 11, 25, 23, 45, 0, 0, time.UTC))
+		w.runAt(t, time.Date(2026, 12, 2, 23, 31, 0, 0, time.UTC))
 		refund := must(w.s.Refund(ctx, w.mp, debit.ID, amount(2_000)))
 		out := amount(5_000)
 		out.Instrument, out.Order = shopBank.ID, order.ID
 		credit := must(w.s.Credit(ctx, w.mp, out))
-		reversal := must(w.s.Reverse(ctx, w.mp, credit.ID, amount(1_000)))
 		toAcct := amount(1_500)
 		toAcct.Instrument, toAcct.Order = acct.ID, order.ID
 		must(w.s.Credit(ctx, w.mp, toAcct))
+		// Thursday's window carries them; the credit arrives on Tuesday
+		// 8 December and can be reversed from then on.
+		w.runAt(t, time.Date(2026, 12, 3, 23, 45, 0, 0, time.UTC))
+		w.runAt(t, time.Date(2026, 12, 8, 23, 31, 0, 0, time.UTC))
+		reversal := must(w.s.Reverse(ctx, w.mp, credit.ID, amount(1_000)))
 		settlement := must(w.s.Settle(ctx, w.mp, acct.ID, shopBank.ID, payments.TxInput{}))
+		w.runAt(t, time.Date(2026, 12, 9, 23, 45, 0, 0, time.UTC))
+		// The reversal pulls from the recipient's bank: its money is the
+		// order's once it settles, four business days after Wednesday's
+		// batch (Tuesday 15 December); the settlement's bank entry lands a
+		// day before.
+		if r, _ := w.s.Get(ctx, w.mp, reversal.ID); r.Status != "pending" {
+			t.Fatalf("reversal %s before its business day", r.Status)
+		}
+		w.runAt(t, time.Date(2026, 12, 15, 23, 31, 0, 0, time.UTC))
+		for _, id := range []string{reversal.ID, settlement.ID} {
+			if r, _ := w.s.Get(ctx, w.mp, id); r.Status != "succeeded" {
+				t.Fatalf("%s %s after its business day", id, r.Status)
+			}
+		}
 
-		w.runAt(t, time.Date(2026, 11, 25, 23, 45, 0, 0, time.UTC))
 		fs := w.files(t)
 		a1, a2 := w.deposits(t, bz.ID)
-		if len(fs) != 1 || fs[0].EntryCount != 7 || fs[0].DebitCents != 10_000+1_000 || fs[0].CreditCents != 2_000+5_000+1_500+a1+a2 {
-			t.Fatalf("file %+v", fs)
+		var entries int
+		var debits, credits int64
+		for _, f := range fs {
+			readBack(t, w.s, w.mp, f.ID)
+			entries += f.EntryCount
+			debits += f.DebitCents
+			credits += f.CreditCents
 		}
-		readBack(t, w.s, w.mp, fs[0].ID)
+		if len(fs) != 3 || entries != 7 || debits != 10_000+1_000 || credits != 2_000+5_000+1_500+a1+a2 {
+			t.Fatalf("files %+v", fs)
+		}
 		trace := func(id string) string {
 			r, _ := w.s.Get(ctx, w.mp, id)
 			tn := payments.Str(r.Fields["trace_number"])
@@ -275,6 +316,19 @@ func TestACHRefundsReversalsAndSettlementsGoOutAndComeBack(t *testing.T) {
 		if b, _ := w.s.Balance(ctx, acct.ID); b != 1_500 {
 			t.Errorf("payable account after its settlement's return = %d, want 1500", b)
 		}
+		// The shop's feed: the returned refund gives its money back, the
+		// returned reversal takes the payout_cancel back.
+		feed, _ := w.m.Feed(ctx, w.mp, shop.ID)
+		bySource := map[string][]string{}
+		for _, e := range feed {
+			bySource[e.SourceID] = append(bySource[e.SourceID], e.Type)
+		}
+		if got := bySource[refund.ID]; len(got) != 2 || got[1] != payments.FeedChargebackReversal {
+			t.Errorf("refund's feed entries %v", got)
+		}
+		if got := bySource[reversal.ID]; len(got) != 2 || got[0] != payments.FeedPayoutCancel || got[1] != payments.FeedPayout {
+			t.Errorf("reversal's feed entries %v", got)
+		}
 		for _, id := range []string{refund.ID, reversal.ID, settlement.ID} {
 			if r, _ := w.s.Get(ctx, w.mp, id); r.Status != "failed" {
 				t.Errorf("%s is %s after its return", id, r.Status)
@@ -287,6 +341,67 @@ func TestACHRefundsReversalsAndSettlementsGoOutAndComeBack(t *testing.T) {
 		}
 		if _, err := w.s.Refund(ctx, w.mp, debit.ID, amount(3_500)); err != nil {
 			t.Errorf("refund after the returned refund: %v", err)
+		}
+		found, err := ledger.Verify(ctx, w.db.Ledger())
+		if err != nil || len(found) != 0 {
+			t.Fatalf("verify: %v %v", found, err)
+		}
+	})
+}
+
+// A debit partly refunded and then returned takes back only what the
+// refund left: the refund's money already went back to the buyer's bank.
+func TestReturnedDebitTakesBackWhatItsRefundsLeft(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		w := newLiveWorld(t, kind)
+		if _, err := w.s.SetACHSettings(ctx, w.mp, liveSettings); err != nil {
+			t.Fatal(err)
+		}
+		alice := w.bank(t, "Alice Buyer", "123456789", "231380104", "checking", false)
+		_, shop := w.bankOf(t, "Shop LLC", "5556667", "011000015", "checking", true)
+		bz, _ := w.s.CreateVerification(ctx, w.mp, alice.ID)
+		w.verify(t, bz.ID)
+		order, _ := w.s.CreateOrder(ctx, w.mp, shop.ID, payments.OrderInput{Description: "rent"})
+		in := amount(10_000)
+		in.Instrument, in.Order = alice.ID, order.ID
+		debit, err := w.s.Debit(ctx, w.mp, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.runAt(t, time.Date(2026, 11, 25, 23, 45, 0, 0, time.UTC))
+		w.runAt(t, time.Date(2026, 12, 2, 23, 31, 0, 0, time.UTC))
+		refund, err := w.s.Refund(ctx, w.mp, debit.ID, amount(2_500))
+		if err != nil || refund.Status != "pending" {
+			t.Fatalf("refund %s, %v", refund.Status, err)
+		}
+		// Thursday's batch; succeeded Friday 4 December.
+		w.runAt(t, time.Date(2026, 12, 3, 23, 45, 0, 0, time.UTC))
+		w.runAt(t, time.Date(2026, 12, 4, 23, 31, 0, 0, time.UTC))
+		if r, _ := w.s.Get(ctx, w.mp, refund.ID); r.Status != "succeeded" {
+			t.Fatalf("refund %s on Friday", r.Status)
+		}
+		d, _ := w.s.Get(ctx, w.mp, debit.ID)
+		if _, err := w.s.ApplyACHReturns(ctx, w.mp, achfiletest.ReturnsFile(t,
+			achfiletest.Entry{Trace: payments.Str(d.Fields["trace_number"]), Code: "R10", AmountMinor: 10_000, Debit: true})); err != nil {
+			t.Fatal(err)
+		}
+		d, _ = w.s.Get(ctx, w.mp, debit.ID)
+		if d.Status != "failed" || payments.Int(d.Fields["returned_amount"]) != 7_500 {
+			t.Fatalf("returned debit %s, returned_amount %v", d.Status, d.Fields["returned_amount"])
+		}
+		if b, _ := w.s.Balance(ctx, order.ID); b != 0 {
+			t.Errorf("order after the return = %d, want 0", b)
+		}
+		if _, err := w.s.Balance(ctx, payments.ACHShortfallAccount(w.mp)); !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("a shortfall was recorded: %v", err)
+		}
+		if o, _ := w.s.Get(ctx, w.mp, order.ID); payments.Int(o.Fields["amount"]) != 0 {
+			t.Errorf("order amount %v, want 0", o.Fields["amount"])
+		}
+		feed, _ := w.m.Feed(ctx, w.mp, shop.ID)
+		if last := feed[len(feed)-1]; last.Type != payments.FeedChargeback || last.AmountMinor != 7_500 {
+			t.Errorf("last feed entry %+v", last)
 		}
 		found, err := ledger.Verify(ctx, w.db.Ledger())
 		if err != nil || len(found) != 0 {

@@ -79,6 +79,10 @@ type achWindowTx interface {
 	// CloseACHWindow records the window closed, with its file and entries
 	// when it had any (f nil otherwise).
 	CloseACHWindow(ctx context.Context, marketplace string, cutoff, now time.Time, f *ACHFile, entries []ACHEntry) error
+	// TakeACHTraces reserves n trace sequences of an ODFI, shared by every
+	// marketplace sending through it, not below floor; it returns the
+	// first.
+	TakeACHTraces(ctx context.Context, odfi string, n, floor int64) (int64, error)
 }
 
 // pacific is the zone of the ACH calendar, for dates a file states.
@@ -293,14 +297,16 @@ func (w *Writer) writeWindow(ctx context.Context, marketplace string, cutoff tim
 	if len(kept) > achfile.MaxEntriesPerFile {
 		return apperr.New(apperr.Conflict, "window %s of marketplace %s holds %d entries, more than a file takes", cutoff.Format(time.RFC3339), marketplace, len(kept))
 	}
-	first := Int(mp.Private["ach_next_trace"])
-	if first < 1 {
-		first = 1
+	floor := max(Int(mp.Private["ach_next_trace"]), 1)
+	first, err := w.tx.TakeACHTraces(ctx, set.ODFIRouting, int64(len(kept)), floor)
+	if err != nil {
+		return err
 	}
 	if first+int64(len(kept))-1 > achfile.MaxTraceSequence {
-		// Seven digits run out after ten million entries; starting over
-		// would make old traces ambiguous, so it is an operator's call.
-		return apperr.New(apperr.Conflict, "marketplace %s has used up its trace numbers", marketplace)
+		// Seven digits run out after ten million entries of the ODFI;
+		// starting over would make old traces ambiguous, so it is an
+		// operator's call.
+		return apperr.New(apperr.Conflict, "ODFI %s has used up its trace numbers", set.ODFIRouting)
 	}
 	entries := make([]achfile.Entry, len(kept))
 	for i, k := range kept {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/moov-io/ach"
 
+	"github.com/poise-payments/poise/internal/achfile/achfiletest"
 	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/ledger"
@@ -190,20 +191,22 @@ func TestLiveWindowClosesIntoOneNACHAFile(t *testing.T) {
 		if err != nil || debit.Status == "failed" {
 			t.Fatalf("debit %s, %v", debit.Status, err)
 		}
-		out := amount(5_000)
-		out.Instrument = bob.ID
-		credit, err := w.s.Credit(ctx, w.mp, out)
-		if err != nil || credit.Status == "failed" {
-			t.Fatalf("credit %s, %v", credit.Status, err)
-		}
+		// The bank debit funds nothing until it settles: a card pays for
+		// the credit.
 		card, err := w.s.CreateCard(ctx, w.mp, payments.CardInput{Number: "4111111111111111", ExpirationMonth: 1, ExpirationYear: 2030})
 		if err != nil {
 			t.Fatal(err)
 		}
-		cardIn := amount(700)
+		cardIn := amount(5_700)
 		cardIn.Instrument = card.ID
 		if _, err := w.s.Debit(ctx, w.mp, cardIn); err != nil {
 			t.Fatal(err)
+		}
+		out := amount(5_000)
+		out.Instrument = bob.ID
+		credit, err := w.s.Credit(ctx, w.mp, out)
+		if err != nil || credit.Status != "pending" {
+			t.Fatalf("credit %s, %v", credit.Status, err)
 		}
 		// Nothing before the cut-off's close.
 		w.runAt(t, time.Date(2026, 11, 25, 23, 30, 0, 0, time.UTC))
@@ -376,6 +379,73 @@ func TestTestMarketplacesWriteNoACHFiles(t *testing.T) {
 		w := newLiveWorld(t, kind)
 		if _, err := w.s.GetACHFile(ctx, mp.ID, "AF-nope", false); !apperr.Is(err, apperr.NotFound) {
 			t.Fatalf("missing file: %v", err)
+		}
+	})
+}
+
+// Two marketplaces sending through one ODFI draw their trace numbers from
+// one sequence: the bank never gets two entries under one trace, and each
+// marketplace's returns find only its own.
+func TestMarketplacesSharingAnODFIShareItsTraceSequence(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		w := newLiveWorld(t, kind)
+		key, _, _ := w.s.CreateAPIKey(ctx, nil, nil)
+		other, err := w.s.CreateMarketplace(ctx, key, map[string]any{"production": true}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		traces := map[string]string{}
+		for _, mp := range []string{w.mp, other.ID} {
+			if _, err := w.s.SetACHSettings(ctx, mp, liveSettings); err != nil {
+				t.Fatal(err)
+			}
+			b, err := w.s.CreateBankAccount(ctx, mp, payments.BankAccountInput{Name: "Payee", AccountNumber: "5556667", RoutingNumber: "011000015", AccountType: "checking"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			bz, err := w.s.CreateVerification(ctx, mp, b.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			traces[mp] = bz.ID
+		}
+		w.runAt(t, time.Date(2026, 11, 25, 23, 45, 0, 0, time.UTC))
+		seen := map[string]string{}
+		for mp, bz := range traces {
+			r, err := w.db.GetResource(ctx, mp, bz)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts, _ := r.Private["ach_trace_numbers"].([]any)
+			if len(ts) != 2 {
+				t.Fatalf("%s's verification went out with traces %v", mp, ts)
+			}
+			for _, tr := range ts {
+				tn := payments.Str(tr)
+				if prev, dup := seen[tn]; dup {
+					t.Fatalf("trace %s sent by %s and %s", tn, prev, mp)
+				}
+				seen[tn] = mp
+			}
+		}
+		// Four traces of the ODFI, 1 to 4, shared out between the two.
+		for i := 1; i <= 4; i++ {
+			if _, ok := seen["12104288000000"+strconv.Itoa(i)]; !ok {
+				t.Fatalf("trace %d of the ODFI was not given out: %v", i, seen)
+			}
+		}
+		// A return of the other marketplace's entry is no return of this
+		// one's.
+		for tn, mp := range seen {
+			if mp == w.mp {
+				continue
+			}
+			res, err := w.s.ApplyACHReturns(ctx, w.mp, achfiletest.ReturnsFile(t, achfiletest.Entry{Trace: tn, Code: "R03", AmountMinor: 1}))
+			if err != nil || len(res.Returns) != 1 || res.Returns[0].Outcome != payments.ReturnUnmatched {
+				t.Fatalf("the other marketplace's trace %s: %+v, %v", tn, res, err)
+			}
+			break
 		}
 	})
 }

@@ -50,8 +50,9 @@ func (w *Writer) credit(ctx context.Context, marketplace string, in TxInput) (Re
 	if dst.Hidden {
 		return Resource{}, apperr.WithReason(apperr.Conflict, "funding-destination-not-creditable", "this funding instrument was deleted")
 	}
+	live := false
 	if dst.Type == "bank_accounts" {
-		if _, err := w.requireACHSettings(ctx, marketplace); err != nil {
+		if live, err = w.requireACHSettings(ctx, marketplace); err != nil {
 			return Resource{}, err
 		}
 	}
@@ -98,8 +99,11 @@ func (w *Writer) credit(ctx context.Context, marketplace string, in TxInput) (Re
 		}
 	}
 	outcome := Str(dst.Private["outcome"])
-	if dst.Type == "cards" {
+	switch dst.Type {
+	case "cards":
 		outcome = Str(dst.Private["push"])
+	case "bank_accounts":
+		outcome = bankOutcome(live, dst)
 	}
 	if dst.Type == "bank_accounts" && outcome == OutcomeFailed {
 		// The bank refuses the payout; in test mode it does so at once.
@@ -120,11 +124,12 @@ func (w *Writer) credit(ctx context.Context, marketplace string, in TxInput) (Re
 	}
 	req := ledger.TransferRequest{Code: "credit", Ref: c.Fields["transaction_number"].(string), Postings: []ledger.Posting{
 		{AccountID: escrowFor(marketplace, order.ID), AmountMinor: -amount}, {AccountID: to, AmountMinor: amount}}}
-	if outcome == OutcomePending {
+	if achPending(outcome) {
 		// Money promised to a payout leaves the escrow's available funds at
 		// once; it is posted when the payout settles.
 		req.Pending = true
 		pend(&c)
+		markSandboxReturn(&c, outcome)
 	} else {
 		succeed(&c)
 	}
@@ -197,12 +202,23 @@ func (s *Service) Reverse(ctx context.Context, marketplace, creditID string, in 
 		if Str(c.Private["instrument_type"]) == "accounts" {
 			from = c.Link("destination")
 		}
-		tr, err := w.Transfer(ledger.TransferRequest{Code: "reversal", Ref: rv.Fields["transaction_number"].(string), Postings: []ledger.Posting{
+		outcome, err := w.reversalOutcome(ctx, c)
+		if err != nil {
+			return Resource{}, err
+		}
+		// A reversal of a bank credit is an ACH debit of the recipient's
+		// bank: its money reaches the escrow when it settles.
+		tr, err := w.Transfer(ledger.TransferRequest{Code: "reversal", Ref: rv.Fields["transaction_number"].(string), Pending: achPending(outcome), Postings: []ledger.Posting{
 			{AccountID: from, AmountMinor: -amount}, {AccountID: escrowFor(marketplace, c.Link("order")), AmountMinor: amount}}})
 		if err != nil {
 			return Resource{}, err
 		}
-		succeed(&rv)
+		if achPending(outcome) {
+			pend(&rv)
+			markSandboxReturn(&rv, outcome)
+		} else {
+			succeed(&rv)
+		}
 		rv.Private["transfer"] = tr.ID
 		if rv, err = w.Create(ctx, rv, "RV"); err != nil {
 			return rv, err
@@ -211,13 +227,48 @@ func (s *Service) Reverse(ctx context.Context, marketplace, creditID string, in 
 		if _, err := w.Save(ctx, c); err != nil {
 			return rv, err
 		}
-		if err := w.feed(ctx, FeedPayoutCancel, c.Link("customer"), amount, gateOf(Str(c.Private["instrument_type"])), rv); err != nil {
+		if _, err := w.Emit(ctx, "reversal.created", rv); err != nil {
 			return rv, err
 		}
-		if _, err := w.Emit(ctx, "reversal.created", rv); err != nil {
+		if rv.Status == "pending" {
+			return rv, w.scheduleSettlement(ctx, rv)
+		}
+		if err := w.feedReversal(ctx, rv); err != nil {
 			return rv, err
 		}
 		_, err = w.Emit(ctx, "reversal.succeeded", rv)
 		return rv, err
 	})
+}
+
+// reversalOutcome is what a reversal of credit c does: one of a bank
+// credit does what its bank account does (bankOutcome); any other succeeds
+// at once. The sandbox's banks never refuse one at submission: the
+// account took the credit.
+func (w *Writer) reversalOutcome(ctx context.Context, c Resource) (string, error) {
+	if Str(c.Private["instrument_type"]) != "bank_accounts" {
+		return OutcomeSucceeded, nil
+	}
+	live, err := w.requireACHSettings(ctx, c.Marketplace)
+	if err != nil {
+		return "", err
+	}
+	dst, err := w.Lock(ctx, c.Marketplace, "bank_accounts", c.Link("destination"))
+	if err != nil {
+		return "", err
+	}
+	if o := bankOutcome(live, dst); o != OutcomeFailed {
+		return o, nil
+	}
+	return OutcomeSucceeded, nil
+}
+
+// feedReversal gives the recipient back the payout a reversal took back,
+// once its money is in the escrow.
+func (w *Writer) feedReversal(ctx context.Context, rv Resource) error {
+	c, err := w.Lock(ctx, rv.Marketplace, "credits", rv.Link("credit"))
+	if err != nil {
+		return err
+	}
+	return w.feed(ctx, FeedPayoutCancel, c.Link("customer"), Int(rv.Fields["amount"]), gateOf(Str(c.Private["instrument_type"])), rv)
 }

@@ -19,6 +19,11 @@ const (
 	OutcomeDeclined  = "declined"
 	OutcomeInvalid   = "invalid"
 	OutcomeDispute   = "dispute"
+	// OutcomeDisputeWon: the debit is disputed and the merchant wins.
+	OutcomeDisputeWon = "dispute_won"
+	// OutcomeReturned: a bank transaction succeeds on its business day and
+	// the sandbox's bank returns it later (see sandboxReturnDays).
+	OutcomeReturned = "returned"
 )
 
 // Limits of the money the API moves.
@@ -218,8 +223,9 @@ func (w *Writer) debit(ctx context.Context, marketplace string, in TxInput, hold
 	default:
 		return Resource{}, apperr.New(apperr.Invalid, "a debit's source must be a card, a bank account or an external account")
 	}
+	live := false
 	if src.Type == "bank_accounts" {
-		if _, err := w.requireACHSettings(ctx, marketplace); err != nil {
+		if live, err = w.requireACHSettings(ctx, marketplace); err != nil {
 			return Resource{}, err
 		}
 	}
@@ -230,6 +236,9 @@ func (w *Writer) debit(ctx context.Context, marketplace string, in TxInput, hold
 	var order Resource
 	if in.Order != "" {
 		if order, err = w.Lock(ctx, marketplace, "orders", in.Order); err != nil {
+			return Resource{}, err
+		}
+		if err := w.refuseStaleOrder(ctx, marketplace, order.ID); err != nil {
 			return Resource{}, err
 		}
 	}
@@ -247,6 +256,9 @@ func (w *Writer) debit(ctx context.Context, marketplace string, in TxInput, hold
 	d.Private["instrument_type"] = src.Type
 
 	outcome := Str(src.Private["outcome"])
+	if src.Type == "bank_accounts" {
+		outcome = bankOutcome(live, src)
+	}
 	switch {
 	case src.Hidden:
 		return w.failed(ctx, d, "WD", "debit.failed", apperr.WithReason(apperr.Conflict, "funding-source-not-debitable", "this funding instrument was deleted and cannot be debited"))
@@ -270,11 +282,12 @@ func (w *Writer) debit(ctx context.Context, marketplace string, in TxInput, hold
 	req := ledger.TransferRequest{Code: "debit", Postings: []ledger.Posting{
 		{AccountID: networkAccount(marketplace, src), AmountMinor: -amount},
 		{AccountID: escrow, AmountMinor: amount}}}
-	if src.Type == "bank_accounts" && outcome == OutcomePending {
+	if src.Type == "bank_accounts" && achPending(outcome) {
 		// ACH money is promised, not there: it reaches the escrow only when
 		// the debit settles, and a pending debit funds nothing meanwhile.
 		req.Pending = true
 		pend(&d)
+		markSandboxReturn(&d, outcome)
 	} else {
 		succeed(&d)
 	}
@@ -294,15 +307,25 @@ func (w *Writer) debit(ctx context.Context, marketplace string, in TxInput, hold
 	if err != nil {
 		return d, err
 	}
-	if d.Status == "pending" {
+	switch d.Status {
+	case "pending":
 		if err := w.scheduleSettlement(ctx, d); err != nil {
 			return d, err
+		}
+	case "succeeded":
+		if order.ID == "" {
+			if err := w.followFundsAging(ctx, marketplace, nil); err != nil {
+				return d, err
+			}
 		}
 	}
 	if order.ID != "" && d.Status == "succeeded" {
 		// The order's buyers are the customers of its succeeded debits,
 		// found through their links: nothing about them grows the order.
 		order.Fields["amount"] = Int(order.Fields["amount"]) + amount
+		if err := w.followFundsAging(ctx, marketplace, &order); err != nil {
+			return d, err
+		}
 		if _, err := w.Save(ctx, order); err != nil {
 			return d, err
 		}
@@ -318,8 +341,8 @@ func (w *Writer) debit(ctx context.Context, marketplace string, in TxInput, hold
 			return d, err
 		}
 	}
-	if outcome == OutcomeDispute {
-		if d, err = w.openDispute(ctx, d); err != nil {
+	if outcome == OutcomeDispute || outcome == OutcomeDisputeWon {
+		if d, err = w.openDispute(ctx, d, outcome == OutcomeDisputeWon); err != nil {
 			return d, err
 		}
 	}
@@ -329,7 +352,7 @@ func (w *Writer) debit(ctx context.Context, marketplace string, in TxInput, hold
 // openDispute records a chargeback on a succeeded card debit, as the test
 // card network raises at once: the disputed amount leaves the escrow the
 // debit paid into.
-func (w *Writer) openDispute(ctx context.Context, d Resource) (Resource, error) {
+func (w *Writer) openDispute(ctx context.Context, d Resource, won bool) (Resource, error) {
 	amount := Int(d.Fields["amount"])
 	dt, err := w.Create(ctx, Resource{Marketplace: d.Marketplace, Type: "disputes", Status: "pending", Fields: map[string]any{
 		"amount":       amount,
@@ -341,8 +364,12 @@ func (w *Writer) openDispute(ctx context.Context, d Resource) (Resource, error) 
 		"meta":         map[string]string{},
 	}, Links: map[string]string{"transaction": d.ID,
 		// not shown; they list the dispute under the debit's card and customer
-		"source": d.Link("source"), "customer": d.Link("customer")}}, "DT")
+		"source": d.Link("source"), "customer": d.Link("customer")},
+		Private: map[string]any{"sandbox_won": won}}, "DT")
 	if err != nil {
+		return d, err
+	}
+	if err := w.scheduleDisputeEnd(ctx, dt); err != nil {
 		return d, err
 	}
 	if _, err := w.Transfer(ledger.TransferRequest{Code: "chargeback", Ref: dt.ID, Postings: []ledger.Posting{

@@ -243,7 +243,13 @@ func (s *Service) Refund(ctx context.Context, marketplace, debitID string, in Tx
 		}, Links: map[string]string{"debit": d.ID, "order": d.Link("order"), "dispute": "",
 			// not shown; they list the refund under the debit's customer and source
 			"customer": d.Link("customer"), "source": d.Link("source")}, Private: map[string]any{}}
-		tr, err := w.Transfer(ledger.TransferRequest{Code: "refund", Ref: rf.Fields["transaction_number"].(string), Postings: []ledger.Posting{
+		outcome, err := w.refundOutcome(ctx, d)
+		if err != nil {
+			return Resource{}, err
+		}
+		// An ACH refund goes out with a batch: the money leaves the escrow's
+		// available funds now and is posted when the refund settles.
+		tr, err := w.Transfer(ledger.TransferRequest{Code: "refund", Ref: rf.Fields["transaction_number"].(string), Pending: achPending(outcome), Postings: []ledger.Posting{
 			{AccountID: escrow, AmountMinor: -amount}, {AccountID: network, AmountMinor: amount}}})
 		if apperr.Is(err, apperr.InsufficientFunds) {
 			return Resource{}, apperr.WithReason(apperr.InsufficientFunds, "insufficient-funds", "the escrow holds less than this refund")
@@ -251,10 +257,20 @@ func (s *Service) Refund(ctx context.Context, marketplace, debitID string, in Tx
 		if err != nil {
 			return Resource{}, err
 		}
-		succeed(&rf)
+		if achPending(outcome) {
+			pend(&rf)
+			markSandboxReturn(&rf, outcome)
+		} else {
+			succeed(&rf)
+		}
 		rf.Private["transfer"] = tr.ID
 		if rf, err = w.Create(ctx, rf, "RF"); err != nil {
 			return rf, err
+		}
+		if rf.Status == "pending" {
+			if err := w.scheduleSettlement(ctx, rf); err != nil {
+				return rf, err
+			}
 		}
 		d.Private["refunded"] = Int(d.Private["refunded"]) + amount
 		if _, err := w.Save(ctx, d); err != nil {
@@ -281,7 +297,31 @@ func (s *Service) Refund(ctx context.Context, marketplace, debitID string, in Tx
 		if _, err := w.Emit(ctx, "refund.created", rf); err != nil {
 			return rf, err
 		}
-		_, err = w.Emit(ctx, "refund.succeeded", rf)
+		if rf.Status == "succeeded" {
+			_, err = w.Emit(ctx, "refund.succeeded", rf)
+		}
 		return rf, err
 	})
+}
+
+// refundOutcome is what a refund of debit d does: a card refund succeeds at
+// once; a bank refund does what its bank account does (bankOutcome), except
+// that the sandbox's banks never refuse one at submission: the account took
+// the debit.
+func (w *Writer) refundOutcome(ctx context.Context, d Resource) (string, error) {
+	if Str(d.Private["instrument_type"]) != "bank_accounts" {
+		return OutcomeSucceeded, nil
+	}
+	live, err := w.requireACHSettings(ctx, d.Marketplace)
+	if err != nil {
+		return "", err
+	}
+	src, err := w.Lock(ctx, d.Marketplace, "bank_accounts", d.Link("source"))
+	if err != nil {
+		return "", err
+	}
+	if o := bankOutcome(live, src); o != OutcomeFailed {
+		return o, nil
+	}
+	return OutcomeSucceeded, nil
 }

@@ -219,6 +219,11 @@ func (w *Writer) Save(ctx context.Context, r Resource) (Resource, error) {
 // Emit records an event about r in the same transaction as the change.
 // The event keeps a snapshot of the resource as it is now.
 func (w *Writer) Emit(ctx context.Context, eventType string, r Resource) (Resource, error) {
+	return w.emitWith(ctx, eventType, r, nil)
+}
+
+// emitWith is Emit with fields of the event's own beside its entity.
+func (w *Writer) emitWith(ctx context.Context, eventType string, r Resource, extra map[string]any) (Resource, error) {
 	// An event is pending until the callback dispatcher has made its
 	// deliveries, one for each callback of the marketplace. With no
 	// callback there are none to make: it is born dispatched.
@@ -238,6 +243,9 @@ func (w *Writer) Emit(ctx context.Context, eventType string, r Resource) (Resour
 			"entity":      Snapshot(r),
 		},
 		Links: map[string]string{"entity": r.ID},
+	}
+	for k, v := range extra {
+		ev.Fields[k] = v
 	}
 	return w.Create(ctx, ev, "EV")
 }

@@ -49,6 +49,11 @@ func (s *Service) Settle(ctx context.Context, marketplace, accountID, bankID str
 		if balance < 0 {
 			amount, source, destination, prefix = -balance, bank.ID, acct.ID, "SD"
 		}
+		live, err := w.requireACHSettings(ctx, marketplace)
+		if err != nil {
+			return Resource{}, err
+		}
+		outcome := bankOutcome(live, bank)
 		desc, err := w.descriptor(ctx, marketplace, in.Descriptor, true)
 		if err != nil {
 			return Resource{}, err
@@ -56,7 +61,7 @@ func (s *Service) Settle(ctx context.Context, marketplace, accountID, bankID str
 		st := newTransaction(marketplace, "settlements", amount, in, desc)
 		st.Fields["transaction_number"] = transactionNumber(prefix)
 		st.Links = map[string]string{"source": source, "destination": destination}
-		if Str(bank.Private["outcome"]) == OutcomeFailed {
+		if outcome == OutcomeFailed {
 			fail(&st, "bank-account-not-valid", "the bank returned the settlement")
 			if st, err = w.Create(ctx, st, "ST"); err != nil {
 				return st, err
@@ -69,14 +74,22 @@ func (s *Service) Settle(ctx context.Context, marketplace, accountID, bankID str
 		if err != nil {
 			return Resource{}, err
 		}
-		if Str(bank.Private["outcome"]) == OutcomePending {
+		// The account is settled at once (it is at zero); the bank entry
+		// is pending until its business day, like a credit's.
+		if achPending(outcome) {
 			pend(&st)
+			markSandboxReturn(&st, outcome)
 		} else {
 			succeed(&st)
 		}
 		st.Private["transfer"] = tr.ID
 		if st, err = w.Create(ctx, st, "ST"); err != nil {
 			return st, err
+		}
+		if st.Status == "pending" {
+			if err := w.scheduleSettlement(ctx, st); err != nil {
+				return st, err
+			}
 		}
 		for _, c := range credits {
 			if err := w.sweep(ctx, marketplace, c.ID, "credits", st.ID); err != nil {

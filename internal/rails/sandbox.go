@@ -16,6 +16,8 @@ const (
 	declined  = "declined"
 	invalid   = "invalid"
 	dispute   = "dispute"
+	// disputeWon: the card's debits are disputed, and the merchant wins.
+	disputeWon = "dispute_won"
 )
 
 // CardFacts is what the card network and the issuer directory say of a
@@ -41,7 +43,11 @@ var testCards = map[string]CardFacts{
 	"4444444444444448": {Type: "credit", Outcome: declined},
 	"4222222222222220": {Type: "credit", Outcome: invalid},
 	"5112000200000002": {Type: "debit"},
+	// Every debit is disputed; the dispute is lost when its response time
+	// ends (Balanced's test card) ...
 	"6500000000000002": {Type: "debit", Outcome: dispute},
+	// ... or won, on Poise's own test card.
+	"6500000000000010": {Type: "debit", Outcome: disputeWon},
 }
 
 // CleanCardNumber strips the spaces and dashes people type into numbers.
@@ -201,17 +207,37 @@ func RoutingValid(routing string) bool {
 // BankName looks a routing number up in the test directory.
 func BankName(routing string) string { return bankNames[routing] }
 
-// BankOutcome is what ACH transactions with a test account do: the last
-// digit of the test accounts 990000000N decides, as the documentation's
-// table does; every other account succeeds.
+// returned is the outcome of a test account whose bank takes a transaction,
+// lets it succeed, and sends it back later: an ACH return.
+const returned = "returned"
+
+// testAccountPrefix opens the sandbox's test account numbers, 99000000NN.
+const testAccountPrefix = "99000000"
+
+// BankOutcome is what ACH transactions with an account do in a test
+// marketplace. The sandbox's test accounts, 99000000NN, choose, as
+// Balanced's documentation's table does:
+//
+//	00, 01  pending: the ACH life cycle, settling on its business day
+//	04, 05  failed: the bank refuses the entry at submission
+//	06, 07  returned: pending, succeeds on its business day, and the bank
+//	        returns it later (a late failure, through the returns path)
+//	others  succeeded at once (02 and 03 in the table; Balanced's own
+//	        specification relies on them, and on 95, succeeding at once)
+//
+// Every other account number is an ordinary bank account: pending, and
+// settled on its business day like real bank money.
 func BankOutcome(accountNumber string) string {
-	if len(accountNumber) == 10 && strings.HasPrefix(accountNumber, "990000000") {
-		switch accountNumber[9] {
-		case '0', '1':
-			return pending
-		case '4', '5':
-			return failed
-		}
+	if len(accountNumber) != 10 || !strings.HasPrefix(accountNumber, testAccountPrefix) {
+		return pending
+	}
+	switch accountNumber[8:] {
+	case "00", "01":
+		return pending
+	case "04", "05":
+		return failed
+	case "06", "07":
+		return returned
 	}
 	return succeeded
 }

@@ -64,7 +64,11 @@ func TestBanks(t *testing.T) {
 			t.Errorf("%s should be invalid", r)
 		}
 	}
-	for acct, want := range map[string]string{"9900000000": "pending", "9900000002": "succeeded", "9900000004": "failed", "9900000005": "failed", "9900000095": "succeeded"} {
+	for acct, want := range map[string]string{
+		"9900000000": "pending", "9900000001": "pending", "9900000002": "succeeded", "9900000003": "succeeded",
+		"9900000004": "failed", "9900000005": "failed", "9900000006": "returned", "9900000007": "returned",
+		"9900000095": "succeeded", "200938202": "pending", "9900000010": "succeeded", "8900000002": "pending", "99000000021": "pending",
+	} {
 		if got := rails.BankOutcome(acct); got != want {
 			t.Errorf("%s = %s, want %s", acct, got, want)
 		}

@@ -128,6 +128,8 @@ func TestMalformedWritesWriteNothing(t *testing.T) {
 			"PUT /marketplaces/:id":                     {`{"name": []}`, `{"domain_url": {}}`, `{"meta": "x"}`},
 			"POST /ach_returns":                         {`not a nacha file`, `{"file": "x"}`},
 			"PUT /marketplaces/:id/ach_settings":        {`{"odfi_routing_number": []}`, `{"company_id": {}}`, `{"odfi_routing_number": "121042883"}`, `{}`},
+			"PUT /disputes/:id":                         {`{}`, `{"status": "maybe", "evidence": "x"}`, `{"status": "won"}`, `{"status": [], "evidence": "x"}`, `{"status": "won", "evidence": {}}`},
+			"PUT /marketplaces/:id/escrow_policy":       {`{}`, `{"refuse_stale_order_debits": "maybe"}`, `{"refuse_stale_order_debits": []}`, `{"refuse_stale_order_debits": {}}`},
 			"POST /marketplaces/:id/test_clock":         {`{}`, `{"advance": 5}`, `{"advance": []}`, `{"advance_seconds": "x"}`, `{"advance_seconds": 1e999}`, `{"advance_seconds": -5}`},
 			"POST /customers":                           {`{"name": []}`, `{"dob_month": {}}`, `{"dob_month": 13}`, `{"dob_year": 1e999}`, `{"source": 12345}`, `{"source": "/orders/` + ids["orders"] + `"}`, `{"destination": ""}`, `{"links": {"destination": true}}`, `{"address": "x"}`, `{"address": {"line1": {}}}`, `{"meta": []}`},
 			"PUT /customers/:id":                        {`{"email": {}}`, `{"source": 5}`, `{"destination": "/debits/` + ids["debits"] + `"}`, `{"meta": 1}`},

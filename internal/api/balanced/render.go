@@ -83,9 +83,16 @@ func (a *API) representation(ctx context.Context, r payments.Resource) (map[stri
 		}
 		return bal, err
 	}
+	// An escrow shows what is really its own: posted money less what
+	// payouts and refunds in flight have already promised away
+	// (payments.EscrowReport).
+	available := func(id string) (int64, error) {
+		e, err := a.svc.Escrow(ctx, id)
+		return e.AvailableMinor, err
+	}
 	switch r.Type {
 	case "marketplaces":
-		bal, err := balance(payments.EscrowAccount(r.ID))
+		bal, err := available(payments.EscrowAccount(r.ID))
 		if err != nil {
 			return nil, err
 		}
@@ -97,7 +104,7 @@ func (a *API) representation(ctx context.Context, r payments.Resource) (map[stri
 		}
 		out["balance"] = bal
 	case "orders":
-		bal, err := balance(r.ID)
+		bal, err := available(r.ID)
 		if err != nil {
 			return nil, err
 		}

@@ -23,6 +23,9 @@ func (a *API) routes() {
 	r.handle(http.MethodPost, "/marketplaces/:id/test_clock", a.advanceTestClock)
 	r.handle(http.MethodGet, "/marketplaces/:id/ach_settings", a.getACHSettings)
 	r.handle(http.MethodPut, "/marketplaces/:id/ach_settings", a.putACHSettings)
+	r.handle(http.MethodGet, "/marketplaces/:id/escrow", a.marketplaceEscrow)
+	r.handle(http.MethodGet, "/marketplaces/:id/escrow_policy", a.getEscrowPolicy)
+	r.handle(http.MethodPut, "/marketplaces/:id/escrow_policy", a.putEscrowPolicy)
 	r.handle(http.MethodGet, "/ach_files", a.listACHFiles)
 	r.handle(http.MethodGet, "/ach_files/:id", a.getACHFile)
 	r.handle(http.MethodGet, "/ach_files/:id/content", a.achFileContent)
@@ -122,6 +125,7 @@ func (a *API) routes() {
 		r.handle(http.MethodGet, "/orders/:id/"+typ, a.listLinked(typ, "order"))
 	}
 	r.handle(http.MethodGet, "/orders/:id/buyers", a.listBuyers)
+	r.handle(http.MethodGet, "/orders/:id/escrow", a.orderEscrow)
 
 	r.handle(http.MethodGet, "/accounts/:id", a.getTyped("accounts"))
 	r.handle(http.MethodPost, "/accounts/:id/credits", a.creditAccount)
@@ -137,6 +141,7 @@ func (a *API) routes() {
 	r.handle(http.MethodGet, "/reversals/:id/settlements", a.listSettlementOfTx)
 
 	r.handle(http.MethodGet, "/disputes/:id", a.getTyped("disputes"))
+	r.handle(http.MethodPut, "/disputes/:id", a.decideDispute)
 	r.handle(http.MethodGet, "/events/:id", a.getTyped("events"))
 	r.handle(http.MethodGet, "/events/:id/callbacks", a.eventDeliveries)
 	// Parties of the merchant balance API, managed with the marketplace's key.
