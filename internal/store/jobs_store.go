@@ -133,9 +133,12 @@ func (t *Tx) ScheduleJob(ctx context.Context, j scheduler.Job, now time.Time) er
 	if j.ID == "" {
 		j.ID = id.NewAt("JB", now)
 	}
-	_, err := t.Exec(ctx, `INSERT INTO jobs (id, kind, key, payload, due_at_us, status, attempts, lease_until_us, last_error, created_at_us)
-		VALUES (?, ?, ?, ?, ?, 'pending', 0, 0, '', ?) ON CONFLICT DO NOTHING`, j.ID, j.Kind, j.Key, j.Payload, j.DueAt.UnixMicro(), now.UnixMicro())
-	return err
+	// Held back and written in bulk with the transaction's other rows
+	// (write_behind.go); a job already scheduled under its kind and key
+	// stays as it is.
+	t.deferInsertOr(" ON CONFLICT DO NOTHING", "jobs", "id, kind, key, payload, due_at_us, status, attempts, lease_until_us, last_error, created_at_us",
+		j.ID, j.Kind, j.Key, j.Payload, j.DueAt.UnixMicro(), "pending", 0, 0, "", now.UnixMicro())
+	return nil
 }
 
 // ShiftJobs brings the pending jobs of a marketplace (jobs name their

@@ -36,9 +36,10 @@ type pendingWrite struct {
 	// resource, when set, is a resource row with its live links.
 	resource *lockedRow
 	insert   bool
-	// table, columns and args are an INSERT of one row.
-	table, columns string
-	args           []any
+	// table, columns and args are an INSERT of one row; suffix ends the
+	// statement (an ON CONFLICT clause).
+	table, columns, suffix string
+	args                   []any
 }
 
 // savepointMark is a savepoint as the transaction keeps it.
@@ -53,6 +54,12 @@ type savepointMark struct {
 // deferInsert holds back an INSERT of one row into table.
 func (t *Tx) deferInsert(table, columns string, args ...any) {
 	t.pending = append(t.pending, pendingWrite{table: table, columns: columns, args: args})
+}
+
+// deferInsertOr holds back an INSERT of one row into table that ends with
+// suffix, such as ON CONFLICT DO NOTHING.
+func (t *Tx) deferInsertOr(suffix, table, columns string, args ...any) {
+	t.pending = append(t.pending, pendingWrite{table: table, columns: columns, suffix: suffix, args: args})
 }
 
 // deferResource holds back a write of a resource row.
@@ -192,17 +199,17 @@ func (t *Tx) flushPending(ctx context.Context, n int) error {
 	var inserts, updates []lockedRow
 	final := make(map[string]int) // resource id → index in inserts or updates
 	type rowGroup struct {
-		table, columns string
-		rows           [][]any
+		table, columns, suffix string
+		rows                   [][]any
 	}
 	var groups []*rowGroup
 	byTable := make(map[string]*rowGroup)
 	for _, w := range flushed {
 		if w.resource == nil {
-			key := w.table + "(" + w.columns
+			key := w.table + "(" + w.columns + ")" + w.suffix
 			g := byTable[key]
 			if g == nil {
-				g = &rowGroup{table: w.table, columns: w.columns}
+				g = &rowGroup{table: w.table, columns: w.columns, suffix: w.suffix}
 				byTable[key] = g
 				groups = append(groups, g)
 			}
@@ -261,7 +268,7 @@ func (t *Tx) flushPending(ctx context.Context, n int) error {
 		return err
 	}
 	for _, g := range groups {
-		if err := t.insertRows(ctx, g.table, g.columns, g.rows); err != nil {
+		if err := t.insertRowsOr(ctx, g.suffix, g.table, g.columns, g.rows); err != nil {
 			return err
 		}
 	}
@@ -303,6 +310,11 @@ func resourceArgs(rows []lockedRow) [][]any {
 // insertRows inserts rows of table in multi-row statements of a few fixed
 // sizes (see eachChunk), so that each statement text is prepared once.
 func (t *Tx) insertRows(ctx context.Context, table, columns string, rows [][]any) error {
+	return t.insertRowsOr(ctx, "", table, columns, rows)
+}
+
+// insertRowsOr is insertRows with a suffix ending each statement.
+func (t *Tx) insertRowsOr(ctx context.Context, suffix, table, columns string, rows [][]any) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -313,7 +325,7 @@ func (t *Tx) insertRows(ctx context.Context, table, columns string, rows [][]any
 		for _, r := range rows[start : start+size] {
 			args = append(args, r...)
 		}
-		_, err := t.execDirect(ctx, "INSERT INTO "+table+" ("+columns+") VALUES "+valuesList(size, tuple), args...)
+		_, err := t.execDirect(ctx, "INSERT INTO "+table+" ("+columns+") VALUES "+valuesList(size, tuple)+suffix, args...)
 		return err
 	})
 }
