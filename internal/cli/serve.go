@@ -250,7 +250,7 @@ func runServer(ctx context.Context, log *slog.Logger, cfg serverConfig) error {
 			defer wg.Done()
 			deliverer.Run(upkeepCtx, deliveryInterval, func(err error) { log.Error("callback delivery", "error", err) })
 		}()
-		(&upkeep{log: log, ledger: l, records: db, nonces: db, clock: clk}).run(upkeepCtx)
+		(&upkeep{log: log, ledger: l, records: db, nonces: db, markers: db, clock: clk}).run(upkeepCtx)
 		wg.Wait()
 	}()
 

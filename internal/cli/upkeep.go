@@ -8,6 +8,7 @@ import (
 	"github.com/poise-payments/poise/internal/api/paynet"
 	"github.com/poise-payments/poise/internal/idempotency"
 	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/store"
 )
 
 // upkeepInterval is how often a server expires due pending ledger transfers
@@ -35,6 +36,12 @@ type noncePurger interface {
 	PurgeNonces(ctx context.Context, cutoff time.Time) (int64, error)
 }
 
+// markerPurger forgets commit markers, which matter only in the seconds
+// after a commit whose answer was lost (store/commit_outcome.go).
+type markerPurger interface {
+	PurgeCommitMarkers(ctx context.Context, cutoff time.Time) (int64, error)
+}
+
 // upkeep is the work a server does on its own, not in answer to a request.
 // Every sweep is safe to run in two processes at once: the ledger skips a
 // hold another process resolved, and a purge deletes what it finds.
@@ -44,7 +51,9 @@ type upkeep struct {
 	records idempotencyPurger
 	// nonces, when set, are purged past twice the OAuth timestamp window.
 	nonces noncePurger
-	clock  ledger.Clock
+	// markers, when set, are purged past their retention.
+	markers markerPurger
+	clock   ledger.Clock
 }
 
 // run sweeps at once, to catch up with what fell due while the server was
@@ -82,6 +91,11 @@ func (u *upkeep) sweep(ctx context.Context) {
 	if u.nonces != nil {
 		if _, err := u.nonces.PurgeNonces(ctx, u.clock.Now().Add(-2*paynet.TimestampWindow)); err != nil && ctx.Err() == nil {
 			u.log.Error("purging OAuth nonces", "err", err)
+		}
+	}
+	if u.markers != nil {
+		if _, err := u.markers.PurgeCommitMarkers(ctx, time.Now().Add(-store.CommitMarkerRetention)); err != nil && ctx.Err() == nil {
+			u.log.Error("purging commit markers", "err", err)
 		}
 	}
 }

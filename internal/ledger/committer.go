@@ -357,11 +357,20 @@ func (c *Committer) runBatch(reqs []*request) {
 	c.stats.mu.Lock()
 	c.stats.Batches++
 	c.stats.Ops += int64(len(reqs))
-	if err != nil && len(reqs) > 1 {
+	if err != nil && len(reqs) > 1 && !errors.Is(err, ErrCommitLost) {
 		c.stats.Fallbacks++
 	}
 	c.stats.mu.Unlock()
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrCommitLost):
+		// The batch did not commit, or nobody can tell: running its
+		// operations again could apply them twice. Every caller hears
+		// that the service is unavailable, and may retry.
+		outcomes = make([]outcome, len(reqs))
+		for i := range outcomes {
+			outcomes[i] = outcome{err: storeFailure(err)}
+		}
+	case err != nil:
 		if len(reqs) > 1 {
 			for _, r := range reqs {
 				c.runBatch([]*request{r})

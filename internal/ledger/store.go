@@ -66,6 +66,13 @@ type Tx interface {
 }
 
 var (
+	// ErrCommitLost is wrapped by a store's error when a transaction's
+	// COMMIT got no answer. The store first finds out whether it committed
+	// (and then reports success); this error means it did not, or that
+	// this could not be established. Either way its operations must not be
+	// run again by the committer: a retry is the client's, with its
+	// idempotency key.
+	ErrCommitLost = errors.New("ledger: the commit's answer was lost")
 	// ErrNotFound is returned by stores for a missing row.
 	ErrNotFound = errors.New("ledger: not found")
 	// ErrNotPending is returned by Tx.ResolvePending for a transfer already resolved.

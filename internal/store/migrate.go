@@ -74,7 +74,7 @@ func (db *DB) Migrate(ctx context.Context) ([]int, error) {
 		if done {
 			continue
 		}
-		err = db.inTx(ctx, func(tx *Tx) error {
+		err = db.inUnmarkedTx(ctx, func(tx *Tx) error {
 			if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name, applied_at_us) VALUES (?, ?, ?)",
 				m.Version, m.Name, time.Now().UnixMicro()); err != nil {
 				return err

@@ -157,7 +157,14 @@ func (db *DB) Ping(ctx context.Context) error { return db.write.PingContext(ctx)
 // running it again, after a jittered back-off, when the database reports a
 // serialization failure, a deadlock or a busy lock.
 func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
-	return db.runTx(ctx, nil, fn)
+	return db.runTx(ctx, nil, true, fn)
+}
+
+// inUnmarkedTx is inTx without a commit marker (commit_outcome.go), for
+// the migrations, which run before the markers' table exists and are
+// safe to run again anyway.
+func (db *DB) inUnmarkedTx(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.runTx(ctx, nil, false, fn)
 }
 
 // inCachedTx is inTx for the committer's transactions, whose statements
@@ -165,13 +172,13 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
 // run in every batch, and parsing them anew each time cost SQLite a
 // quarter of the writer's time.
 func (db *DB) inCachedTx(ctx context.Context, fn func(tx *Tx) error) error {
-	return db.runTx(ctx, db.stmts, fn)
+	return db.runTx(ctx, db.stmts, true, fn)
 }
 
-func (db *DB) runTx(ctx context.Context, stmts *stmtCache, fn func(tx *Tx) error) error {
+func (db *DB) runTx(ctx context.Context, stmts *stmtCache, marked bool, fn func(tx *Tx) error) error {
 	wait := retryBase
 	for attempt := 1; ; attempt++ {
-		err := db.tryTx(ctx, stmts, fn)
+		err := db.tryTx(ctx, stmts, marked, fn)
 		if err == nil || db.dialect.classify(err) != errRetry || attempt == maxAttempts {
 			return db.translate(err)
 		}
@@ -186,7 +193,7 @@ func (db *DB) runTx(ctx context.Context, stmts *stmtCache, fn func(tx *Tx) error
 	}
 }
 
-func (db *DB) tryTx(ctx context.Context, stmts *stmtCache, fn func(tx *Tx) error) error {
+func (db *DB) tryTx(ctx context.Context, stmts *stmtCache, marked bool, fn func(tx *Tx) error) error {
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -195,6 +202,10 @@ func (db *DB) tryTx(ctx context.Context, stmts *stmtCache, fn func(tx *Tx) error
 	// The connection is free again once the transaction ends: prepare the
 	// statement texts it met for the first time, for the next one.
 	defer stmts.prepareNoted(ctx)
+	marker := ""
+	if marked {
+		marker = db.markCommit(tx)
+	}
 	if err := fn(tx); err != nil {
 		sqlTx.Rollback()
 		return err
@@ -203,7 +214,14 @@ func (db *DB) tryTx(ctx context.Context, stmts *stmtCache, fn func(tx *Tx) error
 		sqlTx.Rollback()
 		return err
 	}
-	return sqlTx.Commit()
+	if err := sqlTx.Commit(); err != nil {
+		if marker == "" {
+			return err
+		}
+		// The answer may have been lost, not the commit (commit_outcome.go).
+		return db.resolveCommit(marker, err)
+	}
+	return nil
 }
 
 // translate maps driver errors the domain acts on to the domain's own.

@@ -19,7 +19,8 @@ import (
 )
 
 // rowCounts counts the rows of every table of the store, found from its
-// schema, so that a table added later is counted too.
+// schema, so that a table added later is counted too. Commit markers are
+// left out: every committed batch leaves one, whatever its operations did.
 func rowCounts(t *testing.T, db *store.DB) map[string]int64 {
 	t.Helper()
 	ctx := context.Background()
@@ -37,7 +38,9 @@ func rowCounts(t *testing.T, db *store.DB) map[string]int64 {
 		if err := rows.Scan(&name); err != nil {
 			t.Fatal(err)
 		}
-		tables = append(tables, name)
+		if name != "commit_markers" {
+			tables = append(tables, name)
+		}
 	}
 	rows.Close()
 	if len(tables) < 5 {

@@ -1,0 +1,259 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/poise-payments/poise/internal/apperr"
+	"github.com/poise-payments/poise/internal/clock"
+	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/store"
+	"github.com/poise-payments/poise/internal/store/storetest"
+)
+
+// commitCutter stands between the store and PostgreSQL, passing the wire
+// protocol through, and when armed cuts the first connection that sends
+// COMMIT: after passing it on (the server commits, the client never hears)
+// or instead of passing it on (the server rolls back when the connection
+// goes).
+type commitCutter struct {
+	ln     net.Listener
+	target string
+	// mode is what the next COMMIT meets: cutNone, cutAfter or cutBefore.
+	mode atomic.Int32
+	cuts atomic.Int32
+}
+
+const (
+	cutNone int32 = iota
+	cutAfter
+	cutBefore
+)
+
+func newCommitCutter(t *testing.T, target string) *commitCutter {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &commitCutter{ln: ln, target: target}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			client, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			server, err := net.Dial("tcp", target)
+			if err != nil {
+				client.Close()
+				continue
+			}
+			var muted atomic.Bool
+			go func() {
+				defer client.Close()
+				buf := make([]byte, 32<<10)
+				for {
+					n, err := server.Read(buf)
+					if n > 0 && !muted.Load() {
+						if _, werr := client.Write(buf[:n]); werr != nil {
+							return
+						}
+					}
+					if err != nil {
+						return
+					}
+				}
+			}()
+			go c.pump(client, server, &muted)
+		}
+	}()
+	return c
+}
+
+// pump passes the client's messages to the server, watching for COMMIT.
+// Once it cuts after a COMMIT, muted keeps the server's answer from the
+// client.
+func (c *commitCutter) pump(client, server net.Conn, muted *atomic.Bool) {
+	defer server.Close()
+	defer client.Close()
+	// The startup message has no type byte; an SSL or GSS request before
+	// it is answered "no" by a server without TLS, and the client goes on.
+	for {
+		head := make([]byte, 4)
+		if _, err := io.ReadFull(client, head); err != nil {
+			return
+		}
+		body := make([]byte, binary.BigEndian.Uint32(head)-4)
+		if _, err := io.ReadFull(client, body); err != nil {
+			return
+		}
+		if _, err := server.Write(append(head, body...)); err != nil {
+			return
+		}
+		if len(body) == 4 && (binary.BigEndian.Uint32(body) == 80877103 || binary.BigEndian.Uint32(body) == 80877104) {
+			continue
+		}
+		break
+	}
+	for {
+		head := make([]byte, 5)
+		if _, err := io.ReadFull(client, head); err != nil {
+			return
+		}
+		body := make([]byte, binary.BigEndian.Uint32(head[1:])-4)
+		if _, err := io.ReadFull(client, body); err != nil {
+			return
+		}
+		msg := append(head, body...)
+		if isCommit(head[0], body) {
+			switch c.mode.Swap(cutNone) {
+			case cutAfter:
+				muted.Store(true)
+				server.Write(msg)
+				time.Sleep(300 * time.Millisecond) // the server commits meanwhile
+				c.cuts.Add(1)
+				return
+			case cutBefore:
+				c.cuts.Add(1)
+				return
+			}
+		}
+		if _, err := server.Write(msg); err != nil {
+			return
+		}
+	}
+}
+
+// isCommit reports whether a client message runs COMMIT, by the simple
+// protocol (Query) or the extended one (Parse).
+func isCommit(typ byte, body []byte) bool {
+	var text []byte
+	switch typ {
+	case 'Q':
+		text = body
+	case 'P':
+		if i := bytes.IndexByte(body, 0); i >= 0 {
+			text = body[i+1:]
+		}
+	default:
+		return false
+	}
+	if i := bytes.IndexByte(text, 0); i >= 0 {
+		text = text[:i]
+	}
+	return bytes.EqualFold(bytes.TrimSpace(text), []byte("commit"))
+}
+
+// When the connection is cut after COMMIT was sent, the batch committed
+// and its callers hear so, each once; when it is cut before, nothing was
+// written and every caller of that batch hears a retryable 503, and none
+// of its transfers is applied by a retry of the committer's own.
+func TestACommitWhoseAnswerIsLostIsAnsweredByWhatHappened(t *testing.T) {
+	u, err := url.Parse(storetest.URL(t, "postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cutter := newCommitCutter(t, u.Host)
+	u.Host = cutter.ln.Addr().String()
+	q := u.Query()
+	q.Set("sslmode", "disable")
+	u.RawQuery = q.Encode()
+	db := storetest.OpenURL(t, u.String())
+	ctx := context.Background()
+	l := ledger.New(db.Ledger(), clock.System(), ledger.CommitterOptions{})
+	t.Cleanup(func() { l.Close(context.Background()) })
+	for _, a := range []ledger.Account{
+		{ID: "SRC", Owner: "t", Kind: "network", Currency: "USD", MayGoNegative: true},
+		{ID: "DST", Owner: "t", Kind: "escrow", Currency: "USD"},
+	} {
+		if _, err := l.CreateAccount(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	acknowledged := int64(0)
+	round := func(mode int32, n int) (ok, lost int) {
+		t.Helper()
+		cutter.mode.Store(mode)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := l.Transfer(ctx, ledger.TransferRequest{Code: "t", Ref: "r", Postings: []ledger.Posting{
+					{AccountID: "SRC", AmountMinor: -int64(i + 1)}, {AccountID: "DST", AmountMinor: int64(i + 1)}}})
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					ok++
+					acknowledged += int64(i + 1)
+				case apperr.CodeOf(err) == apperr.Unavailable && errors.Is(err, ledger.ErrCommitLost):
+					lost++
+				default:
+					t.Errorf("transfer %d: %v", i, err)
+				}
+			}()
+		}
+		wg.Wait()
+		return ok, lost
+	}
+
+	if ok, lost := round(cutAfter, 40); ok != 40 || lost != 0 || cutter.cuts.Load() != 1 {
+		t.Fatalf("cut after COMMIT: %d acknowledged, %d lost, %d cuts; want 40, 0, 1", ok, lost, cutter.cuts.Load())
+	}
+	if ok, lost := round(cutBefore, 40); lost == 0 || ok+lost != 40 || cutter.cuts.Load() != 2 {
+		t.Fatalf("cut before COMMIT: %d acknowledged, %d lost, %d cuts; want some lost, all answered, 2 cuts", ok, lost, cutter.cuts.Load())
+	}
+	dst, err := l.Account(ctx, "DST")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dst.PostedMinor != acknowledged {
+		t.Fatalf("the account holds %d, the acknowledged transfers moved %d", dst.PostedMinor, acknowledged)
+	}
+	mismatches, err := ledger.Verify(ctx, db.Ledger())
+	if err != nil || len(mismatches) > 0 {
+		t.Fatalf("verify: %v %v", mismatches, err)
+	}
+}
+
+// Every write transaction on PostgreSQL leaves a commit marker, and the
+// purge removes those made before its cutoff only.
+func TestCommitMarkersAreWrittenAndPurged(t *testing.T) {
+	db := storetest.Open(t, "postgres")
+	ctx := context.Background()
+	count := func() int {
+		var n int
+		if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM commit_markers").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := count()
+	for range 3 {
+		if err := db.Update(ctx, func(tx *store.Tx) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := count(); got != before+3 {
+		t.Fatalf("three transactions left %d markers, want %d", got-before, 3)
+	}
+	if n, err := db.PurgeCommitMarkers(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("purging markers older than an hour: %d (%v), want 0", n, err)
+	}
+	if n, err := db.PurgeCommitMarkers(ctx, time.Now().Add(time.Second)); err != nil || n < 3 {
+		t.Fatalf("purging every marker: %d (%v), want at least 3", n, err)
+	}
+}
