@@ -76,6 +76,27 @@ func (w *Writer) scheduleSettlement(ctx context.Context, r Resource) error {
 // committer rolls back this operation alone, not its whole batch.
 var errJobTaken = apperr.New(apperr.Conflict, "the job was completed by another run")
 
+// runJob runs a job's effect and completes the job in one operation of
+// the job's marketplace (its payload), so that the effect happens exactly
+// once: a run that finds the job completed by another rolls its effect
+// back and reports the job done.
+func (s *Service) runJob(ctx context.Context, j scheduler.Job, effect func(ctx context.Context, w *Writer) error) error {
+	_, err := s.Write(ctx, j.Payload, nil, func(ctx context.Context, w *Writer) (any, error) {
+		if err := effect(ctx, w); err != nil {
+			return nil, err
+		}
+		err := w.tx.CompleteJob(ctx, j.ID, w.Writer.Now())
+		if errors.Is(err, ledger.ErrNotFound) {
+			return nil, errJobTaken
+		}
+		return nil, err
+	})
+	if errors.Is(err, errJobTaken) {
+		return nil
+	}
+	return err
+}
+
 // SettleACH is the handler of JobSettleACH: the pending ledger transfer of
 // the transaction posts, the transaction succeeds, and the job completes,
 // all in one transaction, so it happens exactly once. A transfer that
@@ -88,26 +109,16 @@ func (s *Service) SettleACH(ctx context.Context, j scheduler.Job) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.Write(ctx, j.Payload, nil, func(ctx context.Context, w *Writer) (any, error) {
+	return s.runJob(ctx, j, func(ctx context.Context, w *Writer) error {
 		r, err := w.Lock(ctx, j.Payload, "", j.Key)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if r.Status == "pending" {
-			if err := w.settleACH(ctx, &r, lapsed); err != nil {
-				return nil, err
-			}
+			return w.settleACH(ctx, &r, lapsed)
 		}
-		err = w.tx.CompleteJob(ctx, j.ID, w.Writer.Now())
-		if errors.Is(err, ledger.ErrNotFound) {
-			return nil, errJobTaken
-		}
-		return nil, err
-	})
-	if errors.Is(err, errJobTaken) {
 		return nil
-	}
-	return err
+	})
 }
 
 // transferLapsed reports whether a pending transaction's ledger transfer

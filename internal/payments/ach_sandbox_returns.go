@@ -2,10 +2,8 @@ package payments
 
 import (
 	"context"
-	"errors"
 
 	"github.com/poise-payments/poise/internal/clock"
-	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/scheduler"
 )
 
@@ -61,24 +59,14 @@ func (w *Writer) scheduleSandboxReturn(ctx context.Context, r Resource) error {
 // completion commit together, so it happens exactly once; a transaction
 // already failed (returned by other means) is left as it is.
 func (s *Service) SandboxReturn(ctx context.Context, j scheduler.Job) error {
-	_, err := s.Write(ctx, j.Payload, nil, func(ctx context.Context, w *Writer) (any, error) {
+	return s.runJob(ctx, j, func(ctx context.Context, w *Writer) error {
 		r, err := w.Lock(ctx, j.Payload, "", j.Key)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		code := sandboxReturnCodes[r.Type]
 		ret := ACHReturnResult{TraceNumber: Str(r.Fields["trace_number"]), Transaction: r.ID, Code: code[0], Reason: code[1]}
-		if _, err := w.applyReturn(ctx, j.Payload, ACHEntry{TraceNumber: ret.TraceNumber, ResourceID: r.ID, AmountCents: Int(r.Fields["amount"])}, ret); err != nil {
-			return nil, err
-		}
-		err = w.tx.CompleteJob(ctx, j.ID, w.Writer.Now())
-		if errors.Is(err, ledger.ErrNotFound) {
-			return nil, errJobTaken
-		}
-		return nil, err
+		_, err = w.applyReturn(ctx, j.Payload, ACHEntry{TraceNumber: ret.TraceNumber, ResourceID: r.ID, AmountCents: Int(r.Fields["amount"])}, ret)
+		return err
 	})
-	if errors.Is(err, errJobTaken) {
-		return nil
-	}
-	return err
 }

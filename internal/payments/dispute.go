@@ -2,7 +2,6 @@ package payments
 
 import (
 	"context"
-	"errors"
 	"time"
 	"unicode/utf8"
 
@@ -52,30 +51,18 @@ func (w *Writer) scheduleDisputeEnd(ctx context.Context, dt Resource) error {
 // card says, with the job's completion in one transaction; one already
 // decided is left as it is.
 func (s *Service) EndDispute(ctx context.Context, j scheduler.Job) error {
-	_, err := s.Write(ctx, j.Payload, nil, func(ctx context.Context, w *Writer) (any, error) {
+	return s.runJob(ctx, j, func(ctx context.Context, w *Writer) error {
 		dt, err := w.Lock(ctx, j.Payload, "disputes", j.Key)
-		if err != nil {
-			return nil, err
+		if err != nil || dt.Status != "pending" {
+			return err
 		}
-		if dt.Status == "pending" {
-			status := DisputeLost
-			if Bool(dt.Private["sandbox_won"]) {
-				status = DisputeWon
-			}
-			if _, err := w.endDispute(ctx, dt, status, ""); err != nil {
-				return nil, err
-			}
+		status := DisputeLost
+		if Bool(dt.Private["sandbox_won"]) {
+			status = DisputeWon
 		}
-		err = w.tx.CompleteJob(ctx, j.ID, w.Writer.Now())
-		if errors.Is(err, ledger.ErrNotFound) {
-			return nil, errJobTaken
-		}
-		return nil, err
+		_, err = w.endDispute(ctx, dt, status, "")
+		return err
 	})
-	if errors.Is(err, errJobTaken) {
-		return nil
-	}
-	return err
 }
 
 // DecideDispute records a live marketplace's dispute as won or lost, as the

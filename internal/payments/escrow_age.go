@@ -2,14 +2,12 @@ package payments
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/poise-payments/poise/internal/apperr"
-	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/scheduler"
 )
 
@@ -240,10 +238,10 @@ func (s *Service) FundsAging(ctx context.Context, j scheduler.Job) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.Write(ctx, j.Payload, nil, func(ctx context.Context, w *Writer) (any, error) {
+	return s.runJob(ctx, j, func(ctx context.Context, w *Writer) error {
 		acct, err := w.Account(escrowAccountOf(j.Payload, orderID))
 		if err != nil && !apperr.Is(err, apperr.NotFound) {
-			return nil, err
+			return err
 		}
 		still := int64(0)
 		for _, l := range unpaidLots(acct.PostedMinor, lots) {
@@ -258,7 +256,7 @@ func (s *Service) FundsAging(ctx context.Context, j scheduler.Job) error {
 			}
 			r, err := w.Lock(ctx, j.Payload, "", owner)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			// What the warning is about, for the receiver: how much of the
 			// day's money is left, and by when it must be paid out.
@@ -266,19 +264,11 @@ func (s *Service) FundsAging(ctx context.Context, j scheduler.Job) error {
 				"amount": still, "currency": Currency, "arrived_on": day,
 				"deadline_at": arrived.AddDate(0, 0, FundsDeadlineDays).Format(time.RFC3339Nano),
 			}}); err != nil {
-				return nil, err
+				return err
 			}
 		}
-		err = w.tx.CompleteJob(ctx, j.ID, w.Writer.Now())
-		if errors.Is(err, ledger.ErrNotFound) {
-			return nil, errJobTaken
-		}
-		return nil, err
-	})
-	if errors.Is(err, errJobTaken) {
 		return nil
-	}
-	return err
+	})
 }
 
 // Reasons of the rule's refusals.
