@@ -353,6 +353,18 @@ func (c *Committer) fill(reqs []*request, last, limit int) []*request {
 // transaction of its own, so the failure reaches only the operation that
 // caused it.
 func (c *Committer) runBatch(reqs []*request) {
+	c.runBatchTries(reqs, 1)
+}
+
+// duplicateTries is how often one operation alone is run when its commit
+// finds a key taken. Rows an operation writes are held back until the
+// commit, so a key another transaction took meanwhile (an idempotency key
+// of a concurrent duplicate request) shows there, not inside the
+// operation; run again, the operation reads the other's row and answers
+// from it.
+const duplicateTries = 2
+
+func (c *Committer) runBatchTries(reqs []*request, try int) {
 	outcomes, err := c.apply(reqs)
 	c.stats.mu.Lock()
 	c.stats.Batches++
@@ -373,8 +385,12 @@ func (c *Committer) runBatch(reqs []*request) {
 	case err != nil:
 		if len(reqs) > 1 {
 			for _, r := range reqs {
-				c.runBatch([]*request{r})
+				c.runBatchTries([]*request{r}, 1)
 			}
+			return
+		}
+		if errors.Is(err, ErrDuplicate) && try < duplicateTries {
+			c.runBatchTries(reqs, try+1)
 			return
 		}
 		outcomes = []outcome{{err: storeFailure(err)}}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/poise-payments/poise/internal/idempotency"
 	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/store"
 	"github.com/poise-payments/poise/internal/store/storetest"
@@ -242,6 +243,39 @@ func TestLinkedToFollowsTheTransaction(t *testing.T) {
 		})
 		if err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// An idempotency record held back is found by the next lookup in the same
+// transaction, and a second insert of its key is a duplicate at once.
+func TestHeldBackIdempotencyRecordsAreFound(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		db := storetest.Open(t, kind)
+		at := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+		rec := idempotency.Record{Scope: "MP1", Key: "k1", RequestHash: "h", StatusCode: 201, Response: []byte(`{"ok":1}`), CreatedAt: at}
+		err := db.Update(ctx, func(tx *store.Tx) error {
+			if _, err := tx.LookupIdempotency(ctx, "MP1", "k1"); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("before: %v", err)
+			}
+			if err := tx.InsertIdempotency(ctx, rec); err != nil {
+				return err
+			}
+			got, err := tx.LookupIdempotency(ctx, "MP1", "k1")
+			if err != nil || got.StatusCode != 201 || string(got.Response) != `{"ok":1}` || !got.CreatedAt.Equal(at) {
+				t.Errorf("held back: %+v (%v)", got, err)
+			}
+			if err := tx.InsertIdempotency(ctx, rec); !errors.Is(err, store.ErrDuplicate) {
+				t.Errorf("a second insert of the key: %v, want a duplicate", err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := db.LookupIdempotency(ctx, "MP1", "k1"); err != nil || got.RequestHash != "h" {
+			t.Fatalf("after commit: %+v (%v)", got, err)
 		}
 	})
 }
