@@ -87,6 +87,7 @@ var staticFiles embed.FS
 // Dashboard is the web pages' http.Handler.
 type Dashboard struct {
 	svc      Payments
+	mer      Merchants
 	accounts Accounts
 	delivery Deliveries
 	log      *slog.Logger
@@ -106,15 +107,16 @@ type Options struct {
 	Deliveries Deliveries
 }
 
-// New builds the dashboard.
-func New(svc Payments, accounts Accounts, opts Options) (*Dashboard, error) {
+// New builds the dashboard over the payments service, the merchant
+// balance service and the ledger's accounts.
+func New(svc Payments, mer Merchants, accounts Accounts, opts Options) (*Dashboard, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.Clock == nil {
 		opts.Clock = clock.System()
 	}
-	d := &Dashboard{svc: svc, accounts: accounts, delivery: opts.Deliveries, log: opts.Logger, clk: opts.Clock,
+	d := &Dashboard{svc: svc, mer: mer, accounts: accounts, delivery: opts.Deliveries, log: opts.Logger, clk: opts.Clock,
 		sessions: newSessions(), limit: newSignInLimit(), pages: map[string]*template.Template{}}
 	names, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
@@ -122,10 +124,10 @@ func New(svc Payments, accounts Accounts, opts Options) (*Dashboard, error) {
 	}
 	for _, name := range names {
 		base := strings.TrimSuffix(strings.TrimPrefix(name, "templates/"), ".html")
-		if base == "layout" {
+		if base == "layout" || base == "parts" {
 			continue
 		}
-		t, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFiles, "templates/layout.html", name)
+		t, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFiles, "templates/layout.html", "templates/parts.html", name)
 		if err != nil {
 			return nil, err
 		}
@@ -140,7 +142,8 @@ func New(svc Payments, accounts Accounts, opts Options) (*Dashboard, error) {
 	m.HandleFunc("GET /dashboard", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, Prefix, http.StatusSeeOther) })
 	m.HandleFunc("GET "+Prefix+"sign-in", d.signInForm)
 	m.HandleFunc("POST "+Prefix+"sign-in", d.signIn)
-	m.Handle("POST "+Prefix+"sign-out", d.signedIn(d.signOut))
+	m.HandleFunc("POST "+Prefix+"sign-in/party", d.signInParty)
+	m.Handle("POST "+Prefix+"sign-out", d.readable(d.signOut))
 	m.Handle("GET "+Prefix+"{$}", d.signedIn(d.overview))
 	m.Handle("GET "+Prefix+"customers", d.signedIn(d.customers))
 	m.Handle("GET "+Prefix+"orders", d.signedIn(d.orders))
@@ -153,6 +156,7 @@ func New(svc Payments, accounts Accounts, opts Options) (*Dashboard, error) {
 	m.Handle("GET "+Prefix+"events/{id}", d.signedIn(d.event))
 	m.Handle("GET "+Prefix+"test-clock", d.signedIn(d.testClock))
 	m.Handle("POST "+Prefix+"test-clock", d.signedIn(d.advanceTestClock))
+	d.merchantRoutes(m)
 	m.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, r, nil, apperr.New(apperr.NotFound, "there is no page at %s", r.URL.Path))
 	})
@@ -176,19 +180,44 @@ func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // page is one signed-in request.
 type page struct {
-	w       http.ResponseWriter
-	r       *http.Request
-	ctx     context.Context
+	w   http.ResponseWriter
+	r   *http.Request
+	ctx context.Context
+	// key is an operator's API key; party is the merchant or manager
+	// signed in instead (zero for an operator).
 	key     payments.APIKey
+	party   payments.Resource
 	session session
 	token   string
 }
 
-func (p *page) mp() string { return p.key.Marketplace }
+func (p *page) mp() string { return p.session.marketplace }
 
-// signedIn serves h to a live session, checking the CSRF token of a POST;
-// anyone else is sent to the sign-in form.
-func (d *Dashboard) signedIn(h func(p *page) error) http.Handler {
+// operator reports whether an operator signed in: who may change things.
+func (p *page) operator() bool { return p.session.role == roleOperator }
+
+// access says who may reach a page and what its form may carry.
+type access struct {
+	// parties lets merchants and managers in; else operators only.
+	parties bool
+	// uploadBytes, when set, takes a multipart form of at most that size.
+	uploadBytes int64
+}
+
+// signedIn serves an operator's page (see guard).
+func (d *Dashboard) signedIn(h func(p *page) error) http.Handler { return d.guard(access{}, h) }
+
+// readable serves a page a merchant or manager may read too (see guard).
+func (d *Dashboard) readable(h func(p *page) error) http.Handler {
+	return d.guard(access{parties: true}, h)
+}
+
+// guard serves h to a live session allowed in by a, checking the CSRF
+// token of a POST; anyone signed out is sent to the sign-in form. A
+// merchant or manager finds no operator's page: it is not found, as
+// anything else they may not see, except the overview, which sends them
+// to their own page.
+func (d *Dashboard) guard(a access, h func(p *page) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, _ := r.Cookie(sessionCookie)
 		var token string
@@ -204,22 +233,37 @@ func (d *Dashboard) signedIn(h func(p *page) error) http.Handler {
 			http.Redirect(w, r, Prefix+"sign-in", http.StatusSeeOther)
 			return
 		}
-		// A key deleted since the sign-in ends the session at once.
-		key := payments.APIKey{ID: se.keyID, Marketplace: se.marketplace}
-		keys, _, err := d.svc.ListAPIKeys(r.Context(), key, payments.ListQuery{IDs: []string{se.keyID}, Limit: 1})
+		p := &page{w: w, r: r, ctx: r.Context(), session: se, token: token}
+		// A key deleted, or a party gone, since the sign-in ends the
+		// session at once.
+		alive, err := d.stillThere(p)
 		if err != nil {
 			d.fail(w, r, nil, err)
 			return
 		}
-		if len(keys) != 1 {
+		if !alive {
 			d.sessions.close(token)
 			http.Redirect(w, r, Prefix+"sign-in", http.StatusSeeOther)
 			return
 		}
-		p := &page{w: w, r: r, ctx: r.Context(), key: keys[0], session: se, token: token}
+		if !p.operator() && !a.parties {
+			if r.Method == http.MethodGet && r.URL.Path == Prefix {
+				http.Redirect(w, r, partyPath(p.party.ID), http.StatusSeeOther)
+				return
+			}
+			d.fail(w, r, p, apperr.New(apperr.NotFound, "there is no page at %s", r.URL.Path))
+			return
+		}
 		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-			if err := r.ParseForm(); err != nil {
+			var err error
+			if a.uploadBytes > 0 {
+				r.Body = http.MaxBytesReader(w, r.Body, a.uploadBytes)
+				err = r.ParseMultipartForm(a.uploadBytes)
+			} else {
+				r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+				err = r.ParseForm()
+			}
+			if err != nil {
 				d.fail(w, r, p, apperr.New(apperr.Invalid, "the form could not be read"))
 				return
 			}
@@ -234,6 +278,27 @@ func (d *Dashboard) signedIn(h func(p *page) error) http.Handler {
 	})
 }
 
+// stillThere reads who a session signed in as, and reports whether they
+// still exist.
+func (d *Dashboard) stillThere(p *page) (bool, error) {
+	se := p.session
+	if se.role == roleOperator {
+		key := payments.APIKey{ID: se.keyID, Marketplace: se.marketplace}
+		keys, _, err := d.svc.ListAPIKeys(p.ctx, key, payments.ListQuery{IDs: []string{se.keyID}, Limit: 1})
+		if err != nil || len(keys) != 1 {
+			return false, err
+		}
+		p.key = keys[0]
+		return true, nil
+	}
+	party, err := d.svc.GetTyped(p.ctx, se.marketplace, se.role, se.party)
+	if apperr.Is(err, apperr.NotFound) || (err == nil && party.Hidden) {
+		return false, nil
+	}
+	p.party = party
+	return err == nil, err
+}
+
 func sameToken(got, want string) bool {
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
@@ -246,6 +311,10 @@ type view struct {
 	Nav         string
 	Data        any
 	Error       string
+	// Role is who signed in (roleOperator, roleMerchants, roleManagers);
+	// Login and PartyID name a merchant or manager.
+	Role           string
+	Login, PartyID string
 }
 
 // render writes a page.
@@ -268,8 +337,27 @@ func (d *Dashboard) render(w http.ResponseWriter, status int, name string, v vie
 }
 
 func (d *Dashboard) show(p *page, name, title string, data any) error {
-	d.render(p.w, http.StatusOK, name, view{Title: title, Marketplace: p.mp(), CSRF: p.session.csrf, Nav: name, Data: data})
+	return d.showStatus(p, http.StatusOK, name, title, data)
+}
+
+// showParty renders a page of a merchant or manager, under the tab of merchants.
+func (d *Dashboard) showParty(p *page, status int, name, title string, data any) error {
+	d.render(p.w, status, name, p.view(title, "merchants", data))
 	return nil
+}
+
+func (d *Dashboard) showStatus(p *page, status int, name, title string, data any) error {
+	d.render(p.w, status, name, p.view(title, name, data))
+	return nil
+}
+
+// view is what a page of p's session shows around data.
+func (p *page) view(title, nav string, data any) view {
+	v := view{Title: title, Marketplace: p.mp(), CSRF: p.session.csrf, Nav: nav, Data: data, Role: p.session.role}
+	if !p.operator() {
+		v.Login, v.PartyID = payments.Str(p.party.Fields["login"]), p.party.ID
+	}
+	return v
 }
 
 // fail answers an error as a page, with the status the API would give it.
@@ -288,7 +376,8 @@ func (d *Dashboard) fail(w http.ResponseWriter, r *http.Request, p *page, err er
 	}
 	v := view{Title: http.StatusText(status), Error: msg}
 	if p != nil {
-		v.Marketplace, v.CSRF = p.mp(), p.session.csrf
+		v = p.view(http.StatusText(status), "", nil)
+		v.Error = msg
 	}
 	d.render(w, status, "error", v)
 }

@@ -36,12 +36,29 @@ func newSite(t testing.TB, kind string) string {
 // newSiteOn is newSite on a store the caller holds.
 func newSiteOn(t testing.TB, db *store.DB) (string, *store.DB) {
 	t.Helper()
+	s := startSite(t, db)
+	return s.base, s.db
+}
+
+// site is a running server and the services behind it, for tests that set
+// up what the API has no call for (merchants' balances in bulk) or that
+// check pages against the services' own reads.
+type site struct {
+	base string
+	db   *store.DB
+	pay  *payments.Service
+	mer  *merchants.Service
+}
+
+func startSite(t testing.TB, db *store.DB) *site {
+	t.Helper()
 	l := ledger.New(db.Ledger(), clock.System(), ledger.CommitterOptions{})
 	t.Cleanup(func() { l.Close(context.Background()) })
 	v, _ := vault.New(make([]byte, vault.KeyLen))
 	svc := payments.NewService(l, db, v)
-	api := balanced.New(svc, merchants.New(svc, db, v), nil)
-	dash, err := dashboard.New(svc, l, dashboard.Options{Deliveries: db})
+	mer := merchants.New(svc, db, v)
+	api := balanced.New(svc, mer, nil)
+	dash, err := dashboard.New(svc, mer, l, dashboard.Options{Deliveries: db})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +70,7 @@ func newSiteOn(t testing.TB, db *store.DB) (string, *store.DB) {
 		api.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	return srv.URL, db
+	return &site{base: srv.URL, db: db, pay: svc, mer: mer}
 }
 
 // apiClient calls the Balanced API with one key.
