@@ -593,3 +593,8 @@ func nyZone(t testing.TB) *time.Location {
 	}
 	return loc
 }
+
+// managerInput is a manager overseeing merchants.
+func managerInput(login string, merchantIDs ...string) merchants.PartyInput {
+	return merchants.PartyInput{Login: login, ControlKey: controlKey, Merchants: merchantIDs}
+}
