@@ -186,7 +186,7 @@ func runServer(ctx context.Context, log *slog.Logger, cfg serverConfig) error {
 	api.SetSignup(signup)
 	log.Info("who may open a marketplace", "anyone", signup.Open, "operator_token_set", signup.OperatorToken != "")
 	balances := paynet.New(svc, mer, &paynet.Verifier{Secrets: mer, Nonces: db, Clock: clk}, log)
-	dash, err := dashboard.New(svc, mer, l, dashboard.Options{Logger: log, Deliveries: db})
+	dash, err := dashboard.New(svc, mer, l, dashboard.Options{Logger: log, Deliveries: db, History: db})
 	if err != nil {
 		l.Close(ctx)
 		return err

@@ -1,9 +1,10 @@
 // Package dashboard serves Poise's web pages under Prefix: a marketplace
 // operator signs in with an API key secret and sees its marketplace (money
-// in escrow, customers, orders, transactions), refunds a debit and moves a
-// test marketplace's clock. Pages render on the server from embedded
-// templates; the browser runs no script, so the Content-Security-Policy
-// forbids every script.
+// in escrow, customers, orders, transactions, merchant balances), refunds a
+// debit, configures and adjusts balances and moves a test marketplace's
+// clock; a merchant or manager signs in with its login and control key and
+// reads its own balances. Pages render on the server from embedded
+// templates; the only scripts are the server's own files that draw charts.
 package dashboard
 
 import (
@@ -46,9 +47,11 @@ const (
 // few short fields.
 const maxFormBytes = 16 << 10
 
-// contentSecurityPolicy allows the page's own stylesheet and images and
-// nothing else: no script at all, no frames, forms only back to itself.
-const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+// contentSecurityPolicy allows the page's own stylesheets, images and
+// script files and nothing else: no inline script, no script from
+// elsewhere, no frames, no requests out of the page, forms only back to
+// itself. The scripts (static/) draw the charts and nothing more.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // Payments is what the pages read and do through the payments service,
 // the same calls the Balanced API makes.
@@ -89,6 +92,7 @@ type Dashboard struct {
 	svc      Payments
 	mer      Merchants
 	accounts Accounts
+	history  History
 	delivery Deliveries
 	log      *slog.Logger
 	clk      clock.Clock
@@ -105,6 +109,8 @@ type Options struct {
 	Clock clock.Clock
 	// Deliveries, when set, shows each event's callback deliveries.
 	Deliveries Deliveries
+	// History, when set, draws the charts of money over time.
+	History History
 }
 
 // New builds the dashboard over the payments service, the merchant
@@ -116,7 +122,7 @@ func New(svc Payments, mer Merchants, accounts Accounts, opts Options) (*Dashboa
 	if opts.Clock == nil {
 		opts.Clock = clock.System()
 	}
-	d := &Dashboard{svc: svc, mer: mer, accounts: accounts, delivery: opts.Deliveries, log: opts.Logger, clk: opts.Clock,
+	d := &Dashboard{svc: svc, mer: mer, accounts: accounts, delivery: opts.Deliveries, history: opts.History, log: opts.Logger, clk: opts.Clock,
 		sessions: newSessions(), limit: newSignInLimit(), pages: map[string]*template.Template{}}
 	names, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {

@@ -22,6 +22,7 @@ type Merchants interface {
 	MerchantBalances(ctx context.Context, party payments.Resource) ([]merchants.MerchantBalance, error)
 	UpcomingReleases(ctx context.Context, party payments.Resource, limit int) ([]merchants.DatedRelease, error)
 	BalanceNames(ctx context.Context, party payments.Resource) ([]string, error)
+	BalanceBucketAccounts(ctx context.Context, party payments.Resource) ([]merchants.BucketAccounts, error)
 	Adjust(ctx context.Context, marketplace, merchantID string, in merchants.AdjustmentInput) (payments.Resource, error)
 	ApplyAdjustments(ctx context.Context, marketplace string, lines []merchants.UploadLine) ([]payments.Resource, error)
 	CreateSchedule(ctx context.Context, marketplace, merchantID string, in merchants.ScheduleInput) (payments.Resource, error)
@@ -195,6 +196,7 @@ type balancePageData struct {
 	Now         time.Time
 	// Merchants are a manager's merchants.
 	Merchants []partyRow
+	Charts    []chart
 }
 
 // calendarDay is one day of the release calendar.
@@ -253,6 +255,9 @@ func (d *Dashboard) merchantBalances(p *page) error {
 		return err
 	}
 	data.Calendar = releaseCalendar(data.Now, data.Releases)
+	if data.Charts, err = d.balanceCharts(p, party, data.Balances); err != nil {
+		return err
+	}
 	if party.Type == roleManagers {
 		for _, id := range overseen(party) {
 			m, err := d.svc.GetTyped(p.ctx, p.mp(), roleMerchants, id)

@@ -54,6 +54,7 @@ type overviewData struct {
 	Production         bool
 	Escrow             ledger.Balance
 	CardsNet, BanksNet int64
+	Volume             *chart
 }
 
 // overview shows where the marketplace's money is, from the ledger's
@@ -79,6 +80,9 @@ func (d *Dashboard) overview(p *page) error {
 	// what was paid into it; shown the other way round, as the money the
 	// marketplace took in net of what it paid back out.
 	data.CardsNet, data.BanksNet = -cards.PostedMinor, -banks.PostedMinor
+	if data.Volume, err = d.volumeChart(p); err != nil {
+		return err
+	}
 	return d.show(p, "overview", "Overview", data)
 }
 

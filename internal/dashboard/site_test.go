@@ -52,13 +52,20 @@ type site struct {
 
 func startSite(t testing.TB, db *store.DB) *site {
 	t.Helper()
-	l := ledger.New(db.Ledger(), clock.System(), ledger.CommitterOptions{})
+	return startSiteAt(t, db, clock.System())
+}
+
+// startSiteAt is startSite with the server's clock given: a test that
+// moves process time, as days passing would.
+func startSiteAt(t testing.TB, db *store.DB, clk clock.Clock) *site {
+	t.Helper()
+	l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{})
 	t.Cleanup(func() { l.Close(context.Background()) })
 	v, _ := vault.New(make([]byte, vault.KeyLen))
 	svc := payments.NewService(l, db, v)
 	mer := merchants.New(svc, db, v)
 	api := balanced.New(svc, mer, nil)
-	dash, err := dashboard.New(svc, mer, l, dashboard.Options{Deliveries: db})
+	dash, err := dashboard.New(svc, mer, l, dashboard.Options{Deliveries: db, History: db, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,3 +69,26 @@ func (s *Service) BalanceNames(ctx context.Context, party payments.Resource) ([]
 	}
 	return set.names, nil
 }
+
+// BucketAccounts names the ledger accounts of one balance's buckets.
+type BucketAccounts struct {
+	Balance               string
+	STH, RR, Live, Buffer string
+}
+
+// BalanceBucketAccounts lists the ledger accounts of each of a party's
+// balances, oldest balance first, for reading their history from the
+// ledger's posted journal.
+func (s *Service) BalanceBucketAccounts(ctx context.Context, party payments.Resource) ([]BucketAccounts, error) {
+	set, err := s.balancesOf(ctx, party)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]BucketAccounts, len(set.names))
+	for i, name := range set.names {
+		key := set.keys[name]
+		out[i] = BucketAccounts{Balance: name, STH: BalanceAccount(key, bucketSTH), RR: BalanceAccount(key, bucketRR),
+			Live: BalanceAccount(key, bucketLive), Buffer: BalanceAccount(key, bucketBuf)}
+	}
+	return out, nil
+}
