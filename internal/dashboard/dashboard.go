@@ -58,6 +58,8 @@ const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 
 type Payments interface {
 	Authenticate(ctx context.Context, secret string) (payments.APIKey, error)
 	ListAPIKeys(ctx context.Context, caller payments.APIKey, q payments.ListQuery) ([]payments.APIKey, int, error)
+	CreateAPIKey(ctx context.Context, caller *payments.APIKey, meta map[string]string) (payments.APIKey, string, error)
+	DeleteAPIKey(ctx context.Context, caller payments.APIKey, keyID string) error
 	Get(ctx context.Context, marketplace, id string) (payments.Resource, error)
 	GetTyped(ctx context.Context, marketplace, typ, id string) (payments.Resource, error)
 	List(ctx context.Context, q payments.ListQuery) ([]payments.Resource, int, error)
@@ -74,6 +76,11 @@ type Payments interface {
 type Deliveries interface {
 	DeliveriesOf(ctx context.Context, eventID string) ([]events.Delivery, error)
 	AttemptsOf(ctx context.Context, deliveryID string) ([]events.Attempt, error)
+}
+
+// Retrier sends a callback delivery at once.
+type Retrier interface {
+	RetryNow(ctx context.Context, marketplace, eventID, deliveryID string) (events.Delivery, error)
 }
 
 // Accounts reads the ledger's materialized balances: one row per account.
@@ -93,6 +100,7 @@ type Dashboard struct {
 	mer      Merchants
 	accounts Accounts
 	history  History
+	retrier  Retrier
 	delivery Deliveries
 	log      *slog.Logger
 	clk      clock.Clock
@@ -111,6 +119,8 @@ type Options struct {
 	Deliveries Deliveries
 	// History, when set, draws the charts of money over time.
 	History History
+	// Retrier, when set, offers "retry now" on each callback delivery.
+	Retrier Retrier
 }
 
 // New builds the dashboard over the payments service, the merchant
@@ -122,7 +132,7 @@ func New(svc Payments, mer Merchants, accounts Accounts, opts Options) (*Dashboa
 	if opts.Clock == nil {
 		opts.Clock = clock.System()
 	}
-	d := &Dashboard{svc: svc, mer: mer, accounts: accounts, delivery: opts.Deliveries, history: opts.History, log: opts.Logger, clk: opts.Clock,
+	d := &Dashboard{svc: svc, mer: mer, accounts: accounts, delivery: opts.Deliveries, history: opts.History, retrier: opts.Retrier, log: opts.Logger, clk: opts.Clock,
 		sessions: newSessions(), limit: newSignInLimit(), pages: map[string]*template.Template{}}
 	names, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
@@ -158,6 +168,9 @@ func New(svc Payments, mer Merchants, accounts Accounts, opts Options) (*Dashboa
 	m.Handle("POST "+Prefix+"transactions/{id}/{action}", d.signedIn(d.act))
 	m.Handle("POST "+Prefix+"transactions/{id}/void", d.signedIn(d.voidHold))
 	m.Handle("GET "+Prefix+"api-keys", d.signedIn(d.apiKeys))
+	m.Handle("POST "+Prefix+"api-keys", d.signedIn(d.createAPIKey))
+	m.Handle("POST "+Prefix+"api-keys/{id}/delete", d.signedIn(d.deleteAPIKey))
+	m.Handle("POST "+Prefix+"events/{id}/deliveries/{delivery}/retry", d.signedIn(d.retryDelivery))
 	m.Handle("GET "+Prefix+"events", d.signedIn(d.events))
 	m.Handle("GET "+Prefix+"events/{id}", d.signedIn(d.event))
 	m.Handle("GET "+Prefix+"test-clock", d.signedIn(d.testClock))

@@ -358,3 +358,37 @@ func (d *Dashboard) apiKeys(p *page) error {
 	}
 	return d.show(p, "api_keys", "API keys", apiKeysData{Keys: keys, Current: p.key.ID, Pager: pagerOf(p.r, n, n*pageSize < total)})
 }
+
+// maxKeyNoteLen bounds the note a key is made with, kept as its meta.
+const maxKeyNoteLen = 200
+
+// createAPIKey makes a key of the marketplace and shows its secret, once:
+// the server keeps only its hash, and the page is never cached.
+func (d *Dashboard) createAPIKey(p *page) error {
+	note := form(p, "note")
+	if len(note) > maxKeyNoteLen {
+		return apperr.New(apperr.Invalid, "the note may have at most %d characters", maxKeyNoteLen)
+	}
+	var meta map[string]string
+	if note != "" {
+		meta = map[string]string{"note": note}
+	}
+	key, secret, err := d.svc.CreateAPIKey(p.ctx, &p.key, meta)
+	if err != nil {
+		return err
+	}
+	return d.showStatus(p, http.StatusCreated, "api_key_created", "New API key", struct {
+		Key    payments.APIKey
+		Secret string
+	}{key, secret})
+}
+
+// deleteAPIKey deletes a key of the marketplace; deleting the key of this
+// session signs it out, as any session of a deleted key ends.
+func (d *Dashboard) deleteAPIKey(p *page) error {
+	if err := d.svc.DeleteAPIKey(p.ctx, p.key, p.r.PathValue("id")); err != nil {
+		return err
+	}
+	http.Redirect(p.w, p.r, Prefix+"api-keys", http.StatusSeeOther)
+	return nil
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/poise-payments/poise/internal/api/balanced"
 	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/dashboard"
+	"github.com/poise-payments/poise/internal/events"
 	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/merchants"
 	"github.com/poise-payments/poise/internal/payments"
@@ -48,6 +49,8 @@ type site struct {
 	db   *store.DB
 	pay  *payments.Service
 	mer  *merchants.Service
+	// deliverer sends callbacks when a test says so.
+	deliverer *events.Deliverer
 }
 
 func startSite(t testing.TB, db *store.DB) *site {
@@ -65,7 +68,8 @@ func startSiteAt(t testing.TB, db *store.DB, clk clock.Clock) *site {
 	svc := payments.NewService(l, db, v)
 	mer := merchants.New(svc, db, v)
 	api := balanced.New(svc, mer, nil)
-	dash, err := dashboard.New(svc, mer, l, dashboard.Options{Deliveries: db, History: db, Clock: clk})
+	deliverer := events.NewDeliverer(db, clk, nil, api.RenderEvent)
+	dash, err := dashboard.New(svc, mer, l, dashboard.Options{Deliveries: db, History: db, Clock: clk, Retrier: deliverer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +81,7 @@ func startSiteAt(t testing.TB, db *store.DB, clk clock.Clock) *site {
 		api.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	return &site{base: srv.URL, db: db, pay: svc, mer: mer}
+	return &site{base: srv.URL, db: db, pay: svc, mer: mer, deliverer: deliverer}
 }
 
 // apiClient calls the Balanced API with one key.
