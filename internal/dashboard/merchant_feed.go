@@ -21,6 +21,9 @@ const (
 	// defaultWindowDays is the window a merchant's transactions page opens
 	// on: the last month.
 	defaultWindowDays = 30
+	// maxPageWindowDays bounds the window the page reads, a day at a time;
+	// the export streams any window.
+	maxPageWindowDays = 366
 )
 
 type reconciliationData struct {
@@ -95,20 +98,32 @@ func (d *Dashboard) merchantTransactions(p *page) error {
 	if err != nil {
 		return err
 	}
+	if to.Sub(from) > maxPageWindowDays*24*time.Hour+time.Hour { // a day of a DST change has 25 hours
+		return apperr.New(apperr.Invalid, "the page shows at most %d days; export a longer window", maxPageWindowDays)
+	}
 	data := feedData{Head: headOf(p, m, "transactions"), From: fromDay, To: toDay, MaxRows: maxFeedRows,
 		ExportQuery: "from=" + fromDay + "&to=" + toDay}
-	err = d.mer.ExportFeed(p.ctx, m, from, to, func(e merchants.EntryDates) error {
-		if len(data.Rows) == maxFeedRows {
-			data.Cut = true
-			return errEnough
+	// The window is read a day at a time until the page is full: a scan
+	// ordered by time sorts what it reads first on PostgreSQL, so one scan
+	// of a busy month would sort the month to show its first rows.
+	for day := from; day.Before(to) && !data.Cut; day = day.AddDate(0, 0, 1) {
+		end := day.AddDate(0, 0, 1)
+		if end.After(to) {
+			end = to
 		}
-		data.Rows = append(data.Rows, e)
-		data.SumMinor += e.Entry.AmountMinor
-		data.FeesMinor += e.FeeMinor
-		return nil
-	})
-	if err != nil && !errors.Is(err, errEnough) {
-		return err
+		err = d.mer.ExportFeed(p.ctx, m, day, end, func(e merchants.EntryDates) error {
+			if len(data.Rows) == maxFeedRows {
+				data.Cut = true
+				return errEnough
+			}
+			data.Rows = append(data.Rows, e)
+			data.SumMinor += e.Entry.AmountMinor
+			data.FeesMinor += e.FeeMinor
+			return nil
+		})
+		if err != nil && !errors.Is(err, errEnough) {
+			return err
+		}
 	}
 	return d.showParty(p, http.StatusOK, "merchant_transactions", "Transactions of "+data.Head.Login, data)
 }
