@@ -1,8 +1,16 @@
 package dashboard_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/poise-payments/poise/internal/clock"
+	"github.com/poise-payments/poise/internal/merchants"
+	"github.com/poise-payments/poise/internal/payments"
+	"github.com/poise-payments/poise/internal/scheduler"
+	"github.com/poise-payments/poise/internal/store/storetest"
 
 	"github.com/chromedp/chromedp"
 )
@@ -37,11 +45,34 @@ func (tb *tab) paintedPixels(id string) int {
 // (only the server's own script files), with their axes in dollars, at a
 // laptop's width and at a phone's.
 func TestBrowserChartsAtLaptopAndPhoneWidth(t *testing.T) {
-	sh := newShop(t, "sqlite")
+	// Three weeks of trade, a day at a time: sales to a merchant whose
+	// holds the scheduler releases as they fall due, sales into the
+	// marketplace's escrow, and now and then a refund.
+	ctx := context.Background()
+	clk := clock.NewManual(time.Now().Add(-21 * 24 * time.Hour))
+	s := startSiteAt(t, storetest.Open(t, "sqlite"), clk)
+	api := newMarketplace(t, s.base)
+	_, body := api.do("GET", "/marketplaces", nil)
+	sh := &shop{t: t, s: s, api: api, mp: first(body, "marketplaces")["id"].(string)}
 	m, cu := sh.merchant("charted-shop", "")
 	sh.holdRule(m, "10")
-	sh.sell(cu, 64_000)
-	sh.api.sale(25_000)
+	sched := scheduler.New(s.db, clk)
+	sched.Handle(merchants.JobBalanceRelease, s.mer.RunBalanceRelease)
+	for day := range 21 {
+		sh.sell(cu, int64(20_000+(day*7_919)%45_000))
+		debit := sh.api.sale(int64(10_000 + (day*5_003)%30_000))
+		if day%4 == 3 {
+			if _, err := s.pay.Refund(ctx, sh.mp, debit, payments.TxInput{AmountMinor: 4_500, HasAmount: true}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := clk.Advance(24 * time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sched.RunDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
 	tb := newTab(t)
 	tb.signIn(sh.s.base, sh.api.secret)
 	if legend := tb.chartDrawn("volume-chart"); !strings.Contains(legend, "Taken in") || !strings.Contains(legend, "Paid back out") {

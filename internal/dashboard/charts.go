@@ -68,6 +68,12 @@ func (d *Dashboard) chartWindow(p *page) (ends []time.Time, offset time.Duration
 	return append(ends, now), offset, nil
 }
 
+// journalEnd bounds the journal a chart reads from above: everything. A
+// row committed at the instant the page reads, or between its reads of an
+// account and of its journal, is then counted after every past day's end,
+// as it must be for those days to add up.
+var journalEnd = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // dayOf is the index of the day an instant of the marketplace falls in:
 // the first end after it.
 func dayOf(ends []time.Time, at time.Time) int {
@@ -94,7 +100,7 @@ func (d *Dashboard) volumeChart(p *page) (*chart, error) {
 		Rows: []chartSeries{{Label: "Taken in", Values: make([]int64, len(ends))}, {Label: "Paid back out", Values: make([]int64, len(ends))}}}
 	start := ends[0].AddDate(0, 0, -1)
 	accounts := []string{payments.CardNetworkAccount(p.mp()), payments.BankNetworkAccount(p.mp())}
-	err = d.history.HourlyPostings(p.ctx, accounts, start.Add(-offset), ends[len(ends)-1].Add(-offset), func(_ string, hour time.Time, in, out int64) error {
+	err = d.history.HourlyPostings(p.ctx, accounts, start.Add(-offset), journalEnd, func(_ string, hour time.Time, in, out int64) error {
 		if i := dayOf(ends, hour.Add(offset)); i >= 0 {
 			// A network account gives what it loses: its outflow is the
 			// marketplace's money in.
@@ -147,7 +153,7 @@ func (d *Dashboard) balanceCharts(p *page, party payments.Resource, now []mercha
 			}
 			posted[id] = bal
 		}
-		err = d.history.HourlyPostings(p.ctx, ids, ends[0].Add(-offset), ends[len(ends)-1].Add(-offset), func(id string, hour time.Time, in, out int64) error {
+		err = d.history.HourlyPostings(p.ctx, ids, ends[0].Add(-offset), journalEnd, func(id string, hour time.Time, in, out int64) error {
 			at := hour.Add(offset)
 			for i, e := range ends[:len(ends)-1] {
 				if !at.Before(e) {

@@ -112,6 +112,7 @@ func TestBalanceChartFollowsTheDays(t *testing.T) {
 		sh.sell(cu, 5_000)
 		advanceTo(time.Date(2026, 11, 4, 12, 0, 0, 0, ny)) // the first hold is due at 10:01 and is posted
 		advanceTo(time.Date(2026, 11, 5, 10, 0, 0, 0, ny)) // the second is due at 10:01, not yet
+		sh.sell(cu, 2_000)                                 // at this very instant: in the last point only
 
 		b := newBrowser(t, s.base)
 		b.signInParty("charted-"+kind, controlKey)
@@ -124,7 +125,7 @@ func TestBalanceChartFollowsTheDays(t *testing.T) {
 			3: {10_000, 0, 9_000, 1_000},     // the end of Monday
 			2: {15_000, 0, 13_500, 1_500},    // the end of Tuesday
 			1: {15_000, 9_000, 4_500, 1_500}, // the end of Wednesday
-			0: {15_000, 9_000, 4_500, 1_500}, // Thursday 10:00
+			0: {17_000, 9_000, 6_300, 1_700}, // Thursday 10:00
 		}
 		last := len(c.Times) - 1
 		for i := range c.Times {
