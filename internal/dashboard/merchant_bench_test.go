@@ -155,7 +155,7 @@ func BenchmarkReconciliationPage(b *testing.B) {
 			op := newBrowser(b, s.base)
 			op.signIn(sh.api.secret)
 			for b.Loop() {
-				if p := op.get("/dashboard/merchants/" + m + "/reconciliation"); p.status != http.StatusOK {
+				if p := op.get("/dashboard/merchants/" + m + "/reconciliation?run=1"); p.status != http.StatusOK {
 					b.Fatalf("reconciliation: %d %s", p.status, p.body)
 				}
 			}

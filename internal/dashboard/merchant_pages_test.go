@@ -573,9 +573,12 @@ func TestConfigurationAndReconciliationPages(t *testing.T) {
 			}
 		}
 		sh.sell(cu, 10_000)
-		rec := b.get("/dashboard/merchants/" + m + "/reconciliation")
+		rec := b.get("/dashboard/merchants/" + m + "/reconciliation?run=1")
 		if rec.status != 200 || !strings.Contains(rec.body, "Reconciled") {
 			t.Fatalf("reconciliation: %d\n%s", rec.status, rec.body)
+		}
+		if tab := b.get("/dashboard/merchants/" + m + "/reconciliation"); tab.status != 200 || strings.Contains(tab.body, "Reconciled") {
+			t.Fatalf("the tab ran the check unasked: %d", tab.status)
 		}
 		// 2.9% of $100.00 and $0.30: a fee of $3.20.
 		if !strings.Contains(rec.body, `id="rec-fees">$3.20<`) {
