@@ -131,6 +131,10 @@ func BenchmarkMerchantPages(b *testing.B) {
 				{"overview", op, "/dashboard/"},
 			} {
 				b.Run(tc.name, func(b *testing.B) {
+					// Once untimed: the first read of rows just bulk-written
+					// sets their hint bits on PostgreSQL, a cost of the
+					// seeding, not of the page.
+					tc.who.get(tc.path)
 					for b.Loop() {
 						if p := tc.who.get(tc.path); p.status != http.StatusOK {
 							b.Fatalf("%s: %d %s", tc.path, p.status, p.body)
