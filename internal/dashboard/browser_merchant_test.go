@@ -157,3 +157,28 @@ func TestBrowserHoldBecomesLiveOnTheMerchantPage(t *testing.T) {
 	}
 	merchant.screenshot("hold_live")
 }
+
+func TestBrowserExportShowsItsProgress(t *testing.T) {
+	sh := newShop(t, "sqlite")
+	m, cu := sh.merchant("exporter", "")
+	for _, amount := range []int64{1_100, 2_200, 3_300} {
+		sh.sell(cu, amount)
+	}
+	tb := newTab(t)
+	tb.signInParty(sh.s.base, "exporter", controlKey)
+	tb.load(chromedp.Navigate(sh.s.base + "/dashboard/merchants/" + m + "/transactions"))
+	tb.do(chromedp.Click(chromedp.CSS("#export")), chromedp.WaitVisible(chromedp.CSS("#export-status[data-done]")))
+	if got := tb.text("#export-status"); !strings.HasPrefix(got, "3 transactions, saved as transactions-"+m) {
+		t.Fatalf("the export's status: %q", got)
+	}
+	ctx, cancel := tb.step()
+	defer cancel()
+	done, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.querySelector('#export-progress').value`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done != 1 {
+		t.Fatalf("the progress bar ends at %v", done)
+	}
+	tb.screenshot("export_done")
+}

@@ -49,9 +49,10 @@ const maxFormBytes = 16 << 10
 
 // contentSecurityPolicy allows the page's own stylesheets, images and
 // script files and nothing else: no inline script, no script from
-// elsewhere, no frames, no requests out of the page, forms only back to
-// itself. The scripts (static/) draw the charts and nothing more.
-const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+// elsewhere, no frames, requests only back to this server, forms only back
+// to itself. The scripts (static/) draw the charts and fetch an export to
+// show its progress, nothing more.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // Payments is what the pages read and do through the payments service,
 // the same calls the Balanced API makes.

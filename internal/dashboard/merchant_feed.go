@@ -78,14 +78,18 @@ func (d *Dashboard) window(p *page) (from, to time.Time, fromDay, toDay string, 
 }
 
 type feedData struct {
-	Head        partyHead
-	From, To    string
-	Rows        []merchants.EntryDates
-	Cut         bool
-	ExportQuery string
-	SumMinor    int64
-	FeesMinor   int64
-	MaxRows     int
+	Head     partyHead
+	From, To string
+	// FromInstant and ToInstant bound the window (RFC 3339), for the
+	// export's progress; FileName is the export's.
+	FromInstant, ToInstant string
+	FileName               string
+	Rows                   []merchants.EntryDates
+	Cut                    bool
+	ExportQuery            string
+	SumMinor               int64
+	FeesMinor              int64
+	MaxRows                int
 }
 
 // errEnough stops a scan once a page has its rows.
@@ -106,7 +110,8 @@ func (d *Dashboard) merchantTransactions(p *page) error {
 		return apperr.New(apperr.Invalid, "the page shows at most %d days; export a longer window", maxPageWindowDays)
 	}
 	data := feedData{Head: headOf(p, m, "transactions"), From: fromDay, To: toDay, MaxRows: maxFeedRows,
-		ExportQuery: "from=" + fromDay + "&to=" + toDay}
+		ExportQuery: "from=" + fromDay + "&to=" + toDay, FromInstant: from.Format(time.RFC3339), ToInstant: to.Format(time.RFC3339),
+		FileName: exportFileName(m.ID, fromDay, toDay)}
 	// The window is read a day at a time until the page is full: a scan
 	// ordered by time sorts what it reads first on PostgreSQL, so one scan
 	// of a busy month would sort the month to show its first rows.
@@ -156,7 +161,7 @@ func (d *Dashboard) export(p *page) error {
 	start := func() {
 		h := p.w.Header()
 		h.Set("Content-Type", "text/csv; charset=utf-8")
-		h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", "transactions-"+m.ID+"-"+fromDay+"-"+toDay+".csv"))
+		h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", exportFileName(m.ID, fromDay, toDay)))
 		p.w.WriteHeader(http.StatusOK)
 		w = csv.NewWriter(p.w)
 		// The rule, fee and dates are those fixed when each transaction
@@ -199,3 +204,8 @@ func (d *Dashboard) export(p *page) error {
 // exportFlushRows is how many rows an export sends at a time: a few
 // hundred kilobytes.
 const exportFlushRows = 2_000
+
+// exportFileName names the CSV of a merchant's window [fromDay, toDay).
+func exportFileName(merchantID, fromDay, toDay string) string {
+	return "transactions-" + merchantID + "-" + fromDay + "-" + toDay + ".csv"
+}
