@@ -601,3 +601,60 @@ func nyZone(t testing.TB) *time.Location {
 func managerInput(login string, merchantIDs ...string) merchants.PartyInput {
 	return merchants.PartyInput{Login: login, ControlKey: controlKey, Merchants: merchantIDs}
 }
+
+// Another marketplace's operator finds none of a merchant's pages and can
+// change nothing of it; wrong control keys count against the sign-in
+// limit like wrong secrets.
+func TestAnotherMarketplaceFindsNoMerchant(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		sh := newShop(t, kind)
+		m, cu := sh.merchant("guarded-"+kind, "EXT-G")
+		sh.sell(cu, 3_000)
+		sched, err := sh.s.mer.CreateSchedule(context.Background(), sh.mp, m, merchants.ScheduleInput{Period: "monthly",
+			First: time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC), AmountMinor: -100, Acknowledged: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := newMarketplace(t, sh.s.base)
+		b := newBrowser(t, sh.s.base)
+		over := b.signIn(other.secret)
+		csrf := over.field("csrf")
+		for _, path := range []string{"", "/configuration", "/adjustments", "/adjustments.csv", "/scheduled", "/reconciliation?run=1", "/transactions", "/export"} {
+			if p := b.get("/dashboard/merchants/" + m + path); p.status != http.StatusNotFound || strings.Contains(p.body, "guarded") {
+				t.Errorf("another marketplace's %q: %d", path, p.status)
+			}
+		}
+		for path, form := range map[string]url.Values{
+			"/dashboard/merchants/" + m + "/adjustments":   {"direction": {"credit"}, "amount": {"5"}, "external_source": {"x"}, "idempotency_key": {"k"}},
+			"/dashboard/merchants/" + m + "/reserve-moves": {},
+			"/dashboard/scheduled/" + sched.ID + "/status":  {"status": {"off"}},
+			"/dashboard/scheduled/" + sched.ID + "/delete":  {},
+		} {
+			form.Set("csrf", csrf)
+			if p := b.post(path, form); p.status != http.StatusNotFound {
+				t.Errorf("another marketplace's POST %s: %d", path, p.status)
+			}
+		}
+		// An upload naming the merchant's external ID finds no such merchant.
+		if p := b.upload(csrf, zipOf(t, map[string]string{"a.tsv": "5.00\t\tX-1\tEXT-G\t\n"})); p.status != http.StatusBadRequest || !strings.Contains(p.body, "EXT-G") {
+			t.Fatalf("an upload naming another marketplace's merchant: %d", p.status)
+		}
+		if got := sh.balancesOf(m)[0].CurrentMinor; got != 3_000 {
+			t.Fatalf("the merchant's balance moved to %d", got)
+		}
+		_, body := sh.api.do("GET", "/scheduled_adjustments/"+sched.ID, nil)
+		if s := first(body, "scheduled_adjustments"); s["status"] != "on" {
+			t.Fatalf("the schedule is %v", s["status"])
+		}
+
+		guess := newBrowser(t, sh.s.base)
+		for range 5 {
+			if p := guess.signInParty("guarded-"+kind, "a wrong control key"); p.status != http.StatusUnauthorized {
+				t.Fatalf("a wrong key: %d", p.status)
+			}
+		}
+		if p := guess.signInParty("guarded-"+kind, controlKey); p.status != http.StatusTooManyRequests {
+			t.Fatalf("the sixth try in the window: %d", p.status)
+		}
+	})
+}
