@@ -627,8 +627,8 @@ func TestAnotherMarketplaceFindsNoMerchant(t *testing.T) {
 		for path, form := range map[string]url.Values{
 			"/dashboard/merchants/" + m + "/adjustments":   {"direction": {"credit"}, "amount": {"5"}, "external_source": {"x"}, "idempotency_key": {"k"}},
 			"/dashboard/merchants/" + m + "/reserve-moves": {},
-			"/dashboard/scheduled/" + sched.ID + "/status":  {"status": {"off"}},
-			"/dashboard/scheduled/" + sched.ID + "/delete":  {},
+			"/dashboard/scheduled/" + sched.ID + "/status": {"status": {"off"}},
+			"/dashboard/scheduled/" + sched.ID + "/delete": {},
 		} {
 			form.Set("csrf", csrf)
 			if p := b.post(path, form); p.status != http.StatusNotFound {
