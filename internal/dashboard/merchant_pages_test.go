@@ -572,6 +572,24 @@ func TestConfigurationAndReconciliationPages(t *testing.T) {
 				t.Fatalf("the configuration page lacks %q", want)
 			}
 		}
+		// A manager of the merchant takes its balance as default ("Def.").
+		mg, err := sh.s.mer.CreateManager(context.Background(), sh.mp, managerInput("conf-boss-"+kind, m))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := b.post("/dashboard/merchants/"+mg.ID+"/default-balance", url.Values{"csrf": {csrf}, "balance": {"Nowhere"}}); p.status != http.StatusNotFound {
+			t.Fatalf("a default balance no merchant has: %d", p.status)
+		}
+		if p := b.post("/dashboard/merchants/"+mg.ID+"/default-balance", url.Values{"csrf": {csrf}, "balance": {"Main"}}); p.status != http.StatusSeeOther {
+			t.Fatalf("default balance: %d %s", p.status, p.body)
+		}
+		_, body = sh.api.do("GET", "/managers/"+mg.ID, nil)
+		if got := first(body, "managers")["default_balance"]; got != "Main" {
+			t.Fatalf("the manager's default balance is %v", got)
+		}
+		if p := b.get("/dashboard/merchants/" + mg.ID + "/configuration"); !strings.Contains(p.body, `id="default-balance">Main<`) {
+			t.Fatal("the manager's page does not show its default balance")
+		}
 		sh.sell(cu, 10_000)
 		rec := b.get("/dashboard/merchants/" + m + "/reconciliation?run=1")
 		if rec.status != 200 || !strings.Contains(rec.body, "Reconciled") {
