@@ -186,7 +186,8 @@ func runServer(ctx context.Context, log *slog.Logger, cfg serverConfig) error {
 	api.SetSignup(signup)
 	log.Info("who may open a marketplace", "anyone", signup.Open, "operator_token_set", signup.OperatorToken != "")
 	balances := paynet.New(svc, mer, &paynet.Verifier{Secrets: mer, Nonces: db, Clock: clk}, log)
-	dash, err := dashboard.New(svc, l, dashboard.Options{Logger: log, Deliveries: db})
+	deliverer := events.NewDeliverer(db, clk, nil, api.RenderEvent)
+	dash, err := dashboard.New(svc, mer, l, dashboard.Options{Logger: log, Deliveries: db, History: db, Retrier: deliverer})
 	if err != nil {
 		l.Close(ctx)
 		return err
@@ -215,7 +216,6 @@ func runServer(ctx context.Context, log *slog.Logger, cfg serverConfig) error {
 	sched.Handle(merchants.JobScheduledAdjustment, mer.RunScheduledAdjustment)
 	sched.Handle(merchants.JobBalanceRelease, mer.RunBalanceRelease)
 	sched.Handle(payments.JobExpireHold, svc.ExpireHold)
-	deliverer := events.NewDeliverer(db, clk, nil, api.RenderEvent)
 	// Profiles are served before the API listens, so that whoever waits for
 	// "listening" can profile from the first request on.
 	profilesCtx, stopProfiles := context.WithCancel(ctx)

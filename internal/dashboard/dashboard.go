@@ -1,9 +1,10 @@
 // Package dashboard serves Poise's web pages under Prefix: a marketplace
 // operator signs in with an API key secret and sees its marketplace (money
-// in escrow, customers, orders, transactions), refunds a debit and moves a
-// test marketplace's clock. Pages render on the server from embedded
-// templates; the browser runs no script, so the Content-Security-Policy
-// forbids every script.
+// in escrow, customers, orders, transactions, merchant balances), refunds a
+// debit, configures and adjusts balances and moves a test marketplace's
+// clock; a merchant or manager signs in with its login and control key and
+// reads its own balances. Pages render on the server from embedded
+// templates; the only scripts are the server's own files that draw charts.
 package dashboard
 
 import (
@@ -46,15 +47,20 @@ const (
 // few short fields.
 const maxFormBytes = 16 << 10
 
-// contentSecurityPolicy allows the page's own stylesheet and images and
-// nothing else: no script at all, no frames, forms only back to itself.
-const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+// contentSecurityPolicy allows the page's own stylesheets, images and
+// script files and nothing else: no inline script, no script from
+// elsewhere, no frames, requests only back to this server, forms only back
+// to itself. The scripts (static/) draw the charts and fetch an export to
+// show its progress, nothing more.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // Payments is what the pages read and do through the payments service,
 // the same calls the Balanced API makes.
 type Payments interface {
 	Authenticate(ctx context.Context, secret string) (payments.APIKey, error)
 	ListAPIKeys(ctx context.Context, caller payments.APIKey, q payments.ListQuery) ([]payments.APIKey, int, error)
+	CreateAPIKey(ctx context.Context, caller *payments.APIKey, meta map[string]string) (payments.APIKey, string, error)
+	DeleteAPIKey(ctx context.Context, caller payments.APIKey, keyID string) error
 	Get(ctx context.Context, marketplace, id string) (payments.Resource, error)
 	GetTyped(ctx context.Context, marketplace, typ, id string) (payments.Resource, error)
 	List(ctx context.Context, q payments.ListQuery) ([]payments.Resource, int, error)
@@ -73,6 +79,11 @@ type Deliveries interface {
 	AttemptsOf(ctx context.Context, deliveryID string) ([]events.Attempt, error)
 }
 
+// Retrier sends a callback delivery at once.
+type Retrier interface {
+	RetryNow(ctx context.Context, marketplace, eventID, deliveryID string) (events.Delivery, error)
+}
+
 // Accounts reads the ledger's materialized balances: one row per account.
 type Accounts interface {
 	Account(ctx context.Context, id string) (ledger.Account, error)
@@ -87,7 +98,10 @@ var staticFiles embed.FS
 // Dashboard is the web pages' http.Handler.
 type Dashboard struct {
 	svc      Payments
+	mer      Merchants
 	accounts Accounts
+	history  History
+	retrier  Retrier
 	delivery Deliveries
 	log      *slog.Logger
 	clk      clock.Clock
@@ -104,17 +118,22 @@ type Options struct {
 	Clock clock.Clock
 	// Deliveries, when set, shows each event's callback deliveries.
 	Deliveries Deliveries
+	// History, when set, draws the charts of money over time.
+	History History
+	// Retrier, when set, offers "retry now" on each callback delivery.
+	Retrier Retrier
 }
 
-// New builds the dashboard.
-func New(svc Payments, accounts Accounts, opts Options) (*Dashboard, error) {
+// New builds the dashboard over the payments service, the merchant
+// balance service and the ledger's accounts.
+func New(svc Payments, mer Merchants, accounts Accounts, opts Options) (*Dashboard, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.Clock == nil {
 		opts.Clock = clock.System()
 	}
-	d := &Dashboard{svc: svc, accounts: accounts, delivery: opts.Deliveries, log: opts.Logger, clk: opts.Clock,
+	d := &Dashboard{svc: svc, mer: mer, accounts: accounts, delivery: opts.Deliveries, history: opts.History, retrier: opts.Retrier, log: opts.Logger, clk: opts.Clock,
 		sessions: newSessions(), limit: newSignInLimit(), pages: map[string]*template.Template{}}
 	names, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
@@ -122,10 +141,10 @@ func New(svc Payments, accounts Accounts, opts Options) (*Dashboard, error) {
 	}
 	for _, name := range names {
 		base := strings.TrimSuffix(strings.TrimPrefix(name, "templates/"), ".html")
-		if base == "layout" {
+		if base == "layout" || base == "parts" {
 			continue
 		}
-		t, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFiles, "templates/layout.html", name)
+		t, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFiles, "templates/layout.html", "templates/parts.html", name)
 		if err != nil {
 			return nil, err
 		}
@@ -140,7 +159,8 @@ func New(svc Payments, accounts Accounts, opts Options) (*Dashboard, error) {
 	m.HandleFunc("GET /dashboard", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, Prefix, http.StatusSeeOther) })
 	m.HandleFunc("GET "+Prefix+"sign-in", d.signInForm)
 	m.HandleFunc("POST "+Prefix+"sign-in", d.signIn)
-	m.Handle("POST "+Prefix+"sign-out", d.signedIn(d.signOut))
+	m.HandleFunc("POST "+Prefix+"sign-in/party", d.signInParty)
+	m.Handle("POST "+Prefix+"sign-out", d.readable(d.signOut))
 	m.Handle("GET "+Prefix+"{$}", d.signedIn(d.overview))
 	m.Handle("GET "+Prefix+"customers", d.signedIn(d.customers))
 	m.Handle("GET "+Prefix+"orders", d.signedIn(d.orders))
@@ -149,10 +169,14 @@ func New(svc Payments, accounts Accounts, opts Options) (*Dashboard, error) {
 	m.Handle("POST "+Prefix+"transactions/{id}/{action}", d.signedIn(d.act))
 	m.Handle("POST "+Prefix+"transactions/{id}/void", d.signedIn(d.voidHold))
 	m.Handle("GET "+Prefix+"api-keys", d.signedIn(d.apiKeys))
+	m.Handle("POST "+Prefix+"api-keys", d.signedIn(d.createAPIKey))
+	m.Handle("POST "+Prefix+"api-keys/{id}/delete", d.signedIn(d.deleteAPIKey))
+	m.Handle("POST "+Prefix+"events/{id}/deliveries/{delivery}/retry", d.signedIn(d.retryDelivery))
 	m.Handle("GET "+Prefix+"events", d.signedIn(d.events))
 	m.Handle("GET "+Prefix+"events/{id}", d.signedIn(d.event))
 	m.Handle("GET "+Prefix+"test-clock", d.signedIn(d.testClock))
 	m.Handle("POST "+Prefix+"test-clock", d.signedIn(d.advanceTestClock))
+	d.merchantRoutes(m)
 	m.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, r, nil, apperr.New(apperr.NotFound, "there is no page at %s", r.URL.Path))
 	})
@@ -176,19 +200,44 @@ func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // page is one signed-in request.
 type page struct {
-	w       http.ResponseWriter
-	r       *http.Request
-	ctx     context.Context
+	w   http.ResponseWriter
+	r   *http.Request
+	ctx context.Context
+	// key is an operator's API key; party is the merchant or manager
+	// signed in instead (zero for an operator).
 	key     payments.APIKey
+	party   payments.Resource
 	session session
 	token   string
 }
 
-func (p *page) mp() string { return p.key.Marketplace }
+func (p *page) mp() string { return p.session.marketplace }
 
-// signedIn serves h to a live session, checking the CSRF token of a POST;
-// anyone else is sent to the sign-in form.
-func (d *Dashboard) signedIn(h func(p *page) error) http.Handler {
+// operator reports whether an operator signed in: who may change things.
+func (p *page) operator() bool { return p.session.role == roleOperator }
+
+// access says who may reach a page and what its form may carry.
+type access struct {
+	// parties lets merchants and managers in; else operators only.
+	parties bool
+	// uploadBytes, when set, takes a multipart form of at most that size.
+	uploadBytes int64
+}
+
+// signedIn serves an operator's page (see guard).
+func (d *Dashboard) signedIn(h func(p *page) error) http.Handler { return d.guard(access{}, h) }
+
+// readable serves a page a merchant or manager may read too (see guard).
+func (d *Dashboard) readable(h func(p *page) error) http.Handler {
+	return d.guard(access{parties: true}, h)
+}
+
+// guard serves h to a live session allowed in by a, checking the CSRF
+// token of a POST; anyone signed out is sent to the sign-in form. A
+// merchant or manager finds no operator's page: it is not found, as
+// anything else they may not see, except the overview, which sends them
+// to their own page.
+func (d *Dashboard) guard(a access, h func(p *page) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, _ := r.Cookie(sessionCookie)
 		var token string
@@ -204,22 +253,37 @@ func (d *Dashboard) signedIn(h func(p *page) error) http.Handler {
 			http.Redirect(w, r, Prefix+"sign-in", http.StatusSeeOther)
 			return
 		}
-		// A key deleted since the sign-in ends the session at once.
-		key := payments.APIKey{ID: se.keyID, Marketplace: se.marketplace}
-		keys, _, err := d.svc.ListAPIKeys(r.Context(), key, payments.ListQuery{IDs: []string{se.keyID}, Limit: 1})
+		p := &page{w: w, r: r, ctx: r.Context(), session: se, token: token}
+		// A key deleted, or a party gone, since the sign-in ends the
+		// session at once.
+		alive, err := d.stillThere(p)
 		if err != nil {
 			d.fail(w, r, nil, err)
 			return
 		}
-		if len(keys) != 1 {
+		if !alive {
 			d.sessions.close(token)
 			http.Redirect(w, r, Prefix+"sign-in", http.StatusSeeOther)
 			return
 		}
-		p := &page{w: w, r: r, ctx: r.Context(), key: keys[0], session: se, token: token}
+		if !p.operator() && !a.parties {
+			if r.Method == http.MethodGet && r.URL.Path == Prefix {
+				http.Redirect(w, r, partyPath(p.party.ID), http.StatusSeeOther)
+				return
+			}
+			d.fail(w, r, p, apperr.New(apperr.NotFound, "there is no page at %s", r.URL.Path))
+			return
+		}
 		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-			if err := r.ParseForm(); err != nil {
+			var err error
+			if a.uploadBytes > 0 {
+				r.Body = http.MaxBytesReader(w, r.Body, a.uploadBytes)
+				err = r.ParseMultipartForm(a.uploadBytes)
+			} else {
+				r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+				err = r.ParseForm()
+			}
+			if err != nil {
 				d.fail(w, r, p, apperr.New(apperr.Invalid, "the form could not be read"))
 				return
 			}
@@ -234,6 +298,27 @@ func (d *Dashboard) signedIn(h func(p *page) error) http.Handler {
 	})
 }
 
+// stillThere reads who a session signed in as, and reports whether they
+// still exist.
+func (d *Dashboard) stillThere(p *page) (bool, error) {
+	se := p.session
+	if se.role == roleOperator {
+		key := payments.APIKey{ID: se.keyID, Marketplace: se.marketplace}
+		keys, _, err := d.svc.ListAPIKeys(p.ctx, key, payments.ListQuery{IDs: []string{se.keyID}, Limit: 1})
+		if err != nil || len(keys) != 1 {
+			return false, err
+		}
+		p.key = keys[0]
+		return true, nil
+	}
+	party, err := d.svc.GetTyped(p.ctx, se.marketplace, se.role, se.party)
+	if apperr.Is(err, apperr.NotFound) || (err == nil && party.Hidden) {
+		return false, nil
+	}
+	p.party = party
+	return err == nil, err
+}
+
 func sameToken(got, want string) bool {
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
@@ -246,6 +331,10 @@ type view struct {
 	Nav         string
 	Data        any
 	Error       string
+	// Role is who signed in (roleOperator, roleMerchants, roleManagers);
+	// Login and PartyID name a merchant or manager.
+	Role           string
+	Login, PartyID string
 }
 
 // render writes a page.
@@ -268,8 +357,27 @@ func (d *Dashboard) render(w http.ResponseWriter, status int, name string, v vie
 }
 
 func (d *Dashboard) show(p *page, name, title string, data any) error {
-	d.render(p.w, http.StatusOK, name, view{Title: title, Marketplace: p.mp(), CSRF: p.session.csrf, Nav: name, Data: data})
+	return d.showStatus(p, http.StatusOK, name, title, data)
+}
+
+// showParty renders a page of a merchant or manager, under the tab of merchants.
+func (d *Dashboard) showParty(p *page, status int, name, title string, data any) error {
+	d.render(p.w, status, name, p.view(title, "merchants", data))
 	return nil
+}
+
+func (d *Dashboard) showStatus(p *page, status int, name, title string, data any) error {
+	d.render(p.w, status, name, p.view(title, name, data))
+	return nil
+}
+
+// view is what a page of p's session shows around data.
+func (p *page) view(title, nav string, data any) view {
+	v := view{Title: title, Marketplace: p.mp(), CSRF: p.session.csrf, Nav: nav, Data: data, Role: p.session.role}
+	if !p.operator() {
+		v.Login, v.PartyID = payments.Str(p.party.Fields["login"]), p.party.ID
+	}
+	return v
 }
 
 // fail answers an error as a page, with the status the API would give it.
@@ -288,7 +396,8 @@ func (d *Dashboard) fail(w http.ResponseWriter, r *http.Request, p *page, err er
 	}
 	v := view{Title: http.StatusText(status), Error: msg}
 	if p != nil {
-		v.Marketplace, v.CSRF = p.mp(), p.session.csrf
+		v = p.view(http.StatusText(status), "", nil)
+		v.Error = msg
 	}
 	d.render(w, status, "error", v)
 }

@@ -86,6 +86,21 @@ var templateFuncs = template.FuncMap{
 		return t.UTC().Format(timeLayout)
 	},
 	"lastFour": lastFour,
-	"str":      payments.Str,
-	"cents":    payments.Int,
+	// day and clock show an instant in the marketplace's days (zone).
+	"day": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(zone).Format(dateLayout)
+	},
+	"clock": func(t time.Time) string { return t.In(zone).Format("15:04 MST") },
+	// dollars is an amount's size as a form's field takes it: 1234.5 → "12.34".
+	"dollars": func(cents int64) string {
+		if cents < 0 {
+			cents = -cents
+		}
+		return fmt.Sprintf("%d.%02d", cents/100, cents%100)
+	},
+	"str":   payments.Str,
+	"cents": payments.Int,
 }

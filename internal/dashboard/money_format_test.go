@@ -50,7 +50,7 @@ func TestLastFourNeverWidens(t *testing.T) {
 func TestSessionsExpireAndStayBounded(t *testing.T) {
 	s := newSessions()
 	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
-	token, se := s.open("AK1", "MP1", now)
+	token, se := s.open(session{role: roleOperator, keyID: "AK1", marketplace: "MP1"}, now)
 	if got, ok := s.get(token, now.Add(sessionTTL-time.Second)); !ok || got.keyID != "AK1" || got.csrf != se.csrf {
 		t.Fatalf("a live session: %+v %v", got, ok)
 	}
@@ -60,9 +60,9 @@ func TestSessionsExpireAndStayBounded(t *testing.T) {
 	if s.len() != 0 {
 		t.Fatalf("an expired session is still held: %d", s.len())
 	}
-	first, _ := s.open("AK0", "MP1", now)
+	first, _ := s.open(session{role: roleOperator, keyID: "AK0", marketplace: "MP1"}, now)
 	for i := range maxSessions + 10 {
-		s.open("AK", "MP1", now.Add(time.Duration(i+1)*time.Millisecond))
+		s.open(session{role: roleOperator, keyID: "AK", marketplace: "MP1"}, now.Add(time.Duration(i+1)*time.Millisecond))
 	}
 	if s.len() > maxSessions {
 		t.Fatalf("%d sessions held, bound %d", s.len(), maxSessions)

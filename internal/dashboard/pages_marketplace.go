@@ -54,6 +54,7 @@ type overviewData struct {
 	Production         bool
 	Escrow             ledger.Balance
 	CardsNet, BanksNet int64
+	Volume             *chart
 }
 
 // overview shows where the marketplace's money is, from the ledger's
@@ -79,6 +80,9 @@ func (d *Dashboard) overview(p *page) error {
 	// what was paid into it; shown the other way round, as the money the
 	// marketplace took in net of what it paid back out.
 	data.CardsNet, data.BanksNet = -cards.PostedMinor, -banks.PostedMinor
+	if data.Volume, err = d.volumeChart(p); err != nil {
+		return err
+	}
 	return d.show(p, "overview", "Overview", data)
 }
 
@@ -353,4 +357,38 @@ func (d *Dashboard) apiKeys(p *page) error {
 		return err
 	}
 	return d.show(p, "api_keys", "API keys", apiKeysData{Keys: keys, Current: p.key.ID, Pager: pagerOf(p.r, n, n*pageSize < total)})
+}
+
+// maxKeyNoteLen bounds the note a key is made with, kept as its meta.
+const maxKeyNoteLen = 200
+
+// createAPIKey makes a key of the marketplace and shows its secret, once:
+// the server keeps only its hash, and the page is never cached.
+func (d *Dashboard) createAPIKey(p *page) error {
+	note := form(p, "note")
+	if len(note) > maxKeyNoteLen {
+		return apperr.New(apperr.Invalid, "the note may have at most %d characters", maxKeyNoteLen)
+	}
+	var meta map[string]string
+	if note != "" {
+		meta = map[string]string{"note": note}
+	}
+	key, secret, err := d.svc.CreateAPIKey(p.ctx, &p.key, meta)
+	if err != nil {
+		return err
+	}
+	return d.showStatus(p, http.StatusCreated, "api_key_created", "New API key", struct {
+		Key    payments.APIKey
+		Secret string
+	}{key, secret})
+}
+
+// deleteAPIKey deletes a key of the marketplace; deleting the key of this
+// session signs it out, as any session of a deleted key ends.
+func (d *Dashboard) deleteAPIKey(p *page) error {
+	if err := d.svc.DeleteAPIKey(p.ctx, p.key, p.r.PathValue("id")); err != nil {
+		return err
+	}
+	http.Redirect(p.w, p.r, Prefix+"api-keys", http.StatusSeeOther)
+	return nil
 }

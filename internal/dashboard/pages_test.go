@@ -65,25 +65,43 @@ func TestSignInOpensASessionAndSignOutEndsIt(t *testing.T) {
 	})
 }
 
-// Pages forbid every script and every frame, and the cookie is Secure
-// when the request came over TLS.
+// Pages run only the server's own script files (the charts), never an
+// inline script or one from elsewhere, and forbid every frame.
 func TestPagesAreLockedDown(t *testing.T) {
 	base := newSite(t, "sqlite")
-	p := newBrowser(t, base).get("/dashboard/sign-in")
+	mp := newMarketplace(t, base)
+	mp.sale(1_000)
+	b := newBrowser(t, base)
+	p := b.get("/dashboard/sign-in")
 	csp := p.header.Get("Content-Security-Policy")
-	for _, want := range []string{"default-src 'none'", "frame-ancestors 'none'", "form-action 'self'"} {
+	for _, want := range []string{"default-src 'none'", "script-src 'self';", "frame-ancestors 'none'", "form-action 'self'"} {
 		if !strings.Contains(csp, want) {
 			t.Errorf("CSP %q lacks %s", csp, want)
 		}
 	}
-	if strings.Contains(csp, "script-src") || strings.Contains(csp, "unsafe") {
-		t.Errorf("CSP %q allows a script", csp)
+	if strings.Contains(csp, "unsafe") || strings.Count(csp, "script-src") != 1 || !strings.Contains(csp, "connect-src 'self';") {
+		t.Errorf("CSP %q allows more script than the server's own files", csp)
 	}
 	if strings.Contains(p.body, "<script") {
 		t.Error("the sign-in page has a script")
 	}
 	if p.header.Get("Cache-Control") != "no-store" {
 		t.Errorf("Cache-Control %q", p.header.Get("Cache-Control"))
+	}
+	over := b.signIn(mp.secret)
+	scripts := regexp.MustCompile(`<script[^>]*>`).FindAllString(over.body, -1)
+	if len(scripts) == 0 {
+		t.Fatal("the overview loads no chart script")
+	}
+	for _, s := range scripts {
+		if !strings.Contains(s, `src="/dashboard/static/`) {
+			t.Errorf("a script that is not one of the server's files: %s", s)
+		}
+	}
+	for _, s := range []string{"/dashboard/static/uplot/uPlot.iife.min.js", "/dashboard/static/charts.js", "/dashboard/static/uplot/LICENSE"} {
+		if got := b.get(s); got.status != 200 || len(got.body) == 0 {
+			t.Errorf("%s: %d", s, got.status)
+		}
 	}
 }
 

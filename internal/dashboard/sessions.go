@@ -22,11 +22,24 @@ const (
 	tokenBytes = 32
 )
 
+// Roles of a session.
+const (
+	// roleOperator signed in with an API key: the whole marketplace.
+	roleOperator = "operator"
+	// roleMerchants and roleManagers signed in with a login and control
+	// key: their own balances, read only. The names are the types of the
+	// parties' resources.
+	roleMerchants = "merchants"
+	roleManagers  = "managers"
+)
+
 // session is one signed-in browser. It holds who signed in, never the
 // secret they signed in with.
 type session struct {
-	keyID       string
-	marketplace string
+	role string
+	// keyID is an operator's API key; party a merchant's or manager's id.
+	keyID, party string
+	marketplace  string
 	// csrf is the token every form of this session carries.
 	csrf    string
 	expires time.Time
@@ -53,10 +66,10 @@ func tokenHash(token string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// open starts a session and returns the cookie's token.
-func (s *sessions) open(keyID, marketplace string, now time.Time) (string, session) {
+// open starts a session of who se names and returns the cookie's token.
+func (s *sessions) open(se session, now time.Time) (string, session) {
 	token := newToken()
-	se := session{keyID: keyID, marketplace: marketplace, csrf: newToken(), expires: now.Add(sessionTTL)}
+	se.csrf, se.expires = newToken(), now.Add(sessionTTL)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.byID) >= maxSessions {

@@ -16,6 +16,7 @@ import (
 	"github.com/poise-payments/poise/internal/api/balanced"
 	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/dashboard"
+	"github.com/poise-payments/poise/internal/events"
 	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/merchants"
 	"github.com/poise-payments/poise/internal/payments"
@@ -36,12 +37,39 @@ func newSite(t testing.TB, kind string) string {
 // newSiteOn is newSite on a store the caller holds.
 func newSiteOn(t testing.TB, db *store.DB) (string, *store.DB) {
 	t.Helper()
-	l := ledger.New(db.Ledger(), clock.System(), ledger.CommitterOptions{})
+	s := startSite(t, db)
+	return s.base, s.db
+}
+
+// site is a running server and the services behind it, for tests that set
+// up what the API has no call for (merchants' balances in bulk) or that
+// check pages against the services' own reads.
+type site struct {
+	base string
+	db   *store.DB
+	pay  *payments.Service
+	mer  *merchants.Service
+	// deliverer sends callbacks when a test says so.
+	deliverer *events.Deliverer
+}
+
+func startSite(t testing.TB, db *store.DB) *site {
+	t.Helper()
+	return startSiteAt(t, db, clock.System())
+}
+
+// startSiteAt is startSite with the server's clock given: a test that
+// moves process time, as days passing would.
+func startSiteAt(t testing.TB, db *store.DB, clk clock.Clock) *site {
+	t.Helper()
+	l := ledger.New(db.Ledger(), clk, ledger.CommitterOptions{})
 	t.Cleanup(func() { l.Close(context.Background()) })
 	v, _ := vault.New(make([]byte, vault.KeyLen))
 	svc := payments.NewService(l, db, v)
-	api := balanced.New(svc, merchants.New(svc, db, v), nil)
-	dash, err := dashboard.New(svc, l, dashboard.Options{Deliveries: db})
+	mer := merchants.New(svc, db, v)
+	api := balanced.New(svc, mer, nil)
+	deliverer := events.NewDeliverer(db, clk, nil, api.RenderEvent)
+	dash, err := dashboard.New(svc, mer, l, dashboard.Options{Deliveries: db, History: db, Clock: clk, Retrier: deliverer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +81,7 @@ func newSiteOn(t testing.TB, db *store.DB) (string, *store.DB) {
 		api.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	return srv.URL, db
+	return &site{base: srv.URL, db: db, pay: svc, mer: mer, deliverer: deliverer}
 }
 
 // apiClient calls the Balanced API with one key.

@@ -104,22 +104,37 @@ func (d *Dashboard) act(p *page) error {
 	if action == nil {
 		return apperr.New(apperr.NotFound, "there is no page at %s", p.r.URL.Path)
 	}
-	key := p.r.PostFormValue("idempotency_key")
-	if key == "" || len(key) > maxIdempotencyKeyLen {
-		return apperr.New(apperr.Invalid, "the form has no valid idempotency key; reload the page")
-	}
 	amount, err := parseAmountMinor(p.r.PostFormValue("amount"))
 	if err != nil {
 		return err
 	}
 	in := payments.TxInput{AmountMinor: amount, HasAmount: true, Description: p.r.PostFormValue("description")}
-	body, _ := json.Marshal(map[string]any{"amount": amount, "description": in.Description})
+	return d.once(p, map[string]any{"amount": amount, "description": in.Description}, func(ctx context.Context) (payments.Resource, error) {
+		return action.do(d.svc)(ctx, p.mp(), parent.ID, in)
+	}, func(id string) string { return Prefix + "transactions/" + url.PathEscape(id) })
+}
+
+// once does what a form asks once per rendered form: the form carries an
+// idempotency key (its field idempotency_key), and the answer to its first
+// submit is recorded under it with the effect, in the effect's
+// transaction, so that a double click or a resent form gets the same
+// answer and moves nothing more. body is what the form asked, compared on
+// a resend; next is the page to go to after making the resource of an id.
+func (d *Dashboard) once(p *page, body any, do func(ctx context.Context) (payments.Resource, error), next func(id string) string) error {
+	key := p.r.PostFormValue("idempotency_key")
+	if key == "" || len(key) > maxIdempotencyKeyLen {
+		return apperr.New(apperr.Invalid, "the form has no valid idempotency key; reload the page")
+	}
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
 	encode := func(a actionAnswer) idempotency.Response {
 		b, _ := json.Marshal(a)
 		return idempotency.Response{StatusCode: a.Status, Body: b}
 	}
 	slot := &payments.IdempotencySlot{
-		Request: idempotency.Request{Scope: idempotency.ScopeOf(p.key.ID, http.MethodPost, p.r.URL.Path), Key: key, Hash: idempotency.HashOf(body)},
+		Request: idempotency.Request{Scope: idempotency.ScopeOf(p.key.ID, http.MethodPost, p.r.URL.Path), Key: key, Hash: idempotency.HashOf(raw)},
 		Render: func(r payments.Resource) idempotency.Response {
 			return encode(actionAnswer{Resource: r.ID, Status: http.StatusCreated})
 		},
@@ -130,31 +145,33 @@ func (d *Dashboard) act(p *page) error {
 	if resp, found, err := d.svc.LookupIdempotency(p.ctx, slot.Request); err != nil {
 		return err
 	} else if found {
-		return d.answerAction(p, resp)
+		return d.answerAction(p, resp, next)
 	}
-	r, err := action.do(d.svc)(payments.WithIdempotency(p.ctx, slot), p.mp(), parent.ID, in)
+	r, err := do(payments.WithIdempotency(p.ctx, slot))
 	if errors.Is(err, payments.ErrAnswered) && slot.Response != nil {
-		return d.answerAction(p, *slot.Response)
+		return d.answerAction(p, *slot.Response, next)
 	}
 	if err != nil {
 		return err
 	}
-	http.Redirect(p.w, p.r, Prefix+"transactions/"+url.PathEscape(r.ID), http.StatusSeeOther)
+	http.Redirect(p.w, p.r, next(r.ID), http.StatusSeeOther)
 	return nil
 }
 
-// answerAction answers an action whose answer was recorded: the page of
+// answerAction answers a form whose answer was recorded: the page of
 // what it made, or the refusal it met.
-func (d *Dashboard) answerAction(p *page, resp idempotency.Response) error {
+func (d *Dashboard) answerAction(p *page, resp idempotency.Response, next func(id string) string) error {
 	var a actionAnswer
 	if err := json.Unmarshal(resp.Body, &a); err != nil {
 		return err
 	}
 	if a.Resource != "" {
-		http.Redirect(p.w, p.r, Prefix+"transactions/"+url.PathEscape(a.Resource), http.StatusSeeOther)
+		http.Redirect(p.w, p.r, next(a.Resource), http.StatusSeeOther)
 		return nil
 	}
-	d.render(p.w, a.Status, "error", view{Title: http.StatusText(a.Status), Marketplace: p.mp(), CSRF: p.session.csrf, Error: a.Message})
+	v := p.view(http.StatusText(a.Status), "", nil)
+	v.Error = a.Message
+	d.render(p.w, a.Status, "error", v)
 	return nil
 }
 
