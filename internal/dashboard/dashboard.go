@@ -70,6 +70,7 @@ type Payments interface {
 	VoidHold(ctx context.Context, marketplace, holdID string) (payments.Resource, error)
 	LookupIdempotency(ctx context.Context, req idempotency.Request) (idempotency.Response, bool, error)
 	NowFor(ctx context.Context, marketplace string) (time.Time, error)
+	EscrowOf(ctx context.Context, marketplace, id string) (payments.EscrowReport, error)
 	AdvanceClock(ctx context.Context, marketplace string, d time.Duration) (time.Time, error)
 }
 

@@ -78,7 +78,8 @@ func lastFour(number string) string {
 const timeLayout = "2006-01-02 15:04:05 UTC"
 
 var templateFuncs = template.FuncMap{
-	"money": formatMinor,
+	"money":    formatMinor,
+	"ageLabel": ageLabel,
 	"when": func(t time.Time) string {
 		if t.IsZero() {
 			return ""

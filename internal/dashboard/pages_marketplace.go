@@ -52,9 +52,18 @@ type overviewData struct {
 	Name               string
 	ID                 string
 	Production         bool
-	Escrow             ledger.Balance
+	Escrow             payments.EscrowReport
 	CardsNet, BanksNet int64
 	Volume             *chart
+}
+
+// ageLabel names an escrow age bucket in days: "0–6 days", "30 days and
+// more".
+func ageLabel(b payments.AgeBucket) string {
+	if b.ToDays < 0 {
+		return strconv.Itoa(b.FromDays) + " days and more"
+	}
+	return strconv.Itoa(b.FromDays) + "–" + strconv.Itoa(b.ToDays) + " days"
 }
 
 // overview shows where the marketplace's money is, from the ledger's
@@ -65,7 +74,9 @@ func (d *Dashboard) overview(p *page) error {
 		return err
 	}
 	data := overviewData{Name: payments.Str(mp.Fields["name"]), ID: mp.ID, Production: payments.Bool(mp.Fields["production"])}
-	if data.Escrow, err = d.balanceOf(p, payments.EscrowAccount(p.mp())); err != nil {
+	// The escrow as the API reports it (in_escrow is what is available),
+	// with its money by age against the 30-day rule.
+	if data.Escrow, err = d.svc.EscrowOf(p.ctx, p.mp(), p.mp()); err != nil {
 		return err
 	}
 	cards, err := d.balanceOf(p, payments.CardNetworkAccount(p.mp()))

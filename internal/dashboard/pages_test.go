@@ -55,6 +55,11 @@ func TestSignInOpensASessionAndSignOutEndsIt(t *testing.T) {
 		if over.status != 200 || !strings.Contains(over.body, `id="in-escrow">$123.45<`) {
 			t.Fatalf("overview: %d, escrow not $123.45:\n%s", over.status, over.body)
 		}
+		// The sale arrived today: all of it is in the youngest age bucket.
+		if !strings.Contains(over.body, `<tr><td>0–6 days</td><td class="num">$123.45</td></tr>`) ||
+			!strings.Contains(over.body, `<tr><td>30 days and more</td><td class="num">$0.00</td></tr>`) {
+			t.Fatalf("the overview's escrow by age does not show the sale as new:\n%s", over.body)
+		}
 		out := b.post("/dashboard/sign-out", url.Values{"csrf": {over.field("csrf")}})
 		if out.status != http.StatusSeeOther {
 			t.Fatalf("sign-out: %d %s", out.status, out.body)
