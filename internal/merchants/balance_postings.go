@@ -121,37 +121,76 @@ const (
 // of each merchant that is the entry's customer, and of each manager
 // overseeing one, under that party's rule in force now.
 func (w *op) postEntry(ctx context.Context, e payments.FeedEntry, source payments.Resource) error {
-	merchants, err := w.tx.LinkedTo(ctx, e.Marketplace, e.Merchant, "customer", "merchants", maxPartiesPerCustomer)
+	groups, err := w.postGroups(ctx, e.Marketplace, e.Merchant)
 	if err != nil {
 		return err
 	}
+	return w.postInto(ctx, groups, e, source)
+}
+
+// postTarget is one party whose balances an entry may reach, with its
+// balances and its rules in force.
+type postTarget struct {
+	party payments.Resource
+	set   balanceSet
+	rules balances.Rules
+}
+
+// postGroup is a merchant and the managers overseeing it: its balance set
+// names the endpoint of an entry that names none, and each target posts it.
+type postGroup struct {
+	resolve balanceSet
+	targets []postTarget
+}
+
+// postGroups reads, inside an operation, the parties a customer's entries
+// reach: each merchant the customer is, then each of its managers.
+func (w *op) postGroups(ctx context.Context, marketplace, customer string) ([]postGroup, error) {
+	merchants, err := w.tx.LinkedTo(ctx, marketplace, customer, "customer", "merchants", maxPartiesPerCustomer)
+	if err != nil {
+		return nil, err
+	}
+	var out []postGroup
 	for _, m := range merchants {
-		mine, err := w.partyBalances(ctx, m)
+		t, err := w.postTarget(ctx, m)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		entry := mine.resolve(e)
-		rules, err := w.rulesNow(ctx, m)
-		if err != nil {
-			return err
-		}
-		if err := w.postTo(ctx, m, mine, entry, source, rules); err != nil {
-			return err
-		}
+		g := postGroup{resolve: t.set, targets: []postTarget{t}}
 		for _, mgID := range managersOf(m) {
 			mg, err := w.tx.LockResource(ctx, m.Marketplace, mgID)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			theirs, err := w.partyBalances(ctx, mg)
+			t, err := w.postTarget(ctx, mg)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			rules, err := w.rulesNow(ctx, mg)
-			if err != nil {
-				return err
-			}
-			if err := w.postTo(ctx, mg, theirs, entry, source, rules); err != nil {
+			g.targets = append(g.targets, t)
+		}
+		out = append(out, g)
+	}
+	return out, nil
+}
+
+func (w *op) postTarget(ctx context.Context, party payments.Resource) (postTarget, error) {
+	set, err := w.partyBalances(ctx, party)
+	if err != nil {
+		return postTarget{}, err
+	}
+	rules, err := w.rulesNow(ctx, party)
+	if err != nil {
+		return postTarget{}, err
+	}
+	return postTarget{party: party, set: set, rules: rules}, nil
+}
+
+// postInto posts an entry into the balances of groups.
+func (w *op) postInto(ctx context.Context, groups []postGroup, e payments.FeedEntry, source payments.Resource) error {
+	for _, g := range groups {
+		entry := g.resolve.resolve(e)
+		for _, t := range g.targets {
+			if err := w.postTo(ctx, t.party, t.set, entry, source, t.rules); err != nil {
 				return err
 			}
 		}
@@ -390,7 +429,9 @@ func (w *op) postEffect(ctx context.Context, marketplace string, be BalanceEffec
 	}); err != nil {
 		return err
 	}
-	if err := w.tx.InsertBalanceEffect(ctx, be); err != nil {
+	if w.gathering {
+		w.effects = append(w.effects, be)
+	} else if err := w.tx.InsertBalanceEffect(ctx, be); err != nil {
 		return err
 	}
 	if be.STHMinor != 0 {
@@ -407,12 +448,63 @@ func (w *op) postEffect(ctx context.Context, marketplace string, be BalanceEffec
 // bookRelease adds to what falls due on a balance at an instant, with the
 // one job that posts it.
 func (w *op) bookRelease(ctx context.Context, marketplace, key string, due time.Time, r balances.Release) error {
+	if w.releases != nil {
+		k := releaseKey{key, due.UnixMicro()}
+		sum := w.releases[k]
+		sum.STHMinor += r.STHMinor
+		sum.RRMinor += r.RRMinor
+		w.releases[k] = sum
+		return nil
+	}
 	if err := w.tx.AddRelease(ctx, key, due, r); err != nil {
 		return err
 	}
 	// due is a time of the marketplace's clock; jobs are kept in process
 	// time (a test clock's advance moves them).
 	return w.tx.ScheduleJob(ctx, scheduler.Job{Kind: JobBalanceRelease, Key: releaseJobKey(key, due), Payload: marketplace, DueAt: w.ProcessTime(due)}, w.ProcessNow())
+}
+
+// gather makes the operation gather its releases and balance effects
+// until flushGathered writes them.
+func (w *op) gather() {
+	w.releases = map[releaseKey]balances.Release{}
+	w.gathering = true
+}
+
+// flushGathered stores the effects gathered and books the releases.
+func (w *op) flushGathered(ctx context.Context, marketplace string) error {
+	effects := w.effects
+	w.effects, w.gathering = nil, false
+	if err := w.tx.InsertBalanceEffects(ctx, effects); err != nil {
+		return err
+	}
+	return w.flushReleases(ctx, marketplace)
+}
+
+// flushReleases books them.
+func (w *op) gatherReleases() { w.releases = map[releaseKey]balances.Release{} }
+
+// flushReleases books the releases gathered, in the order of their
+// balances and instants so that concurrent operations lock rows alike.
+func (w *op) flushReleases(ctx context.Context, marketplace string) error {
+	keys := make([]releaseKey, 0, len(w.releases))
+	for k := range w.releases {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].key != keys[j].key {
+			return keys[i].key < keys[j].key
+		}
+		return keys[i].due < keys[j].due
+	})
+	gathered := w.releases
+	w.releases = nil
+	for _, k := range keys {
+		if err := w.bookRelease(ctx, marketplace, k.key, time.UnixMicro(k.due), gathered[k]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func releaseJobKey(key string, due time.Time) string {

@@ -24,8 +24,14 @@ func (s *Service) SetBalanceRule(ctx context.Context, marketplace, merchantID st
 	if _, _, err := balances.ParseDateBump(r.DateBump); err != nil {
 		return payments.Resource{}, err
 	}
-	if !balances.ValidGates[r.Gate] {
-		return payments.Resource{}, apperr.New(apperr.Invalid, "gate must be card, ach or adjustment")
+	if r.Gate != "" {
+		gates, err := s.Gates(ctx, marketplace)
+		if err != nil {
+			return payments.Resource{}, err
+		}
+		if _, ok := gates[r.Gate]; !ok {
+			return payments.Resource{}, apperr.New(apperr.Invalid, "gate must be a built-in gate (card, ach, adjustment) or one the marketplace configured; %q is neither", r.Gate)
+		}
 	}
 	if r.Endpoint != "" {
 		ep, err := s.pay.GetTyped(ctx, marketplace, "endpoints", r.Endpoint)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/poise-payments/poise/internal/payments"
+	"strings"
 	"time"
 
 	"github.com/poise-payments/poise/internal/balances"
@@ -116,6 +117,12 @@ func (s *Service) Reconcile(ctx context.Context, party payments.Resource) (Recon
 	}
 	for _, e := range feed {
 		rec.EntriesCompared++
+		if problem, ok := s.checkOperatorEntry(ctx, party.Marketplace, e); ok {
+			if problem != "" {
+				rec.Differences = append(rec.Differences, Difference{e.SourceID, problem})
+			}
+			continue
+		}
 		src, err := s.pay.Get(ctx, party.Marketplace, e.SourceID)
 		if err != nil {
 			rec.Differences = append(rec.Differences, Difference{e.SourceID, fmt.Sprintf("%s entry names no resource", e.Type)})
@@ -148,4 +155,23 @@ func (s *Service) FeedBetween(ctx context.Context, merchant payments.Resource, f
 		return nil
 	})
 	return out, err
+}
+
+// checkOperatorEntry checks a feed entry against the operator transaction
+// it is; ok is false when the entry is none (it came from a Balanced
+// resource).
+func (s *Service) checkOperatorEntry(ctx context.Context, marketplace string, e payments.FeedEntry) (problem string, ok bool) {
+	if !strings.HasPrefix(e.SourceID, operatorTxnPrefix) {
+		return "", false
+	}
+	o, err := s.store.OperatorTransaction(ctx, marketplace, e.SourceID)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("%s entry names no recorded transaction", e.Type), true
+	case o.EntryID != e.ID:
+		return fmt.Sprintf("transaction %s was recorded as entry %s, not %s", o.ID, o.EntryID, e.ID), true
+	case o.Type != e.Type || o.AmountMinor != e.AmountMinor || o.Currency != e.Currency:
+		return fmt.Sprintf("%s entry of %d %s, but the recorded transaction is a %s of %d %s", e.Type, e.AmountMinor, e.Currency, o.Type, o.AmountMinor, o.Currency), true
+	}
+	return "", true
 }

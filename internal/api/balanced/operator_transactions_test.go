@@ -1,0 +1,159 @@
+package balanced_test
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/poise-payments/poise/internal/store/storetest"
+)
+
+func (c *client) importTransactions(t *testing.T, archive []byte) reply {
+	t.Helper()
+	req, _ := http.NewRequest("POST", c.base+"/operator_transactions/imports", bytes.NewReader(archive))
+	req.SetBasicAuth(c.secret, "")
+	req.Header.Set("Content-Type", "application/octet-stream")
+	return c.send(t, req)
+}
+
+// operatorFile writes n transactions of one merchant as a TSV file: sales
+// of 1.00 to 9.99 and, every tenth line, a reversal; bad, when non-zero,
+// is a line whose gate nobody configured. It returns the file and what the
+// lines add up to on a balance under the seed's table.
+func operatorFile(n, bad int, merchant string, at time.Time) (string, int64) {
+	var b strings.Builder
+	b.WriteString("external_id\ttype\tamount\tcurrency\tmerchant\tgate\toccurred_at\n")
+	var sum int64
+	stamp := at.UTC().Format(time.RFC3339)
+	for i := 1; i <= n; i++ {
+		gate := "acq-1"
+		if i+1 == bad { // line numbers count the header
+			gate = "acq-unknown"
+		}
+		cents := int64(100 + i%900)
+		typ := "sale"
+		if i%10 == 0 {
+			typ, sum = "reversal", sum-cents
+		} else {
+			sum += cents
+		}
+		fmt.Fprintf(&b, "t%d\t%s\t%d.%02d\tUSD\t%s\t%s\t%s\n", i, typ, cents/100, cents%100, merchant, gate, stamp)
+	}
+	return b.String(), sum
+}
+
+// A day's file of 100,000 transactions with one bad line is refused whole,
+// the line named; put right it is recorded, and imported again it changes
+// nothing.
+func TestOperatorTransactionsImport(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		base := newServer(t, kind)
+		c := newMarketplace(t, base, 0)
+		cu := c.do("POST", "/customers", map[string]any{"name": "Shop"}).id("customers")
+		m := c.do("POST", "/merchants", map[string]any{"login": "op-shop-" + kind, "control_key": "a control key 12345", "customer": cu, "external_merchant_id": "SHOP-1"})
+		merchant := m.id("merchants")
+		if r := c.do("POST", "/gates", map[string]any{"name": "acq-1", "processor": "acquirer-one"}); r.status != 201 {
+			t.Fatalf("gate: %d %s", r.status, r.raw)
+		}
+		balance := func() float64 {
+			t.Helper()
+			r := c.do("GET", "/merchants/"+merchant+"/reconciliation", nil)
+			rec := r.first("reconciliations")
+			if r.status != 200 || rec["reconciled"] != true {
+				t.Fatalf("reconciliation: %d %s", r.status, r.raw)
+			}
+			return rec["balance"].(float64)
+		}
+		const n = 100_000
+		at := time.Now().Add(-time.Hour)
+		file, _ := operatorFile(n, 50_001, "SHOP-1", at)
+		r := c.importTransactions(t, zipOf(t, map[string]string{"day.tsv": file}))
+		imp, _ := r.body["imports"].([]any)
+		if r.status != 400 || len(imp) != 1 {
+			t.Fatalf("a file with a bad line: %d %.300s", r.status, r.raw)
+		}
+		errs := imp[0].(map[string]any)["errors"].([]any)
+		if len(errs) != 1 || errs[0].(map[string]any)["line"].(float64) != 50_001 ||
+			!strings.Contains(errs[0].(map[string]any)["message"].(string), "acq-unknown") {
+			t.Fatalf("the bad line: %v", errs)
+		}
+		if got := balance(); got != 0 {
+			t.Fatalf("a refused file moved the balance to %v", got)
+		}
+
+		file, sum := operatorFile(n, 0, "SHOP-1", at)
+		archive := zipOf(t, map[string]string{"day.tsv": file})
+		r = c.importTransactions(t, archive)
+		imp, _ = r.body["imports"].([]any)
+		if r.status != 201 || imp[0].(map[string]any)["recorded"].(float64) != n {
+			t.Fatalf("the day's file: %d %.300s", r.status, r.raw)
+		}
+		if got := balance(); got != float64(sum) {
+			t.Fatalf("balance %v after the day's file, its lines add up to %d", got, sum)
+		}
+		r = c.importTransactions(t, archive)
+		imp, _ = r.body["imports"].([]any)
+		if r.status != 201 || imp[0].(map[string]any)["recorded"].(float64) != 0 || imp[0].(map[string]any)["already_recorded"].(float64) != n {
+			t.Fatalf("the same file again: %d %.300s", r.status, r.raw)
+		}
+		if got := balance(); got != float64(sum) {
+			t.Fatalf("the same file again moved the balance to %v, was %d", got, sum)
+		}
+	})
+}
+
+// One transaction and a list through the API: recorded once per external
+// ID, bad input answered in the API's error format.
+func TestOperatorTransactionsAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		base := newServer(t, kind)
+		c := newMarketplace(t, base, 0)
+		cu := c.do("POST", "/customers", map[string]any{"name": "Shop"}).id("customers")
+		merchant := c.do("POST", "/merchants", map[string]any{"login": "api-shop-" + kind, "control_key": "a control key 12345", "customer": cu}).id("merchants")
+		at := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
+		one := map[string]any{"external_id": "x-1", "type": "sale", "amount": 1250, "currency": "USD", "merchant": merchant, "gate": "card", "occurred_at": at}
+		r := c.do("POST", "/operator_transactions", map[string]any{"operator_transactions": []any{one}})
+		if r.status != 201 || r.first("operator_transactions")["processor"] != "balanced" {
+			t.Fatalf("one transaction: %d %s", r.status, r.raw)
+		}
+		id := r.id("operator_transactions")
+		again := c.do("POST", "/operator_transactions", one)
+		if again.status != 200 || again.id("operator_transactions") != id {
+			t.Fatalf("sent again: %d %s", again.status, again.raw)
+		}
+		if g := c.do("GET", "/operator_transactions/"+id, nil); g.status != 200 || g.first("operator_transactions")["amount"].(float64) != 1250 {
+			t.Fatalf("read back: %d %s", g.status, g.raw)
+		}
+		list := []any{
+			map[string]any{"external_id": "x-2", "type": "chargeback", "amount": 250, "currency": "USD", "merchant": merchant, "gate": "card", "occurred_at": at},
+			map[string]any{"external_id": "x-3", "type": "create_card_mapping", "amount": 0, "currency": "USD", "merchant": merchant, "gate": "card", "occurred_at": at},
+		}
+		if r := c.do("POST", "/operator_transactions", map[string]any{"operator_transactions": list}); r.status != 400 || !strings.Contains(string(r.raw), "item 2") {
+			t.Fatalf("a card mapping without its mapping: %d %s", r.status, r.raw)
+		}
+		list[1].(map[string]any)["card_mapping"] = "cm-77"
+		if r := c.do("POST", "/operator_transactions", map[string]any{"operator_transactions": list}); r.status != 201 {
+			t.Fatalf("a list: %d %s", r.status, r.raw)
+		}
+		for _, bad := range []map[string]any{
+			{"external_id": "y", "type": "refund", "amount": 1, "currency": "USD", "merchant": merchant, "gate": "card", "occurred_at": at},
+			{"external_id": "y", "type": "sale", "amount": -1, "currency": "USD", "merchant": merchant, "gate": "card", "occurred_at": at},
+			{"external_id": "y", "type": "sale", "amount": 1, "currency": "XXY", "merchant": merchant, "gate": "card", "occurred_at": at},
+			{"external_id": "y", "type": "sale", "amount": 1, "currency": "USD", "merchant": "MC404", "gate": "card", "occurred_at": at},
+			{"external_id": "y", "type": "sale", "amount": 1, "currency": "USD", "merchant": merchant, "gate": "card", "occurred_at": "yesterday"},
+			{"external_id": "y", "type": "sale", "amount": 1, "currency": "USD", "merchant": merchant, "gate": "card", "occurred_at": at, "colour": "red"},
+			{"external_id": "x-1", "type": "sale", "amount": 1251, "currency": "USD", "merchant": merchant, "gate": "card", "occurred_at": at},
+		} {
+			if r := c.do("POST", "/operator_transactions", bad); r.status < 400 || r.status >= 500 || r.category() == "" {
+				t.Errorf("%v: %d %s", bad, r.status, r.raw)
+			}
+		}
+		rec := c.do("GET", "/merchants/"+merchant+"/reconciliation", nil).first("reconciliations")
+		if rec["balance"].(float64) != 1000 || rec["reconciled"] != true {
+			t.Fatalf("balance after a sale of 12.50 and a chargeback of 2.50: %v", rec)
+		}
+	})
+}
