@@ -125,7 +125,7 @@ func (w *op) postEntry(ctx context.Context, e payments.FeedEntry, source payment
 	if err != nil {
 		return err
 	}
-	return w.postInto(ctx, groups, e, source)
+	return w.postInto(ctx, groups, e, attrsOf(e), source)
 }
 
 // postTarget is one party whose balances an entry may reach, with its
@@ -186,11 +186,11 @@ func (w *op) postTarget(ctx context.Context, party payments.Resource) (postTarge
 }
 
 // postInto posts an entry into the balances of groups.
-func (w *op) postInto(ctx context.Context, groups []postGroup, e payments.FeedEntry, source payments.Resource) error {
+func (w *op) postInto(ctx context.Context, groups []postGroup, e payments.FeedEntry, attrs txnAttrs, source payments.Resource) error {
 	for _, g := range groups {
 		entry := g.resolve.resolve(e)
 		for _, t := range g.targets {
-			if err := w.postTo(ctx, t.party, t.set, entry, source, t.rules); err != nil {
+			if err := w.postTo(ctx, t.party, t.set, entry, attrs, source, t.rules); err != nil {
 				return err
 			}
 		}
@@ -228,7 +228,7 @@ func (w *op) postHistory(ctx context.Context, party payments.Resource, entries [
 		if err != nil {
 			return err
 		}
-		if err := w.postTo(ctx, party, set, set.resolve(e), source, rules); err != nil {
+		if err := w.postTo(ctx, party, set, set.resolve(e), attrsOf(e), source, rules); err != nil {
 			return err
 		}
 	}
@@ -328,19 +328,6 @@ func managersOf(m payments.Resource) []string {
 	return out
 }
 
-// partyBalances reads a party's balances inside an operation.
-func (w *op) partyBalances(ctx context.Context, party payments.Resource) (balanceSet, error) {
-	eps, err := w.tx.LinkedTo(ctx, party.Marketplace, party.ID, "merchant", "endpoints", maxBalancesPerMerchant)
-	if err != nil {
-		return balanceSet{}, err
-	}
-	bs, err := w.tx.LinkedTo(ctx, party.Marketplace, party.ID, "merchant", "balances", maxBalancesPerMerchant)
-	if err != nil {
-		return balanceSet{}, err
-	}
-	return newBalanceSet(party, eps, bs), nil
-}
-
 // rulesNow reads a party's rules in force now, inside an operation.
 func (w *op) rulesNow(ctx context.Context, party payments.Resource) (balances.Rules, error) {
 	items, err := w.tx.LinkedTo(ctx, party.Marketplace, party.ID, "merchant", "balance_rules", maxRulesPerMerchant)
@@ -352,10 +339,10 @@ func (w *op) rulesNow(ctx context.Context, party payments.Resource) (balances.Ru
 
 // postTo posts an entry into the balances of one party that count it,
 // under rules.
-func (w *op) postTo(ctx context.Context, party payments.Resource, set balanceSet, e payments.FeedEntry, source payments.Resource, rules balances.Rules) error {
+func (w *op) postTo(ctx context.Context, party payments.Resource, set balanceSet, e payments.FeedEntry, attrs txnAttrs, source payments.Resource, rules balances.Rules) error {
 	txn := balances.Txn{Type: e.Type, AmountMinor: e.AmountMinor, Gate: e.Gate, Endpoint: e.Endpoint, At: e.OccurredAt}
 	for _, name := range set.names {
-		if !set.counts(name, e.Endpoint) {
+		if !set.selects(name, e, attrs) {
 			continue
 		}
 		key := set.keys[name]
@@ -368,7 +355,7 @@ func (w *op) postTo(ctx context.Context, party payments.Resource, set balanceSet
 		if e.Type == payments.FeedPayout && source.Status == "pending" {
 			be.BufferMinor = e.AmountMinor
 		}
-		if err := w.postEffect(ctx, e.Marketplace, be); err != nil {
+		if err := w.postEffect(ctx, e.Marketplace, set.currencyOf(name), be); err != nil {
 			return err
 		}
 	}
@@ -378,7 +365,7 @@ func (w *op) postTo(ctx context.Context, party payments.Resource, set balanceSet
 // ensureBalanceAccounts opens the accounts of a balance. They open with
 // their party or balance; a posting opens them only for a party of a
 // version that had none (posted at upgrade).
-func (w *op) ensureBalanceAccounts(marketplace, key string) error {
+func (w *op) ensureBalanceAccounts(marketplace, key, currency string) error {
 	if _, err := w.Account(BalanceAccount(key, bucketLive)); err == nil {
 		return nil
 	} else if !apperr.Is(err, apperr.NotFound) {
@@ -386,7 +373,7 @@ func (w *op) ensureBalanceAccounts(marketplace, key string) error {
 	}
 	for _, b := range []string{bucketSTH, bucketRR, bucketLive, bucketFee, bucketTxn, bucketAdj, bucketBuf, bucketBufSrc} {
 		if _, err := w.CreateAccount(ledger.Account{ID: BalanceAccount(key, b), Owner: marketplace, Kind: "balance_" + b,
-			Currency: payments.Currency, MayGoNegative: bucketsMayGoNegative[b]}); err != nil {
+			Currency: currency, MayGoNegative: bucketsMayGoNegative[b]}); err != nil {
 			return err
 		}
 	}
@@ -411,8 +398,8 @@ func (w *op) moveBuckets(key, code, ref string, amounts map[string]int64) error 
 
 // postEffect posts one effect into a balance's accounts, stores it, and
 // books its releases.
-func (w *op) postEffect(ctx context.Context, marketplace string, be BalanceEffect) error {
-	if err := w.ensureBalanceAccounts(marketplace, be.BalanceKey); err != nil {
+func (w *op) postEffect(ctx context.Context, marketplace, currency string, be BalanceEffect) error {
+	if err := w.ensureBalanceAccounts(marketplace, be.BalanceKey, currency); err != nil {
 		return err
 	}
 	from := bucketTxn

@@ -54,7 +54,7 @@ func (s *Service) SetBalanceRule(ctx context.Context, marketplace, merchantID st
 		if err != nil {
 			return payments.Resource{}, err
 		}
-		if _, ok := set.endpoints[r.Balance]; !ok {
+		if !set.has(r.Balance) {
 			return payments.Resource{}, apperr.New(apperr.NotFound, "merchant %s has no balance named %q to override", merchantID, r.Balance)
 		}
 	}

@@ -66,10 +66,46 @@ func (s *Service) SetGateGroupGates(ctx context.Context, marketplace, groupID st
 	if err != nil {
 		return payments.Resource{}, err
 	}
-	return s.pay.Update(ctx, marketplace, "gate_groups", groupID, "", func(r *payments.Resource) error {
-		r.Fields["gates"] = list
-		return nil
+	v, err := s.write(ctx, marketplace, nil, func(ctx context.Context, w *op) (any, error) {
+		g, err := w.Lock(ctx, marketplace, "gate_groups", groupID)
+		if err != nil {
+			return nil, err
+		}
+		g.Fields["gates"] = list
+		groups, err := w.gateGroupsNow(ctx, marketplace)
+		if err != nil {
+			return nil, err
+		}
+		groups[payments.Str(g.Fields["name"])] = nil
+		for _, v := range list {
+			groups[payments.Str(g.Fields["name"])] = append(groups[payments.Str(g.Fields["name"])], payments.Str(v))
+		}
+		// Two gate-group balances of one owner must not come to share a gate.
+		all, _, err := s.store.ListResources(ctx, payments.ListQuery{Marketplace: marketplace, Type: "balances", Limit: maxMerchantsPerImport})
+		if err != nil {
+			return nil, err
+		}
+		byOwner := map[string][]balanceDef{}
+		for _, b := range all {
+			if d := defOf(b); d.kind == "gate_group" {
+				byOwner[b.Link("merchant")] = append(byOwner[b.Link("merchant")], d)
+			}
+		}
+		for _, defs := range byOwner {
+			for i := range defs {
+				for j := i + 1; j < len(defs); j++ {
+					if why := overlap(defs[i], defs[j], groups); why != "" {
+						return nil, apperr.New(apperr.Conflict, "balances %q and %q would both count %s", defs[i].name, defs[j].name, why)
+					}
+				}
+			}
+		}
+		return w.Save(ctx, g)
 	})
+	if err != nil {
+		return payments.Resource{}, err
+	}
+	return v.(payments.Resource), nil
 }
 
 func (s *Service) checkGateList(ctx context.Context, marketplace string, gates []string) ([]any, error) {

@@ -136,7 +136,7 @@ func (s *Service) createParty(ctx context.Context, marketplace, typ, prefix stri
 		}
 		// The accounts of the party's implicit balance open with it, so
 		// that postings never race to create them.
-		if err := w.ensureBalanceAccounts(marketplace, r.ID); err != nil {
+		if err := w.ensureBalanceAccounts(marketplace, r.ID, payments.Currency); err != nil {
 			return nil, err
 		}
 		if after != nil {

@@ -236,7 +236,7 @@ func (s *Service) record(ctx context.Context, marketplace string, ins []Transact
 				Currency: o.Currency, Gate: o.Gate, SourceID: o.ID, OccurredAt: o.OccurredAt, Endpoint: o.Endpoint}
 			entries = append(entries, e)
 			source := payments.Resource{ID: o.ID, Marketplace: marketplace, Type: "operator_transactions", Status: "succeeded"}
-			if err := w.postInto(ctx, g, e, source); err != nil {
+			if err := w.postInto(ctx, g, e, txnAttrs{processor: o.Processor, cardMapping: o.CardMapping}, source); err != nil {
 				var ae *apperr.Error
 				if errors.As(err, &ae) {
 					fail(r.in.Line, apperr.CodeOf(err), "%s", apperr.MessageOf(err))

@@ -36,12 +36,46 @@ func seedSign(typ string) int64 {
 }
 
 // typeModelBalance is a balance as the model adds it up.
-type typeModelBalance struct{ current, rr int64 }
+type typeModelBalance struct {
+	current, rr int64
+	count       int
+}
+
+// The balances of the every-type test and what each selects, as the
+// test configures them: the model's own statement of the kinds.
+type kindCase struct {
+	gate, processor, endpoint, cardMapping string
+}
+
+// modelSelects says which balances count a transaction in USD, from the
+// configuration the test made, written out by hand.
+func modelSelects(c kindCase, ep2 string) []string {
+	var out []string
+	if c.endpoint == ep2 {
+		out = append(out, "Second")
+	} else {
+		out = append(out, "Main")
+	}
+	if c.processor == "acq1" {
+		out = append(out, "Acquirer one")
+	}
+	if c.cardMapping != "" {
+		out = append(out, "Mapped cards")
+	}
+	if c.gate == "acq1-visa" || c.gate == "acq2-mc" {
+		out = append(out, "Europe")
+	}
+	return out
+}
 
 // Every one of the seed's 23 types, recorded as the operator's own
-// transaction, lands on the balance of its endpoint and on no other, with
-// the seed's sign; an added amount under a rule with a rolling reserve
-// holds the reserve; a rate-only type takes only its fee.
+// transaction through every combination of endpoint, gate and card
+// mapping, lands on exactly the balances whose kind and configuration
+// select it (an account balance by endpoint, a processor balance by the
+// gate's processor, a card-mapping balance by mapping, a gate-group
+// balance by the group's gates), with the seed's sign; an added amount
+// under a rule with a rolling reserve holds the reserve; a rate-only type
+// takes only its fee.
 func TestOperatorTransactionsEveryType(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, kind string) {
 		ctx := context.Background()
@@ -54,14 +88,26 @@ func TestOperatorTransactionsEveryType(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.CreateBalance(ctx, mp.ID, m.ID, merchants.BalanceInput{Name: "Main", Currency: "USD"}); err != nil {
+		for _, g := range []merchants.GateInput{{Name: "acq1-visa", Processor: "acq1"}, {Name: "acq2-mc", Processor: "acq2"}, {Name: "acq3-amex", Processor: "acq3"}} {
+			if _, err := s.CreateGate(ctx, mp.ID, g); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.CreateGateGroup(ctx, mp.ID, "europe", []string{"acq1-visa", "acq2-mc"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.CreateBalance(ctx, mp.ID, m.ID, merchants.BalanceInput{Name: "Second", Currency: "USD", Endpoints: []string{ep2.ID}}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.CreateGate(ctx, mp.ID, merchants.GateInput{Name: "acq1-visa", Processor: "acq1"}); err != nil {
-			t.Fatal(err)
+		for _, in := range []merchants.BalanceInput{
+			// An endpoint balance configured first must not take the
+			// default endpoint's transactions from every balance.
+			{Name: "Second", Endpoints: []string{ep2.ID}},
+			{Name: "Main"},
+			{Name: "Acquirer one", Kind: "processor", Processors: []string{"acq1"}},
+			{Name: "Mapped cards", Kind: "card_mapping"},
+			{Name: "Europe", Kind: "gate_group", GateGroup: "europe"},
+		} {
+			if _, err := s.CreateBalance(ctx, mp.ID, m.ID, in); err != nil {
+				t.Fatalf("%s: %v", in.Name, err)
+			}
 		}
 		reserve, _ := money.ParseRate("10")
 		// A rolling reserve of 10% on every added type; a fee of 0.25 on fraud.
@@ -77,28 +123,36 @@ func TestOperatorTransactionsEveryType(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		model := map[string]*typeModelBalance{"Main": {}, "Second": {}}
+		model := map[string]*typeModelBalance{}
+		for _, name := range []string{"Main", "Second", "Acquirer one", "Mapped cards", "Europe"} {
+			model[name] = &typeModelBalance{}
+		}
+		cases := []kindCase{
+			{gate: "acq1-visa", processor: "acq1"}, {gate: "acq2-mc", processor: "acq2", endpoint: ep2.ID},
+			{gate: "acq3-amex", processor: "acq3", cardMapping: "cm-1"}, {gate: "card", processor: "balanced", endpoint: ep2.ID, cardMapping: "cm-2"},
+		}
 		var ins []merchants.TransactionInput
 		n := 0
 		for typ := range seedTable {
-			for _, to := range []struct {
-				balance, endpoint string
-				amount            int64
-			}{{"Main", "", 1_000}, {"Second", ep2.ID, 37}} {
+			for ci, c := range cases {
 				n++
-				in := merchants.TransactionInput{ExternalID: fmt.Sprintf("tx-%d", n), Type: typ, AmountMinor: to.amount, Currency: "USD",
-					Merchant: m.ID, Endpoint: to.endpoint, Gate: "acq1-visa", OccurredAt: start.Add(-time.Duration(n) * time.Minute)}
-				if strings.HasSuffix(typ, "card_mapping") {
-					in.CardMapping = "cm-1"
+				amount := int64(1_000 + 37*ci)
+				in := merchants.TransactionInput{ExternalID: fmt.Sprintf("tx-%d", n), Type: typ, AmountMinor: amount, Currency: "USD",
+					Merchant: m.ID, Endpoint: c.endpoint, Gate: c.gate, CardMapping: c.cardMapping, OccurredAt: start.Add(-time.Duration(n) * time.Minute)}
+				if strings.HasSuffix(typ, "card_mapping") && in.CardMapping == "" {
+					continue // such a type always names its mapping
 				}
 				ins = append(ins, in)
-				b := model[to.balance]
-				b.current += seedSign(typ) * to.amount
-				if seedSign(typ) > 0 {
-					b.rr += (to.amount*10 + 50) / 100 // 10%, to the nearest cent
-				}
-				if typ == "fraud" {
-					b.current -= 25
+				for _, name := range modelSelects(c, ep2.ID) {
+					b := model[name]
+					b.current += seedSign(typ) * amount
+					if seedSign(typ) > 0 {
+						b.rr += (amount*10 + 50) / 100 // 10%, to the nearest cent
+					}
+					if typ == "fraud" {
+						b.current -= 25
+					}
+					b.count++
 				}
 			}
 		}
@@ -106,21 +160,37 @@ func TestOperatorTransactionsEveryType(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(out) != 46 {
-			t.Fatalf("%d recorded, want 46", len(out))
+		if len(out) != len(ins) {
+			t.Fatalf("%d recorded, want %d", len(out), len(ins))
 		}
 		got, err := s.MerchantBalances(ctx, m)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got) != 2 {
-			t.Fatalf("%d balances, want 2", len(got))
+		if len(got) != 5 {
+			t.Fatalf("%d balances, want 5: %+v", len(got), got)
 		}
 		for _, b := range got {
 			want := model[b.Name]
 			if b.CurrentMinor != want.current || b.RRMinor != want.rr || b.LiveMinor != want.current-want.rr || b.STHMinor != 0 {
 				t.Errorf("%s: current %d rr %d live %d sth %d; the model says current %d rr %d live %d", b.Name,
 					b.CurrentMinor, b.RRMinor, b.LiveMinor, b.STHMinor, want.current, want.rr, want.current-want.rr)
+			}
+		}
+		// Each balance's export lists exactly the transactions it counted.
+		for name, want := range model {
+			rows := 0
+			if err := s.ExportBalance(ctx, m, name, start.Add(-24*time.Hour), start.Add(time.Hour), func(d merchants.EntryDates) error {
+				rows++
+				if d.Balance != name {
+					t.Errorf("%s's export has a row of %q", name, d.Balance)
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if rows != want.count {
+				t.Errorf("%s's export has %d rows, the model %d", name, rows, want.count)
 			}
 		}
 		// The other merchant was named by nothing and has nothing.
@@ -131,7 +201,7 @@ func TestOperatorTransactionsEveryType(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rec.Differences) != 0 || rec.EntriesCompared != 46 {
+		if len(rec.Differences) != 0 || rec.EntriesCompared != len(ins) {
 			t.Fatalf("reconciliation: %d entries, differences %+v", rec.EntriesCompared, rec.Differences)
 		}
 

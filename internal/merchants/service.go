@@ -66,6 +66,9 @@ type Store interface {
 	ListResources(ctx context.Context, q payments.ListQuery) (items []payments.Resource, total int, err error)
 	Logins
 	OperatorReads
+	// ScanBalanceEffects streams the transactions a balance counted in
+	// [from, to), oldest first, each with its effect on it.
+	ScanBalanceEffects(ctx context.Context, balanceKey string, from, to time.Time, fn func(payments.FeedEntry, BalanceEffect) error) error
 }
 
 // Tx writes merchant balances inside an operation, in the transaction of

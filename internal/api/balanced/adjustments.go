@@ -26,7 +26,7 @@ func (a *API) createAdjustment(c *call) error {
 	if err != nil {
 		return err
 	}
-	if err := f.scalars("external_source", "external_id", "balance_name", "description"); err != nil {
+	if err := f.scalars("external_source", "external_id", "balance_name", "description", "currency"); err != nil {
 		return err
 	}
 	amount, _, err := f.integer("amount")
@@ -44,7 +44,7 @@ func (a *API) createAdjustment(c *call) error {
 	}
 	adj, err := a.merchants.Adjust(c.ctx, c.mp(), c.params["id"], merchants.AdjustmentInput{
 		AmountMinor: amount, ExternalSource: f.str("external_source"), ExternalID: f.str("external_id"),
-		BalanceName: f.str("balance_name"), Description: f.str("description")})
+		BalanceName: f.str("balance_name"), Description: f.str("description"), Currency: f.str("currency")})
 	if err != nil {
 		return err
 	}
@@ -156,10 +156,11 @@ func (a *API) createSchedule(c *call) error {
 	if err != nil {
 		return err
 	}
-	if err := f.scalars("period", "external_source", "stop_when_merchant_disabled", "stop_at_zero_balance", "risk_acknowledged", "first_date", "last_date"); err != nil {
+	if err := f.scalars("period", "external_source", "stop_when_merchant_disabled", "stop_at_zero_balance", "risk_acknowledged", "first_date", "last_date",
+		"currency", "balance_name"); err != nil {
 		return err
 	}
-	in := merchants.ScheduleInput{Period: f.str("period"), ExternalSource: f.str("external_source"),
+	in := merchants.ScheduleInput{Period: f.str("period"), ExternalSource: f.str("external_source"), Currency: f.str("currency"), BalanceName: f.str("balance_name"),
 		StopWhenDisabled: f.str("stop_when_merchant_disabled") == "true", StopAtZero: f.str("stop_at_zero_balance") == "true",
 		Acknowledged: f.str("risk_acknowledged") == "true"}
 	if in.AmountMinor, _, err = f.integer("amount"); err != nil {
@@ -298,16 +299,19 @@ func (a *API) exportTransactions(c *call) error {
 // error is answered as usual; after it, the connection is cut, so a client
 // never takes a truncated export for a whole one.
 func writeExport(out http.ResponseWriter, export func(fn func(merchants.EntryDates) error) error) error {
-	usd, _ := money.LookupCurrency(payments.Currency)
 	var w *csv.Writer
 	err := export(func(d merchants.EntryDates) error {
 		if w == nil {
 			w = startExport(out)
 		}
 		e := d.Entry
-		return w.Write([]string{e.OccurredAt.UTC().Format(time.RFC3339), e.Type, money.Amount{Minor: e.AmountMinor, Currency: usd}.Decimal(),
+		cur, err := money.LookupCurrency(e.Currency)
+		if err != nil {
+			return err
+		}
+		return w.Write([]string{e.OccurredAt.UTC().Format(time.RFC3339), e.Type, money.Amount{Minor: e.AmountMinor, Currency: cur}.Decimal(),
 			e.Currency, e.Gate, e.SourceID, d.ReserveDate.UTC().Format(time.RFC3339), d.ShortTermHoldEnd.UTC().Format(time.RFC3339),
-			money.Amount{Minor: d.FeeMinor, Currency: usd}.Decimal(), d.Rule.DateBump, d.Rule.ID})
+			money.Amount{Minor: d.FeeMinor, Currency: cur}.Decimal(), d.Rule.DateBump, d.Rule.ID, d.Balance})
 	})
 	if err != nil && w != nil {
 		panic(http.ErrAbortHandler)
@@ -329,7 +333,7 @@ func startExport(out http.ResponseWriter) *csv.Writer {
 	w := csv.NewWriter(out)
 	// The rule, fee and dates are those fixed when each transaction
 	// happened; a later rule change does not rewrite them.
-	w.Write([]string{"date", "type", "amount", "currency", "gate", "source", "reserve date", "sth date", "fee", "date bumping", "rule"})
+	w.Write([]string{"date", "type", "amount", "currency", "gate", "source", "reserve date", "sth date", "fee", "date bumping", "rule", "balance"})
 	return w
 }
 
@@ -431,11 +435,17 @@ func (a *API) createBalance(c *call) error {
 	if err != nil {
 		return err
 	}
-	if err := f.scalars("name", "currency", "kind"); err != nil {
+	if err := f.scalars("name", "currency", "kind", "gate_group"); err != nil {
 		return err
 	}
-	in := merchants.BalanceInput{Name: f.str("name"), Currency: f.str("currency"), Kind: f.str("kind")}
+	in := merchants.BalanceInput{Name: f.str("name"), Currency: f.str("currency"), Kind: f.str("kind"), GateGroup: f.str("gate_group")}
 	if in.Endpoints, err = f.idList("endpoints", "endpoints"); err != nil {
+		return err
+	}
+	if in.Processors, err = f.nameList("processors"); err != nil {
+		return err
+	}
+	if in.CardMappings, err = f.nameList("card_mappings"); err != nil {
 		return err
 	}
 	r, err := a.merchants.CreateBalance(c.ctx, c.mp(), c.params["id"], in)
@@ -454,13 +464,34 @@ func (a *API) updateBalance(c *call) error {
 	if err := f.scalars("created_date"); err != nil {
 		return err
 	}
-	at, err := parseDate(f.str("created_date"))
-	if err != nil {
-		return fieldError("created_date", "must be a date (2026-01-01) or an RFC 3339 time")
+	if !f.has("created_date") && !f.has("endpoints") {
+		return fieldError("created_date", "give created_date or endpoints to change")
 	}
-	r, err := a.merchants.SetBalanceCreatedDate(c.ctx, c.mp(), c.params["id"], at)
-	if err != nil {
-		return err
+	var at time.Time
+	if f.has("created_date") {
+		if at, err = parseDate(f.str("created_date")); err != nil {
+			return fieldError("created_date", "must be a date (2026-01-01) or an RFC 3339 time")
+		}
+	}
+	var eps []string
+	if f.has("endpoints") {
+		if eps, err = f.idList("endpoints", "endpoints"); err != nil {
+			return err
+		}
+		if len(eps) == 0 {
+			return fieldError("endpoints", "must name at least one endpoint")
+		}
+	}
+	var r payments.Resource
+	if eps != nil {
+		if r, err = a.merchants.SetBalanceEndpoints(c.ctx, c.mp(), c.params["id"], eps); err != nil {
+			return err
+		}
+	}
+	if !at.IsZero() {
+		if r, err = a.merchants.SetBalanceCreatedDate(c.ctx, c.mp(), c.params["id"], at); err != nil {
+			return err
+		}
 	}
 	return a.one(c, http.StatusOK, r)
 }

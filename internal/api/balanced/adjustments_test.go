@@ -298,10 +298,10 @@ func TestTransactionsExportShowsAppliedRules(t *testing.T) {
 			t.Fatalf("export: %d %s", r.status, r.raw)
 		}
 		lines := strings.Split(strings.TrimSpace(string(r.raw)), "\n")
-		if len(lines) != 3 || lines[0] != "date,type,amount,currency,gate,source,reserve date,sth date,fee,date bumping,rule" {
+		if len(lines) != 3 || lines[0] != "date,type,amount,currency,gate,source,reserve date,sth date,fee,date bumping,rule,balance" {
 			t.Fatalf("export:\n%s", r.raw)
 		}
-		for i, want := range []string{d1 + ",", "3.20,BDAY+2," + first, d2 + ",", "1.00,ASAP," + second} {
+		for i, want := range []string{d1 + ",", "3.20,BDAY+2," + first + ",USD", d2 + ",", "1.00,ASAP," + second + ",USD"} {
 			if line := lines[1+i/2]; !strings.Contains(line, want) {
 				t.Fatalf("line %d %q lacks %q", 1+i/2, line, want)
 			}
