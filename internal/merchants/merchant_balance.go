@@ -108,8 +108,21 @@ func (s *Service) bucketsOf(ctx context.Context, key string, now time.Time) (bal
 // MoveReserve releases a party's rolling reserve now, before its dates:
 // every reserve of a transaction up to this moment becomes live.
 func (s *Service) MoveReserve(ctx context.Context, marketplace, merchantID string) (payments.Resource, error) {
+	return s.moveReserve(ctx, marketplace, merchantID, "")
+}
+
+// MoveBalanceReserve releases the rolling reserve of one balance of a
+// party now, before its dates.
+func (s *Service) MoveBalanceReserve(ctx context.Context, marketplace, partyID, balance string) (payments.Resource, error) {
+	if balance == "" {
+		return payments.Resource{}, apperr.New(apperr.Invalid, "name the balance whose reserve to move")
+	}
+	return s.moveReserve(ctx, marketplace, partyID, balance)
+}
+
+func (s *Service) moveReserve(ctx context.Context, marketplace, merchantID, only string) (payments.Resource, error) {
 	v, err := s.write(ctx, marketplace, nil, func(ctx context.Context, w *op) (any, error) {
-		m, err := w.Lock(ctx, marketplace, "merchants", merchantID)
+		m, err := w.lockParty(ctx, marketplace, merchantID)
 		if err != nil {
 			return nil, err
 		}
@@ -117,12 +130,18 @@ func (s *Service) MoveReserve(ctx context.Context, marketplace, merchantID strin
 		if err != nil {
 			return nil, err
 		}
+		if only != "" && !set.has(only) {
+			return nil, apperr.New(apperr.NotFound, "%s has no balance named %q", merchantID, only)
+		}
 		mv, err := w.Create(ctx, payments.Resource{Marketplace: marketplace, Type: "reserve_moves", Fields: map[string]any{
-			"moved_at": w.Now().UTC().Format(time.RFC3339Nano)}, Links: map[string]string{"merchant": merchantID}}, "RM")
+			"moved_at": w.Now().UTC().Format(time.RFC3339Nano), "balance": nilIfEmpty(only)}, Links: map[string]string{"merchant": merchantID}}, "RM")
 		if err != nil {
 			return nil, err
 		}
 		for _, name := range set.names {
+			if only != "" && name != only {
+				continue
+			}
 			key := set.keys[name]
 			rr, err := w.Account(BalanceAccount(key, bucketRR))
 			if apperr.Is(err, apperr.NotFound) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"github.com/poise-payments/poise/internal/merchants"
 	"net/http"
+	"sort"
 	"time"
 
 	"github.com/poise-payments/poise/internal/balances"
@@ -79,11 +80,29 @@ func (a *API) exportAdjustments(c *call) error {
 	if err != nil {
 		return err
 	}
-	usd, _ := money.LookupCurrency(payments.Currency)
-	var total int64
-	for _, adj := range all {
-		total += payments.Int(adj.Fields["amount"])
+	if balance := c.r.URL.Query().Get("balance"); balance != "" {
+		mine := all[:0]
+		for _, adj := range all {
+			if payments.Str(adj.Fields["balance_name"]) == balance {
+				mine = append(mine, adj)
+			}
+		}
+		all = mine
 	}
+	// One sum per currency: minor units of different currencies do not add.
+	totals := map[string]int64{}
+	var currencies []string
+	for _, adj := range all {
+		cur := adjustmentCurrency(adj)
+		if _, seen := totals[cur]; !seen {
+			currencies = append(currencies, cur)
+		}
+		totals[cur] += payments.Int(adj.Fields["amount"])
+	}
+	if len(currencies) == 0 {
+		currencies = []string{payments.Currency}
+	}
+	sort.Strings(currencies)
 	// Dated with the marketplace's day in New York, like every day of this API.
 	now, err := a.svc.NowFor(c.ctx, c.mp())
 	if err != nil {
@@ -91,11 +110,22 @@ func (a *API) exportAdjustments(c *call) error {
 	}
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	w.Write([]string{now.In(clock.FedCalendar().Location()).Format(dateFormat), money.Amount{Minor: total, Currency: usd}.Decimal()})
+	first := []string{now.In(clock.FedCalendar().Location()).Format(dateFormat)}
+	for _, code := range currencies {
+		cur, _ := money.LookupCurrency(code)
+		sum := money.Amount{Minor: totals[code], Currency: cur}.Decimal()
+		if len(currencies) > 1 {
+			sum += " " + code
+		}
+		first = append(first, sum)
+	}
+	w.Write(first)
 	w.Write([]string{"id", "created_at", "amount", "currency", "external_source", "external_id", "balance_name", "merchant_login"})
 	for _, adj := range all {
+		code := adjustmentCurrency(adj)
+		cur, _ := money.LookupCurrency(code)
 		w.Write([]string{adj.ID, adj.CreatedAt.UTC().Format(timeFormat),
-			money.Amount{Minor: payments.Int(adj.Fields["amount"]), Currency: usd}.Decimal(), payments.Currency,
+			money.Amount{Minor: payments.Int(adj.Fields["amount"]), Currency: cur}.Decimal(), code,
 			payments.Str(adj.Fields["external_source"]), payments.Str(adj.Fields["external_id"]),
 			payments.Str(adj.Fields["balance_name"]), payments.Str(m.Fields["login"])})
 	}
@@ -291,6 +321,11 @@ func (a *API) exportTransactions(c *call) error {
 	if ferr != nil || terr != nil || !from.Before(to) {
 		return fieldError("from, to", "give a period [from, to) as dates (2027-01-01) or RFC 3339 times, from before to")
 	}
+	if balance := q.Get("balance"); balance != "" {
+		return writeExport(c.w, func(fn func(merchants.EntryDates) error) error {
+			return a.merchants.ExportBalance(c.ctx, m, balance, from, to, fn)
+		})
+	}
 	return writeExport(c.w, func(fn func(merchants.EntryDates) error) error { return a.merchants.ExportFeed(c.ctx, m, from, to, fn) })
 }
 
@@ -343,17 +378,34 @@ func (a *API) reconcile(c *call) error {
 	if err != nil {
 		return err
 	}
-	rec, err := a.merchants.Reconcile(c.ctx, m)
+	var rec merchants.Reconciliation
+	if balance := c.r.URL.Query().Get("balance"); balance != "" {
+		rec, err = a.merchants.ReconcileBalance(c.ctx, m, balance)
+	} else {
+		rec, err = a.merchants.Reconcile(c.ctx, m)
+	}
 	if err != nil {
 		return err
 	}
-	diffs := make([]any, 0, len(rec.Differences))
-	for _, d := range rec.Differences {
-		diffs = append(diffs, map[string]any{"source": d.SourceID, "problem": d.Problem})
+	diffList := func(ds []merchants.Difference) []any {
+		out := make([]any, 0, len(ds))
+		for _, d := range ds {
+			out = append(out, map[string]any{"source": d.SourceID, "problem": d.Problem})
+		}
+		return out
 	}
+	diffs := diffList(rec.Differences)
+	per := make([]any, 0, len(rec.Balances))
+	for _, b := range rec.Balances {
+		per = append(per, map[string]any{"name": b.Name, "currency": b.Currency, "balance": b.BalanceMinor, "transactions": b.TransactionsSum,
+			"adjustments": b.AdjustmentsSum, "fees": b.FeesSum, "effects": b.Effects, "differences": diffList(b.Differences),
+			"reconciled": len(b.Differences) == 0})
+	}
+	// The sums of the roll-up add minor units across the balances; read
+	// each balance's figures in its own currency.
 	a.write(c, http.StatusOK, map[string]any{"reconciliations": []any{map[string]any{
 		"balance": rec.BalanceMinor, "transactions": rec.TransactionsSum, "adjustments": rec.AdjustmentsSum, "fees": rec.FeesSum,
-		"entries": rec.EntriesCompared, "differences": diffs, "reconciled": len(diffs) == 0,
+		"entries": rec.EntriesCompared, "differences": diffs, "reconciled": len(diffs) == 0, "balances": per,
 	}}, "links": map[string]any{}})
 	return nil
 }
@@ -401,10 +453,19 @@ func (a *API) setBalanceRule(c *call) error {
 func (a *API) moveReserve(c *call) error {
 	// It takes no fields, but a body that is not one object is refused
 	// like anywhere else, not ignored.
-	if _, err := c.fields("reserve_moves"); err != nil {
+	f, err := c.fields("reserve_moves")
+	if err != nil {
 		return err
 	}
-	r, err := a.merchants.MoveReserve(c.ctx, c.mp(), c.params["id"])
+	if err := f.scalars("balance"); err != nil {
+		return err
+	}
+	var r payments.Resource
+	if f.has("balance") {
+		r, err = a.merchants.MoveBalanceReserve(c.ctx, c.mp(), c.params["id"], f.str("balance"))
+	} else {
+		r, err = a.merchants.MoveReserve(c.ctx, c.mp(), c.params["id"])
+	}
 	if err != nil {
 		return err
 	}
@@ -510,4 +571,13 @@ func (a *API) updateManager(c *call) error {
 		return err
 	}
 	return a.one(c, http.StatusOK, r)
+}
+
+// adjustmentCurrency is an adjustment's currency; those made before
+// balances had currencies were all in the marketplace's.
+func adjustmentCurrency(adj payments.Resource) string {
+	if cur := payments.Str(adj.Fields["currency"]); cur != "" {
+		return cur
+	}
+	return payments.Currency
 }

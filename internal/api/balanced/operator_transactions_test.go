@@ -157,3 +157,75 @@ func TestOperatorTransactionsAPI(t *testing.T) {
 		}
 	})
 }
+
+// Reconciliation, export, moving the rolling reserve and the adjustments
+// CSV work per balance, and per merchant as the roll-up of its balances.
+func TestPerBalanceOperations(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		base := newServer(t, kind)
+		c := newMarketplace(t, base, 0)
+		cu := c.do("POST", "/customers", map[string]any{"name": "Shop"}).id("customers")
+		merchant := c.do("POST", "/merchants", map[string]any{"login": "per-" + kind, "control_key": "a control key 12345", "customer": cu}).id("merchants")
+		ep := c.do("POST", "/merchants/"+merchant+"/endpoints", map[string]any{"name": "kiosk", "currency": "USD"}).id("endpoints")
+		for _, b := range []map[string]any{{"name": "Main"}, {"name": "Kiosk", "endpoints": []any{ep}}} {
+			if r := c.do("POST", "/merchants/"+merchant+"/balances", b); r.status != 201 {
+				t.Fatalf("balance: %d %s", r.status, r.raw)
+			}
+		}
+		if r := c.do("POST", "/merchants/"+merchant+"/balance_rules", map[string]any{"transaction_type": "sale", "action": "add", "reserve_rate": "10",
+			"reserve_period_days": 30, "date_bump": "ASAP_plus_RR"}); r.status != 201 {
+			t.Fatalf("rule: %d %s", r.status, r.raw)
+		}
+		at := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
+		list := []any{
+			map[string]any{"external_id": "m1", "type": "sale", "amount": 10_000, "currency": "USD", "merchant": merchant, "gate": "card", "occurred_at": at},
+			map[string]any{"external_id": "k1", "type": "sale", "amount": 2_000, "currency": "USD", "merchant": merchant, "endpoint": ep, "gate": "card", "occurred_at": at},
+			map[string]any{"external_id": "k2", "type": "payout", "amount": 500, "currency": "USD", "merchant": merchant, "endpoint": ep, "gate": "card", "occurred_at": at},
+		}
+		if r := c.do("POST", "/operator_transactions", map[string]any{"operator_transactions": list}); r.status != 201 {
+			t.Fatalf("transactions: %d %s", r.status, r.raw)
+		}
+		c.do("POST", "/merchants/"+merchant+"/adjustments", map[string]any{"credit_amount": 300, "external_source": "s", "balance_name": "Kiosk"})
+		c.do("POST", "/merchants/"+merchant+"/adjustments", map[string]any{"debit_amount": 100, "external_source": "s", "balance_name": "Main"})
+
+		rec := c.do("GET", "/merchants/"+merchant+"/reconciliation?balance=Kiosk", nil).first("reconciliations")
+		per, _ := rec["balances"].([]any)
+		if rec["reconciled"] != true || len(per) != 1 || rec["balance"].(float64) != 2_000-200-500+300+200 || rec["entries"].(float64) != 3 {
+			t.Fatalf("Kiosk's reconciliation: %v", rec)
+		}
+		all := c.do("GET", "/merchants/"+merchant+"/reconciliation", nil).first("reconciliations")
+		if all["reconciled"] != true || len(all["balances"].([]any)) != 2 || all["balance"].(float64) != 10_000-100+2_000-500+300 {
+			t.Fatalf("the roll-up: %v", all)
+		}
+		if r := c.do("GET", "/merchants/"+merchant+"/reconciliation?balance=Nope", nil); r.status != 404 {
+			t.Fatalf("an unknown balance: %d %s", r.status, r.raw)
+		}
+
+		r := c.do("GET", "/merchants/"+merchant+"/transactions.csv?from=2000-01-01&to=2100-01-01&balance=Kiosk", nil)
+		lines := strings.Split(strings.TrimSpace(string(r.raw)), "\n")
+		if r.status != 200 || len(lines) != 4 || !strings.HasSuffix(lines[1], ",Kiosk") || !strings.HasSuffix(lines[3], ",Kiosk") {
+			t.Fatalf("Kiosk's export: %d\n%s", r.status, r.raw)
+		}
+
+		if r := c.do("POST", "/merchants/"+merchant+"/reserve_moves", map[string]any{"balance": "Kiosk"}); r.status != 201 {
+			t.Fatalf("moving Kiosk's reserve: %d %s", r.status, r.raw)
+		}
+		kiosk := c.do("GET", "/merchants/"+merchant+"/reconciliation?balance=Kiosk", nil).first("reconciliations")
+		if kiosk["reconciled"] != true || kiosk["balance"].(float64) != 1_800 {
+			t.Fatalf("after the move: %v", kiosk)
+		}
+		// Moving one balance's reserve left the other's held: read through the
+		// merchant balance API is covered elsewhere; here the ledger agrees.
+
+		r = c.do("GET", "/merchants/"+merchant+"/adjustments.csv?balance=Kiosk", nil)
+		lines = strings.Split(strings.TrimSpace(string(r.raw)), "\n")
+		if r.status != 200 || len(lines) != 3 || !strings.HasSuffix(lines[0], ",3.00") {
+			t.Fatalf("Kiosk's adjustments: %d\n%s", r.status, r.raw)
+		}
+		r = c.do("GET", "/merchants/"+merchant+"/adjustments.csv", nil)
+		lines = strings.Split(strings.TrimSpace(string(r.raw)), "\n")
+		if r.status != 200 || len(lines) != 4 || !strings.HasSuffix(lines[0], ",2.00") {
+			t.Fatalf("all adjustments: %d\n%s", r.status, r.raw)
+		}
+	})
+}
