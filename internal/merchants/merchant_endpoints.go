@@ -430,3 +430,33 @@ func (w *op) lockParty(ctx context.Context, marketplace, id string) (payments.Re
 	}
 	return r, nil
 }
+
+// ProviderPoise is the balance provider that names this server itself:
+// its account balance counting an endpoint.
+const ProviderPoise = "poise"
+
+// BalanceOfProvider names the balance of a merchant that a get-balance by
+// endpoint reads for a balance provider: "poise" or "account", the account
+// balance counting the endpoint; a processor, the merchant's processor
+// balance of that processor in the endpoint's currency; or the name of one
+// of the merchant's balances in that currency. Any other provider has no
+// balance here.
+func (s *Service) BalanceOfProvider(ctx context.Context, merchant payments.Resource, endpoint, provider string) (string, error) {
+	if provider == ProviderPoise || provider == "account" {
+		return s.BalanceOfEndpoint(ctx, merchant, endpoint)
+	}
+	set, err := s.balancesOf(ctx, merchant)
+	if err != nil {
+		return "", err
+	}
+	cur := set.epCurrency[endpoint]
+	if d, ok := set.defs[provider]; ok && d.currency == cur && (d.kind != "account" || set.counts(provider, endpoint)) {
+		return provider, nil
+	}
+	for _, name := range set.names {
+		if d := set.defs[name]; d.kind == "processor" && d.currency == cur && d.processors[provider] {
+			return name, nil
+		}
+	}
+	return "", apperr.New(apperr.NotFound, "balance provider %q has no balance for endpoint %s: give poise (the account balance), a processor with a processor balance, or a balance's name", provider, endpoint)
+}
