@@ -48,11 +48,14 @@ const (
 // bucketsMayGoNegative says which buckets may go below zero: the sources
 // stand for the transactions that fed the balance; live goes negative when
 // payouts and fees exceed what came in; a short-term hold goes negative
-// when a fee is larger than its sale (the seed's arithmetic). A reserve, a
-// fee total and a buffer never do, and the ledger refuses a posting that
-// would make them.
+// when a fee is larger than its sale (the seed's arithmetic); a reserve
+// goes negative when deduct rules hold more than add rules (a deduction
+// that reaches live at its release). A fee total and a buffer never do,
+// and the ledger refuses a posting that would make them. (A reserve
+// account opened before deduct rules held reserves refuses to go below
+// zero: its balance keeps the rule it was opened under.)
 var bucketsMayGoNegative = map[string]bool{
-	bucketSTH: true, bucketRR: false, bucketLive: true, bucketFee: false,
+	bucketSTH: true, bucketRR: true, bucketLive: true, bucketFee: false,
 	bucketTxn: true, bucketAdj: true, bucketBuf: false, bucketBufSrc: true,
 }
 
@@ -82,6 +85,7 @@ type ruleRecord struct {
 	ReserveRate       string `json:"reserve_rate"`
 	ReservePeriodDays int    `json:"reserve_period_days"`
 	DateBump          string `json:"date_bump"`
+	ReserveOnDeduct   bool   `json:"reserve_on_deduct,omitempty"`
 	Balance           string `json:"balance,omitempty"`
 	Gate              string `json:"gate,omitempty"`
 	Endpoint          string `json:"endpoint,omitempty"`
@@ -89,7 +93,7 @@ type ruleRecord struct {
 
 func encodeRule(r balances.Rule) string {
 	b, _ := json.Marshal(ruleRecord{ID: r.ID, Type: r.Type, Action: r.Action, FeeRate: r.FeeRate.Decimal(), FeeFixedMinor: r.FeeFixedMinor,
-		ReserveRate: r.ReserveRate.Decimal(), ReservePeriodDays: r.ReservePeriodDays, DateBump: r.DateBump,
+		ReserveRate: r.ReserveRate.Decimal(), ReservePeriodDays: r.ReservePeriodDays, DateBump: r.DateBump, ReserveOnDeduct: r.ReserveOnDeduct,
 		Balance: r.Balance, Gate: r.Gate, Endpoint: r.Endpoint})
 	return string(b)
 }
@@ -106,7 +110,7 @@ func DecodeRule(s string) (balances.Rule, error) {
 		return balances.Rule{}, fmt.Errorf("merchants: stored rule %q has malformed rates", s)
 	}
 	return balances.Rule{ID: rec.ID, Type: rec.Type, Action: rec.Action, FeeRate: fee, FeeFixedMinor: rec.FeeFixedMinor, ReserveRate: res,
-		ReservePeriodDays: rec.ReservePeriodDays, DateBump: rec.DateBump, Balance: rec.Balance, Gate: rec.Gate, Endpoint: rec.Endpoint}, nil
+		ReservePeriodDays: rec.ReservePeriodDays, DateBump: rec.DateBump, ReserveOnDeduct: rec.ReserveOnDeduct, Balance: rec.Balance, Gate: rec.Gate, Endpoint: rec.Endpoint}, nil
 }
 
 // maxPartiesPerCustomer bounds the merchants one customer is, and
@@ -558,7 +562,8 @@ func rulesFrom(items []payments.Resource) (balances.Rules, error) {
 		}
 		out[key] = balances.Rule{ID: r.ID, Type: typ, Action: payments.Str(r.Fields["action"]), FeeRate: fee, FeeFixedMinor: payments.Int(r.Fields["fee_fixed"]),
 			ReserveRate: res, ReservePeriodDays: int(payments.Int(r.Fields["reserve_period_days"])), DateBump: payments.Str(r.Fields["date_bump"]),
-			Balance: payments.Str(r.Fields["balance"]), Gate: payments.Str(r.Fields["gate"]), Endpoint: payments.Str(r.Fields["endpoint"])}
+			Balance: payments.Str(r.Fields["balance"]), Gate: payments.Str(r.Fields["gate"]), Endpoint: payments.Str(r.Fields["endpoint"]),
+			ReserveOnDeduct: true}
 	}
 	return out, nil
 }
