@@ -1,8 +1,8 @@
 package balanced
 
 import (
-	"github.com/poise-payments/poise/internal/merchants"
 	"fmt"
+	"github.com/poise-payments/poise/internal/merchants"
 	"net/http"
 	"strconv"
 	"strings"
