@@ -39,6 +39,11 @@ type Rule struct {
 	// the reserve's release. Effects stored before it existed were made
 	// without it and keep reading so.
 	ReserveOnDeduct bool
+	// EffectiveFrom and EffectiveUntil bound when a stored rule is in
+	// force: from EffectiveFrom (zero: its creation) until EffectiveUntil
+	// (zero: until it is ended). A transaction is posted under the rules
+	// in force when it happened.
+	EffectiveFrom, EffectiveUntil time.Time
 	// Balance, when set, makes the rule an override of that balance: it
 	// replaces the party's main rule for its type on that balance only.
 	Balance string

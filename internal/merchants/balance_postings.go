@@ -137,7 +137,7 @@ func (w *op) postEntry(ctx context.Context, e payments.FeedEntry, source payment
 type postTarget struct {
 	party payments.Resource
 	set   balanceSet
-	rules balances.Rules
+	rules *ruleBook
 }
 
 // postGroup is a merchant and the managers overseeing it: its balance set
@@ -182,7 +182,7 @@ func (w *op) postTarget(ctx context.Context, party payments.Resource) (postTarge
 	if err != nil {
 		return postTarget{}, err
 	}
-	rules, err := w.rulesNow(ctx, party)
+	rules, err := w.ruleBookOf(ctx, party)
 	if err != nil {
 		return postTarget{}, err
 	}
@@ -194,7 +194,7 @@ func (w *op) postInto(ctx context.Context, groups []postGroup, e payments.FeedEn
 	for _, g := range groups {
 		entry := g.resolve.resolve(e)
 		for _, t := range g.targets {
-			if err := w.postTo(ctx, t.party, t.set, entry, attrs, source, t.rules); err != nil {
+			if err := w.postTo(ctx, t.party, t.set, entry, attrs, source, t.rules.at(entry.OccurredAt)); err != nil {
 				return err
 			}
 		}
@@ -204,14 +204,14 @@ func (w *op) postInto(ctx context.Context, groups []postGroup, e payments.FeedEn
 
 // postHistory posts entries that happened before a party's balances were
 // ledger accounts, each under the party's rules that were in force at its
-// time (rules created no later than it). Entries arrive resolved to their
+// time (see rule_book.go). Entries arrive resolved to their
 // endpoints.
 func (w *op) postHistory(ctx context.Context, party payments.Resource, entries []payments.FeedEntry) error {
 	set, err := w.partyBalances(ctx, party)
 	if err != nil {
 		return err
 	}
-	items, err := w.tx.LinkedTo(ctx, party.Marketplace, party.ID, "merchant", "balance_rules", maxRulesPerMerchant)
+	book, err := w.ruleBookOf(ctx, party)
 	if err != nil {
 		return err
 	}
@@ -222,17 +222,7 @@ func (w *op) postHistory(ctx context.Context, party payments.Resource, entries [
 				return err
 			}
 		}
-		var then []payments.Resource
-		for _, r := range items {
-			if !r.CreatedAt.After(e.OccurredAt) {
-				then = append(then, r)
-			}
-		}
-		rules, err := rulesFrom(then)
-		if err != nil {
-			return err
-		}
-		if err := w.postTo(ctx, party, set, set.resolve(e), attrsOf(e), source, rules); err != nil {
+		if err := w.postTo(ctx, party, set, set.resolve(e), attrsOf(e), source, book.at(e.OccurredAt)); err != nil {
 			return err
 		}
 	}
@@ -332,13 +322,13 @@ func managersOf(m payments.Resource) []string {
 	return out
 }
 
-// rulesNow reads a party's rules in force now, inside an operation.
-func (w *op) rulesNow(ctx context.Context, party payments.Resource) (balances.Rules, error) {
+// ruleBookOf reads a party's rules inside an operation.
+func (w *op) ruleBookOf(ctx context.Context, party payments.Resource) (*ruleBook, error) {
 	items, err := w.tx.LinkedTo(ctx, party.Marketplace, party.ID, "merchant", "balance_rules", maxRulesPerMerchant)
 	if err != nil {
 		return nil, err
 	}
-	return rulesFrom(items)
+	return newRuleBook(items)
 }
 
 // postTo posts an entry into the balances of one party that count it,
@@ -546,24 +536,3 @@ func (w *op) releaseBuffer(ctx context.Context, sourceID string) error {
 	return nil
 }
 
-// rulesFrom reads rules as stored, newest first: the newest of a key wins.
-func rulesFrom(items []payments.Resource) (balances.Rules, error) {
-	out := balances.Rules{}
-	for _, r := range items {
-		typ := payments.Str(r.Fields["transaction_type"])
-		key := balances.RuleKey(payments.Str(r.Fields["balance"]), typ, payments.Str(r.Fields["gate"]), payments.Str(r.Fields["endpoint"]))
-		if _, seen := out[key]; seen {
-			continue
-		}
-		fee, err1 := money.ParseRate(payments.Str(r.Fields["fee_rate"]))
-		res, err2 := money.ParseRate(payments.Str(r.Fields["reserve_rate"]))
-		if err1 != nil || err2 != nil {
-			return nil, fmt.Errorf("merchants: rule %s has malformed rates", r.ID)
-		}
-		out[key] = balances.Rule{ID: r.ID, Type: typ, Action: payments.Str(r.Fields["action"]), FeeRate: fee, FeeFixedMinor: payments.Int(r.Fields["fee_fixed"]),
-			ReserveRate: res, ReservePeriodDays: int(payments.Int(r.Fields["reserve_period_days"])), DateBump: payments.Str(r.Fields["date_bump"]),
-			Balance: payments.Str(r.Fields["balance"]), Gate: payments.Str(r.Fields["gate"]), Endpoint: payments.Str(r.Fields["endpoint"]),
-			ReserveOnDeduct: true}
-	}
-	return out, nil
-}

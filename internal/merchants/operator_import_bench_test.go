@@ -39,7 +39,7 @@ func BenchmarkOperatorImport(b *testing.B) {
 			fee, _ := money.ParseRate("2.9")
 			reserve, _ := money.ParseRate("10")
 			if _, err := s.SetBalanceRule(ctx, mp.ID, m.ID, merchants.BalanceRule{Type: "sale", Action: "add", FeeRate: fee, FeeFixedMinor: 30,
-				ReserveRate: reserve, ReservePeriodDays: 90, DateBump: "BDAY+2"}); err != nil {
+				ReserveRate: reserve, ReservePeriodDays: 90, DateBump: "BDAY+2", EffectiveFrom: start.AddDate(0, 0, -30)}); err != nil {
 				b.Fatal(err)
 			}
 			b.ResetTimer()

@@ -114,12 +114,13 @@ func TestOperatorTransactionsEveryType(t *testing.T) {
 		for typ, action := range seedTable {
 			if action == "Add" {
 				if _, err := s.SetBalanceRule(ctx, mp.ID, m.ID, merchants.BalanceRule{Type: typ, Action: "add", ReserveRate: reserve,
-					ReservePeriodDays: 30, DateBump: "ASAP_plus_RR"}); err != nil {
+					ReservePeriodDays: 30, DateBump: "ASAP_plus_RR", EffectiveFrom: start.AddDate(0, 0, -1)}); err != nil {
 					t.Fatal(err)
 				}
 			}
 		}
-		if _, err := s.SetBalanceRule(ctx, mp.ID, m.ID, merchants.BalanceRule{Type: "fraud", Action: "rate_only", FeeFixedMinor: 25, DateBump: "ASAP"}); err != nil {
+		if _, err := s.SetBalanceRule(ctx, mp.ID, m.ID, merchants.BalanceRule{Type: "fraud", Action: "rate_only", FeeFixedMinor: 25, DateBump: "ASAP",
+			EffectiveFrom: start.AddDate(0, 0, -1)}); err != nil {
 			t.Fatal(err)
 		}
 

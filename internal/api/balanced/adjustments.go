@@ -416,7 +416,7 @@ func (a *API) setBalanceRule(c *call) error {
 	if err != nil {
 		return err
 	}
-	if err := f.scalars("transaction_type", "action", "date_bump", "balance", "gate", "fee_rate", "reserve_rate"); err != nil {
+	if err := f.scalars("transaction_type", "action", "date_bump", "balance", "gate", "fee_rate", "reserve_rate", "effective_from", "effective_until"); err != nil {
 		return err
 	}
 	rule := merchants.BalanceRule{Type: f.str("transaction_type"), Action: f.str("action"), DateBump: f.str("date_bump"), Balance: f.str("balance"),
@@ -442,6 +442,13 @@ func (a *API) setBalanceRule(c *call) error {
 		return err
 	}
 	rule.ReservePeriodDays = int(days)
+	for name, at := range map[string]*time.Time{"effective_from": &rule.EffectiveFrom, "effective_until": &rule.EffectiveUntil} {
+		if s := f.str(name); s != "" {
+			if *at, err = parseDate(s); err != nil {
+				return fieldError(name, "must be a date (2027-01-31) or an RFC 3339 time")
+			}
+		}
+	}
 	r, err := a.merchants.SetBalanceRule(c.ctx, c.mp(), c.params["id"], rule)
 	if err != nil {
 		return err
@@ -580,4 +587,28 @@ func adjustmentCurrency(adj payments.Resource) string {
 		return cur
 	}
 	return payments.Currency
+}
+
+// endBalanceRule ends a rule: DELETE ends it now, PUT with
+// {"effective_until": ...} at that instant. The rule stays, with the
+// period it was in force, and what it applied stays applied.
+func (a *API) endBalanceRule(c *call) error {
+	var at time.Time
+	if c.r.Method == http.MethodPut {
+		f, err := c.fields("balance_rules")
+		if err != nil {
+			return err
+		}
+		if err := f.scalars("effective_until"); err != nil {
+			return err
+		}
+		if at, err = parseDate(f.str("effective_until")); err != nil {
+			return fieldError("effective_until", "must be a date (2027-01-31) or an RFC 3339 time")
+		}
+	}
+	r, err := a.merchants.EndBalanceRule(c.ctx, c.mp(), c.params["id"], at)
+	if err != nil {
+		return err
+	}
+	return a.one(c, http.StatusOK, r)
 }

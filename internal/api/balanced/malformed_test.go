@@ -99,7 +99,8 @@ func TestMalformedWritesWriteNothing(t *testing.T) {
 		}
 		c.do("POST", "/gates", map[string]any{"name": "acq-1", "processor": "acquirer-one"})
 		ids["gate_groups"] = c.do("POST", "/gate_groups", map[string]any{"name": "europe", "gates": []any{"acq-1"}}).id("gate_groups")
-		for _, need := range []string{"merchants", "managers", "balances", "marketplaces", "scheduled_adjustments", "gate_groups"} {
+		ids["balance_rules"] = c.do("POST", "/merchants/"+ids["merchants"]+"/balance_rules", map[string]any{"transaction_type": "fraud", "action": "rate_only", "fee_fixed": 5}).id("balance_rules")
+		for _, need := range []string{"merchants", "managers", "balances", "marketplaces", "scheduled_adjustments", "gate_groups", "balance_rules"} {
 			if ids[need] == "" {
 				t.Fatalf("no %s to try", need)
 			}
@@ -195,6 +196,7 @@ func TestMalformedWritesWriteNothing(t *testing.T) {
 			"POST /operator_transactions/imports": {"not an archive", "PK\x03\x04broken"},
 			"POST /gates":                         {`{"name": "card", "processor": "p"}`, `{"name": "acq-1", "processor": "p"}`, `{"name": "a b", "processor": "p"}`, `{"name": "g"}`, `{"name": [], "processor": "p"}`},
 			"POST /gate_groups":                   {`{"name": "g", "gates": ["nope"]}`, `{"name": "g", "gates": []}`, `{"name": "europe", "gates": ["card"]}`, `{"name": "g", "gates": "card"}`},
+			"PUT /balance_rules/:id":              {`{"effective_until": "yesterday"}`, `{"effective_until": "2000-01-01"}`, `{"effective_until": []}`, `{}`},
 			"PUT /gate_groups/:id":                {`{"gates": ["nope"]}`, `{"gates": []}`, `{"gates": [1]}`},
 			"POST /callbacks":                     {`{"url": {}}`, `{"url": "http://127.0.0.1:1/h", "method": []}`, `{"url": "http://127.0.0.1:1/h2", "revision": 5}`},
 		}

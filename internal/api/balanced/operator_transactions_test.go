@@ -173,7 +173,7 @@ func TestPerBalanceOperations(t *testing.T) {
 			}
 		}
 		if r := c.do("POST", "/merchants/"+merchant+"/balance_rules", map[string]any{"transaction_type": "sale", "action": "add", "reserve_rate": "10",
-			"reserve_period_days": 30, "date_bump": "ASAP_plus_RR"}); r.status != 201 {
+			"reserve_period_days": 30, "date_bump": "ASAP_plus_RR", "effective_from": "2026-01-01"}); r.status != 201 {
 			t.Fatalf("rule: %d %s", r.status, r.raw)
 		}
 		at := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
