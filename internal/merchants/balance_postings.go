@@ -535,4 +535,3 @@ func (w *op) releaseBuffer(ctx context.Context, sourceID string) error {
 	}
 	return nil
 }
-

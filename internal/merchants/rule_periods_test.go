@@ -58,7 +58,7 @@ func TestRulePeriods(t *testing.T) {
 		}
 		w.clk.Set(start.Add(2 * time.Hour))
 		record("after the end", start.Add(2*time.Hour-time.Minute)) // 1000
-		record("late, of its time", start) // still under the rule: 900
+		record("late, of its time", start)                          // still under the rule: 900
 		if got := current(); got != 3_800 {
 			t.Fatalf("current %d, want 3800", got)
 		}
