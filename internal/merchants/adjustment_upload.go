@@ -2,6 +2,7 @@ package merchants
 
 import (
 	"context"
+	"crypto/subtle"
 	"fmt"
 	"github.com/poise-payments/poise/internal/payments"
 
@@ -48,6 +49,48 @@ func ParseAdjustments(tsv, source string) ([]UploadLine, error) {
 // Lines whose external ID was applied before are skipped, so uploading a
 // file again changes nothing.
 func (s *Service) ApplyAdjustments(ctx context.Context, marketplace string, lines []UploadLine) ([]payments.Resource, error) {
+	return s.applyAdjustments(ctx, marketplace, lines, nil)
+}
+
+// ApplyManagerAdjustments applies a parsed file uploaded by a manager,
+// signed with its login and control key (see ManagerByKey): like
+// ApplyAdjustments, but each line must name a merchant the manager
+// oversees.
+func (s *Service) ApplyManagerAdjustments(ctx context.Context, manager payments.Resource, lines []UploadLine) ([]payments.Resource, error) {
+	if manager.Type != "managers" {
+		return nil, apperr.New(apperr.Forbidden, "only a manager uploads adjustments with its login")
+	}
+	mine := map[string]bool{}
+	for _, v := range manager.Fields["merchants"].([]any) {
+		mine[payments.Str(v)] = true
+	}
+	return s.applyAdjustments(ctx, manager.Marketplace, lines, mine)
+}
+
+// ManagerByKey finds the manager a login names and checks its control
+// key, as the seed's upload form sends them.
+func (s *Service) ManagerByKey(ctx context.Context, login, controlKey string) (payments.Resource, error) {
+	refused := apperr.New(apperr.Unauthorized, "the manager login and control key do not match")
+	p, err := s.Party(ctx, login)
+	if apperr.Is(err, apperr.NotFound) {
+		return payments.Resource{}, refused
+	}
+	if err != nil {
+		return payments.Resource{}, err
+	}
+	key, err := s.vault.Open(payments.Str(p.Private["control_key"]))
+	if err != nil {
+		return payments.Resource{}, err
+	}
+	if p.Type != "managers" || subtle.ConstantTimeCompare([]byte(key), []byte(controlKey)) != 1 {
+		return payments.Resource{}, refused
+	}
+	return p, nil
+}
+
+// applyAdjustments applies lines, each naming one of the allowed merchants
+// (nil: any of the marketplace's).
+func (s *Service) applyAdjustments(ctx context.Context, marketplace string, lines []UploadLine, allowed map[string]bool) ([]payments.Resource, error) {
 	merchants := map[string]string{}
 	all, _, err := s.store.ListResources(ctx, payments.ListQuery{Marketplace: marketplace, Type: "merchants", Limit: balances.MaxUploadLines})
 	if err != nil {
@@ -60,8 +103,11 @@ func (s *Service) ApplyAdjustments(ctx context.Context, marketplace string, line
 	}
 	var bad []LineError
 	for _, l := range lines {
-		if merchants[l.ExternalMerchantID] == "" {
+		switch id := merchants[l.ExternalMerchantID]; {
+		case id == "":
 			bad = append(bad, LineError{Line: l.Line, Message: fmt.Sprintf("no merchant has the external ID %q", l.ExternalMerchantID)})
+		case allowed != nil && !allowed[id]:
+			bad = append(bad, LineError{Line: l.Line, Message: fmt.Sprintf("the merchant with the external ID %q is not one this manager oversees", l.ExternalMerchantID)})
 		}
 	}
 	if len(bad) > 0 {

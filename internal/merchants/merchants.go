@@ -65,6 +65,9 @@ func (s *Service) CreateManager(ctx context.Context, marketplace string, in Part
 			ids = append(ids, m)
 		}
 		r.Fields["merchants"] = ids
+		// The seed sets an external ID in the properties of a merchant or
+		// a manager alike.
+		r.Fields["external_merchant_id"] = nilIfEmpty(in.ExternalMerchantID)
 		return nil
 	})
 }

@@ -564,18 +564,29 @@ func (a *API) updateBalance(c *call) error {
 	return a.one(c, http.StatusOK, r)
 }
 
-// updateManager sets a manager's default balance ({"default_balance": "Main"}).
+// updateManager sets a manager's default balance ({"default_balance":
+// "Main"}) or its external ID ({"external_merchant_id": "EXT-7"}).
 func (a *API) updateManager(c *call) error {
 	f, err := c.fields("managers")
 	if err != nil {
 		return err
 	}
-	if err := f.scalars("default_balance"); err != nil {
+	if err := f.scalars("default_balance", "external_merchant_id"); err != nil {
 		return err
 	}
-	r, err := a.merchants.SetManagerDefaultBalance(c.ctx, c.mp(), c.params["id"], f.str("default_balance"))
-	if err != nil {
-		return err
+	if !f.has("default_balance") && !f.has("external_merchant_id") {
+		return fieldError("default_balance", "give default_balance or external_merchant_id to change")
+	}
+	var r payments.Resource
+	if f.has("external_merchant_id") {
+		if r, err = a.svc.UpdateFields(c.ctx, c.mp(), "managers", c.params["id"], map[string]any{"external_merchant_id": f.str("external_merchant_id")}, nil); err != nil {
+			return err
+		}
+	}
+	if f.has("default_balance") {
+		if r, err = a.merchants.SetManagerDefaultBalance(c.ctx, c.mp(), c.params["id"], f.str("default_balance")); err != nil {
+			return err
+		}
 	}
 	return a.one(c, http.StatusOK, r)
 }

@@ -40,13 +40,18 @@ func New(svc *payments.Service, m *merchants.Service, v *Verifier, log *slog.Log
 	return &API{svc: svc, merchants: m, verifier: v, log: log}
 }
 
-// ServeHTTP answers POST /paynet/api/v2/get-balance/{merchant|manager}/LOGIN.
+// ServeHTTP answers POST /paynet/api/v2/get-balance/{merchant|manager}/LOGIN
+// (and a manager's uploads at AdjustmentsPath).
 // The answer is what the seed's example shows: the balances' fields with
 // amounts to three decimals ("amount":12.340), under the seed's
 // Content-Type text/html;charset=utf-8. A client that asks for
 // application/json with Accept gets the same fields as JSON, each amount
 // in its currency's own decimals (JPY 1234, KWD 1.234).
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == AdjustmentsPath {
+		a.UploadAdjustments(w, r)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	if r.Method != http.MethodPost {
 		a.fail(w, apperr.New(apperr.Invalid, "get-balance is a POST"), http.StatusMethodNotAllowed)
