@@ -15,6 +15,9 @@ import (
 type UploadLine struct {
 	Line int
 	In   AdjustmentInput
+	// amounts, when set, is the line as written: its amount is read in
+	// the currency of the balance it reaches (see ParseAdjustmentsFile).
+	amounts *balances.AdjustmentLine
 	// ExternalMerchantID names the merchant, as the operator knows it.
 	ExternalMerchantID string
 }
@@ -40,6 +43,30 @@ func ParseAdjustments(tsv, source string) ([]UploadLine, error) {
 	for i, l := range parsed {
 		lines[i] = UploadLine{Line: l.Line, ExternalMerchantID: l.ExternalMerchantID, In: AdjustmentInput{
 			AmountMinor: l.AmountMinor, ExternalID: l.ExternalID, BalanceName: l.BalanceName, ExternalSource: source}}
+	}
+	return lines, nil
+}
+
+// ParseAdjustmentsFile reads a TSV adjustments file whose amounts are
+// written in the currency of the balance each line reaches (USD 10.45,
+// JPY 1045, KWD 1.045): they are checked as decimals here, and read in
+// that currency when the file is applied.
+func ParseAdjustmentsFile(tsv, source string) ([]UploadLine, error) {
+	// The widest minor unit of ISO 4217 (CLF, 4 decimals) reads every
+	// amount of any currency; the balance's own is applied later.
+	widest, err := money.LookupCurrency("CLF")
+	if err != nil {
+		return nil, err
+	}
+	parsed, err := balances.ParseAdjustments(tsv, widest)
+	if err != nil {
+		return nil, err
+	}
+	lines := make([]UploadLine, len(parsed))
+	for i := range parsed {
+		l := parsed[i]
+		lines[i] = UploadLine{Line: l.Line, ExternalMerchantID: l.ExternalMerchantID, amounts: &parsed[i], In: AdjustmentInput{
+			ExternalID: l.ExternalID, BalanceName: l.BalanceName, ExternalSource: source}}
 	}
 	return lines, nil
 }
@@ -118,7 +145,30 @@ func (s *Service) applyAdjustments(ctx context.Context, marketplace string, line
 		if err != nil {
 			return nil, err
 		}
+		if l.amounts != nil {
+			// The amount as written, in the currency of its balance.
+			balance := in.BalanceName
+			if balance == "" {
+				balance = in.defaultBalance
+			}
+			code, ok := in.balanceCurrency[balance]
+			if !ok {
+				bad = append(bad, LineError{Line: l.Line, Message: fmt.Sprintf("the merchant has no balance named %q", balance)})
+				continue
+			}
+			cur, err := money.LookupCurrency(code)
+			if err != nil {
+				return nil, err
+			}
+			if in.AmountMinor, err = l.amounts.AmountIn(cur); err != nil {
+				bad = append(bad, LineError{Line: l.Line, Message: apperr.MessageOf(err)})
+				continue
+			}
+		}
 		lines[i].In = in
+	}
+	if len(bad) > 0 {
+		return nil, &UploadError{Lines: bad}
 	}
 	v, err := s.write(payments.WithoutIdempotency(ctx), marketplace, nil, func(ctx context.Context, w *op) (any, error) {
 		out := make([]payments.Resource, 0, len(lines))

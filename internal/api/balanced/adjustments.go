@@ -151,7 +151,7 @@ func (a *API) uploadAdjustments(c *call) error {
 	results := []any{}
 	status := http.StatusCreated
 	for _, f := range files {
-		lines, err := merchants.ParseAdjustments(string(f.Data), source)
+		lines, err := merchants.ParseAdjustmentsFile(string(f.Data), source)
 		var applied []payments.Resource
 		if err == nil {
 			applied, err = a.merchants.ApplyAdjustments(c.ctx, c.mp(), lines)

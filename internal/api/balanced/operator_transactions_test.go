@@ -229,3 +229,42 @@ func TestPerBalanceOperations(t *testing.T) {
 		}
 	})
 }
+
+// An adjustments file's amounts are read in the currency of the balance
+// each line reaches: three decimals for a KWD balance, none for JPY, two
+// for USD; more than the currency has is a bad line.
+func TestAdjustmentFilesInEveryCurrency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		base := newServer(t, kind)
+		c := newMarketplace(t, base, 0)
+		cu := c.do("POST", "/customers", map[string]any{"name": "Shop"}).id("customers")
+		merchant := c.do("POST", "/merchants", map[string]any{"login": "fx-file-" + kind, "control_key": "a control key 12345", "customer": cu, "external_merchant_id": "FX-1"}).id("merchants")
+		for _, cur := range []string{"KWD", "JPY"} {
+			c.do("POST", "/merchants/"+merchant+"/endpoints", map[string]any{"name": cur, "currency": cur})
+		}
+		r := c.upload(t, zipOf(t, map[string]string{"a.tsv": "1.2345\t\te0\tFX-1\tKWD\n10.5\t\te1\tFX-1\tJPY\n1.001\t\te2\tFX-1\t\n"}))
+		if r.status != 400 || !strings.Contains(string(r.raw), `"line":1`) || !strings.Contains(string(r.raw), `"line":2`) || !strings.Contains(string(r.raw), `"line":3`) {
+			t.Fatalf("amounts with more decimals than their currency: %d %s", r.status, r.raw)
+		}
+		r = c.upload(t, zipOf(t, map[string]string{"a.tsv": "1.234\t\te0\tFX-1\tKWD\n1050\t\te1\tFX-1\tJPY\n\t1.25\te2\tFX-1\t\n"}))
+		if r.status != 201 {
+			t.Fatalf("a file in three currencies: %d %s", r.status, r.raw)
+		}
+		want := map[string][2]any{"KWD": {1234.0, "KWD"}, "JPY": {1050.0, "JPY"}, "USD": {-125.0, "USD"}}
+		list, _ := c.do("GET", "/merchants/"+merchant+"/adjustments", nil).body["adjustments"].([]any)
+		if len(list) != 3 {
+			t.Fatalf("%d adjustments", len(list))
+		}
+		for _, v := range list {
+			adj := v.(map[string]any)
+			w := want[adj["balance_name"].(string)]
+			if adj["amount"] != w[0] || adj["currency"] != w[1] {
+				t.Errorf("adjustment of %v: %v %v, want %v %v", adj["balance_name"], adj["amount"], adj["currency"], w[0], w[1])
+			}
+		}
+		rec := c.do("GET", "/merchants/"+merchant+"/reconciliation", nil).first("reconciliations")
+		if rec["reconciled"] != true {
+			t.Fatalf("reconciliation: %v", rec)
+		}
+	})
+}

@@ -66,7 +66,7 @@ func (a *API) UploadAdjustments(w http.ResponseWriter, r *http.Request) {
 	results := []any{}
 	status := http.StatusCreated
 	for _, file := range files {
-		lines, err := merchants.ParseAdjustments(string(file.Data), source)
+		lines, err := merchants.ParseAdjustmentsFile(string(file.Data), source)
 		var applied []payments.Resource
 		if err == nil {
 			applied, err = a.merchants.ApplyManagerAdjustments(r.Context(), manager, lines)
