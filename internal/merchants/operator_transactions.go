@@ -253,7 +253,14 @@ func (s *Service) record(ctx context.Context, marketplace string, ins []Transact
 		if err := w.flushGathered(ctx, marketplace); err != nil {
 			return nil, err
 		}
-		return nil, w.tx.InsertOperatorTransactions(ctx, rows)
+		if err := w.tx.InsertOperatorTransactions(ctx, rows); errors.Is(err, ledger.ErrDuplicate) {
+			// Another call recorded one of these IDs since they were
+			// looked up: sending again answers it as recorded.
+			return nil, apperr.New(apperr.Conflict, "some of these transactions were recorded by another call at the same time; send them again")
+		} else if err != nil {
+			return nil, err
+		}
+		return nil, nil
 	})
 	if errors.Is(err, errRefused) {
 		return nil, bad, nil

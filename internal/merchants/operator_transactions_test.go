@@ -269,3 +269,40 @@ func TestOperatorTransactionsAllOrNothing(t *testing.T) {
 		}
 	})
 }
+
+// Calls recording the same transactions at once record each one once:
+// every call either records them, answers them as recorded, or is
+// refused as a conflict to be sent again.
+func TestOperatorTransactionsConcurrently(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		start := time.Date(2026, 11, 30, 15, 0, 0, 0, time.UTC)
+		w := newWorld(t, kind, start)
+		s, mp := w.s, w.mp
+		m, _ := w.merchant(t, "race-"+kind)
+		var ins []merchants.TransactionInput
+		for i := 0; i < 200; i++ {
+			ins = append(ins, merchants.TransactionInput{Line: i + 1, ExternalID: fmt.Sprintf("r%d", i), Type: "sale", AmountMinor: 100,
+				Currency: "USD", Merchant: m.ID, Gate: "card", OccurredAt: start})
+		}
+		errs := make(chan error, 4)
+		for g := 0; g < 4; g++ {
+			go func() {
+				_, err := s.RecordTransactions(ctx, mp.ID, ins)
+				errs <- err
+			}()
+		}
+		for g := 0; g < 4; g++ {
+			if err := <-errs; err != nil && !strings.Contains(err.Error(), "send them again") {
+				t.Errorf("a concurrent call: %v", err)
+			}
+		}
+		if _, err := s.RecordTransactions(ctx, mp.ID, ins); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := s.MerchantBalances(ctx, m)
+		if b[0].CurrentMinor != 200*100 {
+			t.Fatalf("current %d, want %d", b[0].CurrentMinor, 200*100)
+		}
+	})
+}

@@ -170,7 +170,7 @@ func (a *API) importOperatorTransactions(c *call) error {
 	if err := c.needMarketplace(); err != nil {
 		return err
 	}
-	files, err := balances.Unpack(c.body)
+	files, err := balances.UnpackUpTo(c.body, balances.MaxImportUnpackedBytes)
 	if err != nil {
 		return err
 	}
