@@ -57,6 +57,9 @@ type OperatorTx interface {
 
 // OperatorReads reads recorded operator transactions.
 type OperatorReads interface {
+	// AnalyzeOperatorTransactions refreshes the store's statistics of
+	// recorded transactions after a large import.
+	AnalyzeOperatorTransactions(ctx context.Context) error
 	OperatorTransaction(ctx context.Context, marketplace, id string) (OperatorTransaction, error)
 	// OperatorTransactionOfEntry reads the transaction a feed entry is;
 	// ledger.ErrNotFound when it is none.
@@ -271,7 +274,27 @@ func (s *Service) record(ctx context.Context, marketplace string, ins []Transact
 	if len(bad) > 0 {
 		return nil, bad, nil
 	}
+	if recorded := countNew(out); recorded >= analyzeAfterRows {
+		// Best effort: stale statistics slow lookups, they break nothing.
+		_ = s.store.AnalyzeOperatorTransactions(ctx)
+	}
 	return out, nil, nil
+}
+
+// analyzeAfterRows is the size of an import after which the store
+// refreshes its statistics of recorded transactions: the next import of
+// the same IDs looks them up by index, not by a scan planned for a small
+// table.
+const analyzeAfterRows = 10_000
+
+func countNew(out []OperatorTransaction) int {
+	n := 0
+	for _, o := range out {
+		if !o.Replayed {
+			n++
+		}
+	}
+	return n
 }
 
 // operatorTxnPrefix begins the ID of every operator transaction.

@@ -75,3 +75,18 @@ func scanOperatorTxn(row rowScanner) (merchants.OperatorTransaction, error) {
 	o.OccurredAt, o.RecordedAt = fromMicros(at), fromMicros(rec)
 	return o, err
 }
+
+// AnalyzeOperatorTransactions implements merchants.Store: it refreshes the
+// planner's statistics of operator_transactions. After a large import the
+// table is far larger than they say, and PostgreSQL would scan it whole to
+// look up a list of IDs until autovacuum catches up.
+// SQLite plans the lookup by its primary key whatever its statistics, and
+// its ANALYZE would take the write lock from the committer: it is left
+// alone.
+func (db *DB) AnalyzeOperatorTransactions(ctx context.Context) error {
+	if db.dialect.name != "postgres" {
+		return nil
+	}
+	_, err := db.write.ExecContext(ctx, "ANALYZE operator_transactions")
+	return err
+}
