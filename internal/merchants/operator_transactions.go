@@ -57,13 +57,13 @@ type OperatorTx interface {
 
 // OperatorReads reads recorded operator transactions.
 type OperatorReads interface {
+	// OperatorTransactionsByID reads the recorded transactions of a
+	// marketplace among ids, by ID.
+	OperatorTransactionsByID(ctx context.Context, marketplace string, ids []string) (map[string]OperatorTransaction, error)
 	// AnalyzeOperatorTransactions refreshes the store's statistics of
 	// recorded transactions after a large import.
 	AnalyzeOperatorTransactions(ctx context.Context) error
 	OperatorTransaction(ctx context.Context, marketplace, id string) (OperatorTransaction, error)
-	// OperatorTransactionOfEntry reads the transaction a feed entry is;
-	// ledger.ErrNotFound when it is none.
-	OperatorTransactionOfEntry(ctx context.Context, entryID string) (OperatorTransaction, error)
 }
 
 // TransactionInput is one transaction as the operator sends it.

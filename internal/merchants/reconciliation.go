@@ -151,12 +151,24 @@ func (s *Service) reconcile(ctx context.Context, party payments.Resource, only s
 		rec.Differences = append(rec.Differences, br.Differences...)
 		rec.Balances = append(rec.Balances, br)
 	}
+	// The operator's transactions the entries are, read in lists, not one
+	// by one.
+	var sources []string
+	for _, e := range feed {
+		if strings.HasPrefix(e.SourceID, operatorTxnPrefix) && (only == "" || counted[e.ID]) {
+			sources = append(sources, e.SourceID)
+		}
+	}
+	recorded, err := s.store.OperatorTransactionsByID(ctx, party.Marketplace, sources)
+	if err != nil {
+		return rec, err
+	}
 	for _, e := range feed {
 		if only != "" && !counted[e.ID] {
 			continue // one balance is checked against what it counted
 		}
 		rec.EntriesCompared++
-		if problem, ok := s.checkOperatorEntry(ctx, party.Marketplace, e); ok {
+		if problem, ok := checkOperatorEntry(recorded, e); ok {
 			if problem != "" {
 				rec.Differences = append(rec.Differences, Difference{e.SourceID, problem})
 			}
@@ -199,13 +211,13 @@ func (s *Service) FeedBetween(ctx context.Context, merchant payments.Resource, f
 // checkOperatorEntry checks a feed entry against the operator transaction
 // it is; ok is false when the entry is none (it came from a Balanced
 // resource).
-func (s *Service) checkOperatorEntry(ctx context.Context, marketplace string, e payments.FeedEntry) (problem string, ok bool) {
+func checkOperatorEntry(recorded map[string]OperatorTransaction, e payments.FeedEntry) (problem string, ok bool) {
 	if !strings.HasPrefix(e.SourceID, operatorTxnPrefix) {
 		return "", false
 	}
-	o, err := s.store.OperatorTransaction(ctx, marketplace, e.SourceID)
+	o, found := recorded[e.SourceID]
 	switch {
-	case err != nil:
+	case !found:
 		return fmt.Sprintf("%s entry names no recorded transaction", e.Type), true
 	case o.EntryID != e.ID:
 		return fmt.Sprintf("transaction %s was recorded as entry %s, not %s", o.ID, o.EntryID, e.ID), true

@@ -57,16 +57,6 @@ func (db *DB) OperatorTransaction(ctx context.Context, marketplace, id string) (
 	return o, err
 }
 
-// OperatorTransactionOfEntry implements merchants.Store: the recorded
-// transaction a feed entry is, ErrNotFound when it is none.
-func (db *DB) OperatorTransactionOfEntry(ctx context.Context, entryID string) (merchants.OperatorTransaction, error) {
-	o, err := scanOperatorTxn(db.QueryRow(ctx, "SELECT "+operatorTxnColumns+" FROM operator_transactions WHERE entry_id = ?", entryID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return o, ErrNotFound
-	}
-	return o, err
-}
-
 func scanOperatorTxn(row rowScanner) (merchants.OperatorTransaction, error) {
 	var o merchants.OperatorTransaction
 	var at, rec int64
@@ -89,4 +79,24 @@ func (db *DB) AnalyzeOperatorTransactions(ctx context.Context) error {
 	}
 	_, err := db.write.ExecContext(ctx, "ANALYZE operator_transactions")
 	return err
+}
+
+// OperatorTransactionsByID implements merchants.Store: the recorded
+// transactions of a marketplace among ids, by ID, read in statements of at
+// most 256 IDs.
+func (db *DB) OperatorTransactionsByID(ctx context.Context, marketplace string, ids []string) (map[string]merchants.OperatorTransaction, error) {
+	out := make(map[string]merchants.OperatorTransaction, len(ids))
+	err := eachChunk(len(ids), func(start, size int) error {
+		args := []any{marketplace}
+		for _, id := range ids[start : start+size] {
+			args = append(args, id)
+		}
+		list, err := collectWith(scanOperatorTxn)(db.Query(ctx, "SELECT "+operatorTxnColumns+
+			" FROM operator_transactions WHERE marketplace_id = ? AND id IN ("+placeholders(size)+")", args...))
+		for _, o := range list {
+			out[o.ID] = o
+		}
+		return err
+	})
+	return out, err
 }
