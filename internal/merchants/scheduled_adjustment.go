@@ -211,8 +211,28 @@ func (s *Service) RunScheduledAdjustment(ctx context.Context, j scheduler.Job) e
 		if err != nil {
 			return err
 		}
-		if len(balances) > 0 && balances[0].CurrentMinor <= 0 {
-			stopReason = "balance at or below zero"
+		// The balance the schedule adjusts: the one it names, or the
+		// account balance naming no endpoints in its currency.
+		target := payments.Str(sched.Fields["balance_name"])
+		if target == "" {
+			cur := payments.Str(sched.Fields["currency"])
+			if cur == "" {
+				cur = payments.Currency
+			}
+			set, err := s.balancesOf(ctx, merchant)
+			if err != nil {
+				return err
+			}
+			for _, name := range set.names {
+				if d := set.defs[name]; d.kind == "account" && d.endpoints == nil && d.currency == cur {
+					target = name
+				}
+			}
+		}
+		for _, b := range balances {
+			if b.Name == target && b.CurrentMinor <= 0 {
+				stopReason = "balance at or below zero"
+			}
 		}
 	}
 	adjustment, err := s.withBalances(ctx, marketplace, merchant.ID, AdjustmentInput{ExternalSource: payments.Str(sched.Fields["external_source"]), ExternalID: id + "@" + at,
