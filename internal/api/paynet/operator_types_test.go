@@ -43,7 +43,9 @@ func TestEveryTypeThroughHTTP(t *testing.T) {
 			}
 			return out
 		}
-		id := func(m map[string]any, plural string) string { return m[plural].([]any)[0].(map[string]any)["id"].(string) }
+		id := func(m map[string]any, plural string) string {
+			return m[plural].([]any)[0].(map[string]any)["id"].(string)
+		}
 		secret := call("", "POST", "/api_keys", nil)["api_keys"].([]any)[0].(map[string]any)["secret"].(string)
 		call(secret, "POST", "/marketplaces", nil)
 		cu := id(call(secret, "POST", "/customers", map[string]any{"name": "Op"}), "customers")
