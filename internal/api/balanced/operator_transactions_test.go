@@ -131,6 +131,15 @@ func TestOperatorTransactionsAPI(t *testing.T) {
 		if g := c.do("GET", "/operator_transactions/"+id, nil); g.status != 200 || g.first("operator_transactions")["amount"].(float64) != 1250 {
 			t.Fatalf("read back: %d %s", g.status, g.raw)
 		}
+		// Another marketplace neither reads it nor records for this one's merchant.
+		other := newMarketplace(t, base, 0)
+		if g := other.do("GET", "/operator_transactions/"+id, nil); g.status != 404 || strings.Contains(string(g.raw), "1250") {
+			t.Fatalf("another marketplace read it: %d %s", g.status, g.raw)
+		}
+		theirs := map[string]any{"external_id": "x-9", "type": "sale", "amount": 1, "currency": "USD", "merchant": merchant, "gate": "card", "occurred_at": at}
+		if r := other.do("POST", "/operator_transactions", theirs); r.status != 404 {
+			t.Fatalf("another marketplace recorded for this one's merchant: %d %s", r.status, r.raw)
+		}
 		list := []any{
 			map[string]any{"external_id": "x-2", "type": "chargeback", "amount": 250, "currency": "USD", "merchant": merchant, "gate": "card", "occurred_at": at},
 			map[string]any{"external_id": "x-3", "type": "create_card_mapping", "amount": 0, "currency": "USD", "merchant": merchant, "gate": "card", "occurred_at": at},
