@@ -23,6 +23,9 @@ type AdjustmentLine struct {
 	ExternalMerchantID string
 	// BalanceName is blank for the default balance.
 	BalanceName string
+	// CreditText and DebitText are the amounts as written, for reading
+	// them again in the currency of the balance they reach.
+	CreditText, DebitText string
 }
 
 // LineError reports a bad line of an adjustments file.
@@ -77,7 +80,8 @@ func ParseAdjustments(tsv string, cur money.Currency) ([]AdjustmentLine, error) 
 		if i == 0 && (cerr != nil || derr != nil) {
 			continue // a header
 		}
-		line := AdjustmentLine{Line: n, ExternalMerchantID: strings.TrimSpace(f[3]), ExternalID: strings.TrimSpace(f[2]), BalanceName: strings.TrimSpace(f[4])}
+		line := AdjustmentLine{Line: n, ExternalMerchantID: strings.TrimSpace(f[3]), ExternalID: strings.TrimSpace(f[2]), BalanceName: strings.TrimSpace(f[4]),
+			CreditText: credit, DebitText: debit}
 		switch {
 		case cerr != nil || derr != nil:
 			bad = append(bad, LineError{n, "amounts must be decimal numbers such as 12.34"})
@@ -101,4 +105,21 @@ func ParseAdjustments(tsv string, cur money.Currency) ([]AdjustmentLine, error) 
 		return nil, apperr.New(apperr.Invalid, "the adjustments file has no lines")
 	}
 	return lines, nil
+}
+
+// AmountIn reads a line's amount in a currency: the credit less the debit,
+// as written, in that currency's minor units.
+func (l AdjustmentLine) AmountIn(cur money.Currency) (int64, error) {
+	var minor int64
+	for sign, text := range map[int64]string{1: l.CreditText, -1: l.DebitText} {
+		if text == "" {
+			continue
+		}
+		a, err := money.ParseDecimal(text, cur)
+		if err != nil {
+			return 0, apperr.New(apperr.Invalid, "amount %s is not an amount of %s (%d decimals)", text, cur.Code, cur.Exponent)
+		}
+		minor += sign * a.Minor
+	}
+	return minor, nil
 }

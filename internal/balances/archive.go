@@ -30,7 +30,15 @@ type ArchiveFile struct {
 
 // Unpack reads the files of a zip, gzip or 7z archive, told apart by their
 // first bytes.
-func Unpack(body []byte) ([]ArchiveFile, error) {
+func Unpack(body []byte) ([]ArchiveFile, error) { return UnpackUpTo(body, maxUnpackedBytes) }
+
+// MaxImportUnpackedBytes bounds what a transactions import unpacks to:
+// MaxImportLines lines of a few hundred bytes each.
+const MaxImportUnpackedBytes = 64 << 20
+
+// UnpackUpTo is Unpack with a bound of its own on what the archive
+// unpacks to.
+func UnpackUpTo(body []byte, maxUnpackedBytes int) ([]ArchiveFile, error) {
 	bad := apperr.New(apperr.Invalid, "upload a zip, gzip or 7z archive of TSV files")
 	var out []ArchiveFile
 	total := 0

@@ -47,7 +47,9 @@ type Effect struct {
 //     only; an adjustment as signed), less the fee of the rate plan;
 //   - of an added amount, the rolling reserve (reserve rate × amount) is
 //     held until the transaction's date + 1 day + the plan's period,
-//     unless the date bumping is ASAP;
+//     unless the date bumping is ASAP; of a deducted one under a rule with
+//     ReserveOnDeduct, the same part of the deduction is a negative
+//     reserve until then: live is reduced by it only at the release;
 //   - under BDAY+n or DAY+n, the rest (amount − fee − reserve) is a
 //     short-term hold until n (business) days later, at the first minute
 //     after the transaction's hour;
@@ -67,6 +69,16 @@ func EffectOf(rule Rule, t Txn, cal clock.Calendar) (Effect, error) {
 	e := Effect{Rule: rule, SignedMinor: sign * t.AmountMinor}
 	if e.FeeMinor, err = money.Fee(abs(t.AmountMinor), rule.FeeRate, rule.FeeFixedMinor); err != nil {
 		return Effect{}, err
+	}
+	if sign < 0 && t.AmountMinor > 0 && rule.ReserveOnDeduct && UsesReserve(kind) && rule.ReserveRate != (money.Rate{}) {
+		// A deduct rule's reserve: a negative reserve, the part of the
+		// deduction that live feels only at the release.
+		r, err := money.Percent(t.AmountMinor, rule.ReserveRate)
+		if err != nil {
+			return Effect{}, err
+		}
+		e.ReserveMinor = -r
+		e.ReserveUntil = ReserveUntil(t.At, rule.ReservePeriodDays, cal.Location())
 	}
 	if sign > 0 && t.AmountMinor > 0 {
 		if UsesReserve(kind) && rule.ReserveRate != (money.Rate{}) {
@@ -90,7 +102,7 @@ func EffectOf(rule Rule, t Txn, cal clock.Calendar) (Effect, error) {
 // check asserts the effect's arithmetic: its buckets add up to what it
 // does to the balance.
 func (e Effect) check() {
-	if e.ReserveMinor+e.STHMinor+e.LiveMinor != e.SignedMinor-e.FeeMinor || e.ReserveMinor < 0 || e.FeeMinor < 0 {
+	if e.ReserveMinor+e.STHMinor+e.LiveMinor != e.SignedMinor-e.FeeMinor || (e.ReserveMinor < 0) != (e.SignedMinor < 0 && e.ReserveMinor != 0) || e.FeeMinor < 0 {
 		panic(fmt.Sprintf("balances: effect does not add up: %+v", e))
 	}
 }

@@ -33,6 +33,17 @@ type Rule struct {
 	ReservePeriodDays int
 	// DateBump is ASAP, ASAP_plus_RR, BDAY+n or DAY+n.
 	DateBump string
+	// ReserveOnDeduct makes a deduct rule's reserve rate hold a reserve
+	// too (the seed: "Apply direction parameter affects only Rolling
+	// reserve"): the reserve part of the deduction reaches live only at
+	// the reserve's release. Effects stored before it existed were made
+	// without it and keep reading so.
+	ReserveOnDeduct bool
+	// EffectiveFrom and EffectiveUntil bound when a stored rule is in
+	// force: from EffectiveFrom (zero: its creation) until EffectiveUntil
+	// (zero: until it is ended). A transaction is posted under the rules
+	// in force when it happened.
+	EffectiveFrom, EffectiveUntil time.Time
 	// Balance, when set, makes the rule an override of that balance: it
 	// replaces the party's main rule for its type on that balance only.
 	Balance string

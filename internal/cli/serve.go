@@ -298,7 +298,7 @@ func serveProfiles(ctx context.Context, log *slog.Logger, addr string) (<-chan s
 // which the Balanced clients refuse.)
 func surfaces(balancedAPI, balanceAPI, dash http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, paynet.Prefix) {
+		if strings.HasPrefix(r.URL.Path, paynet.Prefix) || r.URL.Path == paynet.AdjustmentsPath {
 			balanceAPI.ServeHTTP(w, r)
 			return
 		}

@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"github.com/poise-payments/poise/internal/payments"
-	"sort"
+	"strings"
 
 	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/money"
 )
 
 // FeedAdjustment is the feed type of a balance adjustment; its amount is
@@ -38,11 +39,20 @@ type AdjustmentInput struct {
 	ExternalID  string
 	BalanceName string
 	Description string
+	// Currency, when given, must be the balance's: a balance holds one
+	// currency and refuses another.
+	Currency string
+	// balanceCurrency maps the merchant's balance names to their
+	// currencies.
+	balanceCurrency map[string]string
 	// balanceEndpoints maps the merchant's balance names to their
 	// endpoints, and defaultBalance names the balance that counts the
 	// default endpoint; withBalances fills both before the operation runs.
 	balanceEndpoints map[string][]string
 	defaultBalance   string
+	// defaultBalances names, per currency, the account balance naming no
+	// endpoints.
+	defaultBalances map[string]string
 }
 
 // Adjust moves money between the marketplace's adjustment source and a
@@ -79,6 +89,17 @@ func (w *op) adjust(ctx context.Context, marketplace, merchantID string, in Adju
 		return payments.Resource{}, errors.New("merchants: an adjustment was made without its merchant's balances")
 	}
 	endpoint, balance := "", in.defaultBalance
+	if in.Currency != "" && in.BalanceName == "" {
+		cur, err := money.LookupCurrency(in.Currency)
+		if err != nil {
+			return payments.Resource{}, err
+		}
+		// The default balance of a currency: its account balance naming
+		// no endpoints (implicit or configured).
+		if balance = in.defaultBalances[cur.Code]; balance == "" {
+			return payments.Resource{}, apperr.New(apperr.Conflict, "merchant %s has no %s balance", merchantID, cur.Code)
+		}
+	}
 	if in.BalanceName == "" && balance == "" {
 		return payments.Resource{}, apperr.New(apperr.Invalid, "no balance of merchant %s counts its default endpoint: name one (balance_name)", merchantID)
 	}
@@ -92,6 +113,10 @@ func (w *op) adjust(ctx context.Context, marketplace, merchantID string, in Adju
 			endpoint = eps[0]
 		}
 	}
+	currency := in.balanceCurrency[balance]
+	if in.Currency != "" && !strings.EqualFold(in.Currency, currency) {
+		return payments.Resource{}, apperr.New(apperr.Invalid, "balance %q holds %s; an adjustment in %s cannot reach it", balance, currency, strings.ToUpper(in.Currency))
+	}
 	adjID := w.NewID("AJ")
 	if in.ExternalID != "" {
 		existing, err := w.tx.ClaimExternalID(ctx, marketplace, in.ExternalID, adjID)
@@ -102,32 +127,50 @@ func (w *op) adjust(ctx context.Context, marketplace, merchantID string, in Adju
 			return payments.Resource{}, err
 		}
 	}
-	acct, err := w.payableAccount(ctx, marketplace, m.Link("customer"))
-	if err != nil {
-		return payments.Resource{}, err
-	}
-	source := AdjustmentsAccount(marketplace)
-	if _, err := w.Account(source); apperr.Is(err, apperr.NotFound) {
-		if _, err := w.CreateAccount(ledger.Account{ID: source, Owner: marketplace, Kind: "adjustments", Currency: payments.Currency, MayGoNegative: true}); err != nil {
+	private := map[string]any{}
+	// An adjustment in the marketplace's currency moves the merchant's
+	// payable money in escrow too; escrow holds no other currency, so
+	// one in another moves the balance only.
+	if currency == payments.Currency {
+		acct, err := w.payableAccount(ctx, marketplace, m.Link("customer"))
+		if err != nil {
 			return payments.Resource{}, err
 		}
-	} else if err != nil {
-		return payments.Resource{}, err
-	}
-	tr, err := w.Transfer(ledger.TransferRequest{Code: "adjustment", Ref: adjID, Postings: []ledger.Posting{
-		{AccountID: source, AmountMinor: -in.AmountMinor}, {AccountID: acct, AmountMinor: in.AmountMinor}}})
-	if err != nil {
-		return payments.Resource{}, err
+		source := AdjustmentsAccount(marketplace)
+		if _, err := w.Account(source); apperr.Is(err, apperr.NotFound) {
+			if _, err := w.CreateAccount(ledger.Account{ID: source, Owner: marketplace, Kind: "adjustments", Currency: payments.Currency, MayGoNegative: true}); err != nil {
+				return payments.Resource{}, err
+			}
+		} else if err != nil {
+			return payments.Resource{}, err
+		}
+		tr, err := w.Transfer(ledger.TransferRequest{Code: "adjustment", Ref: adjID, Postings: []ledger.Posting{
+			{AccountID: source, AmountMinor: -in.AmountMinor}, {AccountID: acct, AmountMinor: in.AmountMinor}}})
+		if err != nil {
+			return payments.Resource{}, err
+		}
+		private["transfer"] = tr.ID
 	}
 	adj, err := w.Create(ctx, payments.Resource{ID: adjID, Marketplace: marketplace, Type: "adjustments", Status: "succeeded", Fields: map[string]any{
-		"amount": in.AmountMinor, "currency": payments.Currency, "external_source": in.ExternalSource,
+		"amount": in.AmountMinor, "currency": currency, "external_source": in.ExternalSource,
 		"external_id": nilIfEmpty(in.ExternalID), "balance_name": balance, "description": nilIfEmpty(in.Description),
-	}, Links: map[string]string{"merchant": m.ID}, Private: map[string]any{"transfer": tr.ID}}, "AJ")
+	}, Links: map[string]string{"merchant": m.ID}, Private: private}, "AJ")
 	if err != nil {
 		return adj, err
 	}
-	return adj, w.fed(ctx, payments.FeedEntry{ID: w.NewID("BT"), Marketplace: marketplace, Merchant: m.Link("customer"), Type: FeedAdjustment,
-		AmountMinor: in.AmountMinor, Currency: payments.Currency, Gate: "adjustment", SourceID: adj.ID, OccurredAt: w.Now(), Endpoint: endpoint}, adj)
+	e := payments.FeedEntry{ID: w.NewID("BT"), Marketplace: marketplace, Merchant: m.Link("customer"), Type: FeedAdjustment,
+		AmountMinor: in.AmountMinor, Currency: currency, Gate: "adjustment", SourceID: adj.ID, OccurredAt: w.Now(), Endpoint: endpoint}
+	if err := w.tx.InsertFeed(ctx, e); err != nil {
+		return adj, err
+	}
+	groups, err := w.postGroups(ctx, marketplace, e.Merchant)
+	if err != nil {
+		return adj, err
+	}
+	// The merchant's named balance takes it, whatever its kind.
+	attrs := attrsOf(e)
+	attrs.balanceOf, attrs.balance = m.ID, balance
+	return adj, w.postInto(ctx, groups, e, attrs, adj)
 }
 
 // withBalances fills what an adjustment needs to know of a merchant's
@@ -141,17 +184,16 @@ func (s *Service) withBalances(ctx context.Context, marketplace, merchantID stri
 	if err != nil {
 		return in, err
 	}
-	in.balanceEndpoints = map[string][]string{}
+	in.balanceEndpoints, in.balanceCurrency, in.defaultBalances = map[string][]string{}, map[string]string{}, map[string]string{}
 	for _, name := range set.names {
+		if d := set.defs[name]; d.kind == "account" && d.endpoints == nil {
+			in.defaultBalances[d.currency] = name
+		}
 		if in.defaultBalance == "" && set.counts(name, "") {
 			in.defaultBalance = name
 		}
-		var eps []string
-		for ep := range set.endpoints[name] {
-			eps = append(eps, ep)
-		}
-		sort.Strings(eps)
-		in.balanceEndpoints[name] = eps
+		in.balanceEndpoints[name] = set.endpointsOf(name)
+		in.balanceCurrency[name] = set.currencyOf(name)
 	}
 	return in, nil
 }

@@ -48,11 +48,14 @@ const (
 // bucketsMayGoNegative says which buckets may go below zero: the sources
 // stand for the transactions that fed the balance; live goes negative when
 // payouts and fees exceed what came in; a short-term hold goes negative
-// when a fee is larger than its sale (the seed's arithmetic). A reserve, a
-// fee total and a buffer never do, and the ledger refuses a posting that
-// would make them.
+// when a fee is larger than its sale (the seed's arithmetic); a reserve
+// goes negative when deduct rules hold more than add rules (a deduction
+// that reaches live at its release). A fee total and a buffer never do,
+// and the ledger refuses a posting that would make them. (A reserve
+// account opened before deduct rules held reserves refuses to go below
+// zero: its balance keeps the rule it was opened under.)
 var bucketsMayGoNegative = map[string]bool{
-	bucketSTH: true, bucketRR: false, bucketLive: true, bucketFee: false,
+	bucketSTH: true, bucketRR: true, bucketLive: true, bucketFee: false,
 	bucketTxn: true, bucketAdj: true, bucketBuf: false, bucketBufSrc: true,
 }
 
@@ -82,6 +85,7 @@ type ruleRecord struct {
 	ReserveRate       string `json:"reserve_rate"`
 	ReservePeriodDays int    `json:"reserve_period_days"`
 	DateBump          string `json:"date_bump"`
+	ReserveOnDeduct   bool   `json:"reserve_on_deduct,omitempty"`
 	Balance           string `json:"balance,omitempty"`
 	Gate              string `json:"gate,omitempty"`
 	Endpoint          string `json:"endpoint,omitempty"`
@@ -89,7 +93,7 @@ type ruleRecord struct {
 
 func encodeRule(r balances.Rule) string {
 	b, _ := json.Marshal(ruleRecord{ID: r.ID, Type: r.Type, Action: r.Action, FeeRate: r.FeeRate.Decimal(), FeeFixedMinor: r.FeeFixedMinor,
-		ReserveRate: r.ReserveRate.Decimal(), ReservePeriodDays: r.ReservePeriodDays, DateBump: r.DateBump,
+		ReserveRate: r.ReserveRate.Decimal(), ReservePeriodDays: r.ReservePeriodDays, DateBump: r.DateBump, ReserveOnDeduct: r.ReserveOnDeduct,
 		Balance: r.Balance, Gate: r.Gate, Endpoint: r.Endpoint})
 	return string(b)
 }
@@ -106,7 +110,7 @@ func DecodeRule(s string) (balances.Rule, error) {
 		return balances.Rule{}, fmt.Errorf("merchants: stored rule %q has malformed rates", s)
 	}
 	return balances.Rule{ID: rec.ID, Type: rec.Type, Action: rec.Action, FeeRate: fee, FeeFixedMinor: rec.FeeFixedMinor, ReserveRate: res,
-		ReservePeriodDays: rec.ReservePeriodDays, DateBump: rec.DateBump, Balance: rec.Balance, Gate: rec.Gate, Endpoint: rec.Endpoint}, nil
+		ReservePeriodDays: rec.ReservePeriodDays, DateBump: rec.DateBump, ReserveOnDeduct: rec.ReserveOnDeduct, Balance: rec.Balance, Gate: rec.Gate, Endpoint: rec.Endpoint}, nil
 }
 
 // maxPartiesPerCustomer bounds the merchants one customer is, and
@@ -121,37 +125,76 @@ const (
 // of each merchant that is the entry's customer, and of each manager
 // overseeing one, under that party's rule in force now.
 func (w *op) postEntry(ctx context.Context, e payments.FeedEntry, source payments.Resource) error {
-	merchants, err := w.tx.LinkedTo(ctx, e.Marketplace, e.Merchant, "customer", "merchants", maxPartiesPerCustomer)
+	groups, err := w.postGroups(ctx, e.Marketplace, e.Merchant)
 	if err != nil {
 		return err
 	}
+	return w.postInto(ctx, groups, e, attrsOf(e), source)
+}
+
+// postTarget is one party whose balances an entry may reach, with its
+// balances and its rules in force.
+type postTarget struct {
+	party payments.Resource
+	set   balanceSet
+	rules *ruleBook
+}
+
+// postGroup is a merchant and the managers overseeing it: its balance set
+// names the endpoint of an entry that names none, and each target posts it.
+type postGroup struct {
+	resolve balanceSet
+	targets []postTarget
+}
+
+// postGroups reads, inside an operation, the parties a customer's entries
+// reach: each merchant the customer is, then each of its managers.
+func (w *op) postGroups(ctx context.Context, marketplace, customer string) ([]postGroup, error) {
+	merchants, err := w.tx.LinkedTo(ctx, marketplace, customer, "customer", "merchants", maxPartiesPerCustomer)
+	if err != nil {
+		return nil, err
+	}
+	var out []postGroup
 	for _, m := range merchants {
-		mine, err := w.partyBalances(ctx, m)
+		t, err := w.postTarget(ctx, m)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		entry := mine.resolve(e)
-		rules, err := w.rulesNow(ctx, m)
-		if err != nil {
-			return err
-		}
-		if err := w.postTo(ctx, m, mine, entry, source, rules); err != nil {
-			return err
-		}
+		g := postGroup{resolve: t.set, targets: []postTarget{t}}
 		for _, mgID := range managersOf(m) {
 			mg, err := w.tx.LockResource(ctx, m.Marketplace, mgID)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			theirs, err := w.partyBalances(ctx, mg)
+			t, err := w.postTarget(ctx, mg)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			rules, err := w.rulesNow(ctx, mg)
-			if err != nil {
-				return err
-			}
-			if err := w.postTo(ctx, mg, theirs, entry, source, rules); err != nil {
+			g.targets = append(g.targets, t)
+		}
+		out = append(out, g)
+	}
+	return out, nil
+}
+
+func (w *op) postTarget(ctx context.Context, party payments.Resource) (postTarget, error) {
+	set, err := w.partyBalances(ctx, party)
+	if err != nil {
+		return postTarget{}, err
+	}
+	rules, err := w.ruleBookOf(ctx, party)
+	if err != nil {
+		return postTarget{}, err
+	}
+	return postTarget{party: party, set: set, rules: rules}, nil
+}
+
+// postInto posts an entry into the balances of groups.
+func (w *op) postInto(ctx context.Context, groups []postGroup, e payments.FeedEntry, attrs txnAttrs, source payments.Resource) error {
+	for _, g := range groups {
+		entry := g.resolve.resolve(e)
+		for _, t := range g.targets {
+			if err := w.postTo(ctx, t.party, t.set, entry, attrs, source, t.rules.at(entry.OccurredAt)); err != nil {
 				return err
 			}
 		}
@@ -161,14 +204,14 @@ func (w *op) postEntry(ctx context.Context, e payments.FeedEntry, source payment
 
 // postHistory posts entries that happened before a party's balances were
 // ledger accounts, each under the party's rules that were in force at its
-// time (rules created no later than it). Entries arrive resolved to their
+// time (see rule_book.go). Entries arrive resolved to their
 // endpoints.
 func (w *op) postHistory(ctx context.Context, party payments.Resource, entries []payments.FeedEntry) error {
 	set, err := w.partyBalances(ctx, party)
 	if err != nil {
 		return err
 	}
-	items, err := w.tx.LinkedTo(ctx, party.Marketplace, party.ID, "merchant", "balance_rules", maxRulesPerMerchant)
+	book, err := w.ruleBookOf(ctx, party)
 	if err != nil {
 		return err
 	}
@@ -179,17 +222,7 @@ func (w *op) postHistory(ctx context.Context, party payments.Resource, entries [
 				return err
 			}
 		}
-		var then []payments.Resource
-		for _, r := range items {
-			if !r.CreatedAt.After(e.OccurredAt) {
-				then = append(then, r)
-			}
-		}
-		rules, err := rulesFrom(then)
-		if err != nil {
-			return err
-		}
-		if err := w.postTo(ctx, party, set, set.resolve(e), source, rules); err != nil {
+		if err := w.postTo(ctx, party, set, set.resolve(e), attrsOf(e), source, book.at(e.OccurredAt)); err != nil {
 			return err
 		}
 	}
@@ -289,34 +322,21 @@ func managersOf(m payments.Resource) []string {
 	return out
 }
 
-// partyBalances reads a party's balances inside an operation.
-func (w *op) partyBalances(ctx context.Context, party payments.Resource) (balanceSet, error) {
-	eps, err := w.tx.LinkedTo(ctx, party.Marketplace, party.ID, "merchant", "endpoints", maxBalancesPerMerchant)
-	if err != nil {
-		return balanceSet{}, err
-	}
-	bs, err := w.tx.LinkedTo(ctx, party.Marketplace, party.ID, "merchant", "balances", maxBalancesPerMerchant)
-	if err != nil {
-		return balanceSet{}, err
-	}
-	return newBalanceSet(party, eps, bs), nil
-}
-
-// rulesNow reads a party's rules in force now, inside an operation.
-func (w *op) rulesNow(ctx context.Context, party payments.Resource) (balances.Rules, error) {
+// ruleBookOf reads a party's rules inside an operation.
+func (w *op) ruleBookOf(ctx context.Context, party payments.Resource) (*ruleBook, error) {
 	items, err := w.tx.LinkedTo(ctx, party.Marketplace, party.ID, "merchant", "balance_rules", maxRulesPerMerchant)
 	if err != nil {
 		return nil, err
 	}
-	return rulesFrom(items)
+	return newRuleBook(items)
 }
 
 // postTo posts an entry into the balances of one party that count it,
 // under rules.
-func (w *op) postTo(ctx context.Context, party payments.Resource, set balanceSet, e payments.FeedEntry, source payments.Resource, rules balances.Rules) error {
+func (w *op) postTo(ctx context.Context, party payments.Resource, set balanceSet, e payments.FeedEntry, attrs txnAttrs, source payments.Resource, rules balances.Rules) error {
 	txn := balances.Txn{Type: e.Type, AmountMinor: e.AmountMinor, Gate: e.Gate, Endpoint: e.Endpoint, At: e.OccurredAt}
 	for _, name := range set.names {
-		if !set.counts(name, e.Endpoint) {
+		if !set.selects(name, e, attrs) {
 			continue
 		}
 		key := set.keys[name]
@@ -329,7 +349,7 @@ func (w *op) postTo(ctx context.Context, party payments.Resource, set balanceSet
 		if e.Type == payments.FeedPayout && source.Status == "pending" {
 			be.BufferMinor = e.AmountMinor
 		}
-		if err := w.postEffect(ctx, e.Marketplace, be); err != nil {
+		if err := w.postEffect(ctx, e.Marketplace, set.currencyOf(name), be); err != nil {
 			return err
 		}
 	}
@@ -339,7 +359,7 @@ func (w *op) postTo(ctx context.Context, party payments.Resource, set balanceSet
 // ensureBalanceAccounts opens the accounts of a balance. They open with
 // their party or balance; a posting opens them only for a party of a
 // version that had none (posted at upgrade).
-func (w *op) ensureBalanceAccounts(marketplace, key string) error {
+func (w *op) ensureBalanceAccounts(marketplace, key, currency string) error {
 	if _, err := w.Account(BalanceAccount(key, bucketLive)); err == nil {
 		return nil
 	} else if !apperr.Is(err, apperr.NotFound) {
@@ -347,7 +367,7 @@ func (w *op) ensureBalanceAccounts(marketplace, key string) error {
 	}
 	for _, b := range []string{bucketSTH, bucketRR, bucketLive, bucketFee, bucketTxn, bucketAdj, bucketBuf, bucketBufSrc} {
 		if _, err := w.CreateAccount(ledger.Account{ID: BalanceAccount(key, b), Owner: marketplace, Kind: "balance_" + b,
-			Currency: payments.Currency, MayGoNegative: bucketsMayGoNegative[b]}); err != nil {
+			Currency: currency, MayGoNegative: bucketsMayGoNegative[b]}); err != nil {
 			return err
 		}
 	}
@@ -372,8 +392,8 @@ func (w *op) moveBuckets(key, code, ref string, amounts map[string]int64) error 
 
 // postEffect posts one effect into a balance's accounts, stores it, and
 // books its releases.
-func (w *op) postEffect(ctx context.Context, marketplace string, be BalanceEffect) error {
-	if err := w.ensureBalanceAccounts(marketplace, be.BalanceKey); err != nil {
+func (w *op) postEffect(ctx context.Context, marketplace, currency string, be BalanceEffect) error {
+	if err := w.ensureBalanceAccounts(marketplace, be.BalanceKey, currency); err != nil {
 		return err
 	}
 	from := bucketTxn
@@ -390,7 +410,9 @@ func (w *op) postEffect(ctx context.Context, marketplace string, be BalanceEffec
 	}); err != nil {
 		return err
 	}
-	if err := w.tx.InsertBalanceEffect(ctx, be); err != nil {
+	if w.gathering {
+		w.effects = append(w.effects, be)
+	} else if err := w.tx.InsertBalanceEffect(ctx, be); err != nil {
 		return err
 	}
 	if be.STHMinor != 0 {
@@ -407,12 +429,63 @@ func (w *op) postEffect(ctx context.Context, marketplace string, be BalanceEffec
 // bookRelease adds to what falls due on a balance at an instant, with the
 // one job that posts it.
 func (w *op) bookRelease(ctx context.Context, marketplace, key string, due time.Time, r balances.Release) error {
+	if w.releases != nil {
+		k := releaseKey{key, due.UnixMicro()}
+		sum := w.releases[k]
+		sum.STHMinor += r.STHMinor
+		sum.RRMinor += r.RRMinor
+		w.releases[k] = sum
+		return nil
+	}
 	if err := w.tx.AddRelease(ctx, key, due, r); err != nil {
 		return err
 	}
 	// due is a time of the marketplace's clock; jobs are kept in process
 	// time (a test clock's advance moves them).
 	return w.tx.ScheduleJob(ctx, scheduler.Job{Kind: JobBalanceRelease, Key: releaseJobKey(key, due), Payload: marketplace, DueAt: w.ProcessTime(due)}, w.ProcessNow())
+}
+
+// gather makes the operation gather its releases and balance effects
+// until flushGathered writes them.
+func (w *op) gather() {
+	w.releases = map[releaseKey]balances.Release{}
+	w.gathering = true
+}
+
+// flushGathered stores the effects gathered and books the releases.
+func (w *op) flushGathered(ctx context.Context, marketplace string) error {
+	effects := w.effects
+	w.effects, w.gathering = nil, false
+	if err := w.tx.InsertBalanceEffects(ctx, effects); err != nil {
+		return err
+	}
+	return w.flushReleases(ctx, marketplace)
+}
+
+// flushReleases books them.
+func (w *op) gatherReleases() { w.releases = map[releaseKey]balances.Release{} }
+
+// flushReleases books the releases gathered, in the order of their
+// balances and instants so that concurrent operations lock rows alike.
+func (w *op) flushReleases(ctx context.Context, marketplace string) error {
+	keys := make([]releaseKey, 0, len(w.releases))
+	for k := range w.releases {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].key != keys[j].key {
+			return keys[i].key < keys[j].key
+		}
+		return keys[i].due < keys[j].due
+	})
+	gathered := w.releases
+	w.releases = nil
+	for _, k := range keys {
+		if err := w.bookRelease(ctx, marketplace, k.key, time.UnixMicro(k.due), gathered[k]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func releaseJobKey(key string, due time.Time) string {
@@ -461,25 +534,4 @@ func (w *op) releaseBuffer(ctx context.Context, sourceID string) error {
 		}
 	}
 	return nil
-}
-
-// rulesFrom reads rules as stored, newest first: the newest of a key wins.
-func rulesFrom(items []payments.Resource) (balances.Rules, error) {
-	out := balances.Rules{}
-	for _, r := range items {
-		typ := payments.Str(r.Fields["transaction_type"])
-		key := balances.RuleKey(payments.Str(r.Fields["balance"]), typ, payments.Str(r.Fields["gate"]), payments.Str(r.Fields["endpoint"]))
-		if _, seen := out[key]; seen {
-			continue
-		}
-		fee, err1 := money.ParseRate(payments.Str(r.Fields["fee_rate"]))
-		res, err2 := money.ParseRate(payments.Str(r.Fields["reserve_rate"]))
-		if err1 != nil || err2 != nil {
-			return nil, fmt.Errorf("merchants: rule %s has malformed rates", r.ID)
-		}
-		out[key] = balances.Rule{ID: r.ID, Type: typ, Action: payments.Str(r.Fields["action"]), FeeRate: fee, FeeFixedMinor: payments.Int(r.Fields["fee_fixed"]),
-			ReserveRate: res, ReservePeriodDays: int(payments.Int(r.Fields["reserve_period_days"])), DateBump: payments.Str(r.Fields["date_bump"]),
-			Balance: payments.Str(r.Fields["balance"]), Gate: payments.Str(r.Fields["gate"]), Endpoint: payments.Str(r.Fields["endpoint"])}
-	}
-	return out, nil
 }

@@ -91,7 +91,7 @@ type world struct {
 	mp  payments.Resource
 }
 
-func newWorld(t *testing.T, kind string, start time.Time) *world {
+func newWorld(t testing.TB, kind string, start time.Time) *world {
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.Open(t, kind)
@@ -111,7 +111,7 @@ func newWorld(t *testing.T, kind string, start time.Time) *world {
 }
 
 // merchant makes a customer and registers it as an enabled merchant.
-func (w *world) merchant(t *testing.T, login string) (merchant, customer payments.Resource) {
+func (w *world) merchant(t testing.TB, login string) (merchant, customer payments.Resource) {
 	t.Helper()
 	ctx := context.Background()
 	cu, err := w.s.CreateCustomer(ctx, w.mp.ID, payments.CustomerInput{})

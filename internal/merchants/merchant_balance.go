@@ -14,8 +14,10 @@ import (
 
 // MerchantBalance is a merchant balance as the balance API reports it.
 type MerchantBalance struct {
-	Name               string
-	Currency           string
+	Name     string
+	Currency string
+	// Kind is account, processor, card_mapping or gate_group.
+	Kind               string
 	MerchantLogin      string
 	ExternalMerchantID any
 	balances.Buckets
@@ -82,7 +84,7 @@ func (s *Service) MerchantBalances(ctx context.Context, party payments.Resource)
 		if err != nil {
 			return nil, err
 		}
-		out[i] = MerchantBalance{Name: name, Currency: payments.Currency, MerchantLogin: payments.Str(party.Fields["login"]),
+		out[i] = MerchantBalance{Name: name, Currency: set.currencyOf(name), Kind: set.defs[name].kind, MerchantLogin: payments.Str(party.Fields["login"]),
 			ExternalMerchantID: party.Fields["external_merchant_id"], Buckets: b}
 	}
 	return out, nil
@@ -106,8 +108,21 @@ func (s *Service) bucketsOf(ctx context.Context, key string, now time.Time) (bal
 // MoveReserve releases a party's rolling reserve now, before its dates:
 // every reserve of a transaction up to this moment becomes live.
 func (s *Service) MoveReserve(ctx context.Context, marketplace, merchantID string) (payments.Resource, error) {
+	return s.moveReserve(ctx, marketplace, merchantID, "")
+}
+
+// MoveBalanceReserve releases the rolling reserve of one balance of a
+// party now, before its dates.
+func (s *Service) MoveBalanceReserve(ctx context.Context, marketplace, partyID, balance string) (payments.Resource, error) {
+	if balance == "" {
+		return payments.Resource{}, apperr.New(apperr.Invalid, "name the balance whose reserve to move")
+	}
+	return s.moveReserve(ctx, marketplace, partyID, balance)
+}
+
+func (s *Service) moveReserve(ctx context.Context, marketplace, merchantID, only string) (payments.Resource, error) {
 	v, err := s.write(ctx, marketplace, nil, func(ctx context.Context, w *op) (any, error) {
-		m, err := w.Lock(ctx, marketplace, "merchants", merchantID)
+		m, err := w.lockParty(ctx, marketplace, merchantID)
 		if err != nil {
 			return nil, err
 		}
@@ -115,12 +130,18 @@ func (s *Service) MoveReserve(ctx context.Context, marketplace, merchantID strin
 		if err != nil {
 			return nil, err
 		}
+		if only != "" && !set.has(only) {
+			return nil, apperr.New(apperr.NotFound, "%s has no balance named %q", merchantID, only)
+		}
 		mv, err := w.Create(ctx, payments.Resource{Marketplace: marketplace, Type: "reserve_moves", Fields: map[string]any{
-			"moved_at": w.Now().UTC().Format(time.RFC3339Nano)}, Links: map[string]string{"merchant": merchantID}}, "RM")
+			"moved_at": w.Now().UTC().Format(time.RFC3339Nano), "balance": nilIfEmpty(only)}, Links: map[string]string{"merchant": merchantID}}, "RM")
 		if err != nil {
 			return nil, err
 		}
 		for _, name := range set.names {
+			if only != "" && name != only {
+				continue
+			}
 			key := set.keys[name]
 			rr, err := w.Account(BalanceAccount(key, bucketRR))
 			if apperr.Is(err, apperr.NotFound) {
@@ -150,7 +171,10 @@ func (s *Service) MoveReserve(ctx context.Context, marketplace, merchantID strin
 // reserve's release and its short-term hold's end (each the transaction's
 // own time when it has none).
 type EntryDates struct {
-	Entry            payments.FeedEntry
+	Entry payments.FeedEntry
+	// Balance names the balance whose effect the row shows ("" when the
+	// transaction reached none).
+	Balance          string
 	Rule             balances.Rule
 	FeeMinor         int64
 	ReserveDate      time.Time
@@ -168,7 +192,7 @@ func (s *Service) ExportFeed(ctx context.Context, merchant payments.Resource, fr
 	return s.store.ScanFeedEffects(ctx, merchant.Marketplace, merchant.Link("customer"), merchant.ID, from, to, func(e payments.FeedEntry, be *BalanceEffect) error {
 		d := EntryDates{Entry: set.resolve(e), ReserveDate: e.OccurredAt, ShortTermHoldEnd: e.OccurredAt, Rule: balances.DefaultRule(e.Type)}
 		if be != nil {
-			d.Rule, d.FeeMinor = be.Rule, be.FeeMinor
+			d.Rule, d.FeeMinor, d.Balance = be.Rule, be.FeeMinor, be.BalanceName
 			if !be.ReserveUntil.IsZero() {
 				d.ReserveDate = be.ReserveUntil
 			}
@@ -205,4 +229,27 @@ func (s *Service) DatesOf(ctx context.Context, party payments.Resource, entries 
 		out[i] = d
 	}
 	return out, nil
+}
+
+// ExportBalance streams the transactions one balance of a party counted
+// in [from, to), oldest first, each with what applied to it on that
+// balance when it happened.
+func (s *Service) ExportBalance(ctx context.Context, party payments.Resource, balance string, from, to time.Time, fn func(EntryDates) error) error {
+	set, err := s.balancesOf(ctx, party)
+	if err != nil {
+		return err
+	}
+	if !set.has(balance) {
+		return apperr.New(apperr.NotFound, "%s has no balance named %q", party.ID, balance)
+	}
+	return s.store.ScanBalanceEffects(ctx, set.keys[balance], from, to, func(e payments.FeedEntry, be BalanceEffect) error {
+		d := EntryDates{Entry: set.resolve(e), Balance: balance, Rule: be.Rule, FeeMinor: be.FeeMinor, ReserveDate: e.OccurredAt, ShortTermHoldEnd: e.OccurredAt}
+		if !be.ReserveUntil.IsZero() {
+			d.ReserveDate = be.ReserveUntil
+		}
+		if !be.STHUntil.IsZero() {
+			d.ShortTermHoldEnd = be.STHUntil
+		}
+		return fn(d)
+	})
 }

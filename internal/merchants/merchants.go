@@ -65,6 +65,9 @@ func (s *Service) CreateManager(ctx context.Context, marketplace string, in Part
 			ids = append(ids, m)
 		}
 		r.Fields["merchants"] = ids
+		// The seed sets an external ID in the properties of a merchant or
+		// a manager alike.
+		r.Fields["external_merchant_id"] = nilIfEmpty(in.ExternalMerchantID)
 		return nil
 	})
 }
@@ -136,7 +139,7 @@ func (s *Service) createParty(ctx context.Context, marketplace, typ, prefix stri
 		}
 		// The accounts of the party's implicit balance open with it, so
 		// that postings never race to create them.
-		if err := w.ensureBalanceAccounts(marketplace, r.ID); err != nil {
+		if err := w.ensureBalanceAccounts(marketplace, r.ID, payments.Currency); err != nil {
 			return nil, err
 		}
 		if after != nil {

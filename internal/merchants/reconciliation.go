@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"github.com/poise-payments/poise/internal/payments"
+	"strings"
 	"time"
 
+	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/balances"
 	"github.com/poise-payments/poise/internal/clock"
 )
@@ -25,6 +27,17 @@ type Reconciliation struct {
 	FeesSum         int64
 	Differences     []Difference
 	EntriesCompared int
+	// Balances are the same figures for each balance reconciled, in its
+	// own currency.
+	Balances []BalanceReconciliation
+}
+
+// BalanceReconciliation is one balance's part of a reconciliation.
+type BalanceReconciliation struct {
+	Name, Currency                                         string
+	BalanceMinor, TransactionsSum, AdjustmentsSum, FeesSum int64
+	Differences                                            []Difference
+	Effects                                                int
 }
 
 // feedTypeOf is the feed type each resource type may cause.
@@ -49,11 +62,26 @@ var feedTypeOf = map[string][]string{
 // of a type that causes such an entry, did not fail, and moved the same
 // amount.
 func (s *Service) Reconcile(ctx context.Context, party payments.Resource) (Reconciliation, error) {
+	return s.reconcile(ctx, party, "")
+}
+
+// ReconcileBalance reconciles one balance of a party: its accounts with
+// its effects, and the transactions it counted with what caused them.
+func (s *Service) ReconcileBalance(ctx context.Context, party payments.Resource, balance string) (Reconciliation, error) {
+	return s.reconcile(ctx, party, balance)
+}
+
+// reconcile reconciles a party's balances, or only the one named.
+func (s *Service) reconcile(ctx context.Context, party payments.Resource, only string) (Reconciliation, error) {
 	var rec Reconciliation
 	set, err := s.balancesOf(ctx, party)
 	if err != nil {
 		return rec, err
 	}
+	if only != "" && !set.has(only) {
+		return rec, apperr.New(apperr.NotFound, "%s has no balance named %q", party.ID, only)
+	}
+	counted := map[string]bool{}
 	now, err := s.pay.NowFor(ctx, party.Marketplace)
 	if err != nil {
 		return rec, err
@@ -68,7 +96,11 @@ func (s *Service) Reconcile(ctx context.Context, party payments.Resource) (Recon
 	}
 	cal := clock.FedCalendar()
 	for _, name := range set.names {
+		if only != "" && name != only {
+			continue
+		}
 		key := set.keys[name]
+		br := BalanceReconciliation{Name: name, Currency: set.currencyOf(name)}
 		var list []string
 		for _, b := range []string{bucketSTH, bucketRR, bucketLive, bucketFee, bucketTxn, bucketAdj, bucketBuf, bucketBufSrc} {
 			list = append(list, BalanceAccount(key, b))
@@ -84,18 +116,20 @@ func (s *Service) Reconcile(ctx context.Context, party payments.Resource) (Recon
 		}
 		var made balances.Made
 		err = s.store.EffectsOfBalance(ctx, key, func(be BalanceEffect) error {
+			counted[be.EntryID] = true
+			br.Effects++
 			// The stored effect must be what its stored rule does to its
 			// transaction.
 			e, ok := entries[be.EntryID]
 			if !ok {
-				rec.Differences = append(rec.Differences, Difference{be.SourceID, fmt.Sprintf("balance %q has an effect of %s, which is none of its transactions", name, be.EntryID)})
+				br.Differences = append(br.Differences, Difference{be.SourceID, fmt.Sprintf("balance %q has an effect of %s, which is none of its transactions", name, be.EntryID)})
 			} else {
 				want, err := balances.EffectOf(be.Rule, balances.Txn{Type: e.Type, AmountMinor: e.AmountMinor, Gate: e.Gate, Endpoint: e.Endpoint, At: e.OccurredAt}, cal)
 				if err != nil {
 					return err
 				}
 				if got := be.Effect; !balances.SameEffect(got, want) {
-					rec.Differences = append(rec.Differences, Difference{e.SourceID, fmt.Sprintf("balance %q: the %s's stored effect (amount %d, fee %d, reserve %d, hold %d, live %d) is not what its rule %s gives (%d, %d, %d, %d, %d)",
+					br.Differences = append(br.Differences, Difference{e.SourceID, fmt.Sprintf("balance %q: the %s's stored effect (amount %d, fee %d, reserve %d, hold %d, live %d) is not what its rule %s gives (%d, %d, %d, %d, %d)",
 						name, e.Type, got.SignedMinor, got.FeeMinor, got.ReserveMinor, got.STHMinor, got.LiveMinor, be.RuleJSON,
 						want.SignedMinor, want.FeeMinor, want.ReserveMinor, want.STHMinor, want.LiveMinor)})
 				}
@@ -106,16 +140,40 @@ func (s *Service) Reconcile(ctx context.Context, party payments.Resource) (Recon
 		if err != nil {
 			return rec, err
 		}
+		br.BalanceMinor, br.TransactionsSum, br.AdjustmentsSum, br.FeesSum = b.CurrentMinor, made.Txns, made.Adjs, made.Fees
+		for _, problem := range balances.Check(b, acct, made) {
+			br.Differences = append(br.Differences, Difference{"", fmt.Sprintf("balance %q: %s", name, problem)})
+		}
 		rec.BalanceMinor += b.CurrentMinor
 		rec.TransactionsSum += made.Txns
 		rec.AdjustmentsSum += made.Adjs
 		rec.FeesSum += made.Fees
-		for _, problem := range balances.Check(b, acct, made) {
-			rec.Differences = append(rec.Differences, Difference{"", fmt.Sprintf("balance %q: %s", name, problem)})
+		rec.Differences = append(rec.Differences, br.Differences...)
+		rec.Balances = append(rec.Balances, br)
+	}
+	// The operator's transactions the entries are, read in lists, not one
+	// by one.
+	var sources []string
+	for _, e := range feed {
+		if strings.HasPrefix(e.SourceID, operatorTxnPrefix) && (only == "" || counted[e.ID]) {
+			sources = append(sources, e.SourceID)
 		}
 	}
+	recorded, err := s.store.OperatorTransactionsByID(ctx, party.Marketplace, sources)
+	if err != nil {
+		return rec, err
+	}
 	for _, e := range feed {
+		if only != "" && !counted[e.ID] {
+			continue // one balance is checked against what it counted
+		}
 		rec.EntriesCompared++
+		if problem, ok := checkOperatorEntry(recorded, e); ok {
+			if problem != "" {
+				rec.Differences = append(rec.Differences, Difference{e.SourceID, problem})
+			}
+			continue
+		}
 		src, err := s.pay.Get(ctx, party.Marketplace, e.SourceID)
 		if err != nil {
 			rec.Differences = append(rec.Differences, Difference{e.SourceID, fmt.Sprintf("%s entry names no resource", e.Type)})
@@ -148,4 +206,23 @@ func (s *Service) FeedBetween(ctx context.Context, merchant payments.Resource, f
 		return nil
 	})
 	return out, err
+}
+
+// checkOperatorEntry checks a feed entry against the operator transaction
+// it is; ok is false when the entry is none (it came from a Balanced
+// resource).
+func checkOperatorEntry(recorded map[string]OperatorTransaction, e payments.FeedEntry) (problem string, ok bool) {
+	if !strings.HasPrefix(e.SourceID, operatorTxnPrefix) {
+		return "", false
+	}
+	o, found := recorded[e.SourceID]
+	switch {
+	case !found:
+		return fmt.Sprintf("%s entry names no recorded transaction", e.Type), true
+	case o.EntryID != e.ID:
+		return fmt.Sprintf("transaction %s was recorded as entry %s, not %s", o.ID, o.EntryID, e.ID), true
+	case o.Type != e.Type || o.AmountMinor != e.AmountMinor || o.Currency != e.Currency:
+		return fmt.Sprintf("%s entry of %d %s, but the recorded transaction is a %s of %d %s", e.Type, e.AmountMinor, e.Currency, o.Type, o.AmountMinor, o.Currency), true
+	}
+	return "", true
 }

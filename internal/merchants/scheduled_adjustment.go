@@ -10,6 +10,7 @@ import (
 
 	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/balances"
+	"github.com/poise-payments/poise/internal/money"
 	"github.com/poise-payments/poise/internal/scheduler"
 )
 
@@ -23,6 +24,11 @@ type ScheduleInput struct {
 	First, Last    time.Time
 	AmountMinor    int64
 	ExternalSource string
+	// Currency of the amount (the marketplace's when empty) and
+	// BalanceName, the balance it adjusts (empty: the merchant's default
+	// balance in Currency). Both are checked at each run, since balances
+	// can be configured after the schedule.
+	Currency, BalanceName string
 	// StopWhenDisabled ends the schedule once the merchant is disabled;
 	// StopAtZero once the merchant's balance is zero or below.
 	StopWhenDisabled, StopAtZero bool
@@ -49,13 +55,21 @@ func (s *Service) CreateSchedule(ctx context.Context, marketplace, merchantID st
 	if in.ExternalSource == "" {
 		in.ExternalSource = "scheduled"
 	}
+	if in.Currency == "" {
+		in.Currency = payments.Currency
+	}
+	cur, err := money.LookupCurrency(in.Currency)
+	if err != nil {
+		return payments.Resource{}, err
+	}
+	in.Currency = cur.Code
 	v, err := s.write(ctx, marketplace, nil, func(ctx context.Context, w *op) (any, error) {
 		if _, err := w.Lock(ctx, marketplace, "merchants", merchantID); err != nil {
 			return nil, err
 		}
 		r, err := w.Create(ctx, payments.Resource{Marketplace: marketplace, Type: "scheduled_adjustments", Status: "on", Fields: map[string]any{
 			"period": in.Period, "first_date": stamp(in.First), "last_date": stampOrNil(in.Last), "amount": in.AmountMinor,
-			"currency": payments.Currency, "external_source": in.ExternalSource, "stop_when_merchant_disabled": in.StopWhenDisabled,
+			"currency": in.Currency, "balance_name": nilIfEmpty(in.BalanceName), "external_source": in.ExternalSource, "stop_when_merchant_disabled": in.StopWhenDisabled,
 			"stop_at_zero_balance": in.StopAtZero, "risk_acknowledged": true, "status": "on",
 			"next_run_at": stamp(in.First), "last_run_at": nil,
 		}, Links: map[string]string{"merchant": merchantID}, Private: map[string]any{"run": int64(0)}}, "SA")
@@ -197,11 +211,32 @@ func (s *Service) RunScheduledAdjustment(ctx context.Context, j scheduler.Job) e
 		if err != nil {
 			return err
 		}
-		if len(balances) > 0 && balances[0].CurrentMinor <= 0 {
-			stopReason = "balance at or below zero"
+		// The balance the schedule adjusts: the one it names, or the
+		// account balance naming no endpoints in its currency.
+		target := payments.Str(sched.Fields["balance_name"])
+		if target == "" {
+			cur := payments.Str(sched.Fields["currency"])
+			if cur == "" {
+				cur = payments.Currency
+			}
+			set, err := s.balancesOf(ctx, merchant)
+			if err != nil {
+				return err
+			}
+			for _, name := range set.names {
+				if d := set.defs[name]; d.kind == "account" && d.endpoints == nil && d.currency == cur {
+					target = name
+				}
+			}
+		}
+		for _, b := range balances {
+			if b.Name == target && b.CurrentMinor <= 0 {
+				stopReason = "balance at or below zero"
+			}
 		}
 	}
-	adjustment, err := s.withBalances(ctx, marketplace, merchant.ID, AdjustmentInput{ExternalSource: payments.Str(sched.Fields["external_source"]), ExternalID: id + "@" + at})
+	adjustment, err := s.withBalances(ctx, marketplace, merchant.ID, AdjustmentInput{ExternalSource: payments.Str(sched.Fields["external_source"]), ExternalID: id + "@" + at,
+		Currency: payments.Str(sched.Fields["currency"]), BalanceName: payments.Str(sched.Fields["balance_name"])})
 	if err != nil {
 		return err
 	}

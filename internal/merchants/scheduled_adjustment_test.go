@@ -192,17 +192,12 @@ func TestScheduledRunSucceedsOnlyWhenItsEffectCommitted(t *testing.T) {
 		}
 		weekly := merchants.ScheduleInput{Period: "weekly", First: start.Add(time.Hour), AmountMinor: -100, Acknowledged: true}
 
-		// A merchant whose only balance counts another endpoint than its
-		// default one: an adjustment naming no balance is refused.
+		// A schedule in euros for a merchant that, when it runs, still has
+		// no balance in euros: its adjustment is refused.
 		m := merchant("refused")
-		ep, err := s.CreateEndpoint(ctx, mp.ID, m.ID, "kiosk", payments.Currency)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.CreateBalance(ctx, mp.ID, m.ID, merchants.BalanceInput{Name: "Kiosk", Currency: payments.Currency, Endpoints: []string{ep.ID}}); err != nil {
-			t.Fatal(err)
-		}
-		sa, err := s.CreateSchedule(ctx, mp.ID, m.ID, weekly)
+		inEuros := weekly
+		inEuros.Currency = "EUR"
+		sa, err := s.CreateSchedule(ctx, mp.ID, m.ID, inEuros)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -65,6 +65,10 @@ type Store interface {
 	BalanceAccounts(ctx context.Context, accountIDs []string) (map[string]int64, error)
 	ListResources(ctx context.Context, q payments.ListQuery) (items []payments.Resource, total int, err error)
 	Logins
+	OperatorReads
+	// ScanBalanceEffects streams the transactions a balance counted in
+	// [from, to), oldest first, each with its effect on it.
+	ScanBalanceEffects(ctx context.Context, balanceKey string, from, to time.Time, fn func(payments.FeedEntry, BalanceEffect) error) error
 }
 
 // Tx writes merchant balances inside an operation, in the transaction of
@@ -92,6 +96,7 @@ type Tx interface {
 	EffectsOfSource(ctx context.Context, sourceID string) ([]BalanceEffect, error)
 	LoginTx
 	AdjustmentTx
+	OperatorTx
 }
 
 // op is a payments operation seen by merchant balances: its writer, and
@@ -99,6 +104,21 @@ type Tx interface {
 type op struct {
 	*payments.Writer
 	tx Tx
+	// releases, when set, gathers the releases the operation books, by
+	// balance and due instant, to be booked once each at its end (see
+	// flushReleases): a bulk import books one row and one job per
+	// instant, not per transaction.
+	releases map[releaseKey]balances.Release
+	// effects, when gathering, are the balance effects to be stored at
+	// the end, all at once.
+	effects   []BalanceEffect
+	gathering bool
+}
+
+// releaseKey is a balance and a due instant.
+type releaseKey struct {
+	key string
+	due int64
 }
 
 // opOf gives w's operation with the balance side of its transaction.

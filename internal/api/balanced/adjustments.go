@@ -6,6 +6,7 @@ import (
 	"errors"
 	"github.com/poise-payments/poise/internal/merchants"
 	"net/http"
+	"sort"
 	"time"
 
 	"github.com/poise-payments/poise/internal/balances"
@@ -26,7 +27,7 @@ func (a *API) createAdjustment(c *call) error {
 	if err != nil {
 		return err
 	}
-	if err := f.scalars("external_source", "external_id", "balance_name", "description"); err != nil {
+	if err := f.scalars("external_source", "external_id", "balance_name", "description", "currency"); err != nil {
 		return err
 	}
 	amount, _, err := f.integer("amount")
@@ -44,7 +45,7 @@ func (a *API) createAdjustment(c *call) error {
 	}
 	adj, err := a.merchants.Adjust(c.ctx, c.mp(), c.params["id"], merchants.AdjustmentInput{
 		AmountMinor: amount, ExternalSource: f.str("external_source"), ExternalID: f.str("external_id"),
-		BalanceName: f.str("balance_name"), Description: f.str("description")})
+		BalanceName: f.str("balance_name"), Description: f.str("description"), Currency: f.str("currency")})
 	if err != nil {
 		return err
 	}
@@ -79,11 +80,29 @@ func (a *API) exportAdjustments(c *call) error {
 	if err != nil {
 		return err
 	}
-	usd, _ := money.LookupCurrency(payments.Currency)
-	var total int64
-	for _, adj := range all {
-		total += payments.Int(adj.Fields["amount"])
+	if balance := c.r.URL.Query().Get("balance"); balance != "" {
+		mine := all[:0]
+		for _, adj := range all {
+			if payments.Str(adj.Fields["balance_name"]) == balance {
+				mine = append(mine, adj)
+			}
+		}
+		all = mine
 	}
+	// One sum per currency: minor units of different currencies do not add.
+	totals := map[string]int64{}
+	var currencies []string
+	for _, adj := range all {
+		cur := adjustmentCurrency(adj)
+		if _, seen := totals[cur]; !seen {
+			currencies = append(currencies, cur)
+		}
+		totals[cur] += payments.Int(adj.Fields["amount"])
+	}
+	if len(currencies) == 0 {
+		currencies = []string{payments.Currency}
+	}
+	sort.Strings(currencies)
 	// Dated with the marketplace's day in New York, like every day of this API.
 	now, err := a.svc.NowFor(c.ctx, c.mp())
 	if err != nil {
@@ -91,11 +110,22 @@ func (a *API) exportAdjustments(c *call) error {
 	}
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	w.Write([]string{now.In(clock.FedCalendar().Location()).Format(dateFormat), money.Amount{Minor: total, Currency: usd}.Decimal()})
+	first := []string{now.In(clock.FedCalendar().Location()).Format(dateFormat)}
+	for _, code := range currencies {
+		cur, _ := money.LookupCurrency(code)
+		sum := money.Amount{Minor: totals[code], Currency: cur}.Decimal()
+		if len(currencies) > 1 {
+			sum += " " + code
+		}
+		first = append(first, sum)
+	}
+	w.Write(first)
 	w.Write([]string{"id", "created_at", "amount", "currency", "external_source", "external_id", "balance_name", "merchant_login"})
 	for _, adj := range all {
+		code := adjustmentCurrency(adj)
+		cur, _ := money.LookupCurrency(code)
 		w.Write([]string{adj.ID, adj.CreatedAt.UTC().Format(timeFormat),
-			money.Amount{Minor: payments.Int(adj.Fields["amount"]), Currency: usd}.Decimal(), payments.Currency,
+			money.Amount{Minor: payments.Int(adj.Fields["amount"]), Currency: cur}.Decimal(), code,
 			payments.Str(adj.Fields["external_source"]), payments.Str(adj.Fields["external_id"]),
 			payments.Str(adj.Fields["balance_name"]), payments.Str(m.Fields["login"])})
 	}
@@ -121,7 +151,7 @@ func (a *API) uploadAdjustments(c *call) error {
 	results := []any{}
 	status := http.StatusCreated
 	for _, f := range files {
-		lines, err := merchants.ParseAdjustments(string(f.Data), source)
+		lines, err := merchants.ParseAdjustmentsFile(string(f.Data), source)
 		var applied []payments.Resource
 		if err == nil {
 			applied, err = a.merchants.ApplyAdjustments(c.ctx, c.mp(), lines)
@@ -156,10 +186,11 @@ func (a *API) createSchedule(c *call) error {
 	if err != nil {
 		return err
 	}
-	if err := f.scalars("period", "external_source", "stop_when_merchant_disabled", "stop_at_zero_balance", "risk_acknowledged", "first_date", "last_date"); err != nil {
+	if err := f.scalars("period", "external_source", "stop_when_merchant_disabled", "stop_at_zero_balance", "risk_acknowledged", "first_date", "last_date",
+		"currency", "balance_name"); err != nil {
 		return err
 	}
-	in := merchants.ScheduleInput{Period: f.str("period"), ExternalSource: f.str("external_source"),
+	in := merchants.ScheduleInput{Period: f.str("period"), ExternalSource: f.str("external_source"), Currency: f.str("currency"), BalanceName: f.str("balance_name"),
 		StopWhenDisabled: f.str("stop_when_merchant_disabled") == "true", StopAtZero: f.str("stop_at_zero_balance") == "true",
 		Acknowledged: f.str("risk_acknowledged") == "true"}
 	if in.AmountMinor, _, err = f.integer("amount"); err != nil {
@@ -290,6 +321,11 @@ func (a *API) exportTransactions(c *call) error {
 	if ferr != nil || terr != nil || !from.Before(to) {
 		return fieldError("from, to", "give a period [from, to) as dates (2027-01-01) or RFC 3339 times, from before to")
 	}
+	if balance := q.Get("balance"); balance != "" {
+		return writeExport(c.w, func(fn func(merchants.EntryDates) error) error {
+			return a.merchants.ExportBalance(c.ctx, m, balance, from, to, fn)
+		})
+	}
 	return writeExport(c.w, func(fn func(merchants.EntryDates) error) error { return a.merchants.ExportFeed(c.ctx, m, from, to, fn) })
 }
 
@@ -298,16 +334,19 @@ func (a *API) exportTransactions(c *call) error {
 // error is answered as usual; after it, the connection is cut, so a client
 // never takes a truncated export for a whole one.
 func writeExport(out http.ResponseWriter, export func(fn func(merchants.EntryDates) error) error) error {
-	usd, _ := money.LookupCurrency(payments.Currency)
 	var w *csv.Writer
 	err := export(func(d merchants.EntryDates) error {
 		if w == nil {
 			w = startExport(out)
 		}
 		e := d.Entry
-		return w.Write([]string{e.OccurredAt.UTC().Format(time.RFC3339), e.Type, money.Amount{Minor: e.AmountMinor, Currency: usd}.Decimal(),
+		cur, err := money.LookupCurrency(e.Currency)
+		if err != nil {
+			return err
+		}
+		return w.Write([]string{e.OccurredAt.UTC().Format(time.RFC3339), e.Type, money.Amount{Minor: e.AmountMinor, Currency: cur}.Decimal(),
 			e.Currency, e.Gate, e.SourceID, d.ReserveDate.UTC().Format(time.RFC3339), d.ShortTermHoldEnd.UTC().Format(time.RFC3339),
-			money.Amount{Minor: d.FeeMinor, Currency: usd}.Decimal(), d.Rule.DateBump, d.Rule.ID})
+			money.Amount{Minor: d.FeeMinor, Currency: cur}.Decimal(), d.Rule.DateBump, d.Rule.ID, d.Balance})
 	})
 	if err != nil && w != nil {
 		panic(http.ErrAbortHandler)
@@ -329,7 +368,7 @@ func startExport(out http.ResponseWriter) *csv.Writer {
 	w := csv.NewWriter(out)
 	// The rule, fee and dates are those fixed when each transaction
 	// happened; a later rule change does not rewrite them.
-	w.Write([]string{"date", "type", "amount", "currency", "gate", "source", "reserve date", "sth date", "fee", "date bumping", "rule"})
+	w.Write([]string{"date", "type", "amount", "currency", "gate", "source", "reserve date", "sth date", "fee", "date bumping", "rule", "balance"})
 	return w
 }
 
@@ -339,17 +378,34 @@ func (a *API) reconcile(c *call) error {
 	if err != nil {
 		return err
 	}
-	rec, err := a.merchants.Reconcile(c.ctx, m)
+	var rec merchants.Reconciliation
+	if balance := c.r.URL.Query().Get("balance"); balance != "" {
+		rec, err = a.merchants.ReconcileBalance(c.ctx, m, balance)
+	} else {
+		rec, err = a.merchants.Reconcile(c.ctx, m)
+	}
 	if err != nil {
 		return err
 	}
-	diffs := make([]any, 0, len(rec.Differences))
-	for _, d := range rec.Differences {
-		diffs = append(diffs, map[string]any{"source": d.SourceID, "problem": d.Problem})
+	diffList := func(ds []merchants.Difference) []any {
+		out := make([]any, 0, len(ds))
+		for _, d := range ds {
+			out = append(out, map[string]any{"source": d.SourceID, "problem": d.Problem})
+		}
+		return out
 	}
+	diffs := diffList(rec.Differences)
+	per := make([]any, 0, len(rec.Balances))
+	for _, b := range rec.Balances {
+		per = append(per, map[string]any{"name": b.Name, "currency": b.Currency, "balance": b.BalanceMinor, "transactions": b.TransactionsSum,
+			"adjustments": b.AdjustmentsSum, "fees": b.FeesSum, "effects": b.Effects, "differences": diffList(b.Differences),
+			"reconciled": len(b.Differences) == 0})
+	}
+	// The sums of the roll-up add minor units across the balances; read
+	// each balance's figures in its own currency.
 	a.write(c, http.StatusOK, map[string]any{"reconciliations": []any{map[string]any{
 		"balance": rec.BalanceMinor, "transactions": rec.TransactionsSum, "adjustments": rec.AdjustmentsSum, "fees": rec.FeesSum,
-		"entries": rec.EntriesCompared, "differences": diffs, "reconciled": len(diffs) == 0,
+		"entries": rec.EntriesCompared, "differences": diffs, "reconciled": len(diffs) == 0, "balances": per,
 	}}, "links": map[string]any{}})
 	return nil
 }
@@ -360,7 +416,7 @@ func (a *API) setBalanceRule(c *call) error {
 	if err != nil {
 		return err
 	}
-	if err := f.scalars("transaction_type", "action", "date_bump", "balance", "gate", "fee_rate", "reserve_rate"); err != nil {
+	if err := f.scalars("transaction_type", "action", "date_bump", "balance", "gate", "fee_rate", "reserve_rate", "effective_from", "effective_until"); err != nil {
 		return err
 	}
 	rule := merchants.BalanceRule{Type: f.str("transaction_type"), Action: f.str("action"), DateBump: f.str("date_bump"), Balance: f.str("balance"),
@@ -386,6 +442,13 @@ func (a *API) setBalanceRule(c *call) error {
 		return err
 	}
 	rule.ReservePeriodDays = int(days)
+	for name, at := range map[string]*time.Time{"effective_from": &rule.EffectiveFrom, "effective_until": &rule.EffectiveUntil} {
+		if s := f.str(name); s != "" {
+			if *at, err = parseDate(s); err != nil {
+				return fieldError(name, "must be a date (2027-01-31) or an RFC 3339 time")
+			}
+		}
+	}
 	r, err := a.merchants.SetBalanceRule(c.ctx, c.mp(), c.params["id"], rule)
 	if err != nil {
 		return err
@@ -397,10 +460,19 @@ func (a *API) setBalanceRule(c *call) error {
 func (a *API) moveReserve(c *call) error {
 	// It takes no fields, but a body that is not one object is refused
 	// like anywhere else, not ignored.
-	if _, err := c.fields("reserve_moves"); err != nil {
+	f, err := c.fields("reserve_moves")
+	if err != nil {
 		return err
 	}
-	r, err := a.merchants.MoveReserve(c.ctx, c.mp(), c.params["id"])
+	if err := f.scalars("balance"); err != nil {
+		return err
+	}
+	var r payments.Resource
+	if f.has("balance") {
+		r, err = a.merchants.MoveBalanceReserve(c.ctx, c.mp(), c.params["id"], f.str("balance"))
+	} else {
+		r, err = a.merchants.MoveReserve(c.ctx, c.mp(), c.params["id"])
+	}
 	if err != nil {
 		return err
 	}
@@ -431,11 +503,17 @@ func (a *API) createBalance(c *call) error {
 	if err != nil {
 		return err
 	}
-	if err := f.scalars("name", "currency", "kind"); err != nil {
+	if err := f.scalars("name", "currency", "kind", "gate_group"); err != nil {
 		return err
 	}
-	in := merchants.BalanceInput{Name: f.str("name"), Currency: f.str("currency"), Kind: f.str("kind")}
+	in := merchants.BalanceInput{Name: f.str("name"), Currency: f.str("currency"), Kind: f.str("kind"), GateGroup: f.str("gate_group")}
 	if in.Endpoints, err = f.idList("endpoints", "endpoints"); err != nil {
+		return err
+	}
+	if in.Processors, err = f.nameList("processors"); err != nil {
+		return err
+	}
+	if in.CardMappings, err = f.nameList("card_mappings"); err != nil {
 		return err
 	}
 	r, err := a.merchants.CreateBalance(c.ctx, c.mp(), c.params["id"], in)
@@ -454,27 +532,92 @@ func (a *API) updateBalance(c *call) error {
 	if err := f.scalars("created_date"); err != nil {
 		return err
 	}
-	at, err := parseDate(f.str("created_date"))
-	if err != nil {
-		return fieldError("created_date", "must be a date (2026-01-01) or an RFC 3339 time")
+	if !f.has("created_date") && !f.has("endpoints") {
+		return fieldError("created_date", "give created_date or endpoints to change")
 	}
-	r, err := a.merchants.SetBalanceCreatedDate(c.ctx, c.mp(), c.params["id"], at)
-	if err != nil {
-		return err
+	var at time.Time
+	if f.has("created_date") {
+		if at, err = parseDate(f.str("created_date")); err != nil {
+			return fieldError("created_date", "must be a date (2026-01-01) or an RFC 3339 time")
+		}
+	}
+	var eps []string
+	if f.has("endpoints") {
+		if eps, err = f.idList("endpoints", "endpoints"); err != nil {
+			return err
+		}
+		if len(eps) == 0 {
+			return fieldError("endpoints", "must name at least one endpoint")
+		}
+	}
+	var r payments.Resource
+	if eps != nil {
+		if r, err = a.merchants.SetBalanceEndpoints(c.ctx, c.mp(), c.params["id"], eps); err != nil {
+			return err
+		}
+	}
+	if !at.IsZero() {
+		if r, err = a.merchants.SetBalanceCreatedDate(c.ctx, c.mp(), c.params["id"], at); err != nil {
+			return err
+		}
 	}
 	return a.one(c, http.StatusOK, r)
 }
 
-// updateManager sets a manager's default balance ({"default_balance": "Main"}).
+// updateManager sets a manager's default balance ({"default_balance":
+// "Main"}) or its external ID ({"external_merchant_id": "EXT-7"}).
 func (a *API) updateManager(c *call) error {
 	f, err := c.fields("managers")
 	if err != nil {
 		return err
 	}
-	if err := f.scalars("default_balance"); err != nil {
+	if err := f.scalars("default_balance", "external_merchant_id"); err != nil {
 		return err
 	}
-	r, err := a.merchants.SetManagerDefaultBalance(c.ctx, c.mp(), c.params["id"], f.str("default_balance"))
+	if !f.has("default_balance") && !f.has("external_merchant_id") {
+		return fieldError("default_balance", "give default_balance or external_merchant_id to change")
+	}
+	var r payments.Resource
+	if f.has("external_merchant_id") {
+		if r, err = a.svc.UpdateFields(c.ctx, c.mp(), "managers", c.params["id"], map[string]any{"external_merchant_id": f.str("external_merchant_id")}, nil); err != nil {
+			return err
+		}
+	}
+	if f.has("default_balance") {
+		if r, err = a.merchants.SetManagerDefaultBalance(c.ctx, c.mp(), c.params["id"], f.str("default_balance")); err != nil {
+			return err
+		}
+	}
+	return a.one(c, http.StatusOK, r)
+}
+
+// adjustmentCurrency is an adjustment's currency; those made before
+// balances had currencies were all in the marketplace's.
+func adjustmentCurrency(adj payments.Resource) string {
+	if cur := payments.Str(adj.Fields["currency"]); cur != "" {
+		return cur
+	}
+	return payments.Currency
+}
+
+// endBalanceRule ends a rule: DELETE ends it now, PUT with
+// {"effective_until": ...} at that instant. The rule stays, with the
+// period it was in force, and what it applied stays applied.
+func (a *API) endBalanceRule(c *call) error {
+	var at time.Time
+	if c.r.Method == http.MethodPut {
+		f, err := c.fields("balance_rules")
+		if err != nil {
+			return err
+		}
+		if err := f.scalars("effective_until"); err != nil {
+			return err
+		}
+		if at, err = parseDate(f.str("effective_until")); err != nil {
+			return fieldError("effective_until", "must be a date (2027-01-31) or an RFC 3339 time")
+		}
+	}
+	r, err := a.merchants.EndBalanceRule(c.ctx, c.mp(), c.params["id"], at)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/csv"
+	"fmt"
 	"net/http"
 	"os"
 	"strings"
@@ -148,6 +149,20 @@ func TestTestClockThroughHTTP(t *testing.T) {
 	}
 	if r := c.do("GET", "/marketplaces/"+mp+"/test_clock", nil); r.status != 200 || !strings.Contains(string(r.raw), `"offset_seconds":259200`) {
 		t.Fatalf("read: %d %s", r.status, r.raw)
+	}
+	// Days, as rolling reserves count them: 72h + 90 days + 1 day + 2 days.
+	for _, body := range []map[string]any{{"advance": "90d"}, {"advance": "1 day"}, {"advance_days": 2}} {
+		if r := c.do("POST", "/marketplaces/"+mp+"/test_clock", body); r.status != 200 {
+			t.Fatalf("%v: %d %s", body, r.status, r.raw)
+		}
+	}
+	if r := c.do("GET", "/marketplaces/"+mp+"/test_clock", nil); !strings.Contains(string(r.raw), fmt.Sprintf(`"offset_seconds":%d`, (3+93)*86400)) {
+		t.Fatalf("after days: %s", r.raw)
+	}
+	for _, body := range []map[string]any{{"advance": "-2d"}, {"advance": "9999d"}, {"advance": "twod"}, {"advance_days": -1}} {
+		if r := c.do("POST", "/marketplaces/"+mp+"/test_clock", body); r.status != 400 {
+			t.Fatalf("%v: %d %s", body, r.status, r.raw)
+		}
 	}
 }
 
@@ -298,10 +313,10 @@ func TestTransactionsExportShowsAppliedRules(t *testing.T) {
 			t.Fatalf("export: %d %s", r.status, r.raw)
 		}
 		lines := strings.Split(strings.TrimSpace(string(r.raw)), "\n")
-		if len(lines) != 3 || lines[0] != "date,type,amount,currency,gate,source,reserve date,sth date,fee,date bumping,rule" {
+		if len(lines) != 3 || lines[0] != "date,type,amount,currency,gate,source,reserve date,sth date,fee,date bumping,rule,balance" {
 			t.Fatalf("export:\n%s", r.raw)
 		}
-		for i, want := range []string{d1 + ",", "3.20,BDAY+2," + first, d2 + ",", "1.00,ASAP," + second} {
+		for i, want := range []string{d1 + ",", "3.20,BDAY+2," + first + ",USD", d2 + ",", "1.00,ASAP," + second + ",USD"} {
 			if line := lines[1+i/2]; !strings.Contains(line, want) {
 				t.Fatalf("line %d %q lacks %q", 1+i/2, line, want)
 			}

@@ -1,8 +1,11 @@
 package balanced
 
 import (
+	"fmt"
 	"github.com/poise-payments/poise/internal/merchants"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/poise-payments/poise/internal/apperr"
@@ -358,7 +361,9 @@ func (a *API) testClock(c *call) error {
 }
 
 // advanceTestClock moves a test marketplace's clock forward:
-// {"advance": "72h"} (a Go duration) or {"advance_seconds": 259200}.
+// {"advance": "90d"} (days, as rolling reserves count them), {"advance":
+// "72h"} (a Go duration), {"advance_days": 90} or {"advance_seconds":
+// 259200}.
 func (a *API) advanceTestClock(c *call) error {
 	if c.params["id"] != c.mp() {
 		return apperr.New(apperr.NotFound, "no marketplace with id %s", c.params["id"])
@@ -372,9 +377,14 @@ func (a *API) advanceTestClock(c *call) error {
 	}
 	var d time.Duration
 	if s := f.str("advance"); s != "" {
-		if d, err = time.ParseDuration(s); err != nil {
-			return fieldError("advance", "must be a duration such as 72h or 90m")
+		if d, err = parseAdvance(s); err != nil {
+			return fieldError("advance", "must be a number of days such as 90d or a duration such as 72h or 90m")
 		}
+	} else if n, given, err := f.integer("advance_days"); err != nil || given {
+		if err != nil || n < 0 || n > maxAdvanceDays {
+			return fieldError("advance_days", "must be a number of days from 0 to %d", maxAdvanceDays)
+		}
+		d = time.Duration(n) * 24 * time.Hour
 	} else {
 		n, given, err := f.integer("advance_seconds")
 		if err != nil || !given {
@@ -386,4 +396,24 @@ func (a *API) advanceTestClock(c *call) error {
 		return err
 	}
 	return a.testClock(c)
+}
+
+// maxAdvanceDays bounds one advance of a test clock: ten years pass every
+// reserve period a rate plan may have (balances allows 3650 days).
+const maxAdvanceDays = 3660
+
+// parseAdvance reads how far to move a test clock: whole days ("90d",
+// "90 days") or a Go duration ("72h").
+func parseAdvance(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	for _, unit := range []string{" days", " day", "days", "day", "d"} {
+		if rest, ok := strings.CutSuffix(s, unit); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(rest))
+			if err != nil || n < 0 || n > maxAdvanceDays {
+				return 0, fmt.Errorf("advance %q is not 0 to %d days", s, maxAdvanceDays)
+			}
+			return time.Duration(n) * 24 * time.Hour, nil
+		}
+	}
+	return time.ParseDuration(s)
 }

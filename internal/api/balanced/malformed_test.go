@@ -100,7 +100,10 @@ func TestMalformedWritesWriteNothing(t *testing.T) {
 		if ids["balances"] == "" {
 			ids["balances"] = c.do("POST", "/merchants/"+ids["merchants"]+"/balances", map[string]any{"name": "Second USD", "currency": "USD"}).id("balances")
 		}
-		for _, need := range []string{"merchants", "managers", "balances", "marketplaces", "scheduled_adjustments"} {
+		c.do("POST", "/gates", map[string]any{"name": "acq-1", "processor": "acquirer-one"})
+		ids["gate_groups"] = c.do("POST", "/gate_groups", map[string]any{"name": "europe", "gates": []any{"acq-1"}}).id("gate_groups")
+		ids["balance_rules"] = c.do("POST", "/merchants/"+ids["merchants"]+"/balance_rules", map[string]any{"transaction_type": "fraud", "action": "rate_only", "fee_fixed": 5}).id("balance_rules")
+		for _, need := range []string{"merchants", "managers", "balances", "marketplaces", "scheduled_adjustments", "gate_groups", "balance_rules"} {
 			if ids[need] == "" {
 				t.Fatalf("no %s to try", need)
 			}
@@ -190,7 +193,17 @@ func TestMalformedWritesWriteNothing(t *testing.T) {
 			"POST /merchants/:id/scheduled_adjustments": {`{"amount": "x", "period": "monthly"}`, `{"amount": 100, "period": {}}`, `{"amount": 100, "period": "monthly", "first_date": 5}`},
 			"PUT /scheduled_adjustments/:id":            {`{"amount": "x"}`, `{"status": "maybe"}`, `{"amount": 5, "status": "maybe"}`, `{"last_date": []}`},
 			"POST /adjustments/uploads":                 {"not an archive", "PK\x03\x04broken"},
-			"POST /callbacks":                           {`{"url": {}}`, `{"url": "http://127.0.0.1:1/h", "method": []}`, `{"url": "http://127.0.0.1:1/h2", "revision": 5}`},
+			"POST /operator_transactions": {`{"external_id": "e", "type": "sale", "amount": "x", "currency": "USD", "merchant": "` + ids["merchants"] + `", "gate": "card", "occurred_at": "2026-01-01T00:00:00Z"}`,
+				`{"operator_transactions": [{"external_id": "e", "type": "sale", "amount": 1, "currency": "USD", "merchant": "` + ids["merchants"] + `", "gate": "card", "occurred_at": "2026-01-01T00:00:00Z"}, 5]}`,
+				`{"external_id": "e", "type": "sale", "amount": 1, "currency": "USD", "merchant": "` + ids["merchants"] + `", "gate": "card", "occurred_at": "2999-01-01T00:00:00Z"}`,
+				`{"external_id": "e", "type": "sale", "amount": 1, "currency": "JPY", "merchant": "` + ids["merchants"] + `", "gate": "card", "occurred_at": "2026-01-01T00:00:00Z"}`,
+				`{"operator_transactions": []}`, `{"operator_transactions": "x"}`},
+			"POST /operator_transactions/imports": {"not an archive", "PK\x03\x04broken"},
+			"POST /gates":                         {`{"name": "card", "processor": "p"}`, `{"name": "acq-1", "processor": "p"}`, `{"name": "a b", "processor": "p"}`, `{"name": "g"}`, `{"name": [], "processor": "p"}`},
+			"POST /gate_groups":                   {`{"name": "g", "gates": ["nope"]}`, `{"name": "g", "gates": []}`, `{"name": "europe", "gates": ["card"]}`, `{"name": "g", "gates": "card"}`},
+			"PUT /balance_rules/:id":              {`{"effective_until": "yesterday"}`, `{"effective_until": "2000-01-01"}`, `{"effective_until": []}`, `{}`},
+			"PUT /gate_groups/:id":                {`{"gates": ["nope"]}`, `{"gates": []}`, `{"gates": [1]}`},
+			"POST /callbacks":                     {`{"url": {}}`, `{"url": "http://127.0.0.1:1/h", "method": []}`, `{"url": "http://127.0.0.1:1/h2", "revision": 5}`},
 		}
 		routes := balanced.WriteRoutes(api)
 		for _, route := range routes {

@@ -160,6 +160,9 @@ func (a *API) routes() {
 	r.handle(http.MethodGet, "/merchants/:id/reconciliation", a.reconcile)
 	r.handle(http.MethodPost, "/merchants/:id/balance_rules", a.setBalanceRule)
 	r.handle(http.MethodGet, "/merchants/:id/balance_rules", a.listLinked("balance_rules", "merchant"))
+	r.handle(http.MethodGet, "/balance_rules/:id", a.getTyped("balance_rules"))
+	r.handle(http.MethodPut, "/balance_rules/:id", a.endBalanceRule)
+	r.handle(http.MethodDelete, "/balance_rules/:id", a.endBalanceRule)
 	r.handle(http.MethodPost, "/merchants/:id/reserve_moves", a.moveReserve)
 	r.handle(http.MethodPost, "/merchants/:id/endpoints", a.createEndpoint)
 	r.handle(http.MethodGet, "/merchants/:id/endpoints", a.listLinked("endpoints", "merchant"))
@@ -179,6 +182,19 @@ func (a *API) routes() {
 	r.handle(http.MethodDelete, "/scheduled_adjustments/:id", a.deleteSchedule)
 	r.handle(http.MethodPost, "/adjustments/uploads", a.uploadAdjustments)
 	r.routes[len(r.routes)-1].maxBody = maxUploadBytes
+	// The operator's own transactions and the gates they come by.
+	r.handle(http.MethodPost, "/operator_transactions", a.recordOperatorTransactions)
+	r.routes[len(r.routes)-1].maxBody = maxOperatorCallBytes
+	r.handle(http.MethodGet, "/operator_transactions/:id", a.getOperatorTransaction)
+	r.handle(http.MethodPost, "/operator_transactions/imports", a.importOperatorTransactions)
+	r.routes[len(r.routes)-1].maxBody = maxUploadBytes
+	r.handle(http.MethodPost, "/gates", a.createGate)
+	r.handle(http.MethodGet, "/gates", a.listAll("gates"))
+	r.handle(http.MethodGet, "/gates/:id", a.getTyped("gates"))
+	r.handle(http.MethodPost, "/gate_groups", a.createGateGroup)
+	r.handle(http.MethodGet, "/gate_groups", a.listAll("gate_groups"))
+	r.handle(http.MethodGet, "/gate_groups/:id", a.getTyped("gate_groups"))
+	r.handle(http.MethodPut, "/gate_groups/:id", a.updateGateGroup)
 
 	r.handle(http.MethodPost, "/callbacks", a.createCallback)
 	r.handle(http.MethodGet, "/callbacks/:id", a.getTyped("callbacks"))

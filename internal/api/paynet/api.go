@@ -40,10 +40,18 @@ func New(svc *payments.Service, m *merchants.Service, v *Verifier, log *slog.Log
 	return &API{svc: svc, merchants: m, verifier: v, log: log}
 }
 
-// ServeHTTP answers POST /paynet/api/v2/get-balance/{merchant|manager}/LOGIN.
-// The seed says the answer is form-encoded text but shows JSON; Poise
-// answers what the example shows, as application/json.
+// ServeHTTP answers POST /paynet/api/v2/get-balance/{merchant|manager}/LOGIN
+// (and a manager's uploads at AdjustmentsPath).
+// The answer is what the seed's example shows: the balances' fields with
+// amounts to three decimals ("amount":12.340), under the seed's
+// Content-Type text/html;charset=utf-8. A client that asks for
+// application/json with Accept gets the same fields as JSON, each amount
+// in its currency's own decimals (JPY 1234, KWD 1.234).
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == AdjustmentsPath {
+		a.UploadAdjustments(w, r)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	if r.Method != http.MethodPost {
 		a.fail(w, apperr.New(apperr.Invalid, "get-balance is a POST"), http.StatusMethodNotAllowed)
@@ -113,6 +121,11 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	wanted := form.Get("balance-name")
+	jsonVariant := wantsJSON(r)
+	minDecimals := seedDecimals
+	if jsonVariant {
+		minDecimals = 0
+	}
 	out := []any{}
 	for _, m := range merchants {
 		balances, err := a.merchants.MerchantBalances(r.Context(), m)
@@ -124,37 +137,96 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if wanted != "" && b.Name != wanted {
 				continue
 			}
-			out = append(out, render(b))
+			out = append(out, render(b, minDecimals))
 		}
 	}
 	if wanted != "" && len(out) == 0 {
 		a.fail(w, apperr.New(apperr.NotFound, "no balance named %q", wanted), 0)
 		return
 	}
+	if !jsonVariant {
+		w.Header().Set("Content-Type", "text/html;charset=utf-8")
+	}
 	json.NewEncoder(w).Encode(out)
 }
 
-// render writes a balance with the seed's field names; amounts are decimal
-// numbers in the currency's units.
-func render(b merchants.MerchantBalance) map[string]any {
+// wantsJSON reports whether a request asks for the JSON variant.
+func wantsJSON(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
+		mt, _, _ := strings.Cut(part, ";")
+		if strings.EqualFold(strings.TrimSpace(mt), "application/json") {
+			return true
+		}
+	}
+	return false
+}
+
+// seedDecimals is how many decimals the seed's example writes an amount
+// with ("amount":0.000); a currency with more keeps all of its own.
+const seedDecimals = 3
+
+// render writes a balance with the seed's field names, in the order of its
+// example; amounts are decimal numbers in the currency's units, to at
+// least minDecimals places.
+func render(b merchants.MerchantBalance, minDecimals int) seedFields {
 	cur, err := money.LookupCurrency(b.Currency)
 	dec := func(minor int64) any {
 		if err != nil {
 			return minor
 		}
-		return json.Number(money.Amount{Minor: minor, Currency: cur}.Decimal())
+		return json.Number(padDecimals(money.Amount{Minor: minor, Currency: cur}.Decimal(), cur.Exponent, minDecimals))
 	}
-	return map[string]any{
-		"name":                         b.Name,
-		"amount":                       dec(b.CurrentMinor),
-		"online-balance-live-amount":   dec(b.LiveMinor),
-		"total-short-term-hold-amount": dec(b.STHMinor),
-		"total-rolling-reserve-amount": dec(b.RRMinor),
-		"currency":                     b.Currency,
-		"merchantLogin":                b.MerchantLogin,
-		"externalMerchantIdentifier":   b.ExternalMerchantID,
-		"amount-buffer-hold":           dec(b.BufferMinor),
+	return seedFields{
+		{"name", b.Name},
+		{"amount", dec(b.CurrentMinor)},
+		{"online-balance-live-amount", dec(b.LiveMinor)},
+		{"total-short-term-hold-amount", dec(b.STHMinor)},
+		{"total-rolling-reserve-amount", dec(b.RRMinor)},
+		{"currency", b.Currency},
+		{"merchantLogin", b.MerchantLogin},
+		{"externalMerchantIdentifier", b.ExternalMerchantID},
+		{"amount-buffer-hold", dec(b.BufferMinor)},
 	}
+}
+
+// seedFields are a balance's fields in the order the seed writes them.
+type seedFields []struct {
+	name  string
+	value any
+}
+
+// get reads one field.
+func (f seedFields) get(name string) any {
+	for _, kv := range f {
+		if kv.name == name {
+			return kv.value
+		}
+	}
+	return nil
+}
+
+// MarshalJSON writes the fields as one object, in their order.
+func (f seedFields) MarshalJSON() ([]byte, error) {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, kv := range f {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, err := json.Marshal(kv.name)
+		if err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(kv.value)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return []byte(b.String()), nil
 }
 
 func (a *API) fail(w http.ResponseWriter, err error, status int) {
@@ -172,8 +244,9 @@ func (a *API) fail(w http.ResponseWriter, err error, status int) {
 }
 
 // byEndpoint answers POST /paynet/api/v2/get-balance/ENDPOINTID: the
-// current amount of the balance that counts the endpoint, signed by the
-// endpoint's merchant. As the seed's example shows, the answer is
+// current amount of the balance of the endpoint that balance-provider
+// names (see merchants.BalanceOfProvider), signed by the endpoint's
+// merchant. As the seed's example shows, the answer is
 // form-encoded text ("balance-amount=29.99"), each value ending in a
 // newline.
 func (a *API) byEndpoint(w http.ResponseWriter, r *http.Request, endpointID string) {
@@ -210,7 +283,7 @@ func (a *API) byEndpoint(w http.ResponseWriter, r *http.Request, endpointID stri
 		a.fail(w, apperr.New(apperr.NotFound, "no endpoint %s of this merchant", endpointID), 0)
 		return
 	}
-	name, err := a.merchants.BalanceOfEndpoint(r.Context(), merchant, endpointID)
+	name, err := a.merchants.BalanceOfProvider(r.Context(), merchant, endpointID, form.Get("balance-provider"))
 	if err != nil {
 		a.fail(w, err, 0)
 		return
@@ -223,10 +296,23 @@ func (a *API) byEndpoint(w http.ResponseWriter, r *http.Request, endpointID stri
 	for _, b := range balances {
 		if b.Name == name {
 			w.Header().Set("Content-Type", "text/html;charset=utf-8")
-			amount := render(b)["amount"]
+			amount := render(b, 0).get("amount")
 			io.WriteString(w, "balance-amount="+url.QueryEscape(fmt.Sprint(amount))+"\n")
 			return
 		}
 	}
 	a.fail(w, apperr.New(apperr.NotFound, "no balance counts endpoint %s", endpointID), 0)
+}
+
+// padDecimals writes an exact decimal of a currency with the given
+// exponent to at least min decimals, adding zeros: "12.34" to "12.340",
+// "1234" to "1234.000". It never rounds.
+func padDecimals(text string, exponent, min int) string {
+	if exponent >= min {
+		return text
+	}
+	if exponent == 0 {
+		text += "."
+	}
+	return text + strings.Repeat("0", min-exponent)
 }

@@ -32,7 +32,7 @@ func newStack(t *testing.T, kind string) string {
 	bal := balanced.New(svc, mer, nil)
 	pn := paynet.New(svc, mer, &paynet.Verifier{Secrets: mer, Nonces: db, Clock: clock.System()}, nil)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, paynet.Prefix) {
+		if strings.HasPrefix(r.URL.Path, paynet.Prefix) || r.URL.Path == paynet.AdjustmentsPath {
 			pn.ServeHTTP(w, r)
 			return
 		}
