@@ -47,9 +47,18 @@ var feedTypeOf = map[string][]string{
 	"credits":                    {payments.FeedPayout},
 	"reversals":                  {payments.FeedPayoutCancel},
 	"card_holds":                 {payments.FeedPreauth, payments.FeedVoid},
-	"disputes":                   {payments.FeedChargeback},
+	"disputes":                   {payments.FeedChargeback, payments.FeedChargebackReversal},
 	"bank_account_verifications": {payments.FeedAccountVerification},
 	"adjustments":                {FeedAdjustment},
+}
+
+// returnFeedOf is the entry an ACH return adds for a transaction that had
+// succeeded (ach_returns.go): the money it moved goes back.
+var returnFeedOf = map[string]string{
+	"debits":    payments.FeedChargeback,
+	"credits":   payments.FeedPayoutCancel,
+	"refunds":   payments.FeedChargebackReversal,
+	"reversals": payments.FeedPayout,
 }
 
 // Reconcile checks a party's balances against the ledger and against what
@@ -179,19 +188,28 @@ func (s *Service) reconcile(ctx context.Context, party payments.Resource, only s
 			rec.Differences = append(rec.Differences, Difference{e.SourceID, fmt.Sprintf("%s entry names no resource", e.Type)})
 			continue
 		}
-		ok := false
+		// A transaction returned after it succeeded has failed late: its
+		// own entry stands, and its return's entry gives the money back,
+		// as much as the return took (a debit's, what its refunds left).
+		returned := src.Private["ach_return"] != nil
+		isReturn := returned && e.Type == returnFeedOf[src.Type]
+		ok := isReturn
 		for _, t := range feedTypeOf[src.Type] {
 			ok = ok || t == e.Type
+		}
+		want := payments.Int(src.Fields["amount"])
+		if ra, has := src.Fields["returned_amount"]; isReturn && has {
+			want = payments.Int(ra)
 		}
 		switch {
 		case !ok:
 			rec.Differences = append(rec.Differences, Difference{e.SourceID, fmt.Sprintf("a %s does not cause a %s entry", src.Type, e.Type)})
-		case src.Status == "failed":
+		case src.Status == "failed" && !returned:
 			rec.Differences = append(rec.Differences, Difference{e.SourceID, fmt.Sprintf("%s entry for a failed %s", e.Type, src.Type)})
 		case src.Type == "bank_account_verifications":
-		case src.Type == "adjustments" && payments.Int(src.Fields["amount"]) != e.AmountMinor,
-			src.Type != "adjustments" && e.Type != payments.FeedCapture && payments.Int(src.Fields["amount"]) != e.AmountMinor:
-			rec.Differences = append(rec.Differences, Difference{e.SourceID, fmt.Sprintf("%s entry of %d, but the %s is of %d", e.Type, e.AmountMinor, src.Type, payments.Int(src.Fields["amount"]))})
+		case e.Type == payments.FeedCapture && src.Type != "adjustments":
+		case want != e.AmountMinor:
+			rec.Differences = append(rec.Differences, Difference{e.SourceID, fmt.Sprintf("%s entry of %d, but the %s is of %d", e.Type, e.AmountMinor, src.Type, want)})
 		}
 	}
 	return rec, nil

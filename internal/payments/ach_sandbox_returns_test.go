@@ -7,6 +7,7 @@ import (
 
 	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/merchants"
 	"github.com/poise-payments/poise/internal/payments"
 	"github.com/poise-payments/poise/internal/store/storetest"
 )
@@ -50,6 +51,12 @@ func TestSandboxReturnsADebitThatWasPaidOut(t *testing.T) {
 		w := newSandboxWorld(t, kind, pt(time.November, 25, 10, 0))
 		buyer, buyerCu := w.verifiedBank(t, "9900000006")
 		shopBank, shop := w.verifiedBank(t, "9900000002")
+		// The shop is a merchant with a balance, which must reconcile with
+		// what its payments did, returns included.
+		party, err := w.m.CreateMerchant(ctx, w.mp, merchants.PartyInput{Login: "shop-" + kind, ControlKey: "a control key 12345", Customer: shop.ID, Enabled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
 		order, err := w.s.CreateOrder(ctx, w.mp, shop.ID, payments.OrderInput{Description: "rent"})
 		if err != nil {
 			t.Fatal(err)
@@ -194,6 +201,13 @@ func TestSandboxReturnsADebitThatWasPaidOut(t *testing.T) {
 		found, err := ledger.Verify(ctx, w.db.Ledger())
 		if err != nil || len(found) != 0 {
 			t.Fatalf("verify: %v %v", found, err)
+		}
+		if party, err = w.s.Get(ctx, w.mp, party.ID); err != nil {
+			t.Fatal(err)
+		}
+		rec, err := w.m.Reconcile(ctx, party)
+		if err != nil || len(rec.Differences) != 0 || rec.EntriesCompared == 0 {
+			t.Fatalf("the shop's balance does not reconcile after the returns: %+v, %v", rec, err)
 		}
 	})
 }
