@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/poise-payments/poise/internal/payments"
+	"slices"
 	"strings"
 	"time"
 
@@ -172,6 +173,18 @@ func (s *Service) reconcile(ctx context.Context, party payments.Resource, only s
 	if err != nil {
 		return rec, err
 	}
+	// The resources the other entries name, likewise.
+	var ids []string
+	for _, e := range feed {
+		if _, operator := recorded[e.SourceID]; !operator && (only == "" || counted[e.ID]) {
+			ids = append(ids, e.SourceID)
+		}
+	}
+	slices.Sort(ids)
+	resources, err := s.store.ResourcesByID(ctx, party.Marketplace, slices.Compact(ids))
+	if err != nil {
+		return rec, err
+	}
 	for _, e := range feed {
 		if only != "" && !counted[e.ID] {
 			continue // one balance is checked against what it counted
@@ -183,8 +196,8 @@ func (s *Service) reconcile(ctx context.Context, party payments.Resource, only s
 			}
 			continue
 		}
-		src, err := s.pay.Get(ctx, party.Marketplace, e.SourceID)
-		if err != nil {
+		src, found := resources[e.SourceID]
+		if !found {
 			rec.Differences = append(rec.Differences, Difference{e.SourceID, fmt.Sprintf("%s entry names no resource", e.Type)})
 			continue
 		}

@@ -40,6 +40,9 @@ func New(pay *payments.Service, s Store, v *vault.Vault) *Service {
 
 // Store reads merchant balances outside an operation.
 type Store interface {
+	// ResourcesByID reads the resources of a marketplace with the given
+	// IDs, in a few statements; an ID it lacks is absent from the map.
+	ResourcesByID(ctx context.Context, marketplace string, ids []string) (map[string]payments.Resource, error)
 	// FeedOf lists a customer's balance transactions, oldest first.
 	FeedOf(ctx context.Context, marketplace, customer string) ([]payments.FeedEntry, error)
 	// DueReleases sums what has fallen due on a balance by now and is not

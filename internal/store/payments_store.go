@@ -317,3 +317,23 @@ func (t *Tx) HasCallbacks(ctx context.Context, marketplace string) (bool, error)
 	t.callbacks[marketplace] = n > 0
 	return n > 0, nil
 }
+
+// ResourcesByID reads the resources of marketplace named by ids, in
+// statements of a few hundred IDs each; IDs of other marketplaces, or of
+// nothing, are absent from the answer.
+func (db *DB) ResourcesByID(ctx context.Context, marketplace string, ids []string) (map[string]payments.Resource, error) {
+	out := make(map[string]payments.Resource, len(ids))
+	err := eachChunk(len(ids), func(start, size int) error {
+		args := make([]any, 0, size+1)
+		args = append(args, marketplace)
+		for _, id := range ids[start : start+size] {
+			args = append(args, id)
+		}
+		found, err := collectWith(scanResource)(db.Query(ctx, "SELECT "+resourceColumns+" FROM resources WHERE marketplace_id = ? AND id IN ("+placeholders(size)+")", args...))
+		for _, r := range found {
+			out[r.ID] = r
+		}
+		return err
+	})
+	return out, err
+}
