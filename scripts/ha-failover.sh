@@ -33,16 +33,26 @@ node_start() { # work dir, node name
 	disown
 }
 
-node_kill() { # work dir, node name: Patroni, the postmaster and its children
-	local dir=$1 name=$2 pids="" pm=""
-	pids=$(cat "$dir/$name.patroni.pid")
-	if [ -f "$dir/$name/data/postmaster.pid" ]; then
-		pm=$(head -1 "$dir/$name/data/postmaster.pid")
-		# Only a postmaster this node runs: its data directory is ours.
-		if [ -n "$pm" ] && grep -qs "$dir/$name/data" "/proc/$pm/cmdline"; then
-			pids="$pids $pm $(ps -o pid= --ppid "$pm" | tr '\n' ' ')"
+# pids_of prints the processes whose command line holds text: a path in
+# this run's own directory, so only processes this run started match.
+pids_of() {
+	local p
+	for p in /proc/[0-9]*; do
+		if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "$1"; then
+			echo "${p#/proc/}"
 		fi
-	fi
+	done
+}
+
+node_kill() { # work dir, node name: Patroni, the postmaster and its children
+	local dir=$1 name=$2 pids pm
+	# Patroni by its configuration file (and the pid recorded at its start),
+	# the postmaster by its data directory; backends by their parent.
+	pids="$(cat "$dir/$name.patroni.pid" 2>/dev/null) $(pids_of "$dir/$name.yml")"
+	for pm in $(pids_of "$dir/$name/data"); do
+		pids="$pids $pm $(ps -o pid= --ppid "$pm" | tr '\n' ' ')"
+	done
+	echo "$(date -u +%T.%N) kill -9 $name: $pids" >>"$dir/faults.log"
 	# shellcheck disable=SC2086
 	kill -9 $pids 2>/dev/null || true
 }
@@ -195,6 +205,9 @@ postgresql:
     unix_socket_directories: $DIR/$name
 EOF
 }
+# patronictl reads the cluster from etcd; a file of its own keeps node
+# configuration paths off any command line but Patroni's.
+printf 'scope: %s\netcd3:\n  hosts: 127.0.0.1:%s\n' "$SCOPE" "$ETCD_CLIENT" >"$DIR/patronictl.yml"
 write_node_config node0 "$PG0" "$REST0"
 write_node_config node1 "$PG1" "$REST1"
 chown -R postgres:postgres "$DIR"
@@ -251,7 +264,7 @@ set +e
 	--database-url "$DB_URL" \
 	--kill-cmd "$REPO/scripts/ha-failover.sh __kill $DIR" \
 	--start-cmd "$REPO/scripts/ha-failover.sh __start $DIR" \
-	--switchover-cmd "patronictl -c $DIR/node0.yml switchover $SCOPE --force" \
+	--switchover-cmd "patronictl -c $DIR/patronictl.yml switchover $SCOPE --force" \
 	--kills "$KILLS" --switchovers "$SWITCHOVERS")
 drive_rc=$?
 set -e

@@ -55,6 +55,9 @@ const (
 	// healthyTimeout bounds the wait for the cluster to have a leader and
 	// a synchronous standby again.
 	healthyTimeout = 2 * time.Minute
+	// minKillPause is less than any failover takes: a new primary is
+	// promoted only once the old one's lock in etcd expired.
+	minKillPause = time.Second
 	// resumeTimeout bounds the wait for writes after a fault.
 	resumeTimeout = time.Minute
 )
@@ -201,7 +204,13 @@ func run(ctx context.Context, cfg config) (bool, error) {
 		}
 		f.resumed = resumed.Sub(f.at)
 		faults = append(faults, f)
-		fmt.Printf("fault %d: %-10s of %s, writes resumed after %.1f s\n", i+1, kind, leader, f.resumed.Seconds())
+		if kind == "kill" && f.resumed < minKillPause {
+			// Writes that never stopped mean the primary did not die: the
+			// fault was not made, and the run proves nothing about it.
+			runErr = fmt.Errorf("fault %d: writes went on %s after killing %s; the kill did not take", i+1, f.resumed, leader)
+			break
+		}
+		fmt.Printf("%s fault %d: %-10s of %s, writes resumed after %.1f s\n", f.at.UTC().Format("15:04:05.000"), i+1, kind, leader, f.resumed.Seconds())
 		if kind == "kill" {
 			if err := shell(ctx, cfg.startCmd+" "+leader); err != nil {
 				runErr = fmt.Errorf("restart %s: %w", leader, err)
