@@ -114,6 +114,9 @@ type op struct {
 	acked    bool
 	ackID    string
 	ackedAt  time.Time
+	// replayed: the acknowledgement was the stored answer of an earlier
+	// attempt, one that had committed although its client saw it fail.
+	replayed bool
 	// errors counts the failed attempts by what was seen.
 	errors map[string]int
 }
@@ -182,17 +185,19 @@ func run(ctx context.Context, cfg config) (bool, error) {
 		time.Sleep(cfg.loadBetween)
 		f := &fault{kind: kind, node: leader}
 		// Writes have resumed once an attempt sent after the old primary
-		// stopped taking them is acknowledged: from the kill, or from the
-		// end of the switchover (the old primary works until it demotes).
+		// stopped taking them is acknowledged: after the kill, or after the
+		// switchover (the old primary works until it demotes). A kill
+		// counts from when it was done; a switchover from when it was
+		// asked for, its pause being part of it.
 		f.at = time.Now()
 		switch kind {
 		case "kill":
-			d.markFault(f.at)
 			err = shell(ctx, cfg.killCmd+" "+leader)
+			f.at = time.Now()
 		case "switchover":
 			err = shell(ctx, cfg.switchoverCmd+" --leader "+leader+" --candidate "+standby)
-			d.markFault(time.Now())
 		}
+		d.markFault(time.Now())
 		if err != nil {
 			runErr = fmt.Errorf("fault %d (%s of %s): %w", i+1, kind, leader, err)
 			break
@@ -241,15 +246,16 @@ func shell(ctx context.Context, command string) error {
 
 // --- the API ---------------------------------------------------------------
 
-// call sends one request and decodes a 2xx answer into out.
-func (d *driver) call(ctx context.Context, api, method, path string, form url.Values, key string, out any) (int, error) {
+// call sends one request and decodes a 2xx answer into out. It reports
+// whether the answer was a replay of a stored one.
+func (d *driver) call(ctx context.Context, api, method, path string, form url.Values, key string, out any) (int, bool, error) {
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
 	}
 	req, err := http.NewRequestWithContext(ctx, method, api+path, body)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -263,22 +269,22 @@ func (d *driver) call(ctx context.Context, api, method, path string, form url.Va
 	}
 	resp, err := d.client.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return resp.StatusCode, err
+		return resp.StatusCode, false, err
 	}
 	if resp.StatusCode/100 != 2 {
-		return resp.StatusCode, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, strings.TrimSpace(string(raw)))
+		return resp.StatusCode, false, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, strings.TrimSpace(string(raw)))
 	}
 	if out != nil {
 		if err := json.Unmarshal(raw, out); err != nil {
-			return resp.StatusCode, fmt.Errorf("%s %s: %w", method, path, err)
+			return resp.StatusCode, false, fmt.Errorf("%s %s: %w", method, path, err)
 		}
 	}
-	return resp.StatusCode, nil
+	return resp.StatusCode, resp.Header.Get("Idempotent-Replayed") != "", nil
 }
 
 // firstField reads a field of the first resource of a list in an answer.
@@ -307,7 +313,7 @@ func firstID(doc map[string]any, list string) (string, error) {
 func (d *driver) setUp(ctx context.Context) error {
 	api := d.cfg.apis[0]
 	var doc map[string]any
-	if _, err := d.call(ctx, api, "POST", "/api_keys", url.Values{}, "", &doc); err != nil {
+	if _, _, err := d.call(ctx, api, "POST", "/api_keys", url.Values{}, "", &doc); err != nil {
 		return err
 	}
 	secret, err := firstField(doc, "api_keys", "secret")
@@ -315,23 +321,23 @@ func (d *driver) setUp(ctx context.Context) error {
 		return err
 	}
 	d.secret, _ = secret.(string)
-	if _, err := d.call(ctx, api, "POST", "/marketplaces", url.Values{}, "", &doc); err != nil {
+	if _, _, err := d.call(ctx, api, "POST", "/marketplaces", url.Values{}, "", &doc); err != nil {
 		return err
 	}
 	if d.market, err = firstID(doc, "marketplaces"); err != nil {
 		return err
 	}
-	if _, err := d.call(ctx, api, "POST", "/customers", url.Values{"name": {"Failover Merchant"}}, "", &doc); err != nil {
+	if _, _, err := d.call(ctx, api, "POST", "/customers", url.Values{"name": {"Failover Merchant"}}, "", &doc); err != nil {
 		return err
 	}
 	if d.merchant, err = firstID(doc, "customers"); err != nil {
 		return err
 	}
 	bank := url.Values{"name": {"Failover Merchant"}, "account_number": {"9900000002"}, "routing_number": {"021000021"}}
-	if _, err := d.call(ctx, api, "POST", "/customers/"+d.merchant+"/bank_accounts", bank, "", &doc); err != nil {
+	if _, _, err := d.call(ctx, api, "POST", "/customers/"+d.merchant+"/bank_accounts", bank, "", &doc); err != nil {
 		return err
 	}
-	if _, err := d.call(ctx, api, "POST", "/customers/"+d.merchant+"/orders", url.Values{}, "", &doc); err != nil {
+	if _, _, err := d.call(ctx, api, "POST", "/customers/"+d.merchant+"/orders", url.Values{}, "", &doc); err != nil {
 		return err
 	}
 	d.order, err = firstID(doc, "orders")
@@ -342,12 +348,12 @@ func (d *driver) setUp(ctx context.Context) error {
 func (d *driver) escrows(ctx context.Context) (order, market int64, err error) {
 	var doc map[string]any
 	for _, api := range d.cfg.apis {
-		if _, err = d.call(ctx, api, "GET", "/orders/"+d.order, nil, "", &doc); err != nil {
+		if _, _, err = d.call(ctx, api, "GET", "/orders/"+d.order, nil, "", &doc); err != nil {
 			continue
 		}
 		v, _ := firstField(doc, "orders", "amount_escrowed")
 		o, _ := v.(float64)
-		if _, err = d.call(ctx, api, "GET", "/marketplaces/"+d.market, nil, "", &doc); err != nil {
+		if _, _, err = d.call(ctx, api, "GET", "/marketplaces/"+d.market, nil, "", &doc); err != nil {
 			continue
 		}
 		v, _ = firstField(doc, "marketplaces", "in_escrow")
@@ -426,10 +432,11 @@ func (d *driver) resolve(ctx context.Context, turn int, o *op, path string, form
 		sent := time.Now()
 		var doc map[string]any
 		o.attempts++
-		code, err := d.call(ctx, api, "POST", path, form, o.key, &doc)
+		code, replayed, err := d.call(ctx, api, "POST", path, form, o.key, &doc)
 		if err == nil {
 			id, idErr := firstID(doc, list)
 			if idErr == nil {
+				o.replayed = replayed
 				d.ack(o, id, sent)
 				return
 			}
@@ -625,7 +632,7 @@ func (d *driver) check(ctx context.Context, faults []*fault, baseOrder, baseEscr
 		return false, fmt.Errorf("read the stored operations: %w", err)
 	}
 	shown := map[string]int{}
-	var acked, retried, retriedAcked, lost, twice, unresolved, notApplied int
+	var acked, retried, retriedAcked, replayedAcked, lost, twice, unresolved, notApplied int
 	wantOrder, wantEscrow := baseOrder, baseEscrow
 	seen := map[string]int{}
 	for _, o := range ops {
@@ -649,6 +656,9 @@ func (d *driver) check(ctx context.Context, faults []*fault, baseOrder, baseEscr
 		acked++
 		if o.attempts > 1 {
 			retriedAcked++
+			if o.replayed {
+				replayedAcked++
+			}
 		}
 		seen[o.ackID]++
 		found := false
@@ -699,6 +709,8 @@ func (d *driver) check(ctx context.Context, faults []*fault, baseOrder, baseEscr
 	}
 	fmt.Printf("operations sent:          %d (%d needed a retry with the same key)\n", len(ops), retried)
 	fmt.Printf("acknowledged operations:  %d (%d after a retry)\n", acked, retriedAcked)
+	fmt.Printf("  of those retried, %d were committed by an attempt whose client saw an error (replayed on retry), %d applied by the retry itself\n",
+		replayedAcked, retriedAcked-replayedAcked)
 	fmt.Printf("failed attempts by cause: %v\n", errorsSeen)
 	fmt.Printf("lost:                     %d\n", lost)
 	fmt.Printf("applied twice:            %d\n", twice)
