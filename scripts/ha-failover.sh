@@ -36,12 +36,8 @@ node_start() { # work dir, node name
 # pids_of prints the processes whose command line holds text: a path in
 # this run's own directory, so only processes this run started match.
 pids_of() {
-	local p
-	for p in /proc/[0-9]*; do
-		if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "$1"; then
-			echo "${p#/proc/}"
-		fi
-	done
+	# The empty group keeps grep's own command line from matching.
+	grep -laE -- "${1%/*}/()${1##*/}" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3 || true
 }
 
 node_kill() { # work dir, node name: Patroni, the postmaster and its children
