@@ -161,6 +161,10 @@ func TestPoolDropsSessionsTheServerEnded(t *testing.T) {
 	appName := "failover_" + strings.ToLower(id.New(""))
 	u := withQuery(t, storetest.URL(t, "postgres"), "", map[string]string{"application_name": appName})
 	db := storetest.OpenURL(t, u)
+	// The table first: concurrent CREATE TABLE IF NOT EXISTS can collide.
+	if err := write(ctx, db); err != nil {
+		t.Fatal(err)
+	}
 	// Several sessions in the pool, all idle.
 	done := make(chan error, 4)
 	for range 4 {
