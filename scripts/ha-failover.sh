@@ -5,8 +5,10 @@
 # through both instances, kills the leader (Patroni and PostgreSQL, kill -9)
 # several times and makes one planned switchover, then checks that every
 # acknowledged operation exists exactly once, that retried keys applied at
-# most once, that escrow equals what was acknowledged, and that
-# `poise verify` is clean.
+# most once, that escrow equals what was acknowledged, that every instance's
+# /readyz said 503 while no primary took writes and 200 at the end, and that
+# `poise verify` is clean. It prints, per fault, the time until writes
+# resumed.
 #
 # Usage: scripts/ha-failover.sh [kills] [switchovers]   (default 5 and 1)
 #

@@ -13,7 +13,9 @@
 //   - applied twice: a key whose operation exists more than once;
 //   - unresolved: an operation never acknowledged in the time allowed;
 //   - escrow: the order's and the marketplace's escrow equal what the
-//     acknowledged operations put in and took out.
+//     acknowledged operations put in and took out;
+//   - readiness: every instance's /readyz, asked as a load balancer would,
+//     said not ready while no primary took writes, and ready at the end.
 //
 // It exits 1 when any of these is not zero.
 package main
@@ -58,6 +60,10 @@ const (
 	// minKillPause is less than any failover takes: a new primary is
 	// promoted only once the old one's lock in etcd expired.
 	minKillPause = time.Second
+	// probeInterval and probeTimeout are a load balancer's readiness
+	// probe: often, and given about what /readyz allows itself.
+	probeInterval = 250 * time.Millisecond
+	probeTimeout  = 3 * time.Second
 	// resumeTimeout bounds the wait for writes after a fault.
 	resumeTimeout = time.Minute
 )
@@ -130,8 +136,15 @@ type fault struct {
 	pause   time.Duration
 }
 
+// probe is one answer of an instance's /readyz.
+type probe struct {
+	at    time.Time
+	ready bool
+}
+
 type driver struct {
 	cfg        config
+	probes     [][]probe // by instance
 	client     *http.Client
 	secret     string
 	market     string
@@ -146,7 +159,7 @@ type driver struct {
 }
 
 func run(ctx context.Context, cfg config) (bool, error) {
-	d := &driver{cfg: cfg, client: &http.Client{Timeout: attemptTimeout}, firstAfter: map[int]time.Time{}}
+	d := &driver{cfg: cfg, client: &http.Client{Timeout: attemptTimeout}, firstAfter: map[int]time.Time{}, probes: make([][]probe, len(cfg.apis))}
 	if err := d.setUp(ctx); err != nil {
 		return false, fmt.Errorf("set up: %w", err)
 	}
@@ -157,6 +170,13 @@ func run(ctx context.Context, cfg config) (bool, error) {
 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
+	for i, api := range cfg.apis {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.watchReadiness(i, api, stop)
+		}()
+	}
 	for w := range cfg.workers {
 		wg.Add(1)
 		go func() {
@@ -474,6 +494,59 @@ func (d *driver) ack(o *op, id string, sent time.Time) {
 	}
 }
 
+// watchReadiness asks an instance's /readyz every probeInterval until stop
+// closes, as a load balancer does, and keeps the answers.
+func (d *driver) watchReadiness(i int, api string, stop <-chan struct{}) {
+	client := &http.Client{Timeout: probeTimeout}
+	t := time.NewTicker(probeInterval)
+	defer t.Stop()
+	for {
+		at := time.Now()
+		ready := false
+		if resp, err := client.Get(api + "/readyz"); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			ready = resp.StatusCode == http.StatusOK
+		}
+		d.mu.Lock()
+		d.probes[i] = append(d.probes[i], probe{at: at, ready: ready})
+		d.mu.Unlock()
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// unready sums, for instance i, the time its probes sent within
+// [from, to) found it not ready (each probe standing for one interval).
+func (d *driver) unready(i int, from, to time.Time) (time.Duration, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var total time.Duration
+	seen := false
+	for _, p := range d.probes[i] {
+		if !p.at.Before(from) && p.at.Before(to) && !p.ready {
+			total += probeInterval
+			seen = true
+		}
+	}
+	return total, seen
+}
+
+// readyAtEnd reports whether the last probe of every instance was ready.
+func (d *driver) readyAtEnd() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, ps := range d.probes {
+		if len(ps) == 0 || !ps[len(ps)-1].ready {
+			return false
+		}
+	}
+	return true
+}
+
 // markFault starts watching for the first acknowledgement of an attempt
 // sent after since.
 func (d *driver) markFault(since time.Time) {
@@ -701,12 +774,28 @@ func (d *driver) check(ctx context.Context, faults []*fault, baseOrder, baseEscr
 		}
 	}
 
+	readyProblems := 0
 	fmt.Println("--- failover figures")
 	fmt.Printf("faults:                   %d (%s)\n", len(faults), faultKinds(faults))
 	for i, f := range faults {
-		fmt.Printf("  %d. %-10s of %s: writes resumed after %.1f s (longest gap between acknowledgements %.1f s)\n",
+		fmt.Printf("  %d. %-10s of %s: writes resumed after %.1f s (longest gap between acknowledgements %.1f s); /readyz not ready",
 			i+1, f.kind, f.node, f.resumed.Seconds(), f.pause.Seconds())
+		for inst := range d.cfg.apis {
+			down, seen := d.unready(inst, f.at, f.at.Add(f.resumed))
+			fmt.Printf(" %.2f s on instance %d", down.Seconds(), inst)
+			// Every instance must say so while no primary takes writes,
+			// or a load balancer would keep sending it traffic.
+			if f.kind == "kill" && !seen {
+				readyProblems++
+			}
+		}
+		fmt.Println()
 	}
+	if !d.readyAtEnd() {
+		readyProblems++
+		fmt.Println("an instance was not ready at the end")
+	}
+	fmt.Printf("readiness problems:       %d (an instance ready throughout a failover, or not ready at the end)\n", readyProblems)
 	fmt.Printf("operations sent:          %d (%d needed a retry with the same key)\n", len(ops), retried)
 	fmt.Printf("acknowledged operations:  %d (%d after a retry)\n", acked, retriedAcked)
 	fmt.Printf("  of those retried, %d were committed by an attempt whose client saw an error (replayed on retry), %d applied by the retry itself\n",
@@ -718,7 +807,7 @@ func (d *driver) check(ctx context.Context, faults []*fault, baseOrder, baseEscr
 	fmt.Printf("stored, never sent:       %d\n", stray)
 	fmt.Printf("order escrow:             %d, acknowledged operations say %d\n", gotOrder, wantOrder)
 	fmt.Printf("marketplace escrow:       %d, acknowledged operations say %d\n", gotEscrow, wantEscrow)
-	ok := lost == 0 && twice == 0 && unresolved == 0 && stray == 0 && gotOrder == wantOrder && gotEscrow == wantEscrow && runErr == nil
+	ok := lost == 0 && twice == 0 && unresolved == 0 && stray == 0 && readyProblems == 0 && gotOrder == wantOrder && gotEscrow == wantEscrow && runErr == nil
 	if runErr != nil {
 		fmt.Println("run error:", runErr)
 	}
