@@ -45,6 +45,11 @@ const (
 	maxRoundsPerTick = 100
 	// maxErrorLen bounds the error text kept per attempt.
 	maxErrorLen = 500
+	// leaseDuration is how long a delivery being sent is its sender's: an
+	// attempt takes at most attemptTimeout and two database writes, so a
+	// minute passes only when the sender died or lost its database. Then
+	// another instance sends it.
+	leaseDuration = time.Minute
 )
 
 // SignatureHeader carries "t=<unix seconds>,v1=<hex HMAC-SHA256>", the
@@ -100,7 +105,13 @@ type Store interface {
 	// dispatched, all in one transaction. An event another dispatcher
 	// marked first is skipped with its deliveries.
 	DispatchEvents(ctx context.Context, dispatches []Dispatch) error
-	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
+	// DueDeliveries lists deliveries due at now that owner may take: not
+	// leased, leased by owner, or leased by another until before now.
+	DueDeliveries(ctx context.Context, now time.Time, owner string, limit int) ([]Delivery, error)
+	// ClaimDelivery leases d to owner until until, if it is still as read
+	// (same number of attempts) and no other owner's lease runs past now;
+	// false when another process has it.
+	ClaimDelivery(ctx context.Context, d Delivery, owner string, now, until time.Time) (bool, error)
 	// RecordAttempt stores an attempt and the delivery's new state together.
 	RecordAttempt(ctx context.Context, d Delivery, a Attempt) error
 	DeliveriesOf(ctx context.Context, eventID string) ([]Delivery, error)
@@ -118,6 +129,8 @@ type Deliverer struct {
 	clock  Clock
 	client *http.Client
 	render Renderer
+	// owner names this deliverer on the leases it takes.
+	owner string
 }
 
 // NewDeliverer returns a deliverer; client is the outside world (tests pass
@@ -126,7 +139,7 @@ func NewDeliverer(s Store, clk Clock, client *http.Client, render Renderer) *Del
 	if client == nil {
 		client = &http.Client{Timeout: attemptTimeout}
 	}
-	return &Deliverer{store: s, clock: clk, client: client, render: render}
+	return &Deliverer{store: s, clock: clk, client: client, render: render, owner: id.New("DV")}
 }
 
 // RunOnce dispatches new events and sends due deliveries, once.
@@ -162,11 +175,20 @@ func (d *Deliverer) RunOnce(ctx context.Context) (dispatched, sent int, err erro
 		}
 		dispatched = len(dispatches)
 	}
-	due, err := d.store.DueDeliveries(ctx, now, batchSize)
+	due, err := d.store.DueDeliveries(ctx, now, d.owner, batchSize)
 	if err != nil {
 		return dispatched, 0, err
 	}
 	for _, del := range due {
+		// Each delivery is leased just before it is sent, so a lease
+		// covers one attempt however long the batch takes.
+		claimed, err := d.store.ClaimDelivery(ctx, del, d.owner, d.clock.Now(), d.clock.Now().Add(leaseDuration))
+		if err != nil {
+			return dispatched, sent, err
+		}
+		if !claimed {
+			continue // another instance is sending it
+		}
 		if err := d.send(ctx, del); err != nil {
 			return dispatched, sent, err
 		}

@@ -168,3 +168,57 @@ func TestCompletionInTheEffectsTransaction(t *testing.T) {
 		t.Fatalf("completing a done job again: %v", err)
 	}
 }
+
+// An instance that claimed a job and then lost its database (or died)
+// before recording anything leaves the job leased: no other instance runs
+// it while the lease lives, and the first to look once it has run out
+// does, once.
+func TestAJobWhoseClaimerDiedIsTakenOverWhenItsLeaseRunsOut(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		u := storetest.URL(t, kind)
+		clk := clock.NewManual(start)
+		var ranOn sync.Map
+		runs := func(name string) scheduler.Handler {
+			return func(ctx context.Context, j scheduler.Job) error {
+				ranOn.Store(name, true)
+				return nil
+			}
+		}
+		// A's database goes away between its claim and its report: its
+		// context ends inside the handler, so Done cannot be written.
+		aCtx, cutA := context.WithCancel(ctx)
+		a := scheduler.New(storetest.OpenURL(t, u), clk)
+		a.Handle("k", func(ctx context.Context, j scheduler.Job) error {
+			ranOn.Store("a", true)
+			cutA()
+			return nil
+		})
+		b := scheduler.New(storetest.OpenURL(t, u), clk)
+		b.Handle("k", runs("b"))
+		id, err := b.Schedule(ctx, "k", "only", "", start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := a.RunDue(aCtx); err == nil || n != 0 {
+			t.Fatalf("A reported %d done, %v; want its report to fail", n, err)
+		}
+		if n, err := b.RunDue(ctx); err != nil || n != 0 {
+			t.Fatalf("within A's lease B ran %d, %v; want 0", n, err)
+		}
+		if _, ok := ranOn.Load("b"); ok {
+			t.Fatal("B ran the job A holds")
+		}
+		clk.Advance(time.Minute)
+		if n, err := b.RunDue(ctx); err != nil || n != 1 {
+			t.Fatalf("after A's lease ran out B ran %d, %v; want 1", n, err)
+		}
+		db := storetest.OpenURL(t, u)
+		if status, _, err := db.JobStatus(ctx, id); err != nil || status != "done" {
+			t.Fatalf("job status = %q, %v; want done", status, err)
+		}
+		if n, err := a.RunDue(ctx); err != nil || n != 0 {
+			t.Fatalf("A, back, ran %d, %v; want nothing left", n, err)
+		}
+	})
+}

@@ -45,6 +45,7 @@ func (rd *readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		run  func(context.Context) error
 	}{
 		{"store", rd.store.Ping},
+		{"primary", rd.primaryTakesWrites},
 		{"committer", rd.committerAccepts},
 	}
 	for _, c := range checks {
@@ -62,6 +63,24 @@ func (rd *readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusServiceUnavailable
 	}
 	writeJSON(w, status, report)
+}
+
+// PrimaryPinger is a store that can tell whether the database it reaches
+// takes writes: on a replicated PostgreSQL, whether it is the primary.
+type PrimaryPinger interface {
+	PingPrimary(ctx context.Context) error
+}
+
+// primaryTakesWrites fails while the store reaches no writable database:
+// during a failover, or when its URL led it to a standby. The committer's
+// empty operation cannot tell, since an empty transaction commits on a
+// standby too.
+func (rd *readiness) primaryTakesWrites(ctx context.Context) error {
+	p, ok := rd.store.(PrimaryPinger)
+	if !ok {
+		return nil
+	}
+	return p.PingPrimary(ctx)
 }
 
 // committerAccepts sends an empty operation through the write path. It

@@ -79,7 +79,7 @@ func TestReadyzWhenStoreAndCommitterWork(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Status != "ready" || got.Checks["store"] != "ok" || got.Checks["committer"] != "ok" {
+	if got.Status != "ready" || got.Checks["store"] != "ok" || got.Checks["primary"] != "ok" || got.Checks["committer"] != "ok" {
 		t.Errorf("readyz body %s", body)
 	}
 }

@@ -52,10 +52,28 @@ func (db *DB) scanDeliveries(ctx context.Context, query string, args ...any) ([]
 	})(db.Query(ctx, query, args...))
 }
 
-// DueDeliveries implements events.Store.
-func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]events.Delivery, error) {
-	return db.scanDeliveries(ctx, "SELECT "+deliveryColumns+" FROM callback_deliveries WHERE status IN ('pending', 'retrying') AND next_attempt_us <= ? ORDER BY next_attempt_us LIMIT ?",
-		now.UnixMicro(), limit)
+// DueDeliveries implements events.Store: due deliveries that no other
+// process holds a live lease on.
+func (db *DB) DueDeliveries(ctx context.Context, now time.Time, owner string, limit int) ([]events.Delivery, error) {
+	return db.scanDeliveries(ctx, "SELECT "+deliveryColumns+" FROM callback_deliveries WHERE status IN ('pending', 'retrying') AND next_attempt_us <= ? AND (lease_owner = ? OR lease_owner = '' OR leased_until_us <= ?) ORDER BY next_attempt_us LIMIT ?",
+		now.UnixMicro(), owner, now.UnixMicro(), limit)
+}
+
+// ClaimDelivery implements events.Store. The lease conditions are checked
+// in the UPDATE itself, so of two processes claiming at once one wins.
+func (db *DB) ClaimDelivery(ctx context.Context, d events.Delivery, owner string, now, until time.Time) (bool, error) {
+	claimed := false
+	err := db.inTx(ctx, func(tx *Tx) error {
+		res, err := tx.Exec(ctx, "UPDATE callback_deliveries SET lease_owner = ?, leased_until_us = ? WHERE id = ? AND status IN ('pending', 'retrying') AND attempts = ? AND (lease_owner = ? OR lease_owner = '' OR leased_until_us <= ?)",
+			owner, until.UnixMicro(), d.ID, d.Attempts, owner, now.UnixMicro())
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		claimed = n == 1
+		return err
+	})
+	return claimed, err
 }
 
 // DeliveriesOf implements events.Store.
@@ -66,7 +84,9 @@ func (db *DB) DeliveriesOf(ctx context.Context, eventID string) ([]events.Delive
 // RecordAttempt implements events.Store.
 func (db *DB) RecordAttempt(ctx context.Context, d events.Delivery, a events.Attempt) error {
 	return db.inTx(ctx, func(tx *Tx) error {
-		if _, err := tx.Exec(ctx, "UPDATE callback_deliveries SET status = ?, attempts = ?, next_attempt_us = ? WHERE id = ?",
+		// The attempt is over: its lease ends, and the next attempt, if
+		// any, is any process's to take.
+		if _, err := tx.Exec(ctx, "UPDATE callback_deliveries SET status = ?, attempts = ?, next_attempt_us = ?, lease_owner = '', leased_until_us = 0 WHERE id = ?",
 			d.Status, d.Attempts, d.NextAttempt.UnixMicro(), d.ID); err != nil {
 			return err
 		}
