@@ -1,7 +1,11 @@
 package store
 
 import (
+	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
 	"strconv"
 	"strings"
 
@@ -22,6 +26,9 @@ type dialect struct {
 	rebind func(string) string
 	// classify sorts driver errors into the kinds the store acts on.
 	classify func(error) errorKind
+	// lost says whether an error means the database could not be reached
+	// or no longer takes writes, rather than refusing the statement.
+	lost func(error) bool
 	// maxParams bounds the placeholders of one statement.
 	maxParams int
 	// migrationText adapts a migration's portable text to the database.
@@ -74,6 +81,8 @@ var sqliteDialect = dialect{
 		}
 		return errOther
 	},
+	// An embedded database is never out of reach.
+	lost: func(error) bool { return false },
 	// SQLite's default limit is 32766; stay well under it.
 	maxParams: 30000,
 	bulk:      valuesBulk{},
@@ -113,6 +122,7 @@ var postgresDialect = dialect{
 		}
 		return errOther
 	},
+	lost: postgresLost,
 	// The protocol allows 65535 parameters per statement.
 	maxParams:     60000,
 	bulk:          arrayBulk{},
@@ -143,4 +153,24 @@ func rebindDollar(q string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// postgresLost recognises a PostgreSQL that could not be reached or no
+// longer takes writes: a failed connection, one cut, a server shut down,
+// or a primary demoted to a read-only standby.
+func postgresLost(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "25006", // read_only_sql_transaction: a demoted primary
+			"57P01", "57P02", "57P03": // shut down, crashed, not yet taking connections
+			return true
+		}
+		return strings.HasPrefix(pgErr.Code, "08") // connection exceptions
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connectErr) || errors.As(err, &netErr) ||
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, sql.ErrConnDone) || pgconn.SafeToRetry(err)
 }

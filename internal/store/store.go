@@ -237,7 +237,18 @@ func (db *DB) translate(err error) error {
 		// database, not a fault of the request, so the caller may retry.
 		return &apperr.Error{Code: apperr.Unavailable, Message: "the database is busy; retry shortly", Err: err}
 	}
-	return err
+	return db.dialect.unavailable(err)
+}
+
+// unavailable reports a database that could not be reached, or that no
+// longer takes writes (a primary demoted in a failover), as unavailable:
+// the request did nothing and may be retried once a primary answers.
+// Other errors pass unchanged.
+func (d *dialect) unavailable(err error) error {
+	if err == nil || !d.lost(err) {
+		return err
+	}
+	return &apperr.Error{Code: apperr.Unavailable, Message: "the database is unavailable; retry shortly", Err: err}
 }
 
 // Tx is one write transaction. Domain packages receive it through their own
@@ -287,6 +298,9 @@ func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, e
 type Row struct {
 	row *sql.Row
 	err error
+	// d, when set, marks a lost database as unavailable (see
+	// unavailable); reads outside transactions set it.
+	d *dialect
 }
 
 // Scan copies the row's columns into dest; sql.ErrNoRows when there was
@@ -295,7 +309,11 @@ func (r *Row) Scan(dest ...any) error {
 	if r.err != nil {
 		return r.err
 	}
-	return r.row.Scan(dest...)
+	err := r.row.Scan(dest...)
+	if r.d != nil && err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return r.d.unavailable(err)
+	}
+	return err
 }
 
 // QueryRow runs a query expected to return at most one row, after the
@@ -328,14 +346,19 @@ func (t *Tx) wrap(err error) error {
 	return err
 }
 
-// Query runs a read outside any write transaction.
+// Query runs a read outside any write transaction. A database that
+// cannot be reached is reported unavailable (503, retry), not as a fault.
 func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return db.read.QueryContext(ctx, db.dialect.rebind(query), args...)
+	rows, err := db.read.QueryContext(ctx, db.dialect.rebind(query), args...)
+	if err != nil {
+		return nil, db.dialect.unavailable(err)
+	}
+	return rows, nil
 }
 
 // QueryRow runs a read expected to return at most one row.
-func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return db.read.QueryRowContext(ctx, db.dialect.rebind(query), args...)
+func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *Row {
+	return &Row{row: db.read.QueryRowContext(ctx, db.dialect.rebind(query), args...), d: db.dialect}
 }
 
 // Update runs fn in a write transaction with retries; see inTx.
