@@ -167,7 +167,7 @@ func (d *Dashboard) uploadForm(p *page) error {
 	return d.showParty(p, http.StatusOK, "upload", "Upload adjustments", uploadData{Source: "upload"})
 }
 
-// upload applies an archived TSV adjustments file (zip, gzip or 7z) as
+// upload applies an archived TSV adjustments file (zip or gzip) as
 // the API's upload does: each file whole or not at all, and a refused file
 // shows every bad line.
 func (d *Dashboard) upload(p *page) error {
@@ -177,7 +177,7 @@ func (d *Dashboard) upload(p *page) error {
 	}
 	f, _, err := p.r.FormFile("archive")
 	if err != nil {
-		data.Problem = "Choose an archive (zip, gzip or 7z) of TSV files to upload."
+		data.Problem = "Choose an archive (zip or gzip) of TSV files to upload."
 		return d.showParty(p, http.StatusBadRequest, "upload", "Upload adjustments", data)
 	}
 	defer f.Close()

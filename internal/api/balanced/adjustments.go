@@ -136,8 +136,8 @@ func (a *API) exportAdjustments(c *call) error {
 	return nil
 }
 
-// uploadAdjustments applies an archived TSV adjustments file: zip, gzip
-// or 7z. Each file is applied whole or not at all; a refused file lists
+// uploadAdjustments applies an archived TSV adjustments file: zip or
+// gzip. Each file is applied whole or not at all; a refused file lists
 // every bad line.
 func (a *API) uploadAdjustments(c *call) error {
 	files, err := balances.Unpack(c.body)

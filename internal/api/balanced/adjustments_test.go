@@ -101,15 +101,24 @@ func TestAdjustments(t *testing.T) {
 		if got := balanceOf(); got != 700+400-150 {
 			t.Fatalf("uploading one file three times applied it more than once: %v", got)
 		}
+		// A 7z archive is refused with a message naming the formats read,
+		// and changes nothing.
 		sevenZ, err := os.ReadFile("testdata/adjustments.7z")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res := c.upload(t, sevenZ); res.status != 201 {
+		if res := c.upload(t, sevenZ); res.status != 400 || !strings.Contains(string(res.raw), "zip") {
 			t.Fatalf("7z file: %d %s", res.status, res.raw)
 		}
+		if got := balanceOf(); got != 700+400-150 {
+			t.Fatalf("after the refused 7z file: %v", got)
+		}
+		// The same lines zipped, as 7-Zip writes them when asked for zip.
+		if res := c.upload(t, zipOf(t, map[string]string{"more.tsv": "12.50\t\tS-1\tEXT-1\t\n\t2.25\tS-2\tEXT-1\tUSD\n"})); res.status != 201 {
+			t.Fatalf("zip file: %d %s", res.status, res.raw)
+		}
 		if got := balanceOf(); got != 950+1250-225 {
-			t.Fatalf("after the 7z file: %v", got)
+			t.Fatalf("after the zip file: %v", got)
 		}
 		if res := c.upload(t, []byte("not an archive")); res.status != 400 {
 			t.Fatalf("not an archive: %d", res.status)

@@ -162,8 +162,8 @@ func (a *API) getOperatorTransaction(c *call) error {
 	return nil
 }
 
-// importOperatorTransactions records archived transaction files (zip,
-// gzip or 7z of TSV or CSV, see balances.ParseTransactions), each whole or
+// importOperatorTransactions records archived transaction files (zip or
+// gzip of TSV or CSV, see balances.ParseTransactions), each whole or
 // not at all; a refused file lists its bad lines. A file imported again
 // changes nothing.
 func (a *API) importOperatorTransactions(c *call) error {

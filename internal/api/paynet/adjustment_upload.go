@@ -23,7 +23,7 @@ const maxUploadBytes = 8 << 20
 
 // UploadAdjustments answers POST AdjustmentsPath. Fields: login (the
 // manager's), control_key, source (the adjustments' external source,
-// "upload" when empty) and file (a zip, gzip or 7z archive of TSV files as
+// "upload" when empty) and file (a zip or gzip archive of TSV files as
 // the seed describes). Each file is applied whole or not at all, and only
 // to merchants the manager oversees; a refused file lists its bad lines.
 func (a *API) UploadAdjustments(w http.ResponseWriter, r *http.Request) {
