@@ -103,6 +103,8 @@ type Dashboard struct {
 	mer      Merchants
 	accounts Accounts
 	history  History
+	// flows keeps the journal's flows over intervals that have ended.
+	flows    *flowMemo
 	retrier  Retrier
 	delivery Deliveries
 	log      *slog.Logger
@@ -136,7 +138,7 @@ func New(svc Payments, mer Merchants, accounts Accounts, opts Options) (*Dashboa
 		opts.Clock = clock.System()
 	}
 	d := &Dashboard{svc: svc, mer: mer, accounts: accounts, delivery: opts.Deliveries, history: opts.History, retrier: opts.Retrier, log: opts.Logger, clk: opts.Clock,
-		sessions: newSessions(), limit: newSignInLimit(), pages: map[string]*template.Template{}}
+		flows: newFlowMemo(), sessions: newSessions(), limit: newSignInLimit(), pages: map[string]*template.Template{}}
 	names, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
 		return nil, err
