@@ -133,12 +133,50 @@ func (tb *tab) signIn(base, secret string) {
 	}
 }
 
+// An operator sells on a customer's stored card from the customer's page,
+// then refunds part of the sale from the debit's page: both through the
+// pages, checked against what the API then reports.
 func TestBrowserSaleThenRefund(t *testing.T) {
 	base := newSite(t, "sqlite")
 	mp := newMarketplace(t, base)
-	debit := mp.sale(8_000)
+	cu, _ := mp.buyer("Ada Lovelace", "4111111111111111")
 	tb := newTab(t)
 	tb.signIn(base, mp.secret)
+	if got := tb.text("#in-escrow"); got != "$0.00" {
+		t.Fatalf("the overview shows %q in escrow before any sale", got)
+	}
+	tb.load(chromedp.Navigate(base + "/dashboard/customers"))
+	if st := tb.load(chromedp.Click(chromedp.CSS(`a[href="/dashboard/customers/` + cu + `"]`))); st != 200 {
+		t.Fatalf("the customer's page answered %d", st)
+	}
+	if got := tb.text("#sale-card"); got != "Visa •••• 1111" {
+		t.Fatalf("the sale form offers the card as %q", got)
+	}
+	tb.do(chromedp.SendKeys(chromedp.CSS("#sale-amount"), "80.00"),
+		chromedp.SendKeys(chromedp.CSS("#sale-description"), "a telescope"))
+	tb.screenshot("sale_form")
+	if st := tb.load(chromedp.Click(chromedp.CSS("#sell"))); st != 200 {
+		t.Fatalf("the sale answered %d: %s", st, tb.text("main"))
+	}
+	if got, status := tb.text("#amount"), tb.text("#status"); got != "$80.00 USD" || status != "succeeded" {
+		t.Fatalf("the sale's page shows %q %q", got, status)
+	}
+	if got := tb.text("#instrument"); !strings.HasSuffix(got, "•••• 1111") {
+		t.Fatalf("the card shows as %q", got)
+	}
+	tb.screenshot("sale")
+	debits := mp.debitsOf(cu)
+	if len(debits) != 1 || len(debits["succeeded"]) != 1 || debits["succeeded"][0] != 8_000 {
+		t.Fatalf("the API lists the customer's debits %v; want one succeeded of 8000", debits)
+	}
+	ctx, cancel := tb.step()
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	debit := loc[strings.LastIndex(loc, "/")+1:]
+	tb.load(chromedp.Navigate(base + "/dashboard/"))
 	if got := tb.text("#in-escrow"); got != "$80.00" {
 		t.Fatalf("the overview shows %q in escrow after a sale of $80.00", got)
 	}
@@ -148,9 +186,6 @@ func TestBrowserSaleThenRefund(t *testing.T) {
 	tb.screenshot("transactions")
 	if st := tb.load(chromedp.Click(link)); st != 200 {
 		t.Fatalf("the debit's page answered %d", st)
-	}
-	if got := tb.text("#instrument"); !strings.HasSuffix(got, "•••• 1111") {
-		t.Fatalf("the card shows as %q", got)
 	}
 	tb.do(chromedp.SendKeys(chromedp.CSS("#action-amount"), "30.25"))
 	if st := tb.load(chromedp.Click(chromedp.CSS("#act"))); st != 200 {

@@ -16,10 +16,11 @@ import (
 // the page runs only the server's own scripts and no inline one. The same
 // figures are in a table under each chart, for reading without a script.
 
-// History reads the ledger's posted journal summed per hour.
+// History reads an account's posted balance and its posted journal summed
+// over intervals, the last one open-ended (see accountFlows).
 type History interface {
-	HourlyPostings(ctx context.Context, accountIDs []string, from, to time.Time,
-		fn func(accountID string, hour time.Time, inMinor, outMinor int64) error) error
+	IntervalPostings(ctx context.Context, accountID string, bounds []time.Time,
+		fn func(interval int, inMinor, outMinor int64)) (postedMinor int64, err error)
 }
 
 // chartDays is how many days a chart spans, ending today.
@@ -68,23 +69,6 @@ func (d *Dashboard) chartWindow(p *page) (ends []time.Time, offset time.Duration
 	return append(ends, now), offset, nil
 }
 
-// journalEnd bounds the journal a chart reads from above: everything. A
-// row committed at the instant the page reads, or between its reads of an
-// account and of its journal, is then counted after every past day's end,
-// as it must be for those days to add up.
-var journalEnd = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
-
-// dayOf is the index of the day an instant of the marketplace falls in:
-// the first end after it.
-func dayOf(ends []time.Time, at time.Time) int {
-	for i, e := range ends {
-		if at.Before(e) {
-			return i
-		}
-	}
-	return -1
-}
-
 // volumeChart is the overview's money taken in and paid back out per day,
 // from the journal of the network accounts: what cards and banks gave
 // (debits) and what went back to them (refunds, payouts).
@@ -98,19 +82,23 @@ func (d *Dashboard) volumeChart(p *page) (*chart, error) {
 	}
 	c := &chart{ID: "volume-chart", Title: "Money in and out per day", Kind: "bars", Zone: zone.String(),
 		Rows: []chartSeries{{Label: "Taken in", Values: make([]int64, len(ends))}, {Label: "Paid back out", Values: make([]int64, len(ends))}}}
-	start := ends[0].AddDate(0, 0, -1)
-	accounts := []string{payments.CardNetworkAccount(p.mp()), payments.BankNetworkAccount(p.mp())}
-	err = d.history.HourlyPostings(p.ctx, accounts, start.Add(-offset), journalEnd, func(_ string, hour time.Time, in, out int64) error {
-		if i := dayOf(ends, hour.Add(offset)); i >= 0 {
+	// Day i is [ends[i-1], ends[i]), the first from a day before ends[0];
+	// today's is open, as the journal's rows after now are none.
+	bounds := []time.Time{ends[0].AddDate(0, 0, -1).Add(-offset)}
+	for _, e := range ends[:len(ends)-1] {
+		bounds = append(bounds, e.Add(-offset))
+	}
+	for _, account := range []string{payments.CardNetworkAccount(p.mp()), payments.BankNetworkAccount(p.mp())} {
+		_, flows, err := d.accountFlows(p.ctx, account, bounds)
+		if err != nil {
+			return nil, err
+		}
+		for i, f := range flows {
 			// A network account gives what it loses: its outflow is the
 			// marketplace's money in.
-			c.Rows[0].Values[i] += out
-			c.Rows[1].Values[i] += in
+			c.Rows[0].Values[i] += f.outMinor
+			c.Rows[1].Values[i] += f.inMinor
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
 	for _, e := range ends {
 		day := e.Add(-time.Nanosecond).In(zone)
@@ -141,35 +129,33 @@ func (d *Dashboard) balanceCharts(p *page, party payments.Resource, now []mercha
 		if bi >= len(now) {
 			break
 		}
-		ids := []string{set.STH, set.RR, set.Live}
-		// after[a][i] is what account a's journal posted after the end of day i.
-		after := map[string][]int64{}
-		posted := map[string]int64{}
-		for _, id := range ids {
-			after[id] = make([]int64, len(ends))
-			bal, err := d.balanceOfAccount(p, id)
+		// A day's end balance is the balance now less what the journal
+		// posted from that end on: interval i runs from the end of day i
+		// to the next, the last one from the end of yesterday on.
+		bounds := make([]time.Time, len(ends)-1)
+		for i, e := range ends[:len(ends)-1] {
+			bounds[i] = e.Add(-offset)
+		}
+		atEnd := map[string][]int64{}
+		for _, id := range []string{set.STH, set.RR, set.Live} {
+			posted, flows, err := d.accountFlows(p.ctx, id, bounds)
 			if err != nil {
 				return nil, err
 			}
-			posted[id] = bal
-		}
-		err = d.history.HourlyPostings(p.ctx, ids, ends[0].Add(-offset), journalEnd, func(id string, hour time.Time, in, out int64) error {
-			at := hour.Add(offset)
-			for i, e := range ends[:len(ends)-1] {
-				if !at.Before(e) {
-					after[id][i] += in - out
-				}
+			balances := make([]int64, len(bounds))
+			for i := len(flows) - 1; i >= 0; i-- {
+				posted -= flows[i].inMinor - flows[i].outMinor
+				balances[i] = posted
 			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
+			atEnd[id] = balances
 		}
 		c := chart{ID: "balance-chart-" + strconv.Itoa(bi), Title: set.Balance + " over time", Kind: "lines", Zone: zone.String(),
 			Rows: []chartSeries{{Label: "Current"}, {Label: "Live"}, {Label: "Short-term hold"}, {Label: "Rolling reserve"}}}
 		for i, e := range ends {
-			sth, rr, live := posted[set.STH]-after[set.STH][i], posted[set.RR]-after[set.RR][i], posted[set.Live]-after[set.Live][i]
-			if i == len(ends)-1 {
+			var sth, rr, live int64
+			if i < len(bounds) {
+				sth, rr, live = atEnd[set.STH][i], atEnd[set.RR][i], atEnd[set.Live][i]
+			} else {
 				b := now[bi]
 				sth, rr, live = b.STHMinor, b.RRMinor, b.LiveMinor
 			}
@@ -183,11 +169,4 @@ func (d *Dashboard) balanceCharts(p *page, party payments.Resource, now []mercha
 		charts = append(charts, c)
 	}
 	return charts, nil
-}
-
-// balanceOfAccount is an account's posted balance; an account nothing has
-// posted to yet holds nothing.
-func (d *Dashboard) balanceOfAccount(p *page, id string) (int64, error) {
-	b, err := d.balanceOf(p, id)
-	return b.PostedMinor, err
 }

@@ -107,10 +107,23 @@ func TestBalanceChartFollowsTheDays(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// The chart is read along the way too: the days that have ended by
+		// then are kept and not read again, and must still add up below.
+		glance := func() {
+			t.Helper()
+			b := newBrowser(t, s.base)
+			b.signInParty("charted-"+kind, controlKey)
+			if p := b.get("/dashboard/merchants/" + m); p.status != 200 {
+				t.Fatalf("the balance page: %d", p.status)
+			}
+		}
 		sh.sell(cu, 10_000)
+		glance()
 		advanceTo(time.Date(2026, 11, 3, 10, 0, 0, 0, ny))
+		glance()
 		sh.sell(cu, 5_000)
 		advanceTo(time.Date(2026, 11, 4, 12, 0, 0, 0, ny)) // the first hold is due at 10:01 and is posted
+		glance()
 		advanceTo(time.Date(2026, 11, 5, 10, 0, 0, 0, ny)) // the second is due at 10:01, not yet
 		sh.sell(cu, 2_000)                                 // at this very instant: in the last point only
 

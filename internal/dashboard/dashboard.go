@@ -64,6 +64,7 @@ type Payments interface {
 	Get(ctx context.Context, marketplace, id string) (payments.Resource, error)
 	GetTyped(ctx context.Context, marketplace, typ, id string) (payments.Resource, error)
 	List(ctx context.Context, q payments.ListQuery) ([]payments.Resource, int, error)
+	Debit(ctx context.Context, marketplace string, in payments.TxInput) (payments.Resource, error)
 	Refund(ctx context.Context, marketplace, debitID string, in payments.TxInput) (payments.Resource, error)
 	Reverse(ctx context.Context, marketplace, creditID string, in payments.TxInput) (payments.Resource, error)
 	CaptureHold(ctx context.Context, marketplace, holdID string, in payments.TxInput) (payments.Resource, error)
@@ -102,6 +103,8 @@ type Dashboard struct {
 	mer      Merchants
 	accounts Accounts
 	history  History
+	// flows keeps the journal's flows over intervals that have ended.
+	flows    *flowMemo
 	retrier  Retrier
 	delivery Deliveries
 	log      *slog.Logger
@@ -135,7 +138,7 @@ func New(svc Payments, mer Merchants, accounts Accounts, opts Options) (*Dashboa
 		opts.Clock = clock.System()
 	}
 	d := &Dashboard{svc: svc, mer: mer, accounts: accounts, delivery: opts.Deliveries, history: opts.History, retrier: opts.Retrier, log: opts.Logger, clk: opts.Clock,
-		sessions: newSessions(), limit: newSignInLimit(), pages: map[string]*template.Template{}}
+		flows: newFlowMemo(), sessions: newSessions(), limit: newSignInLimit(), pages: map[string]*template.Template{}}
 	names, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
 		return nil, err
@@ -164,6 +167,8 @@ func New(svc Payments, mer Merchants, accounts Accounts, opts Options) (*Dashboa
 	m.Handle("POST "+Prefix+"sign-out", d.readable(d.signOut))
 	m.Handle("GET "+Prefix+"{$}", d.signedIn(d.overview))
 	m.Handle("GET "+Prefix+"customers", d.signedIn(d.customers))
+	m.Handle("GET "+Prefix+"customers/{id}", d.signedIn(d.customer))
+	m.Handle("POST "+Prefix+"customers/{id}/debits", d.signedIn(d.sell))
 	m.Handle("GET "+Prefix+"orders", d.signedIn(d.orders))
 	m.Handle("GET "+Prefix+"transactions", d.signedIn(d.transactions))
 	m.Handle("GET "+Prefix+"transactions/{id}", d.signedIn(d.transaction))

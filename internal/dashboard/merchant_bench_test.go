@@ -3,6 +3,7 @@ package dashboard_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"testing"
 	"time"
@@ -142,6 +143,25 @@ func BenchmarkMerchantPages(b *testing.B) {
 					}
 				})
 			}
+			// A server's first read of the balance page reads every day of
+			// its chart from the journal; later reads only today's.
+			b.Run("balances_first_read", func(b *testing.B) {
+				for range b.N {
+					b.StopTimer()
+					fresh := httptest.NewServer(s.newDashboard())
+					who := newBrowser(b, fresh.URL)
+					if p := who.signInParty("bench-"+kind, controlKey); p.status != http.StatusSeeOther {
+						b.Fatalf("merchant sign-in: %d", p.status)
+					}
+					b.StartTimer()
+					if p := who.get("/dashboard/merchants/" + m); p.status != http.StatusOK {
+						b.Fatalf("first read: %d %s", p.status, p.body)
+					}
+					b.StopTimer()
+					fresh.Close()
+					b.StartTimer()
+				}
+			})
 		})
 	}
 }

@@ -182,7 +182,8 @@ func TestMerchantSeesOnlyItsOwnBalances(t *testing.T) {
 		if p := b.get("/dashboard/"); p.status != http.StatusSeeOther || p.header.Get("Location") != "/dashboard/merchants/"+mine {
 			t.Fatalf("a merchant's overview: %d %q", p.status, p.header.Get("Location"))
 		}
-		for _, path := range []string{"/dashboard/transactions", "/dashboard/merchants", "/dashboard/api-keys", "/dashboard/test-clock", "/dashboard/adjustment-uploads"} {
+		for _, path := range []string{"/dashboard/transactions", "/dashboard/merchants", "/dashboard/api-keys", "/dashboard/test-clock", "/dashboard/adjustment-uploads",
+			"/dashboard/customers/" + myCustomer} {
 			if p := b.get(path); p.status != http.StatusNotFound {
 				t.Errorf("a merchant opened the operator's %s: %d", path, p.status)
 			}
@@ -197,6 +198,9 @@ func TestMerchantSeesOnlyItsOwnBalances(t *testing.T) {
 		}
 		if p := b.post("/dashboard/test-clock", url.Values{"csrf": {csrf}, "days": {"1"}}); p.status != http.StatusNotFound {
 			t.Fatalf("a merchant moved the clock: %d", p.status)
+		}
+		if p := b.post("/dashboard/customers/"+myCustomer+"/debits", url.Values{"csrf": {csrf}, "amount": {"5"}, "idempotency_key": {"k2"}}); p.status != http.StatusNotFound {
+			t.Fatalf("a merchant's sale: %d", p.status)
 		}
 		if got := sh.balancesOf(mine)[0].CurrentMinor; got != 10_000 {
 			t.Fatalf("a refused form moved the balance to %d", got)

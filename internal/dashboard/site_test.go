@@ -51,6 +51,9 @@ type site struct {
 	mer  *merchants.Service
 	// deliverer sends callbacks when a test says so.
 	deliverer *events.Deliverer
+	// newDashboard builds another dashboard over the same services, as a
+	// server just started would have: nothing of its own read yet.
+	newDashboard func() *dashboard.Dashboard
 }
 
 func startSite(t testing.TB, db *store.DB) *site {
@@ -69,10 +72,15 @@ func startSiteAt(t testing.TB, db *store.DB, clk clock.Clock) *site {
 	mer := merchants.New(svc, db, v)
 	api := balanced.New(svc, mer, nil)
 	deliverer := events.NewDeliverer(db, clk, nil, api.RenderEvent)
-	dash, err := dashboard.New(svc, mer, l, dashboard.Options{Deliveries: db, History: db, Clock: clk, Retrier: deliverer})
-	if err != nil {
-		t.Fatal(err)
+	newDashboard := func() *dashboard.Dashboard {
+		t.Helper()
+		dash, err := dashboard.New(svc, mer, l, dashboard.Options{Deliveries: db, History: db, Clock: clk, Retrier: deliverer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dash
 	}
+	dash := newDashboard()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/dashboard" || strings.HasPrefix(r.URL.Path, dashboard.Prefix) {
 			dash.ServeHTTP(w, r)
@@ -81,7 +89,7 @@ func startSiteAt(t testing.TB, db *store.DB, clk clock.Clock) *site {
 		api.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	return &site{base: srv.URL, db: db, pay: svc, mer: mer, deliverer: deliverer}
+	return &site{base: srv.URL, db: db, pay: svc, mer: mer, deliverer: deliverer, newDashboard: newDashboard}
 }
 
 // apiClient calls the Balanced API with one key.

@@ -136,6 +136,11 @@ func (d *Dashboard) once(p *page, body any, do func(ctx context.Context) (paymen
 	slot := &payments.IdempotencySlot{
 		Request: idempotency.Request{Scope: idempotency.ScopeOf(p.key.ID, http.MethodPost, p.r.URL.Path), Key: key, Hash: idempotency.HashOf(raw)},
 		Render: func(r payments.Resource) idempotency.Response {
+			// A transaction attempted and refused (a declined card) is
+			// answered as the refusal, on its first submit and every resend.
+			if failure, ok := r.Private["failure"].(*apperr.Error); ok {
+				return encode(actionAnswer{Status: errstatus.Of(failure), Message: apperr.MessageOf(failure)})
+			}
 			return encode(actionAnswer{Resource: r.ID, Status: http.StatusCreated})
 		},
 		RenderError: func(err error) idempotency.Response {

@@ -2,6 +2,10 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/poise-payments/poise/internal/merchants"
@@ -29,41 +33,52 @@ func (db *DB) UpcomingReleases(ctx context.Context, balanceKey string, after tim
 	return out, rows.Err()
 }
 
-// microsPerHour is the width of HourlyPostings' buckets.
-const microsPerHour = int64(time.Hour / time.Microsecond)
+// maxFlowIntervals bounds the intervals one IntervalPostings reads: a
+// chart's 30 days and the one before, with room to spare.
+const maxFlowIntervals = 64
 
-// HourlyPostings sums the posted journal of accounts per hour of
-// [from, to): for each account and hour with postings, what came in
-// (positive legs) and what went out (negative legs, as a positive sum).
-// One range of the postings key per account, grouped in the database, so
-// a month reads at most 720 sums an account whatever its traffic.
-func (db *DB) HourlyPostings(ctx context.Context, accountIDs []string, from, to time.Time,
-	fn func(accountID string, hour time.Time, inMinor, outMinor int64) error) error {
-	if len(accountIDs) == 0 {
-		return nil
+// IntervalPostings reads an account's posted balance and, for each
+// interval [bounds[i], bounds[i+1]) of its posted journal (the last one
+// open: [bounds[len-1], ∞)), what came in and what went out, in one
+// statement and so from one snapshot: the balance and the sums agree even
+// while the committer writes. Each interval is one range of the postings
+// key. An account nothing has posted to yet holds nothing.
+func (db *DB) IntervalPostings(ctx context.Context, accountID string, bounds []time.Time,
+	fn func(interval int, inMinor, outMinor int64)) (postedMinor int64, err error) {
+	if len(bounds) == 0 || len(bounds) > maxFlowIntervals {
+		return 0, fmt.Errorf("store: %d intervals of the journal asked, want 1 to %d", len(bounds), maxFlowIntervals)
 	}
-	args := []any{microsPerHour}
-	for _, id := range accountIDs {
-		args = append(args, id)
+	// One aggregate over one key range per interval: each branch is
+	// planned alone, as the index range it is, on both stores.
+	var q strings.Builder
+	q.WriteString("SELECT -1, posted, 0 FROM accounts WHERE id = ?")
+	args := []any{accountID}
+	for i, lo := range bounds {
+		hi := int64(math.MaxInt64)
+		if i+1 < len(bounds) {
+			hi = bounds[i+1].UnixMicro()
+		}
+		q.WriteString(` UNION ALL SELECT ` + strconv.Itoa(i) + `, COALESCE(SUM(CASE WHEN amount > 0 THEN amount ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN amount < 0 THEN -amount ELSE 0 END), 0)
+			FROM postings WHERE account_id = ? AND created_at_us >= ? AND created_at_us < ?`)
+		args = append(args, accountID, lo.UnixMicro(), hi)
 	}
-	args = append(args, from.UnixMicro(), to.UnixMicro())
-	rows, err := db.Query(ctx, `SELECT account_id, created_at_us / ? AS hour,
-		SUM(CASE WHEN amount > 0 THEN amount ELSE 0 END), SUM(CASE WHEN amount < 0 THEN -amount ELSE 0 END)
-		FROM postings WHERE account_id IN (`+placeholders(len(accountIDs))+`) AND created_at_us >= ? AND created_at_us < ?
-		GROUP BY account_id, hour ORDER BY account_id, hour`, args...)
+	rows, err := db.Query(ctx, q.String(), args...)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id string
-		var hour, in, out int64
-		if err := rows.Scan(&id, &hour, &in, &out); err != nil {
-			return err
+		var i int
+		var in, out int64
+		if err := rows.Scan(&i, &in, &out); err != nil {
+			return 0, err
 		}
-		if err := fn(id, time.UnixMicro(hour*microsPerHour).UTC(), in, out); err != nil {
-			return err
+		if i < 0 {
+			postedMinor = in
+			continue
 		}
+		fn(i, in, out)
 	}
-	return rows.Err()
+	return postedMinor, rows.Err()
 }
