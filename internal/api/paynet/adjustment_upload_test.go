@@ -18,17 +18,8 @@ import (
 func TestManagerUploadsAdjustments(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, kind string) {
 		base := newStack(t, kind)
-		call := func(secret, method, path string, body any) map[string]any {
-			t.Helper()
-			code, out := balancedCall(t, base, secret, method, path, body)
-			if code >= 300 {
-				t.Fatalf("%s %s: %d %v", method, path, code, out)
-			}
-			return out
-		}
-		id := func(m map[string]any, plural string) string {
-			return m[plural].([]any)[0].(map[string]any)["id"].(string)
-		}
+		call := mustCall(t, base)
+		id := idOf
 		secret := call("", "POST", "/api_keys", nil)["api_keys"].([]any)[0].(map[string]any)["secret"].(string)
 		call(secret, "POST", "/marketplaces", nil)
 		merchant := func(login, ext string) string {

@@ -27,15 +27,8 @@ import (
 func TestGetBalanceFedByBalancedPayments(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, kind string) {
 		base := newStack(t, kind)
-		call := func(secret, method, path string, body any) map[string]any {
-			t.Helper()
-			code, out := balancedCall(t, base, secret, method, path, body)
-			if code >= 300 {
-				t.Fatalf("%s %s: %d %v", method, path, code, out)
-			}
-			return out
-		}
-		first := func(m map[string]any, plural string) map[string]any { return m[plural].([]any)[0].(map[string]any) }
+		call := mustCall(t, base)
+		first := firstOf
 
 		secret := first(call("", "POST", "/api_keys", nil), "api_keys")["secret"].(string)
 		call(secret, "POST", "/marketplaces", nil)

@@ -61,3 +61,23 @@ func balancedCall(t *testing.T, base, secret, method, path string, body any) (in
 	json.NewDecoder(resp.Body).Decode(&out)
 	return resp.StatusCode, out
 }
+
+// mustCall returns a call of the Balanced API on base that fails the test
+// on any answer but a success, and returns the decoded body.
+func mustCall(t *testing.T, base string) func(secret, method, path string, body any) map[string]any {
+	return func(secret, method, path string, body any) map[string]any {
+		t.Helper()
+		code, out := balancedCall(t, base, secret, method, path, body)
+		if code >= 300 {
+			t.Fatalf("%s %s: %d %v", method, path, code, out)
+		}
+		return out
+	}
+}
+
+// firstOf is the first resource of an answer's envelope, idOf its ID.
+func firstOf(m map[string]any, plural string) map[string]any {
+	return m[plural].([]any)[0].(map[string]any)
+}
+
+func idOf(m map[string]any, plural string) string { return firstOf(m, plural)["id"].(string) }
