@@ -39,6 +39,9 @@ func runServe(ctx context.Context, args []string, env Env) int {
 		return code
 	}
 	log := newLogger(env.Stderr, cfg.logLevel)
+	if gc, limit := tuneGC(env.Lookup); gc > 0 || limit > 0 {
+		log.Debug("garbage collector tuned for a server", "gc_percent", gc, "memory_limit_bytes", limit)
+	}
 	if err := runServer(ctx, log, cfg); err != nil {
 		log.Error("poise stopped on an error", "err", err)
 		return exitFailure
