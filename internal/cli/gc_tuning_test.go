@@ -22,7 +22,9 @@ func TestGCTuningLeavesTheEnvironmentsSettings(t *testing.T) {
 		t.Fatalf("memory limit %d, want %d", got, serverMemoryLimit)
 	}
 	debug.SetMemoryLimit(math.MaxInt64)
-	set := func(name string) (string, bool) { return map[string]string{"GOGC": "50", "GOMEMLIMIT": "1GiB"}[name], true }
+	set := func(name string) (string, bool) {
+		return map[string]string{"GOGC": "50", "GOMEMLIMIT": "1GiB"}[name], true
+	}
 	if gc, limit := tuneGC(set); gc != -1 || limit != -1 {
 		t.Fatalf("with both set it changed them: %d, %d", gc, limit)
 	}
