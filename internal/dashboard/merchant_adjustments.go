@@ -3,7 +3,6 @@ package dashboard
 import (
 	"context"
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -148,17 +147,10 @@ func (d *Dashboard) adjustmentsCSV(p *page) error {
 // timeRFC3339 is how CSV files write instants.
 const timeRFC3339 = "2006-01-02T15:04:05Z07:00"
 
-// uploadResult is what became of one file of an uploaded archive.
-type uploadResult struct {
-	Name    string
-	Applied []payments.Resource
-	// Bad lists every bad line of a refused file; a file with one is
-	// applied not at all.
-	Bad []balances.LineError
-}
-
+// uploadData is the upload page: what became of each file of an uploaded
+// archive, once one was sent.
 type uploadData struct {
-	Results []uploadResult
+	Results []merchants.FileOutcome
 	Source  string
 	Problem string
 }
@@ -193,26 +185,14 @@ func (d *Dashboard) upload(p *page) error {
 	if err != nil {
 		return err
 	}
-	status := http.StatusCreated
-	for _, file := range files {
-		res := uploadResult{Name: file.Name}
-		lines, err := merchants.ParseAdjustments(string(file.Data), data.Source)
-		if err == nil {
-			res.Applied, err = d.mer.ApplyAdjustments(p.ctx, p.mp(), lines)
-		}
-		var ue *merchants.UploadError
-		switch {
-		case errors.As(err, &ue):
-			status, res.Bad = http.StatusBadRequest, ue.Lines
-		case apperr.Is(err, apperr.Invalid):
-			status, res.Bad = http.StatusBadRequest, []balances.LineError{{Message: apperr.MessageOf(err)}}
-		case err != nil:
-			return err
-		}
-		data.Results = append(data.Results, res)
+	var refused bool
+	data.Results, refused, err = d.mer.ApplyAdjustmentFiles(p.ctx, p.mp(), nil, files, data.Source)
+	if err != nil {
+		return err
 	}
-	if status == http.StatusCreated {
-		status = http.StatusOK
+	status := http.StatusOK
+	if refused {
+		status = http.StatusBadRequest
 	}
 	return d.showParty(p, status, "upload", "Upload adjustments", data)
 }

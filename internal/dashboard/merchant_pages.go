@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/poise-payments/poise/internal/apperr"
+	"github.com/poise-payments/poise/internal/balances"
 	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/merchants"
 	"github.com/poise-payments/poise/internal/payments"
@@ -24,7 +25,7 @@ type Merchants interface {
 	BalanceNames(ctx context.Context, party payments.Resource) ([]string, error)
 	BalanceBucketAccounts(ctx context.Context, party payments.Resource) ([]merchants.BucketAccounts, error)
 	Adjust(ctx context.Context, marketplace, merchantID string, in merchants.AdjustmentInput) (payments.Resource, error)
-	ApplyAdjustments(ctx context.Context, marketplace string, lines []merchants.UploadLine) ([]payments.Resource, error)
+	ApplyAdjustmentFiles(ctx context.Context, marketplace string, manager *payments.Resource, files []balances.ArchiveFile, source string) ([]merchants.FileOutcome, bool, error)
 	CreateSchedule(ctx context.Context, marketplace, merchantID string, in merchants.ScheduleInput) (payments.Resource, error)
 	SetScheduleStatus(ctx context.Context, marketplace, id string, on bool) (payments.Resource, error)
 	EditSchedule(ctx context.Context, marketplace, id string, e merchants.ScheduleEdit) (payments.Resource, error)

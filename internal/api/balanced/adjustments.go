@@ -3,7 +3,6 @@ package balanced
 import (
 	"bytes"
 	"encoding/csv"
-	"errors"
 	"github.com/poise-payments/poise/internal/merchants"
 	"net/http"
 	"sort"
@@ -148,34 +147,17 @@ func (a *API) uploadAdjustments(c *call) error {
 	if source == "" {
 		source = "upload"
 	}
-	results := []any{}
+	outcomes, refused, err := a.merchants.ApplyAdjustmentFiles(c.ctx, c.mp(), nil, files, source)
+	if err != nil {
+		return err
+	}
+	results := make([]any, len(outcomes))
+	for i, o := range outcomes {
+		results[i] = o.Report()
+	}
 	status := http.StatusCreated
-	for _, f := range files {
-		lines, err := merchants.ParseAdjustmentsFile(string(f.Data), source)
-		var applied []payments.Resource
-		if err == nil {
-			applied, err = a.merchants.ApplyAdjustments(c.ctx, c.mp(), lines)
-		}
-		res := map[string]any{"file": f.Name}
-		var ue *merchants.UploadError
-		switch {
-		case errors.As(err, &ue):
-			status = http.StatusBadRequest
-			bad := make([]any, len(ue.Lines))
-			for i, l := range ue.Lines {
-				bad[i] = map[string]any{"line": l.Line, "message": l.Message}
-			}
-			res["status"], res["errors"] = "refused", bad
-		case err != nil:
-			return err
-		default:
-			ids := make([]any, len(applied))
-			for i, adj := range applied {
-				ids[i] = adj.ID
-			}
-			res["status"], res["adjustments"] = "applied", ids
-		}
-		results = append(results, res)
+	if refused {
+		status = http.StatusBadRequest
 	}
 	a.write(c, status, map[string]any{"uploads": results, "links": map[string]any{}})
 	return nil

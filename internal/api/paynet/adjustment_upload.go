@@ -2,14 +2,11 @@ package paynet
 
 import (
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 
 	"github.com/poise-payments/poise/internal/apperr"
 	"github.com/poise-payments/poise/internal/balances"
-	"github.com/poise-payments/poise/internal/merchants"
-	"github.com/poise-payments/poise/internal/payments"
 )
 
 // AdjustmentsPath is where a manager uploads an archived adjustments file,
@@ -63,38 +60,18 @@ func (a *API) UploadAdjustments(w http.ResponseWriter, r *http.Request) {
 	if source == "" {
 		source = "upload"
 	}
-	results := []any{}
+	outcomes, refused, err := a.merchants.ApplyAdjustmentFiles(r.Context(), manager.Marketplace, &manager, files, source)
+	if err != nil {
+		a.fail(w, err, 0)
+		return
+	}
+	results := make([]any, len(outcomes))
+	for i, o := range outcomes {
+		results[i] = o.Report()
+	}
 	status := http.StatusCreated
-	for _, file := range files {
-		lines, err := merchants.ParseAdjustmentsFile(string(file.Data), source)
-		var applied []payments.Resource
-		if err == nil {
-			applied, err = a.merchants.ApplyManagerAdjustments(r.Context(), manager, lines)
-		}
-		res := map[string]any{"file": file.Name}
-		var ue *merchants.UploadError
-		switch {
-		case errors.As(err, &ue):
-			status = http.StatusBadRequest
-			bad := make([]any, len(ue.Lines))
-			for i, l := range ue.Lines {
-				bad[i] = map[string]any{"line": l.Line, "message": l.Message}
-			}
-			res["status"], res["errors"] = "refused", bad
-		case err != nil && apperr.CodeOf(err) == apperr.Invalid:
-			status = http.StatusBadRequest
-			res["status"], res["errors"] = "refused", []any{map[string]any{"line": 0, "message": apperr.MessageOf(err)}}
-		case err != nil:
-			a.fail(w, err, 0)
-			return
-		default:
-			ids := make([]any, len(applied))
-			for i, adj := range applied {
-				ids[i] = adj.ID
-			}
-			res["status"], res["adjustments"] = "applied", ids
-		}
-		results = append(results, res)
+	if refused {
+		status = http.StatusBadRequest
 	}
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(map[string]any{"uploads": results})
