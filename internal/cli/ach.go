@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/poise-payments/poise/internal/achfile"
+	"github.com/poise-payments/poise/internal/money"
+	"github.com/poise-payments/poise/internal/payments"
 )
 
 // Limits of the ach command.
@@ -173,13 +175,11 @@ output, as the bank takes it.`)
 	return exitOK
 }
 
-// cents shows minor units as dollars, without a float.
+// cents shows minor units of the Balanced API's currency as money.Amount
+// writes amounts: "12.34".
 func cents(n int64) string {
-	sign := ""
-	if n < 0 {
-		sign, n = "-", -n
-	}
-	return fmt.Sprintf("%s%d.%02d", sign, n/100, n%100)
+	usd, _ := money.LookupCurrency(payments.Currency) // in the table by construction
+	return money.Amount{Minor: n, Currency: usd}.Decimal()
 }
 
 func runACHReturns(ctx context.Context, args []string, env Env) int {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/poise-payments/poise/internal/apperr"
+	"github.com/poise-payments/poise/internal/money"
 	"github.com/poise-payments/poise/internal/payments"
 )
 
@@ -97,10 +98,8 @@ var templateFuncs = template.FuncMap{
 	"clock": func(t time.Time) string { return t.In(zone).Format("15:04 MST") },
 	// dollars is an amount's size as a form's field takes it: 1234.5 → "12.34".
 	"dollars": func(cents int64) string {
-		if cents < 0 {
-			cents = -cents
-		}
-		return fmt.Sprintf("%d.%02d", cents/100, cents%100)
+		usd, _ := money.LookupCurrency(payments.Currency) // in the table by construction
+		return strings.TrimPrefix(money.Amount{Minor: cents, Currency: usd}.Decimal(), "-")
 	},
 	"str":   payments.Str,
 	"cents": payments.Int,
