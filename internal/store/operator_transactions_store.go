@@ -31,20 +31,8 @@ func (t *Tx) InsertOperatorTransactions(ctx context.Context, rows []merchants.Op
 // recorded transactions of a marketplace among externalIDs, by external
 // ID, as the transaction sees them.
 func (t *Tx) OperatorTransactionsByExternalID(ctx context.Context, marketplace string, externalIDs []string) (map[string]merchants.OperatorTransaction, error) {
-	out := map[string]merchants.OperatorTransaction{}
-	err := eachChunk(len(externalIDs), func(start, size int) error {
-		args := []any{marketplace}
-		for _, id := range externalIDs[start : start+size] {
-			args = append(args, id)
-		}
-		list, err := collectWith(scanOperatorTxn)(t.Query(ctx, "SELECT "+operatorTxnColumns+
-			" FROM operator_transactions WHERE marketplace_id = ? AND external_id IN ("+placeholders(size)+")", args...))
-		for _, o := range list {
-			out[o.ExternalID] = o
-		}
-		return err
-	})
-	return out, err
+	return marketplaceRowsByID(ctx, t.Query, "SELECT "+operatorTxnColumns+" FROM operator_transactions", "external_id", marketplace, externalIDs,
+		scanOperatorTxn, func(o merchants.OperatorTransaction) string { return o.ExternalID })
 }
 
 // OperatorTransaction implements merchants.Store: a recorded transaction
@@ -85,18 +73,6 @@ func (db *DB) AnalyzeOperatorTransactions(ctx context.Context) error {
 // transactions of a marketplace among ids, by ID, read in statements of at
 // most 256 IDs.
 func (db *DB) OperatorTransactionsByID(ctx context.Context, marketplace string, ids []string) (map[string]merchants.OperatorTransaction, error) {
-	out := make(map[string]merchants.OperatorTransaction, len(ids))
-	err := eachChunk(len(ids), func(start, size int) error {
-		args := []any{marketplace}
-		for _, id := range ids[start : start+size] {
-			args = append(args, id)
-		}
-		list, err := collectWith(scanOperatorTxn)(db.Query(ctx, "SELECT "+operatorTxnColumns+
-			" FROM operator_transactions WHERE marketplace_id = ? AND id IN ("+placeholders(size)+")", args...))
-		for _, o := range list {
-			out[o.ID] = o
-		}
-		return err
-	})
-	return out, err
+	return marketplaceRowsByID(ctx, db.Query, "SELECT "+operatorTxnColumns+" FROM operator_transactions", "id", marketplace, ids,
+		scanOperatorTxn, func(o merchants.OperatorTransaction) string { return o.ID })
 }

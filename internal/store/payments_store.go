@@ -322,18 +322,6 @@ func (t *Tx) HasCallbacks(ctx context.Context, marketplace string) (bool, error)
 // statements of a few hundred IDs each; IDs of other marketplaces, or of
 // nothing, are absent from the answer.
 func (db *DB) ResourcesByID(ctx context.Context, marketplace string, ids []string) (map[string]payments.Resource, error) {
-	out := make(map[string]payments.Resource, len(ids))
-	err := eachChunk(len(ids), func(start, size int) error {
-		args := make([]any, 0, size+1)
-		args = append(args, marketplace)
-		for _, id := range ids[start : start+size] {
-			args = append(args, id)
-		}
-		found, err := collectWith(scanResource)(db.Query(ctx, "SELECT "+resourceColumns+" FROM resources WHERE marketplace_id = ? AND id IN ("+placeholders(size)+")", args...))
-		for _, r := range found {
-			out[r.ID] = r
-		}
-		return err
-	})
-	return out, err
+	return marketplaceRowsByID(ctx, db.Query, "SELECT "+resourceColumns+" FROM resources", "id", marketplace, ids,
+		scanResource, func(r payments.Resource) string { return r.ID })
 }

@@ -1,6 +1,9 @@
 package store
 
-import "database/sql"
+import (
+	"context"
+	"database/sql"
+)
 
 // rowScanner is what a scan function reads one row from: *sql.Rows or
 // *sql.Row.
@@ -25,4 +28,29 @@ func collectWith[T any](scan func(rowScanner) (T, error)) func(*sql.Rows, error)
 		}
 		return out, rows.Err()
 	}
+}
+
+// queryFunc runs a query: DB.Query outside transactions, Tx.Query in one.
+type queryFunc func(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+
+// marketplaceRowsByID reads the rows of a marketplace whose column is
+// among ids, in statements of a few hundred IDs (see eachChunk), and
+// returns them by key. selectFrom is "SELECT columns FROM table"; IDs of
+// another marketplace, or of nothing, are absent from the answer.
+func marketplaceRowsByID[T any](ctx context.Context, query queryFunc, selectFrom, column, marketplace string, ids []string,
+	scan func(rowScanner) (T, error), key func(T) string) (map[string]T, error) {
+	out := make(map[string]T, len(ids))
+	err := eachChunk(len(ids), func(start, size int) error {
+		args := make([]any, 0, size+1)
+		args = append(args, marketplace)
+		for _, id := range ids[start : start+size] {
+			args = append(args, id)
+		}
+		list, err := collectWith(scan)(query(ctx, selectFrom+" WHERE marketplace_id = ? AND "+column+" IN ("+placeholders(size)+")", args...))
+		for _, v := range list {
+			out[key(v)] = v
+		}
+		return err
+	})
+	return out, err
 }
