@@ -59,15 +59,12 @@ func (db *DB) markCommit(tx *Tx) string {
 // rollback; a lost connection, a shutdown or a cancelled wait is not.
 func commitAnswerLost(err error) bool {
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		switch pgErr.Code {
-		case "57014", // query_canceled: the wait for the standby was cancelled
-			"57P01", "57P02", "57P03": // admin, crash or cannot-connect-now shutdown
-			return true
-		}
-		return pgErr.Code[:2] == "08" // connection exceptions
+	if !errors.As(err, &pgErr) {
+		return true // no answer from the server at all
 	}
-	return true
+	// query_canceled: the wait for the standby was cancelled after the
+	// commit was written; the rest as for any statement (postgresLost).
+	return pgErr.Code == "57014" || postgresLost(err)
 }
 
 // resolveCommit finds out whether the transaction whose COMMIT failed with
