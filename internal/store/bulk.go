@@ -23,6 +23,14 @@ type bulkOps interface {
 	insertTransfers(ctx context.Context, t *Tx, rows []ledger.Transfer) error
 	insertPostings(ctx context.Context, t *Tx, rows []ledger.Transfer) error
 	setBalances(ctx context.Context, t *Tx, rows []ledger.Account) error
+	// insertRows inserts held-back rows of one table, each statement
+	// ending with suffix (an ON CONFLICT clause or nothing).
+	insertRows(ctx context.Context, t *Tx, suffix, table, columns string, rows [][]any) error
+	// updateResources rewrites stored resource rows, each of which must
+	// be there.
+	updateResources(ctx context.Context, t *Tx, rows []lockedRow) error
+	// deleteLinks deletes the link rows of the resources ids.
+	deleteLinks(ctx context.Context, t *Tx, ids []string) error
 }
 
 const (

@@ -307,8 +307,7 @@ func resourceArgs(rows []lockedRow) [][]any {
 	return out
 }
 
-// insertRows inserts rows of table in multi-row statements of a few fixed
-// sizes (see eachChunk), so that each statement text is prepared once.
+// insertRows inserts rows of table in bulk (see bulkOps.insertRows).
 func (t *Tx) insertRows(ctx context.Context, table, columns string, rows [][]any) error {
 	return t.insertRowsOr(ctx, "", table, columns, rows)
 }
@@ -318,39 +317,16 @@ func (t *Tx) insertRowsOr(ctx context.Context, suffix, table, columns string, ro
 	if len(rows) == 0 {
 		return nil
 	}
-	width := len(rows[0])
-	tuple := "(" + placeholders(width) + ")"
-	return eachChunk(len(rows), func(start, size int) error {
-		args := make([]any, 0, size*width)
-		for _, r := range rows[start : start+size] {
-			args = append(args, r...)
-		}
-		_, err := t.execDirect(ctx, "INSERT INTO "+table+" ("+columns+") VALUES "+valuesList(size, tuple)+suffix, args...)
-		return err
-	})
+	return t.d.bulk.insertRows(ctx, t, suffix, table, columns, rows)
 }
 
 // updateResources rewrites stored resource rows, each of which the
 // transaction has seen in the database, so each must be there.
 func (t *Tx) updateResources(ctx context.Context, rows []lockedRow) error {
-	const tuple = "(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BOOLEAN), CAST(? AS BIGINT), CAST(? AS TEXT))"
-	return eachChunk(len(rows), func(start, size int) error {
-		args := make([]any, 0, size*6)
-		for _, r := range rows[start : start+size] {
-			args = append(args, r.raw.id, r.raw.marketplace, r.raw.status, r.raw.hidden, r.raw.updatedUs, r.raw.body)
-		}
-		res, err := t.execDirect(ctx, "UPDATE resources SET marketplace_id = v.column2, status = v.column3, hidden = v.column4, updated_at_us = v.column5, body = v.column6 FROM (VALUES "+
-			valuesList(size, tuple)+") AS v WHERE resources.id = v.column1", args...)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n != int64(size) {
-			return errRowsMissing{want: size, got: n}
-		}
+	if len(rows) == 0 {
 		return nil
-	})
+	}
+	return t.d.bulk.updateResources(ctx, t, rows)
 }
 
 type errRowsMissing struct {
@@ -364,14 +340,10 @@ func (e errRowsMissing) Error() string {
 
 // deleteLinks removes the link rows of resources whose links changed.
 func (t *Tx) deleteLinks(ctx context.Context, ids []string) error {
-	return eachChunk(len(ids), func(start, size int) error {
-		args := make([]any, size)
-		for i, id := range ids[start : start+size] {
-			args[i] = id
-		}
-		_, err := t.execDirect(ctx, "DELETE FROM resource_links WHERE resource_id IN ("+placeholders(size)+")", args...)
-		return err
-	})
+	if len(ids) == 0 {
+		return nil
+	}
+	return t.d.bulk.deleteLinks(ctx, t, ids)
 }
 
 // execDirect runs a statement without the barrier: for the store's own

@@ -1,0 +1,158 @@
+package store
+
+import (
+	"context"
+	"strings"
+)
+
+// The held-back rows of a transaction (write_behind.go) in bulk, in each
+// database's form.
+
+// insertRows writes rows in multi-row VALUES statements of a few fixed
+// sizes (see eachChunk), so that each statement text is prepared once.
+func (valuesBulk) insertRows(ctx context.Context, t *Tx, suffix, table, columns string, rows [][]any) error {
+	width := len(rows[0])
+	tuple := "(" + placeholders(width) + ")"
+	return eachChunk(len(rows), func(start, size int) error {
+		args := make([]any, 0, size*width)
+		for _, r := range rows[start : start+size] {
+			args = append(args, r...)
+		}
+		_, err := t.execDirect(ctx, "INSERT INTO "+table+" ("+columns+") VALUES "+valuesList(size, tuple)+suffix, args...)
+		return err
+	})
+}
+
+func (valuesBulk) updateResources(ctx context.Context, t *Tx, rows []lockedRow) error {
+	const tuple = "(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BOOLEAN), CAST(? AS BIGINT), CAST(? AS TEXT))"
+	return eachChunk(len(rows), func(start, size int) error {
+		args := make([]any, 0, size*6)
+		for _, r := range rows[start : start+size] {
+			args = append(args, r.raw.id, r.raw.marketplace, r.raw.status, r.raw.hidden, r.raw.updatedUs, r.raw.body)
+		}
+		res, err := t.execDirect(ctx, "UPDATE resources SET marketplace_id = v.column2, status = v.column3, hidden = v.column4, updated_at_us = v.column5, body = v.column6 FROM (VALUES "+
+			valuesList(size, tuple)+") AS v WHERE resources.id = v.column1", args...)
+		return checkResourcesUpdated(res, err, size)
+	})
+}
+
+func (valuesBulk) deleteLinks(ctx context.Context, t *Tx, ids []string) error {
+	return eachChunk(len(ids), func(start, size int) error {
+		args := make([]any, size)
+		for i, id := range ids[start : start+size] {
+			args[i] = id
+		}
+		_, err := t.execDirect(ctx, "DELETE FROM resource_links WHERE resource_id IN ("+placeholders(size)+")", args...)
+		return err
+	})
+}
+
+// insertRows writes all rows in one statement whatever their number: each
+// column travels as one array, typed by the Go values it holds. A column
+// of values no array form is given for (none today) falls back to VALUES
+// statements.
+func (arrayBulk) insertRows(ctx context.Context, t *Tx, suffix, table, columns string, rows [][]any) error {
+	width := len(rows[0])
+	arrays := make([]any, width)
+	casts := make([]string, width)
+	for c := range width {
+		array, sqlType, ok := columnArray(rows, c)
+		if !ok {
+			return valuesBulk{}.insertRows(ctx, t, suffix, table, columns, rows)
+		}
+		arrays[c] = array
+		casts[c] = "CAST(? AS " + sqlType + "[])"
+	}
+	_, err := t.execDirect(ctx, "INSERT INTO "+table+" ("+columns+") SELECT * FROM unnest("+strings.Join(casts, ", ")+")"+suffix, arrays...)
+	return err
+}
+
+// columnArray gathers column c of rows into a typed slice for an array
+// parameter, with its SQL element type. A column that holds a NULL (nil)
+// travels as a slice of pointers.
+func columnArray(rows [][]any, c int) (array any, sqlType string, ok bool) {
+	var sample any
+	nulls := false
+	for _, r := range rows {
+		if r[c] == nil {
+			nulls = true
+		} else if sample == nil {
+			sample = r[c]
+		}
+	}
+	switch sample.(type) {
+	case string:
+		return gather(rows, c, nulls, func(v any) string { return v.(string) }), "TEXT", true
+	case int64, int, int32:
+		return gather(rows, c, nulls, asInt64), "BIGINT", true
+	case bool:
+		return gather(rows, c, nulls, func(v any) bool { return v.(bool) }), "BOOLEAN", true
+	}
+	return nil, "", false
+}
+
+func asInt64(v any) int64 {
+	switch n := v.(type) {
+	case int64:
+		return n
+	case int:
+		return int64(n)
+	default:
+		return int64(n.(int32))
+	}
+}
+
+// gather returns column c of rows as []T, or as []*T when it holds NULLs.
+func gather[T any](rows [][]any, c int, nulls bool, conv func(any) T) any {
+	if !nulls {
+		out := make([]T, len(rows))
+		for i, r := range rows {
+			out[i] = conv(r[c])
+		}
+		return out
+	}
+	out := make([]*T, len(rows))
+	for i, r := range rows {
+		if r[c] != nil {
+			v := conv(r[c])
+			out[i] = &v
+		}
+	}
+	return out
+}
+
+func (arrayBulk) updateResources(ctx context.Context, t *Tx, rows []lockedRow) error {
+	n := len(rows)
+	ids, marketplaces, statuses, bodies := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	hidden := make([]bool, n)
+	updated := make([]int64, n)
+	for i, r := range rows {
+		ids[i], marketplaces[i], statuses[i], hidden[i], updated[i], bodies[i] = r.raw.id, r.raw.marketplace, r.raw.status, r.raw.hidden, r.raw.updatedUs, r.raw.body
+	}
+	res, err := t.execDirect(ctx, `UPDATE resources SET marketplace_id = v.marketplace_id, status = v.status, hidden = v.hidden, updated_at_us = v.updated_at_us, body = v.body
+		FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS BOOLEAN[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]))
+			AS v(id, marketplace_id, status, hidden, updated_at_us, body)
+		WHERE resources.id = v.id`, ids, marketplaces, statuses, hidden, updated, bodies)
+	return checkResourcesUpdated(res, err, n)
+}
+
+func (arrayBulk) deleteLinks(ctx context.Context, t *Tx, ids []string) error {
+	_, err := t.execDirect(ctx, "DELETE FROM resource_links WHERE resource_id = ANY(CAST(? AS TEXT[]))", ids)
+	return err
+}
+
+// checkResourcesUpdated fails a held-back update that found fewer rows
+// than it rewrites.
+func checkResourcesUpdated(res interface{ RowsAffected() (int64, error) }, err error, want int) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n != int64(want) {
+		return errRowsMissing{want: want, got: n}
+	}
+	return nil
+}
