@@ -43,8 +43,25 @@ const (
 // text serves any number of rows.
 type arrayBulk struct{}
 
+// lockEach is the form both row locks take: one index lookup per ID, in the
+// order of ids (sorted by the caller, so that every process locks in the
+// same order). "WHERE id = ANY(...)" let the planner scan the whole table
+// instead whenever it believed it small: on a fresh database, before its
+// first ANALYZE, every batch read all accounts. A row lock inside a
+// LATERAL subquery keeps the subquery from being merged into a join, so
+// the lookups stay lookups whatever the statistics say.
+func lockEach(table, columns string) string {
+	return "SELECT l.* FROM unnest(CAST(? AS TEXT[])) WITH ORDINALITY AS k(id, n) CROSS JOIN LATERAL (SELECT " + columns +
+		" FROM " + table + " WHERE " + table + ".id = k.id FOR UPDATE) AS l ORDER BY k.n"
+}
+
+var (
+	lockAccountsEach  = lockEach("accounts", accountColumns)
+	lockResourcesEach = lockEach("resources", resourceColumns)
+)
+
 func (arrayBulk) lockAccounts(ctx context.Context, t *Tx, ids []string) ([]ledger.Account, error) {
-	rows, err := t.queryDirect(ctx, "SELECT "+accountColumns+" FROM accounts WHERE id = ANY(CAST(? AS TEXT[])) ORDER BY id FOR UPDATE", ids)
+	rows, err := t.queryDirect(ctx, lockAccountsEach, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +78,7 @@ func (arrayBulk) lockAccounts(ctx context.Context, t *Tx, ids []string) ([]ledge
 }
 
 func (arrayBulk) lockResources(ctx context.Context, t *Tx, ids []string, fn func(resourceRow) error) error {
-	rows, err := t.queryDirect(ctx, "SELECT "+resourceColumns+" FROM resources WHERE id = ANY(CAST(? AS TEXT[])) ORDER BY id FOR UPDATE", ids)
+	rows, err := t.queryDirect(ctx, lockResourcesEach, ids)
 	if err != nil {
 		return err
 	}
