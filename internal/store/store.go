@@ -61,6 +61,9 @@ type DB struct {
 	read    *sql.DB
 	dialect *dialect
 	stmts   *stmtCache
+	// checkpoints copies SQLite's WAL back beside the writer (nil on
+	// PostgreSQL).
+	checkpoints *checkpointer
 }
 
 // Open opens the store at url: a postgres:// or postgresql:// URL for
@@ -130,12 +133,21 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		read.Close()
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
-	return &DB{write: write, read: read, dialect: &sqliteDialect, stmts: newStmtCache(write)}, nil
+	checkpoints, err := sql.Open("sqlite", "file:"+path+"?"+pragmas)
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	checkpoints.SetMaxOpenConns(1)
+	return &DB{write: write, read: read, dialect: &sqliteDialect, stmts: newStmtCache(write),
+		checkpoints: startCheckpointer(checkpoints, sqliteCheckpointEvery)}, nil
 }
 
 // Close closes the store's connections.
 func (db *DB) Close() error {
-	err := db.stmts.close()
+	err := db.checkpoints.close()
+	err = errors.Join(err, db.stmts.close())
 	err = errors.Join(err, db.write.Close())
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
