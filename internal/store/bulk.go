@@ -31,6 +31,8 @@ type bulkOps interface {
 	updateResources(ctx context.Context, t *Tx, rows []lockedRow) error
 	// deleteLinks deletes the link rows of the resources ids.
 	deleteLinks(ctx context.Context, t *Tx, ids []string) error
+	// writeHeldBack writes what a flush of held-back writes holds.
+	writeHeldBack(ctx context.Context, t *Tx, held heldBack) error
 }
 
 const (

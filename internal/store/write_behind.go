@@ -198,10 +198,6 @@ func (t *Tx) flushPending(ctx context.Context, n int) error {
 	flushed := t.pending[:n]
 	var inserts, updates []lockedRow
 	final := make(map[string]int) // resource id → index in inserts or updates
-	type rowGroup struct {
-		table, columns, suffix string
-		rows                   [][]any
-	}
 	var groups []*rowGroup
 	byTable := make(map[string]*rowGroup)
 	for _, w := range flushed {
@@ -255,22 +251,12 @@ func (t *Tx) flushPending(ctx context.Context, n int) error {
 		addLinks(r)
 	}
 
-	if err := t.insertRows(ctx, "resources", resourceColumns, resourceArgs(inserts)); err != nil {
-		return err
-	}
-	if err := t.updateResources(ctx, updates); err != nil {
-		return err
-	}
-	if err := t.deleteLinks(ctx, relinked); err != nil {
-		return err
-	}
-	if err := t.insertRows(ctx, "resource_links", linkColumns, linkRows); err != nil {
-		return err
-	}
+	held := heldBack{resources: resourceArgs(inserts), updates: updates, relinked: relinked, links: linkRows}
 	for _, g := range groups {
-		if err := t.insertRowsOr(ctx, g.suffix, g.table, g.columns, g.rows); err != nil {
-			return err
-		}
+		held.groups = append(held.groups, rowGroup{table: g.table, columns: g.columns, suffix: g.suffix, rows: g.rows})
+	}
+	if err := t.d.bulk.writeHeldBack(ctx, t, held); err != nil {
+		return err
 	}
 
 	// What was flushed is now what the database holds.
@@ -305,6 +291,48 @@ func resourceArgs(rows []lockedRow) [][]any {
 		out[i] = []any{r.raw.id, r.raw.marketplace, r.raw.typ, r.raw.status, r.raw.hidden, r.raw.createdUs, r.raw.updatedUs, r.raw.body}
 	}
 	return out
+}
+
+// heldBack is what one flush writes.
+type heldBack struct {
+	// resources are new resource rows (resourceColumns), updates stored
+	// ones rewritten.
+	resources [][]any
+	updates   []lockedRow
+	// relinked are the resources whose link rows are replaced by theirs
+	// in links (linkColumns), which also holds every new resource's.
+	relinked []string
+	links    [][]any
+	// groups are rows of other tables, one group per table and suffix.
+	groups []rowGroup
+}
+
+// rowGroup is held-back rows of one table with one statement suffix.
+type rowGroup struct {
+	table, columns, suffix string
+	rows                   [][]any
+}
+
+// writeEach writes what a flush holds back one table at a time.
+func (t *Tx) writeEach(ctx context.Context, held heldBack) error {
+	if err := t.insertRows(ctx, "resources", resourceColumns, held.resources); err != nil {
+		return err
+	}
+	if err := t.updateResources(ctx, held.updates); err != nil {
+		return err
+	}
+	if err := t.deleteLinks(ctx, held.relinked); err != nil {
+		return err
+	}
+	if err := t.insertRows(ctx, "resource_links", linkColumns, held.links); err != nil {
+		return err
+	}
+	for _, g := range held.groups {
+		if err := t.insertRowsOr(ctx, g.suffix, g.table, g.columns, g.rows); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // insertRows inserts rows of table in bulk (see bulkOps.insertRows).

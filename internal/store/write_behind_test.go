@@ -8,6 +8,7 @@ import (
 
 	"github.com/poise-payments/poise/internal/idempotency"
 	"github.com/poise-payments/poise/internal/payments"
+	"github.com/poise-payments/poise/internal/scheduler"
 	"github.com/poise-payments/poise/internal/store"
 	"github.com/poise-payments/poise/internal/store/storetest"
 )
@@ -275,6 +276,76 @@ func TestHeldBackIdempotencyRecordsAreFound(t *testing.T) {
 		}
 		if got, err := db.LookupIdempotency(ctx, "MP1", "k1"); err != nil || got.RequestHash != "h" {
 			t.Fatalf("after commit: %+v (%v)", got, err)
+		}
+	})
+}
+
+// One flush holding every kind of held-back write stores each as written:
+// a new resource and its links, a stored one rewritten with new links (the
+// old ones gone), a feed entry, and a job whose kind and key are taken
+// already (left as it was).
+func TestAFlushOfEveryKindStoresEachWrite(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		db := storetest.Open(t, kind)
+		at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+		job := scheduler.Job{ID: "JB1", Kind: "k", Key: "one", Payload: "MP1", DueAt: at}
+		if err := db.Update(ctx, func(tx *store.Tx) error {
+			if err := tx.InsertResource(ctx, heldResource("OR1", "orders", at, map[string]string{"merchant": "CU1"})); err != nil {
+				return err
+			}
+			return tx.ScheduleJob(ctx, job, at)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		err := db.Update(ctx, func(tx *store.Tx) error {
+			order, err := tx.LockResource(ctx, "MP1", "OR1")
+			if err != nil {
+				return err
+			}
+			order.Status = "paid"
+			order.Links = map[string]string{"merchant": "CU2"}
+			if err := tx.UpdateResource(ctx, order); err != nil {
+				return err
+			}
+			if err := tx.InsertResource(ctx, heldResource("DB1", "debits", at, map[string]string{"order": "OR1"})); err != nil {
+				return err
+			}
+			if err := tx.InsertFeed(ctx, payments.FeedEntry{ID: "BT1", Marketplace: "MP1", Merchant: "CU2", Type: "sale",
+				AmountMinor: 100, Currency: "USD", SourceID: "DB1", OccurredAt: at}); err != nil {
+				return err
+			}
+			again := job
+			again.ID, again.Payload = "JB2", "other"
+			return tx.ScheduleJob(ctx, again, at)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		order, err := db.GetResource(ctx, "MP1", "OR1")
+		if err != nil || order.Status != "paid" || order.Links["merchant"] != "CU2" {
+			t.Fatalf("order = %+v, %v; want paid, merchant CU2", order, err)
+		}
+		for _, want := range []struct {
+			target, rel, typ string
+			n                int
+		}{{"CU1", "merchant", "orders", 0}, {"CU2", "merchant", "orders", 1}, {"OR1", "order", "debits", 1}} {
+			found, err := db.LinkedTo(ctx, "MP1", want.target, want.rel, want.typ, 10)
+			if err != nil || len(found) != want.n {
+				t.Errorf("%s %s %s: %d linked (%v), want %d", want.target, want.rel, want.typ, len(found), err, want.n)
+			}
+		}
+		feed, err := db.FeedOf(ctx, "MP1", "CU2")
+		if err != nil || len(feed) != 1 || feed[0].AmountMinor != 100 {
+			t.Errorf("feed = %+v, %v; want one entry of 100", feed, err)
+		}
+		var jobs int
+		var payload string
+		if err := db.QueryRow(ctx, "SELECT COUNT(*), MAX(payload) FROM jobs WHERE kind = 'k' AND key = 'one'").Scan(&jobs, &payload); err != nil {
+			t.Fatal(err)
+		}
+		if jobs != 1 || payload != "MP1" {
+			t.Errorf("jobs of k/one = %d with payload %q, want the first alone", jobs, payload)
 		}
 	})
 }
