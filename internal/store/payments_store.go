@@ -155,11 +155,6 @@ func (t *Tx) LockResource(ctx context.Context, marketplace, id string) (payments
 	return t.rememberRead(raw)
 }
 
-func encodeBody(r payments.Resource) (string, error) {
-	b, err := json.Marshal(resourceBody{Fields: r.Fields, Links: r.Links, Private: r.Private})
-	return string(b), err
-}
-
 // InsertResource implements payments.Tx. The row is held back and
 // written with the rest of the transaction's (see write_behind.go); a
 // duplicate ID fails the transaction then.
