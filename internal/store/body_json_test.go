@@ -20,7 +20,7 @@ func TestEncodeBodyIsEncodingJSONs(t *testing.T) {
 		{Fields: map[string]any{}, Links: map[string]string{}, Private: map[string]any{}},
 		{Fields: map[string]any{
 			"amount": int64(300), "count": 7, "small": int32(-2), "big": uint64(1 << 63), "ratio": 1.5, "whole": 300.0, "huge": 1e21,
-			"number": json.Number("12.50"), "at": at, "none": nil, "yes": true, "no": false, "kind": label("debit"),
+			"number": json.Number("12.50"), "numbers": []any{json.Number("0"), json.Number("-0.5e+10"), json.Number("7E-2"), json.Number("")}, "at": at, "none": nil, "yes": true, "no": false, "kind": label("debit"),
 			"description": `<b>"Tom" & 'Jerry'</b>\ back`, "unicode": "café ✓ \u2028 \u2029", "control": "a\tb\nc\x00", "bad": "\xff\xfe",
 			"meta":    map[string]any{"z": "last", "a": map[string]any{"nested": []any{1, "two", nil, map[string]string{"k": "v"}}}},
 			"address": map[string]any{"line1": nil, "city": "Nowhere"},
@@ -46,8 +46,10 @@ func TestEncodeBodyIsEncodingJSONs(t *testing.T) {
 		}
 	}
 	// A value encoding/json refuses is refused.
-	if _, err := encodeBody(payments.Resource{Fields: map[string]any{"f": func() {}}}); err == nil {
-		t.Error("a function encoded")
+	for _, bad := range []any{func() {}, json.Number("12a"), json.Number("01"), json.Number("1."), json.Number("+1"), json.Number("1e")} {
+		if _, err := encodeBody(payments.Resource{Fields: map[string]any{"f": bad}}); err == nil {
+			t.Errorf("%#v encoded", bad)
+		}
 	}
 }
 
