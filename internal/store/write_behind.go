@@ -11,7 +11,8 @@ import (
 // A write transaction holds back the rows it writes most often (resources,
 // their links, balance feed entries and effects) and writes them in bulk:
 // a committer batch of a few hundred operations then costs a few INSERT
-// statements per table instead of several per operation.
+// statements per table on SQLite, and one statement in all on PostgreSQL
+// (bulkOps.writeHeldBack), instead of several per operation.
 //
 // Held-back writes stay invisible to the database until the transaction
 // flushes them, so everything that could read them goes through a flush
