@@ -58,13 +58,8 @@ func appendJSON(buf []byte, v any) ([]byte, error) {
 		if x == nil {
 			return append(buf, "null"...), nil
 		}
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
 		buf = append(buf, '{')
-		for i, k := range keys {
+		for i, k := range sortedKeys(x) {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
@@ -105,13 +100,8 @@ func appendStringMap(buf []byte, m map[string]string) []byte {
 	if m == nil {
 		return append(buf, "null"...)
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
 	buf = append(buf, '{')
-	for i, k := range keys {
+	for i, k := range sortedKeys(m) {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
@@ -120,6 +110,16 @@ func appendStringMap(buf []byte, m map[string]string) []byte {
 		buf = appendJSONString(buf, m[k])
 	}
 	return append(buf, '}')
+}
+
+// sortedKeys returns m's keys in encoding/json's order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // appendJSONString appends s quoted. Printable ASCII other than the

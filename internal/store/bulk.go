@@ -308,7 +308,13 @@ func (valuesBulk) setBalances(ctx context.Context, t *Tx, rows []ledger.Account)
 	})
 }
 
-func checkUpdated(res interface{ RowsAffected() (int64, error) }, err error, want int) error {
+func checkUpdated(res sql.Result, err error, want int) error {
+	return checkRows(res, err, want, func(got int64) error { return fmt.Errorf("store: updated %d balances, expected %d", got, want) })
+}
+
+// checkRows passes on err, or the error missing makes when a statement
+// changed other than want rows.
+func checkRows(res sql.Result, err error, want int, missing func(got int64) error) error {
 	if err != nil {
 		return err
 	}
@@ -317,7 +323,7 @@ func checkUpdated(res interface{ RowsAffected() (int64, error) }, err error, wan
 		return err
 	}
 	if n != int64(want) {
-		return fmt.Errorf("store: updated %d balances, expected %d", n, want)
+		return missing(n)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 )
@@ -144,18 +145,8 @@ func (arrayBulk) deleteLinks(ctx context.Context, t *Tx, ids []string) error {
 
 // checkResourcesUpdated fails a held-back update that found fewer rows
 // than it rewrites.
-func checkResourcesUpdated(res interface{ RowsAffected() (int64, error) }, err error, want int) error {
-	if err != nil {
-		return err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n != int64(want) {
-		return errRowsMissing{want: want, got: n}
-	}
-	return nil
+func checkResourcesUpdated(res sql.Result, err error, want int) error {
+	return checkRows(res, err, want, func(got int64) error { return errRowsMissing{want: want, got: got} })
 }
 
 func (valuesBulk) writeHeldBack(ctx context.Context, t *Tx, held heldBack) error {
