@@ -3,6 +3,7 @@ package payments
 import (
 	"context"
 	"errors"
+	"github.com/poise-payments/poise/internal/apperr"
 	"time"
 )
 
@@ -125,10 +126,28 @@ func (w *Writer) feed(ctx context.Context, typ, merchant string, amount int64, g
 	return w.balances().Fed(ctx, w, e, source)
 }
 
-// merchantOf is the merchant an order-bound transaction concerns.
+// linksReader is a Tx that can answer the links of a resource it has
+// locked or written without decoding and copying the whole resource.
+type linksReader interface {
+	// LinksOf returns the type and links (not to be changed) of a resource
+	// the transaction has locked or written, if it has.
+	LinksOf(marketplace, id string) (typ string, links map[string]string, ok bool)
+}
+
+// merchantOf is the merchant an order-bound transaction concerns. The
+// order is locked, or was already: most operations locked or rewrote it
+// before they ask, and then its links are all they need of it.
 func (w *Writer) merchantOf(ctx context.Context, marketplace, orderID string) (string, error) {
 	if orderID == "" {
 		return "", nil
+	}
+	if lr, ok := w.tx.(linksReader); ok {
+		if typ, links, ok := lr.LinksOf(marketplace, orderID); ok {
+			if typ != "orders" {
+				return "", apperr.New(apperr.NotFound, "no orders with id %s", orderID)
+			}
+			return links["merchant"], nil
+		}
 	}
 	o, err := w.Lock(ctx, marketplace, "orders", orderID)
 	if err != nil {

@@ -42,12 +42,22 @@ func (t *Tx) remember(row lockedRow) {
 // rememberRead keeps a row read from the database, decoded, and returns a
 // copy of it for the caller.
 func (t *Tx) rememberRead(raw resourceRow) (payments.Resource, error) {
+	r, err := t.rememberDecoded(raw)
+	if err != nil {
+		return payments.Resource{}, err
+	}
+	return cloneResource(*r), nil
+}
+
+// rememberDecoded keeps a row read from the database, decoded, and
+// returns the kept copy, which the caller must not change.
+func (t *Tx) rememberDecoded(raw resourceRow) (*payments.Resource, error) {
 	r, err := raw.decode()
 	if err != nil {
-		return r, err
+		return &r, err
 	}
 	t.remember(lockedRow{raw: raw, links: liveLinks(r.Links), decoded: &r})
-	return cloneResource(r), nil
+	return &r, nil
 }
 
 // recall returns the transaction's copy of resource id of marketplace, a
@@ -70,6 +80,19 @@ func (t *Tx) recall(marketplace, id string) (payments.Resource, bool, error) {
 		row.decoded = &r
 	}
 	return cloneResource(*row.decoded), true, nil
+}
+
+// LinksOf answers the type and live links of a resource the transaction
+// holds back or has locked, without decoding its body.
+func (t *Tx) LinksOf(marketplace, id string) (typ string, links map[string]string, ok bool) {
+	row, ok := t.heldBack(id)
+	if !ok {
+		row, ok = t.locked[id]
+	}
+	if !ok || row.raw.marketplace != marketplace {
+		return "", nil, false
+	}
+	return row.raw.typ, row.links, true
 }
 
 // cloneResource copies r deeply enough that no change to the copy reaches
@@ -140,7 +163,7 @@ func (t *Tx) Prefetch(ctx context.Context, ids []string) error {
 		return nil
 	}
 	return t.d.bulk.lockResources(ctx, t, missing, func(raw resourceRow) error {
-		_, err := t.rememberRead(raw)
+		_, err := t.rememberDecoded(raw)
 		return err
 	})
 }

@@ -104,3 +104,50 @@ func TestLockedResourcesFollowTheTransaction(t *testing.T) {
 		}
 	})
 }
+
+// LinksOf answers from the rows the transaction holds back or has locked,
+// in their latest form, and for no other marketplace's.
+func TestLinksOfFollowsTheTransaction(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		db := storetest.Open(t, kind)
+		at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+		if err := db.Update(ctx, func(tx *store.Tx) error {
+			return tx.InsertResource(ctx, heldResource("OR1", "orders", at, map[string]string{"merchant": "CU1"}))
+		}); err != nil {
+			t.Fatal(err)
+		}
+		err := db.Update(ctx, func(tx *store.Tx) error {
+			if _, _, ok := tx.LinksOf("MP1", "OR1"); ok {
+				t.Error("LinksOf answered for a row the transaction never saw")
+			}
+			order, err := tx.LockResource(ctx, "MP1", "OR1")
+			if err != nil {
+				return err
+			}
+			if typ, links, ok := tx.LinksOf("MP1", "OR1"); !ok || typ != "orders" || links["merchant"] != "CU1" {
+				t.Errorf("locked: %q %v %v", typ, links, ok)
+			}
+			if _, _, ok := tx.LinksOf("MP2", "OR1"); ok {
+				t.Error("LinksOf answered for another marketplace")
+			}
+			order.Links = map[string]string{"merchant": "CU2"}
+			if err := tx.UpdateResource(ctx, order); err != nil {
+				return err
+			}
+			if _, links, ok := tx.LinksOf("MP1", "OR1"); !ok || links["merchant"] != "CU2" {
+				t.Errorf("rewritten: %v %v", links, ok)
+			}
+			if err := tx.InsertResource(ctx, heldResource("DB1", "debits", at, map[string]string{"order": "OR1"})); err != nil {
+				return err
+			}
+			if typ, links, ok := tx.LinksOf("MP1", "DB1"); !ok || typ != "debits" || links["order"] != "OR1" {
+				t.Errorf("held back: %q %v %v", typ, links, ok)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
