@@ -49,24 +49,35 @@ func (valuesBulk) deleteLinks(ctx context.Context, t *Tx, ids []string) error {
 	})
 }
 
-// insertRows writes all rows in one statement whatever their number: each
-// column travels as one array, typed by the Go values it holds. A column
-// of values no array form is given for (none today) falls back to VALUES
-// statements.
+// insertRows writes all rows in one statement whatever their number (see
+// unnestInsert); rows with a value no array form is given for (none today)
+// go as VALUES statements instead.
 func (arrayBulk) insertRows(ctx context.Context, t *Tx, suffix, table, columns string, rows [][]any) error {
+	query, args, ok := unnestInsert(suffix, table, columns, rows)
+	if !ok {
+		return valuesBulk{}.insertRows(ctx, t, suffix, table, columns, rows)
+	}
+	_, err := t.execDirect(ctx, query, args...)
+	return err
+}
+
+// unnestInsert is an INSERT of rows whatever their number: each column
+// travels as one array, typed by the Go values it holds, and unnest turns
+// the arrays back into rows. ok is false when a column holds values no
+// array form is given for.
+func unnestInsert(suffix, table, columns string, rows [][]any) (query string, args []any, ok bool) {
 	width := len(rows[0])
-	arrays := make([]any, width)
+	args = make([]any, width)
 	casts := make([]string, width)
 	for c := range width {
 		array, sqlType, ok := columnArray(rows, c)
 		if !ok {
-			return valuesBulk{}.insertRows(ctx, t, suffix, table, columns, rows)
+			return "", nil, false
 		}
-		arrays[c] = array
+		args[c] = array
 		casts[c] = "CAST(? AS " + sqlType + "[])"
 	}
-	_, err := t.execDirect(ctx, "INSERT INTO "+table+" ("+columns+") SELECT * FROM unnest("+strings.Join(casts, ", ")+")"+suffix, arrays...)
-	return err
+	return "INSERT INTO " + table + " (" + columns + ") SELECT * FROM unnest(" + strings.Join(casts, ", ") + ")" + suffix, args, true
 }
 
 // columnArray gathers column c of rows into a typed slice for an array
@@ -124,6 +135,18 @@ func gather[T any](rows [][]any, c int, nulls bool, conv func(any) T) any {
 }
 
 func (arrayBulk) updateResources(ctx context.Context, t *Tx, rows []lockedRow) error {
+	res, err := t.execDirect(ctx, updateResourcesFromArrays, resourceUpdateArrays(rows)...)
+	return checkResourcesUpdated(res, err, len(rows))
+}
+
+// updateResourcesFromArrays rewrites the resource rows whose columns
+// resourceUpdateArrays makes.
+const updateResourcesFromArrays = `UPDATE resources SET marketplace_id = v.marketplace_id, status = v.status, hidden = v.hidden, updated_at_us = v.updated_at_us, body = v.body
+	FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS BOOLEAN[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]))
+		AS v(id, marketplace_id, status, hidden, updated_at_us, body)
+	WHERE resources.id = v.id`
+
+func resourceUpdateArrays(rows []lockedRow) []any {
 	n := len(rows)
 	ids, marketplaces, statuses, bodies := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	hidden := make([]bool, n)
@@ -131,11 +154,7 @@ func (arrayBulk) updateResources(ctx context.Context, t *Tx, rows []lockedRow) e
 	for i, r := range rows {
 		ids[i], marketplaces[i], statuses[i], hidden[i], updated[i], bodies[i] = r.raw.id, r.raw.marketplace, r.raw.status, r.raw.hidden, r.raw.updatedUs, r.raw.body
 	}
-	res, err := t.execDirect(ctx, `UPDATE resources SET marketplace_id = v.marketplace_id, status = v.status, hidden = v.hidden, updated_at_us = v.updated_at_us, body = v.body
-		FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS BOOLEAN[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]))
-			AS v(id, marketplace_id, status, hidden, updated_at_us, body)
-		WHERE resources.id = v.id`, ids, marketplaces, statuses, hidden, updated, bodies)
-	return checkResourcesUpdated(res, err, n)
+	return []any{ids, marketplaces, statuses, hidden, updated, bodies}
 }
 
 func (arrayBulk) deleteLinks(ctx context.Context, t *Tx, ids []string) error {
@@ -170,32 +189,19 @@ func (arrayBulk) writeHeldBack(ctx context.Context, t *Tx, held heldBack) error 
 		if len(rows) == 0 {
 			return true
 		}
-		casts := make([]string, len(rows[0]))
-		for c := range casts {
-			array, sqlType, ok := columnArray(rows, c)
-			if !ok {
-				return false
-			}
-			args = append(args, array)
-			casts[c] = "CAST(? AS " + sqlType + "[])"
+		query, rowArgs, ok := unnestInsert(suffix, table, columns, rows)
+		if !ok {
+			return false
 		}
-		parts = append(parts, fmt.Sprintf("w%d AS (INSERT INTO %s (%s) SELECT * FROM unnest(%s)%s)", len(parts), table, columns, strings.Join(casts, ", "), suffix))
+		parts = append(parts, fmt.Sprintf("w%d AS (%s)", len(parts), query))
+		args = append(args, rowArgs...)
 		return true
 	}
 	ok := insert("", "resources", resourceColumns, held.resources)
 	counted := "0"
-	if n := len(held.updates); ok && n > 0 {
-		ids, marketplaces, statuses, bodies := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		hidden := make([]bool, n)
-		updated := make([]int64, n)
-		for i, r := range held.updates {
-			ids[i], marketplaces[i], statuses[i], hidden[i], updated[i], bodies[i] = r.raw.id, r.raw.marketplace, r.raw.status, r.raw.hidden, r.raw.updatedUs, r.raw.body
-		}
-		args = append(args, ids, marketplaces, statuses, hidden, updated, bodies)
-		parts = append(parts, `updated AS (UPDATE resources SET marketplace_id = v.marketplace_id, status = v.status, hidden = v.hidden, updated_at_us = v.updated_at_us, body = v.body
-		FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS BOOLEAN[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]))
-			AS v(id, marketplace_id, status, hidden, updated_at_us, body)
-		WHERE resources.id = v.id RETURNING 1)`)
+	if ok && len(held.updates) > 0 {
+		parts = append(parts, "updated AS ("+updateResourcesFromArrays+" RETURNING 1)")
+		args = append(args, resourceUpdateArrays(held.updates)...)
 		counted = "(SELECT count(*) FROM updated)"
 	}
 	ok = ok && insert("", "resource_links", linkColumns, held.links)
