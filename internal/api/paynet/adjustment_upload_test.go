@@ -20,8 +20,7 @@ func TestManagerUploadsAdjustments(t *testing.T) {
 		base := newStack(t, kind)
 		call := mustCall(t, base)
 		id := idOf
-		secret := call("", "POST", "/api_keys", nil)["api_keys"].([]any)[0].(map[string]any)["secret"].(string)
-		call(secret, "POST", "/marketplaces", nil)
+		secret := openMarketplace(call)
 		merchant := func(login, ext string) string {
 			cu := id(call(secret, "POST", "/customers", map[string]any{"name": login}), "customers")
 			return id(call(secret, "POST", "/merchants", map[string]any{"login": login + "-" + kind, "control_key": "a control key 12345", "customer": cu, "external_merchant_id": ext}), "merchants")

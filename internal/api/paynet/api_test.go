@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/dghubble/oauth1"
 
 	"github.com/poise-payments/poise/internal/api/paynet"
 	"github.com/poise-payments/poise/internal/clock"
@@ -30,8 +27,7 @@ func TestGetBalanceFedByBalancedPayments(t *testing.T) {
 		call := mustCall(t, base)
 		first := firstOf
 
-		secret := first(call("", "POST", "/api_keys", nil), "api_keys")["secret"].(string)
-		call(secret, "POST", "/marketplaces", nil)
+		secret := openMarketplace(call)
 		cu := first(call(secret, "POST", "/customers", map[string]any{"name": "Joe"}), "customers")["id"].(string)
 		ba := first(call(secret, "POST", "/customers/"+cu+"/bank_accounts", map[string]any{"name": "Joe", "account_number": "9900000000", "routing_number": "021000021"}), "bank_accounts")["id"].(string)
 		order := first(call(secret, "POST", "/customers/"+cu+"/orders", nil), "orders")["id"].(string)
@@ -46,16 +42,10 @@ func TestGetBalanceFedByBalancedPayments(t *testing.T) {
 
 		get := func(login, key, path string, form url.Values) (int, []map[string]any) {
 			t.Helper()
-			client := oauth1.NewConfig(login, key).Client(context.Background(), oauth1.NewToken("", ""))
-			resp, err := client.PostForm(base+path, form)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			raw, _ := io.ReadAll(resp.Body)
+			code, _, raw := signedPost(t, base, login, key, path, form, "")
 			var out []map[string]any
 			json.Unmarshal(raw, &out)
-			return resp.StatusCode, out
+			return code, out
 		}
 		want := map[string]any{
 			"name": "USD", "currency": "USD", "merchantLogin": "joe-shop", "externalMerchantIdentifier": "EXT-9",

@@ -1,13 +1,9 @@
 package paynet_test
 
 import (
-	"context"
-	"io"
 	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/dghubble/oauth1"
 
 	"github.com/poise-payments/poise/internal/api/paynet"
 	"github.com/poise-payments/poise/internal/store/storetest"
@@ -60,14 +56,8 @@ func TestBalancesByEndpoint(t *testing.T) {
 
 		get := func(path string, form url.Values) (int, string) {
 			t.Helper()
-			client := oauth1.NewConfig("multi-"+kind, "multi control key 1").Client(context.Background(), oauth1.NewToken("", ""))
-			resp, err := client.PostForm(base+path, form)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			return resp.StatusCode, string(b)
+			code, _, b := signedPost(t, base, "multi-"+kind, "multi control key 1", path, form, "")
+			return code, string(b)
 		}
 		provider := url.Values{"balance-provider": {"poise"}}
 		if code, body := get(paynet.Prefix+standard, provider); code != 200 || body != "balance-amount=29.99\n" {
@@ -86,14 +76,8 @@ func TestBalancesByEndpoint(t *testing.T) {
 		// Another merchant's endpoint is not this merchant's to read.
 		_, c2 := call(secret, "POST", "/customers", map[string]any{})
 		call(secret, "POST", "/merchants", map[string]any{"login": "other-" + kind, "control_key": "other control key 1", "customer": id(c2, "customers")})
-		other := oauth1.NewConfig("other-"+kind, "other control key 1").Client(context.Background(), oauth1.NewToken("", ""))
-		resp, err := other.PostForm(base+paynet.Prefix+kiosk, provider)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 404 {
-			t.Fatalf("another merchant's endpoint: %d", resp.StatusCode)
+		if code, _, _ := signedPost(t, base, "other-"+kind, "other control key 1", paynet.Prefix+kiosk, provider, ""); code != 404 {
+			t.Fatalf("another merchant's endpoint: %d", code)
 		}
 	})
 }

@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/dghubble/oauth1"
 
 	"github.com/poise-payments/poise/internal/api/balanced"
 	"github.com/poise-payments/poise/internal/api/paynet"
@@ -60,6 +64,34 @@ func balancedCall(t *testing.T, base, secret, method, path string, body any) (in
 	var out map[string]any
 	json.NewDecoder(resp.Body).Decode(&out)
 	return resp.StatusCode, out
+}
+
+// openMarketplace makes an API key and its marketplace through call and
+// returns the key's secret.
+func openMarketplace(call func(secret, method, path string, body any) map[string]any) string {
+	secret := firstOf(call("", "POST", "/api_keys", nil), "api_keys")["secret"].(string)
+	call(secret, "POST", "/marketplaces", nil)
+	return secret
+}
+
+// signedPost posts form to path as login, signed with its control key
+// (OAuth 1.0a, as merchants and managers sign), asking for accept when it
+// is not empty, and returns the status, the headers and the body.
+func signedPost(t *testing.T, base, login, key, path string, form url.Values, accept string) (int, http.Header, []byte) {
+	t.Helper()
+	client := oauth1.NewConfig(login, key).Client(context.Background(), oauth1.NewToken("", ""))
+	req, _ := http.NewRequest("POST", base+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, b
 }
 
 // mustCall returns a call of the Balanced API on base that fails the test

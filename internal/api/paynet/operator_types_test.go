@@ -1,17 +1,11 @@
 package paynet_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/dghubble/oauth1"
 
 	"github.com/poise-payments/poise/internal/api/paynet"
 	"github.com/poise-payments/poise/internal/store/storetest"
@@ -37,8 +31,7 @@ func TestEveryTypeThroughHTTP(t *testing.T) {
 		base := newStack(t, kind)
 		call := mustCall(t, base)
 		id := idOf
-		secret := call("", "POST", "/api_keys", nil)["api_keys"].([]any)[0].(map[string]any)["secret"].(string)
-		call(secret, "POST", "/marketplaces", nil)
+		secret := openMarketplace(call)
 		cu := id(call(secret, "POST", "/customers", map[string]any{"name": "Op"}), "customers")
 		login := "types-" + kind
 		merchant := id(call(secret, "POST", "/merchants", map[string]any{"login": login, "control_key": "types control key 1", "customer": cu}), "merchants")
@@ -92,16 +85,7 @@ func TestEveryTypeThroughHTTP(t *testing.T) {
 		if r := call(secret, "POST", "/operator_transactions", map[string]any{"operator_transactions": list}); len(r["operator_transactions"].([]any)) != n {
 			t.Fatalf("recorded %v", r)
 		}
-		client := oauth1.NewConfig(login, "types control key 1").Client(context.Background(), oauth1.NewToken("", ""))
-		req, _ := http.NewRequest("POST", base+paynet.Prefix+"merchant/"+login, strings.NewReader(url.Values{}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Accept", "application/json")
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		raw, _ := io.ReadAll(resp.Body)
+		_, _, raw := signedPost(t, base, login, "types control key 1", paynet.Prefix+"merchant/"+login, nil, "application/json")
 		dec := json.NewDecoder(strings.NewReader(string(raw)))
 		dec.UseNumber()
 		var rows []map[string]any

@@ -1,12 +1,8 @@
 package paynet_test
 
 import (
-	"context"
 	"encoding/json"
-	"io"
 	"testing"
-
-	"github.com/dghubble/oauth1"
 
 	"github.com/poise-payments/poise/internal/api/paynet"
 	"github.com/poise-payments/poise/internal/store/storetest"
@@ -32,16 +28,10 @@ func TestSaleAfterTestClockAdvanceThroughHTTP(t *testing.T) {
 
 		balance := func() map[string]any {
 			t.Helper()
-			client := oauth1.NewConfig("ann-shop", "ann's control key 1").Client(context.Background(), oauth1.NewToken("", ""))
-			resp, err := client.PostForm(base+paynet.Prefix+"merchant/ann-shop", nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			raw, _ := io.ReadAll(resp.Body)
+			code, _, raw := signedPost(t, base, "ann-shop", "ann's control key 1", paynet.Prefix+"merchant/ann-shop", nil, "")
 			var out []map[string]any
 			if err := json.Unmarshal(raw, &out); err != nil || len(out) != 1 {
-				t.Fatalf("get-balance: %d %s", resp.StatusCode, raw)
+				t.Fatalf("get-balance: %d %s", code, raw)
 			}
 			return out[0]
 		}

@@ -1,15 +1,11 @@
 package paynet_test
 
 import (
-	"context"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/dghubble/oauth1"
 
 	"github.com/poise-payments/poise/internal/api/paynet"
 	"github.com/poise-payments/poise/internal/store/storetest"
@@ -26,8 +22,7 @@ func TestGetBalanceWireForm(t *testing.T) {
 		base := newStack(t, kind)
 		call := mustCall(t, base)
 		id := idOf
-		secret := call("", "POST", "/api_keys", nil)["api_keys"].([]any)[0].(map[string]any)["secret"].(string)
-		call(secret, "POST", "/marketplaces", nil)
+		secret := openMarketplace(call)
 		cu := id(call(secret, "POST", "/customers", map[string]any{"name": "Ken"}), "customers")
 		login := "ken-" + kind
 		merchant := id(call(secret, "POST", "/merchants", map[string]any{"login": login, "control_key": "ken's control key 1", "customer": cu}), "merchants")
@@ -44,19 +39,8 @@ func TestGetBalanceWireForm(t *testing.T) {
 
 		post := func(path string, form url.Values, accept string) (int, http.Header, string) {
 			t.Helper()
-			client := oauth1.NewConfig(login, "ken's control key 1").Client(context.Background(), oauth1.NewToken("", ""))
-			req, _ := http.NewRequest("POST", base+path, strings.NewReader(form.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			if accept != "" {
-				req.Header.Set("Accept", accept)
-			}
-			resp, err := client.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			return resp.StatusCode, resp.Header, string(b)
+			code, h, b := signedPost(t, base, login, "ken's control key 1", path, form, accept)
+			return code, h, string(b)
 		}
 		code, h, body := post(paynet.Prefix+"merchant/"+login, nil, "")
 		if code != 200 || h.Get("Content-Type") != "text/html;charset=utf-8" {
