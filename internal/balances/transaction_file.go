@@ -26,20 +26,29 @@ var TransactionColumns = []struct {
 	{"gate", true}, {"occurred_at", true}, {"endpoint", false}, {"processor", false}, {"card_mapping", false},
 }
 
-// TransactionLine is one parsed line of a transactions file.
+// TransactionLine is one transaction as the operator sends it: a parsed
+// line of a transactions file, or one of a list sent to the API.
 type TransactionLine struct {
+	// Line numbers the transaction in its file or list, for errors.
 	Line int
 	// ExternalID is the operator's ID of the transaction.
 	ExternalID string
-	Type       string
+	// Type is one of the seed's 23 (TransactionTypes).
+	Type string
 	// AmountMinor is in minor units of Currency, never negative: the
 	// rule of the type says whether it adds or deducts.
 	AmountMinor int64
 	Currency    string
 	// Merchant is the merchant's external ID or its Poise ID.
-	Merchant                               string
-	Gate, Endpoint, Processor, CardMapping string
-	OccurredAt                             time.Time
+	Merchant string
+	// Endpoint is one of the merchant's endpoints in Currency; empty for
+	// its default endpoint of that currency.
+	Endpoint string
+	// Gate is a built-in or configured gate; Processor, when given, must
+	// be the gate's; CardMapping names the card mapping a card-mapping
+	// type (or a sale on a mapped card) concerns.
+	Gate, Processor, CardMapping string
+	OccurredAt                   time.Time
 }
 
 // TransactionsError refuses a whole set of transactions and lists every

@@ -66,26 +66,9 @@ type OperatorReads interface {
 	OperatorTransaction(ctx context.Context, marketplace, id string) (OperatorTransaction, error)
 }
 
-// TransactionInput is one transaction as the operator sends it.
-type TransactionInput struct {
-	// Line numbers the transaction in its file or list, for errors.
-	Line       int
-	ExternalID string
-	// Type is one of the seed's 23 (balances.TransactionTypes).
-	Type        string
-	AmountMinor int64
-	Currency    string
-	// Merchant is the merchant's ID or its external merchant ID.
-	Merchant string
-	// Endpoint is one of the merchant's endpoints in Currency; empty for
-	// its default endpoint of that currency.
-	Endpoint string
-	// Gate is a built-in or configured gate; Processor, when given, must
-	// be the gate's; CardMapping names the card mapping a card-mapping
-	// type (or a sale on a mapped card) concerns.
-	Gate, Processor, CardMapping string
-	OccurredAt                   time.Time
-}
+// TransactionInput is one transaction as the operator sends it, from a
+// file or from the API.
+type TransactionInput = balances.TransactionLine
 
 // Limits of recording.
 const (

@@ -217,12 +217,7 @@ func (a *API) importFile(c *call, data []byte) ([]merchants.OperatorTransaction,
 	if err != nil {
 		return nil, err
 	}
-	ins := make([]merchants.TransactionInput, len(lines))
-	for i, l := range lines {
-		ins[i] = merchants.TransactionInput{Line: l.Line, ExternalID: l.ExternalID, Type: l.Type, AmountMinor: l.AmountMinor, Currency: l.Currency,
-			Merchant: l.Merchant, Endpoint: l.Endpoint, Gate: l.Gate, Processor: l.Processor, CardMapping: l.CardMapping, OccurredAt: l.OccurredAt}
-	}
-	return a.merchants.RecordTransactions(c.ctx, c.mp(), ins)
+	return a.merchants.RecordTransactions(c.ctx, c.mp(), lines)
 }
 
 // createGate configures one of the operator's gates ({"name", "processor"}).
