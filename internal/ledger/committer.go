@@ -409,10 +409,7 @@ func (c *Committer) apply(reqs []*request) ([]outcome, error) {
 		for _, r := range reqs {
 			hint = append(hint, r.hint...)
 		}
-		if err := b.lock(hint); err != nil {
-			return err
-		}
-		if err := tx.Prefetch(ctx, dedup(hint)); err != nil {
+		if err := b.prefetch(dedup(hint)); err != nil {
 			return err
 		}
 		for i, r := range reqs {

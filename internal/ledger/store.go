@@ -55,11 +55,12 @@ type Tx interface {
 	// transaction. The database also checks every account's rule, so a bug
 	// here cannot store a forbidden negative.
 	SetBalances(ctx context.Context, accounts []Account) error
-	// Prefetch reads and locks, in one go, the rows of the store's own
-	// (not accounts) that the batch's hints name, so that its operations
-	// find them without a round trip each. IDs it keeps nothing under are
-	// ignored.
-	Prefetch(ctx context.Context, ids []string) error
+	// Prefetch reads and locks, in one go, what the batch's hints name (ids,
+	// sorted, each once): the accounts, which it returns as LockAccounts
+	// does, and the rows of the store's own, so that the batch's
+	// operations find them without a round trip each. IDs it keeps nothing
+	// under are ignored.
+	Prefetch(ctx context.Context, ids []string) ([]Account, error)
 	Savepoint(ctx context.Context, name string) error
 	RollbackTo(ctx context.Context, name string) error
 	Release(ctx context.Context, name string) error

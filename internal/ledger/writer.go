@@ -71,6 +71,20 @@ func (b *batch) lock(ids []string) error {
 	return nil
 }
 
+// prefetch locks the accounts ids (sorted, each once) name, with what the
+// store reads for the batch's operations (Tx.Prefetch).
+func (b *batch) prefetch(ids []string) error {
+	accounts, err := b.tx.Prefetch(b.ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i := range accounts {
+		a := accounts[i]
+		b.accounts[a.ID] = &a
+	}
+	return nil
+}
+
 // flush writes what the batch buffered: new accounts, the journal, and the
 // balances of every stored account it changed.
 func (b *batch) flush() error {

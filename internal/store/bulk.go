@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/poise-payments/poise/internal/ledger"
 )
 
@@ -16,9 +17,10 @@ import (
 // parsed and planned once per connection, not once per batch.
 type bulkOps interface {
 	lockAccounts(ctx context.Context, t *Tx, ids []string) ([]ledger.Account, error)
-	// lockResources reads and locks the resource rows of ids (sorted),
-	// calling fn with each found.
-	lockResources(ctx context.Context, t *Tx, ids []string, fn func(resourceRow) error) error
+	// prefetch locks the accounts of accountIDs and the resources of
+	// resourceIDs (both sorted), returning the accounts and calling fn
+	// with each resource found.
+	prefetch(ctx context.Context, t *Tx, accountIDs, resourceIDs []string, fn func(resourceRow) error) ([]ledger.Account, error)
 	insertAccounts(ctx context.Context, t *Tx, rows []ledger.Account) error
 	insertTransfers(ctx context.Context, t *Tx, rows []ledger.Transfer) error
 	insertPostings(ctx context.Context, t *Tx, rows []ledger.Transfer) error
@@ -79,12 +81,45 @@ func (arrayBulk) lockAccounts(ctx context.Context, t *Tx, ids []string) ([]ledge
 	return out, rows.Err()
 }
 
-func (arrayBulk) lockResources(ctx context.Context, t *Tx, ids []string, fn func(resourceRow) error) error {
-	rows, err := t.queryDirect(ctx, lockResourcesEach, ids)
-	if err != nil {
-		return err
+// prefetch sends both locks in one pipeline, with whatever the
+// transaction has queued (its BEGIN, at the start of a batch).
+func (arrayBulk) prefetch(ctx context.Context, t *Tx, accountIDs, resourceIDs []string, fn func(resourceRow) error) ([]ledger.Account, error) {
+	var accounts []ledger.Account
+	var steps []pgStep
+	if len(accountIDs) > 0 {
+		accounts = make([]ledger.Account, 0, len(accountIDs))
+		steps = append(steps, pgStep{query: lockAccountsEach, args: []any{accountIDs}, rows: func(rows pgx.Rows) error {
+			for rows.Next() {
+				a, err := scanAccount(rows)
+				if err != nil {
+					return err
+				}
+				accounts = append(accounts, a)
+			}
+			return nil
+		}})
 	}
-	return eachRow(rows, fn)
+	if len(resourceIDs) > 0 {
+		steps = append(steps, pgStep{query: lockResourcesEach, args: []any{resourceIDs}, rows: func(rows pgx.Rows) error {
+			for rows.Next() {
+				raw, err := scanResourceRow(rows)
+				if err != nil {
+					return err
+				}
+				if err := fn(raw); err != nil {
+					return err
+				}
+			}
+			return nil
+		}})
+	}
+	if len(steps) == 0 {
+		return nil, nil
+	}
+	if err := t.pg.send(ctx, steps...); err != nil {
+		return nil, t.wrap(err)
+	}
+	return accounts, nil
 }
 
 // eachRow calls fn with each resource row of rows, and closes them.
@@ -111,11 +146,10 @@ func (arrayBulk) insertAccounts(ctx context.Context, t *Tx, rows []ledger.Accoun
 		ids[i], owners[i], kinds[i], currencies[i], negative[i] = a.ID, a.Owner, a.Kind, a.Currency, a.MayGoNegative
 		posted[i], in[i], out[i], created[i] = a.PostedMinor, a.PendingInMinor, a.PendingOutMinor, a.CreatedAt.UnixMicro()
 	}
-	_, err := t.Exec(ctx, "INSERT INTO accounts ("+accountColumns+`) SELECT * FROM unnest(
+	return t.execQueued(ctx, "INSERT INTO accounts ("+accountColumns+`) SELECT * FROM unnest(
 		CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS BOOLEAN[]),
 		CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]))`,
 		ids, owners, kinds, currencies, negative, posted, in, out, created)
-	return err
 }
 
 func (arrayBulk) insertTransfers(ctx context.Context, t *Tx, rows []ledger.Transfer) error {
@@ -129,13 +163,12 @@ func (arrayBulk) insertTransfers(ctx context.Context, t *Tx, rows []ledger.Trans
 	}
 	// Empty strings and zero instants travel as themselves and become NULL
 	// here: arrays of nullable values would cost a pointer per element.
-	_, err := t.Exec(ctx, "INSERT INTO transfers ("+transferColumns+`)
+	return t.execQueued(ctx, "INSERT INTO transfers ("+transferColumns+`)
 		SELECT id, kind, status, NULLIF(pending_id, ''), code, ref, legs, created, NULLIF(expires, 0), NULLIF(resolved, 0), NULLIF(resolved_by, '')
 		FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]),
 			CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]))
 		AS v(id, kind, status, pending_id, code, ref, legs, created, expires, resolved, resolved_by)`,
 		ids, kinds, statuses, pendings, codes, refs, legs, created, expires, resolved, bys)
-	return err
 }
 
 func (arrayBulk) insertPostings(ctx context.Context, t *Tx, rows []ledger.Transfer) error {
@@ -154,10 +187,9 @@ func (arrayBulk) insertPostings(ctx context.Context, t *Tx, rows []ledger.Transf
 	if len(tids) == 0 {
 		return nil
 	}
-	_, err := t.Exec(ctx, "INSERT INTO postings ("+postingColumns+`) SELECT * FROM unnest(
+	return t.execQueued(ctx, "INSERT INTO postings ("+postingColumns+`) SELECT * FROM unnest(
 		CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]), CAST(? AS INTEGER[]), CAST(? AS BIGINT[]))`,
 		accounts, created, tids, seqs, amounts)
-	return err
 }
 
 func (arrayBulk) setBalances(ctx context.Context, t *Tx, rows []ledger.Account) error {
@@ -167,10 +199,10 @@ func (arrayBulk) setBalances(ctx context.Context, t *Tx, rows []ledger.Account) 
 	for i, a := range rows {
 		ids[i], posted[i], in[i], out[i] = a.ID, a.PostedMinor, a.PendingInMinor, a.PendingOutMinor
 	}
-	res, err := t.Exec(ctx, `UPDATE accounts SET posted = v.posted, pending_in = v.pending_in, pending_out = v.pending_out
+	return t.execQueued(ctx, `WITH updated AS (UPDATE accounts SET posted = v.posted, pending_in = v.pending_in, pending_out = v.pending_out
 		FROM unnest(CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[])) AS v(id, posted, pending_in, pending_out)
-		WHERE accounts.id = v.id`, ids, posted, in, out)
-	return checkUpdated(res, err, n)
+		WHERE accounts.id = v.id RETURNING 1)
+		`+assertCount("updated", "store: balances updated other than expected: "), ids, posted, in, out, n, n)
 }
 
 // valuesBulk is SQLite's form: multi-row VALUES lists. Rows go in chunks of
@@ -230,6 +262,14 @@ func (valuesBulk) lockAccounts(ctx context.Context, t *Tx, ids []string) ([]ledg
 		return rows.Err()
 	})
 	return out, err
+}
+
+func (v valuesBulk) prefetch(ctx context.Context, t *Tx, accountIDs, resourceIDs []string, fn func(resourceRow) error) ([]ledger.Account, error) {
+	accounts, err := v.lockAccounts(ctx, t, accountIDs)
+	if err != nil || len(resourceIDs) == 0 {
+		return accounts, err
+	}
+	return accounts, v.lockResources(ctx, t, resourceIDs, fn)
 }
 
 func (valuesBulk) lockResources(ctx context.Context, t *Tx, ids []string, fn func(resourceRow) error) error {

@@ -158,8 +158,7 @@ func resourceUpdateArrays(rows []lockedRow) []any {
 }
 
 func (arrayBulk) deleteLinks(ctx context.Context, t *Tx, ids []string) error {
-	_, err := t.execDirect(ctx, "DELETE FROM resource_links WHERE resource_id = ANY(CAST(? AS TEXT[]))", ids)
-	return err
+	return t.execUnanswered(ctx, "DELETE FROM resource_links WHERE resource_id = ANY(CAST(? AS TEXT[]))", ids)
 }
 
 // checkResourcesUpdated fails a held-back update that found fewer rows
@@ -198,11 +197,9 @@ func (arrayBulk) writeHeldBack(ctx context.Context, t *Tx, held heldBack) error 
 		return true
 	}
 	ok := insert("", "resources", resourceColumns, held.resources)
-	counted := "0"
 	if ok && len(held.updates) > 0 {
 		parts = append(parts, "updated AS ("+updateResourcesFromArrays+" RETURNING 1)")
 		args = append(args, resourceUpdateArrays(held.updates)...)
-		counted = "(SELECT count(*) FROM updated)"
 	}
 	ok = ok && insert("", "resource_links", linkColumns, held.links)
 	for _, g := range held.groups {
@@ -215,12 +212,20 @@ func (arrayBulk) writeHeldBack(ctx context.Context, t *Tx, held heldBack) error 
 	if len(parts) == 0 {
 		return nil
 	}
-	var n int64
-	if err := t.queryRowDirect(ctx, "WITH "+strings.Join(parts, ",\n")+"\nSELECT "+counted, args...).Scan(&n); err != nil {
-		return t.wrap(err)
+	final := "SELECT 0"
+	if len(held.updates) > 0 {
+		final = assertCount("updated", "store: a held-back resource update found a number of rows other than ")
+		args = append(args, len(held.updates), len(held.updates))
 	}
-	if n != int64(len(held.updates)) {
-		return errRowsMissing{want: len(held.updates), got: n}
-	}
-	return nil
+	return t.execUnanswered(ctx, "WITH "+strings.Join(parts, ",\n")+"\n"+final, args...)
+}
+
+// assertCount is a query that counts the rows of cte and fails, with
+// message and the count expected, unless there are as many as its two
+// parameters (both the count expected) say. A pipelined statement has no
+// caller to check its result: the database checks it, and the failure
+// rolls the transaction back.
+func assertCount(cte, message string) string {
+	return "SELECT CASE WHEN count(*) = CAST(? AS BIGINT) THEN 0 ELSE CAST('" + message +
+		"' || CAST(? AS BIGINT) || ', found ' || count(*) AS INTEGER) END FROM " + cte
 }

@@ -105,6 +105,14 @@ func (c *commitCutter) pump(client, server net.Conn, muted *atomic.Bool) {
 		}
 		break
 	}
+	// COMMIT may come as a simple query, as a statement parsed and run at
+	// once, or as a prepared statement run by name inside a pipeline: the
+	// names of statements prepared as COMMIT are kept to know it by.
+	commits := make(map[string]bool)
+	// draining is set once COMMIT was passed on in a pipeline: the rest
+	// of the pipeline, up to its Sync, goes too, or the server would never
+	// run it.
+	draining := false
 	for {
 		head := make([]byte, 5)
 		if _, err := io.ReadFull(client, head); err != nil {
@@ -115,9 +123,28 @@ func (c *commitCutter) pump(client, server net.Conn, muted *atomic.Bool) {
 			return
 		}
 		msg := append(head, body...)
-		if isCommit(head[0], body) {
+		if draining {
+			if _, err := server.Write(msg); err != nil {
+				return
+			}
+			if head[0] == 'S' {
+				muted.Store(true)
+				time.Sleep(300 * time.Millisecond) // the server commits meanwhile
+				c.cuts.Add(1)
+				return
+			}
+			continue
+		}
+		if isCommit(head[0], body, commits) {
 			switch c.mode.Swap(cutNone) {
 			case cutAfter:
+				if head[0] != 'Q' {
+					draining = true
+					if _, err := server.Write(msg); err != nil {
+						return
+					}
+					continue
+				}
 				muted.Store(true)
 				server.Write(msg)
 				time.Sleep(300 * time.Millisecond) // the server commits meanwhile
@@ -134,24 +161,42 @@ func (c *commitCutter) pump(client, server net.Conn, muted *atomic.Bool) {
 	}
 }
 
-// isCommit reports whether a client message runs COMMIT, by the simple
-// protocol (Query) or the extended one (Parse).
-func isCommit(typ byte, body []byte) bool {
-	var text []byte
+// isCommit reports whether a client message runs COMMIT: by the simple
+// protocol (Query), by the extended one as an unnamed statement (Parse),
+// or by running a statement prepared as COMMIT (Bind), whose names it
+// keeps in prepared.
+func isCommit(typ byte, body []byte, prepared map[string]bool) bool {
+	cstring := func(b []byte) (string, []byte) {
+		i := bytes.IndexByte(b, 0)
+		if i < 0 {
+			return string(b), nil
+		}
+		return string(b[:i]), b[i+1:]
+	}
+	isCommitText := func(text string) bool {
+		return bytes.EqualFold(bytes.TrimSpace([]byte(text)), []byte("commit"))
+	}
 	switch typ {
 	case 'Q':
-		text = body
+		text, _ := cstring(body)
+		return isCommitText(text)
 	case 'P':
-		if i := bytes.IndexByte(body, 0); i >= 0 {
-			text = body[i+1:]
+		name, rest := cstring(body)
+		text, _ := cstring(rest)
+		if !isCommitText(text) {
+			return false
 		}
-	default:
-		return false
+		if name != "" {
+			prepared[name] = true
+			return false
+		}
+		return true
+	case 'B':
+		_, rest := cstring(body)
+		name, _ := cstring(rest)
+		return prepared[name]
 	}
-	if i := bytes.IndexByte(text, 0); i >= 0 {
-		text = text[:i]
-	}
-	return bytes.EqualFold(bytes.TrimSpace(text), []byte("commit"))
+	return false
 }
 
 // When the connection is cut after COMMIT was sent, the batch committed

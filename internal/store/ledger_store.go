@@ -173,7 +173,11 @@ func (t *Tx) LockAccounts(ctx context.Context, ids []string) ([]ledger.Account, 
 
 // LockTransfer implements ledger.Tx.
 func (t *Tx) LockTransfer(ctx context.Context, id string) (ledger.Transfer, error) {
-	return readTransfer(ctx, t.tx, t.d, id, t.d.lockSuffix)
+	run, err := t.runner(ctx)
+	if err != nil {
+		return ledger.Transfer{}, err
+	}
+	return readTransfer(ctx, run, t.d, id, t.d.lockSuffix)
 }
 
 // InsertAccounts implements ledger.Tx.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 
+	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/payments"
 )
 
@@ -145,10 +146,11 @@ func liveLinks(links map[string]string) map[string]string {
 	return out
 }
 
-// Prefetch implements ledger.Tx: it reads and locks the resources ids
-// names that the transaction does not have yet, in one statement (a few on
-// SQLite, whose write lock already covers every row).
-func (t *Tx) Prefetch(ctx context.Context, ids []string) error {
+// Prefetch implements ledger.Tx: it locks the accounts ids names, and
+// reads and locks the resources it names that the transaction does not
+// have yet: on PostgreSQL one statement each, sent together; on SQLite,
+// whose write lock already covers every row, a few reads.
+func (t *Tx) Prefetch(ctx context.Context, ids []string) ([]ledger.Account, error) {
 	var missing []string
 	for _, id := range ids {
 		if _, ok := t.latest[id]; ok {
@@ -159,10 +161,7 @@ func (t *Tx) Prefetch(ctx context.Context, ids []string) error {
 		}
 		missing = append(missing, id)
 	}
-	if len(missing) == 0 {
-		return nil
-	}
-	return t.d.bulk.lockResources(ctx, t, missing, func(raw resourceRow) error {
+	return t.d.bulk.prefetch(ctx, t, ids, missing, func(raw resourceRow) error {
 		_, err := t.rememberDecoded(raw)
 		return err
 	})

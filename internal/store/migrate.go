@@ -79,7 +79,11 @@ func (db *DB) Migrate(ctx context.Context) ([]int, error) {
 				m.Version, m.Name, time.Now().UnixMicro()); err != nil {
 				return err
 			}
-			_, err := tx.tx.ExecContext(ctx, db.dialect.migrationText(m.SQL))
+			run, err := tx.runner(ctx)
+			if err != nil {
+				return err
+			}
+			_, err = run.ExecContext(ctx, db.dialect.migrationText(m.SQL))
 			return err
 		})
 		if errors.Is(err, ErrDuplicate) {

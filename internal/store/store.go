@@ -211,11 +211,14 @@ func (db *DB) runTx(ctx context.Context, stmts *stmtCache, marked bool, fn func(
 }
 
 func (db *DB) tryTx(ctx context.Context, stmts *stmtCache, marked bool, fn func(tx *Tx) error) error {
+	if db.dialect.name == "postgres" {
+		return db.tryPostgresTx(ctx, marked, fn)
+	}
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	tx := &Tx{tx: sqlTx, d: db.dialect, stmts: stmts}
+	tx := &Tx{tx: sqlTx, run: sqlTx, d: db.dialect, stmts: stmts}
 	// The connection is free again once the transaction ends: prepare the
 	// statement texts it met for the first time, for the next one.
 	defer stmts.prepareNoted(ctx)
@@ -238,6 +241,39 @@ func (db *DB) tryTx(ctx context.Context, stmts *stmtCache, marked bool, fn func(
 		// The answer may have been lost, not the commit (commit_outcome.go).
 		return db.resolveCommit(marker, err)
 	}
+	return nil
+}
+
+// tryPostgresTx is tryTx on PostgreSQL, whose transactions queue what
+// they can and send it in pipelines (pg_session.go): the last one carries
+// every write held until then and the COMMIT.
+func (db *DB) tryPostgresTx(ctx context.Context, marked bool, fn func(tx *Tx) error) error {
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	tx := &Tx{d: db.dialect, pg: &pgSession{conn: conn, d: db.dialect}}
+	marker := ""
+	if marked {
+		marker = db.markCommit(tx)
+	}
+	if err := fn(tx); err != nil {
+		tx.pg.abort()
+		return err
+	}
+	if err := tx.barrier(ctx); err != nil {
+		tx.pg.abort()
+		return err
+	}
+	if err := tx.pg.commit(ctx); err != nil {
+		tx.pg.abort()
+		if marker == "" {
+			return err
+		}
+		// The answer may have been lost, not the commit (commit_outcome.go).
+		return db.resolveCommit(marker, err)
+	}
+	conn.Close()
 	return nil
 }
 
@@ -272,8 +308,12 @@ func (d *dialect) unavailable(err error) error {
 // interfaces (ledger.Tx, ...) and may also use its query methods for rows of
 // their own.
 type Tx struct {
-	tx *sql.Tx
-	d  *dialect
+	// tx is SQLite's transaction, which also runs (run) its statements;
+	// pg is PostgreSQL's instead, with run unset (see runner).
+	tx  *sql.Tx
+	run sqlRunner
+	pg  *pgSession
+	d   *dialect
 	// stmts, when set, keeps the transaction's statements prepared
 	// across transactions.
 	stmts *stmtCache
@@ -347,7 +387,20 @@ func (t *Tx) queryRowDirect(ctx context.Context, query string, args ...any) *Row
 	if s := t.stmts.lookup(query); s != nil {
 		return &Row{row: t.tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)}
 	}
-	return &Row{row: t.tx.QueryRowContext(ctx, query, args...)}
+	run, err := t.runner(ctx)
+	if err != nil {
+		return &Row{err: err}
+	}
+	return &Row{row: run.QueryRowContext(ctx, query, args...)}
+}
+
+// runner is what runs a statement whose answer is needed now: on
+// PostgreSQL, the connection once what the transaction queued is sent.
+func (t *Tx) runner(ctx context.Context) (sqlRunner, error) {
+	if t.pg != nil {
+		return t.pg.runner(ctx)
+	}
+	return t.run, nil
 }
 
 // LockSuffix is the clause that locks selected rows until commit on

@@ -136,8 +136,7 @@ func (t *Tx) RollbackTo(ctx context.Context, name string) error {
 	}
 	// The rollback may undo writes to rows the transaction keeps copies of.
 	t.forgetLocked()
-	_, err := t.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name)
-	return err
+	return t.execUnanswered(ctx, "ROLLBACK TO SAVEPOINT "+name)
 }
 
 // Release implements ledger.Tx: the writes made since the savepoint
@@ -152,8 +151,7 @@ func (t *Tx) Release(ctx context.Context, name string) error {
 	if !sp.taken {
 		return nil
 	}
-	_, err := t.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name)
-	return err
+	return t.execUnanswered(ctx, "RELEASE SAVEPOINT "+name)
 }
 
 func (t *Tx) findSavepoint(name string) int {
@@ -172,7 +170,8 @@ func (e errNoSavepoint) Error() string { return "store: no savepoint " + string(
 // barrier makes the database what the transaction has written: every
 // savepoint noted is taken, each after the writes that precede it, and
 // every held-back write is flushed. Statements the store cannot see into
-// run after it.
+// run after it. On PostgreSQL the flush is queued, and goes to the server
+// ahead of the next statement that runs (see pgSession).
 func (t *Tx) barrier(ctx context.Context) error {
 	for i := range t.savepoints {
 		sp := &t.savepoints[i]
@@ -182,7 +181,7 @@ func (t *Tx) barrier(ctx context.Context) error {
 		if err := t.flushPending(ctx, sp.mark); err != nil {
 			return err
 		}
-		if _, err := t.tx.ExecContext(ctx, "SAVEPOINT "+sp.name); err != nil {
+		if err := t.execUnanswered(ctx, "SAVEPOINT "+sp.name); err != nil {
 			return err
 		}
 		sp.taken = true
@@ -375,17 +374,30 @@ func (t *Tx) deleteLinks(ctx context.Context, ids []string) error {
 	return t.d.bulk.deleteLinks(ctx, t, ids)
 }
 
+// execUnanswered runs a statement whose answer is only success or failure:
+// on PostgreSQL it is queued (see pgSession).
+func (t *Tx) execUnanswered(ctx context.Context, query string, args ...any) error {
+	if t.pg != nil {
+		t.pg.enqueue(query, args...)
+		return nil
+	}
+	_, err := t.tx.ExecContext(ctx, t.d.rebind(query), args...)
+	return t.wrap(err)
+}
+
 // execDirect runs a statement without the barrier: for the store's own
 // statements over rows that are never held back, or that flush them.
 func (t *Tx) execDirect(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	query = t.d.rebind(query)
-	var res sql.Result
-	var err error
 	if s := t.stmts.lookup(query); s != nil {
-		res, err = t.tx.StmtContext(ctx, s).ExecContext(ctx, args...)
-	} else {
-		res, err = t.tx.ExecContext(ctx, query, args...)
+		res, err := t.tx.StmtContext(ctx, s).ExecContext(ctx, args...)
+		return res, t.wrap(err)
 	}
+	run, err := t.runner(ctx)
+	if err != nil {
+		return nil, t.wrap(err)
+	}
+	res, err := run.ExecContext(ctx, query, args...)
 	return res, t.wrap(err)
 }
 
@@ -393,12 +405,14 @@ func (t *Tx) execDirect(ctx context.Context, query string, args ...any) (sql.Res
 // held back (accounts, resources by an ID that is not).
 func (t *Tx) queryDirect(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	query = t.d.rebind(query)
-	var rows *sql.Rows
-	var err error
 	if s := t.stmts.lookup(query); s != nil {
-		rows, err = t.tx.StmtContext(ctx, s).QueryContext(ctx, args...)
-	} else {
-		rows, err = t.tx.QueryContext(ctx, query, args...)
+		rows, err := t.tx.StmtContext(ctx, s).QueryContext(ctx, args...)
+		return rows, t.wrap(err)
 	}
+	run, err := t.runner(ctx)
+	if err != nil {
+		return nil, t.wrap(err)
+	}
+	rows, err := run.QueryContext(ctx, query, args...)
 	return rows, t.wrap(err)
 }
