@@ -31,6 +31,9 @@ type commitCutter struct {
 	// mode is what the next COMMIT meets: cutNone, cutAfter or cutBefore.
 	mode atomic.Int32
 	cuts atomic.Int32
+	// roundTrips counts the client's messages that ask the server to
+	// answer: a simple query, or the Sync ending a pipeline.
+	roundTrips atomic.Int32
 }
 
 const (
@@ -123,6 +126,9 @@ func (c *commitCutter) pump(client, server net.Conn, muted *atomic.Bool) {
 			return
 		}
 		msg := append(head, body...)
+		if head[0] == 'Q' || head[0] == 'S' {
+			c.roundTrips.Add(1)
+		}
 		if draining {
 			if _, err := server.Write(msg); err != nil {
 				return
