@@ -61,28 +61,24 @@ func (b *batch) lock(ids []string) error {
 	sort.Strings(missing)
 	missing = dedupSorted(missing)
 	accounts, err := b.tx.LockAccounts(b.ctx, missing)
-	if err != nil {
-		return err
-	}
-	for i := range accounts {
-		a := accounts[i]
-		b.accounts[a.ID] = &a
-	}
-	return nil
+	b.hold(accounts)
+	return err
 }
 
 // prefetch locks the accounts ids (sorted, each once) name, with what the
 // store reads for the batch's operations (Tx.Prefetch).
 func (b *batch) prefetch(ids []string) error {
 	accounts, err := b.tx.Prefetch(b.ctx, ids)
-	if err != nil {
-		return err
-	}
+	b.hold(accounts)
+	return err
+}
+
+// hold keeps accounts the batch has locked.
+func (b *batch) hold(accounts []Account) {
 	for i := range accounts {
 		a := accounts[i]
 		b.accounts[a.ID] = &a
 	}
-	return nil
 }
 
 // flush writes what the batch buffered: new accounts, the journal, and the

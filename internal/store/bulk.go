@@ -101,16 +101,7 @@ func (arrayBulk) prefetch(ctx context.Context, t *Tx, accountIDs, resourceIDs []
 	}
 	if len(resourceIDs) > 0 {
 		steps = append(steps, pgStep{query: lockResourcesEach, args: []any{resourceIDs}, rows: func(rows pgx.Rows) error {
-			for rows.Next() {
-				raw, err := scanResourceRow(rows)
-				if err != nil {
-					return err
-				}
-				if err := fn(raw); err != nil {
-					return err
-				}
-			}
-			return nil
+			return scanEach(rows, fn)
 		}})
 	}
 	if len(steps) == 0 {
@@ -125,6 +116,20 @@ func (arrayBulk) prefetch(ctx context.Context, t *Tx, accountIDs, resourceIDs []
 // eachRow calls fn with each resource row of rows, and closes them.
 func eachRow(rows *sql.Rows, fn func(resourceRow) error) error {
 	defer rows.Close()
+	if err := scanEach(rows, fn); err != nil {
+		return err
+	}
+	return rows.Err()
+}
+
+// rowIterator is rows of either driver: database/sql's or pgx's.
+type rowIterator interface {
+	rowScanner
+	Next() bool
+}
+
+// scanEach calls fn with each resource row of rows, until one fails.
+func scanEach(rows rowIterator, fn func(resourceRow) error) error {
 	for rows.Next() {
 		raw, err := scanResourceRow(rows)
 		if err != nil {
@@ -134,7 +139,7 @@ func eachRow(rows *sql.Rows, fn func(resourceRow) error) error {
 			return err
 		}
 	}
-	return rows.Err()
+	return nil
 }
 
 func (arrayBulk) insertAccounts(ctx context.Context, t *Tx, rows []ledger.Account) error {

@@ -167,6 +167,34 @@ func (c *commitCutter) pump(client, server net.Conn, muted *atomic.Bool) {
 	}
 }
 
+// ledgerBehindCutter opens a PostgreSQL store through a commitCutter and a
+// ledger on it, with a source account that may go negative (SRC) and an
+// escrow (DST).
+func ledgerBehindCutter(t *testing.T) (*commitCutter, *store.DB, *ledger.Ledger) {
+	t.Helper()
+	u, err := url.Parse(storetest.URL(t, "postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cutter := newCommitCutter(t, u.Host)
+	u.Host = cutter.ln.Addr().String()
+	q := u.Query()
+	q.Set("sslmode", "disable")
+	u.RawQuery = q.Encode()
+	db := storetest.OpenURL(t, u.String())
+	l := ledger.New(db.Ledger(), clock.System(), ledger.CommitterOptions{})
+	t.Cleanup(func() { l.Close(context.Background()) })
+	for _, a := range []ledger.Account{
+		{ID: "SRC", Owner: "t", Kind: "network", Currency: "USD", MayGoNegative: true},
+		{ID: "DST", Owner: "t", Kind: "escrow", Currency: "USD"},
+	} {
+		if _, err := l.CreateAccount(context.Background(), a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return cutter, db, l
+}
+
 // isCommit reports whether a client message runs COMMIT: by the simple
 // protocol (Query), by the extended one as an unnamed statement (Parse),
 // or by running a statement prepared as COMMIT (Bind), whose names it
@@ -210,27 +238,8 @@ func isCommit(typ byte, body []byte, prepared map[string]bool) bool {
 // written and every caller of that batch hears a retryable 503, and none
 // of its transfers is applied by a retry of the committer's own.
 func TestACommitWhoseAnswerIsLostIsAnsweredByWhatHappened(t *testing.T) {
-	u, err := url.Parse(storetest.URL(t, "postgres"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cutter := newCommitCutter(t, u.Host)
-	u.Host = cutter.ln.Addr().String()
-	q := u.Query()
-	q.Set("sslmode", "disable")
-	u.RawQuery = q.Encode()
-	db := storetest.OpenURL(t, u.String())
+	cutter, db, l := ledgerBehindCutter(t)
 	ctx := context.Background()
-	l := ledger.New(db.Ledger(), clock.System(), ledger.CommitterOptions{})
-	t.Cleanup(func() { l.Close(context.Background()) })
-	for _, a := range []ledger.Account{
-		{ID: "SRC", Owner: "t", Kind: "network", Currency: "USD", MayGoNegative: true},
-		{ID: "DST", Owner: "t", Kind: "escrow", Currency: "USD"},
-	} {
-		if _, err := l.CreateAccount(ctx, a); err != nil {
-			t.Fatal(err)
-		}
-	}
 
 	acknowledged := int64(0)
 	round := func(mode int32, n int) (ok, lost int) {

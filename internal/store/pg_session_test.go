@@ -2,12 +2,10 @@ package store_test
 
 import (
 	"context"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/poise-payments/poise/internal/clock"
 	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/store/storetest"
 )
@@ -16,27 +14,8 @@ import (
 // for BEGIN with its locks, once for its writes with COMMIT. Each round
 // trip is time the single writer waits, whatever the batch holds.
 func TestABatchOnPostgreSQLTakesTwoRoundTrips(t *testing.T) {
-	u, err := url.Parse(storetest.URL(t, "postgres"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := newCommitCutter(t, u.Host)
-	u.Host = proxy.ln.Addr().String()
-	q := u.Query()
-	q.Set("sslmode", "disable")
-	u.RawQuery = q.Encode()
-	db := storetest.OpenURL(t, u.String())
+	proxy, _, l := ledgerBehindCutter(t)
 	ctx := context.Background()
-	l := ledger.New(db.Ledger(), clock.System(), ledger.CommitterOptions{})
-	t.Cleanup(func() { l.Close(context.Background()) })
-	for _, a := range []ledger.Account{
-		{ID: "SRC", Owner: "t", Kind: "network", Currency: "USD", MayGoNegative: true},
-		{ID: "DST", Owner: "t", Kind: "escrow", Currency: "USD"},
-	} {
-		if _, err := l.CreateAccount(ctx, a); err != nil {
-			t.Fatal(err)
-		}
-	}
 	transfer := func() {
 		if _, err := l.Transfer(ctx, ledger.TransferRequest{Code: "t", Ref: "r", Postings: []ledger.Posting{
 			{AccountID: "SRC", AmountMinor: -1}, {AccountID: "DST", AmountMinor: 1}}}); err != nil {
