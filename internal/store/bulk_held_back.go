@@ -25,14 +25,19 @@ func (valuesBulk) insertRows(ctx context.Context, t *Tx, suffix, table, columns 
 	})
 }
 
+// A held-back update rewrites what changes, not marketplace_id: SQLite
+// rewrites a row's entry in every index over a column an UPDATE sets,
+// changed or not, and setting marketplace_id cost each update the delete
+// and insert of its resources_list entry. A resource that does move to
+// another marketplace is moved at once (UpdateResource).
 func (valuesBulk) updateResources(ctx context.Context, t *Tx, rows []lockedRow) error {
-	const tuple = "(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BOOLEAN), CAST(? AS BIGINT), CAST(? AS TEXT))"
+	const tuple = "(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BOOLEAN), CAST(? AS BIGINT), CAST(? AS TEXT))"
 	return eachChunk(len(rows), func(start, size int) error {
-		args := make([]any, 0, size*6)
+		args := make([]any, 0, size*5)
 		for _, r := range rows[start : start+size] {
-			args = append(args, r.raw.id, r.raw.marketplace, r.raw.status, r.raw.hidden, r.raw.updatedUs, r.raw.body)
+			args = append(args, r.raw.id, r.raw.status, r.raw.hidden, r.raw.updatedUs, r.raw.body)
 		}
-		res, err := t.execDirect(ctx, "UPDATE resources SET marketplace_id = v.column2, status = v.column3, hidden = v.column4, updated_at_us = v.column5, body = v.column6 FROM (VALUES "+
+		res, err := t.execDirect(ctx, "UPDATE resources SET status = v.column2, hidden = v.column3, updated_at_us = v.column4, body = v.column5 FROM (VALUES "+
 			valuesList(size, tuple)+") AS v WHERE resources.id = v.column1", args...)
 		return checkResourcesUpdated(res, err, size)
 	})
@@ -141,20 +146,20 @@ func (arrayBulk) updateResources(ctx context.Context, t *Tx, rows []lockedRow) e
 
 // updateResourcesFromArrays rewrites the resource rows whose columns
 // resourceUpdateArrays makes.
-const updateResourcesFromArrays = `UPDATE resources SET marketplace_id = v.marketplace_id, status = v.status, hidden = v.hidden, updated_at_us = v.updated_at_us, body = v.body
-	FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS BOOLEAN[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]))
-		AS v(id, marketplace_id, status, hidden, updated_at_us, body)
+const updateResourcesFromArrays = `UPDATE resources SET status = v.status, hidden = v.hidden, updated_at_us = v.updated_at_us, body = v.body
+	FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS BOOLEAN[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]))
+		AS v(id, status, hidden, updated_at_us, body)
 	WHERE resources.id = v.id`
 
 func resourceUpdateArrays(rows []lockedRow) []any {
 	n := len(rows)
-	ids, marketplaces, statuses, bodies := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	ids, statuses, bodies := make([]string, n), make([]string, n), make([]string, n)
 	hidden := make([]bool, n)
 	updated := make([]int64, n)
 	for i, r := range rows {
-		ids[i], marketplaces[i], statuses[i], hidden[i], updated[i], bodies[i] = r.raw.id, r.raw.marketplace, r.raw.status, r.raw.hidden, r.raw.updatedUs, r.raw.body
+		ids[i], statuses[i], hidden[i], updated[i], bodies[i] = r.raw.id, r.raw.status, r.raw.hidden, r.raw.updatedUs, r.raw.body
 	}
-	return []any{ids, marketplaces, statuses, hidden, updated, bodies}
+	return []any{ids, statuses, hidden, updated, bodies}
 }
 
 func (arrayBulk) deleteLinks(ctx context.Context, t *Tx, ids []string) error {

@@ -167,6 +167,39 @@ func (t *Tx) InsertResource(ctx context.Context, r payments.Resource) error {
 	return nil
 }
 
+// storedMarketplace returns the marketplace the database has resource id
+// in, when the transaction has the row (locked, or held back as an update
+// of it); stored is false otherwise, and for a held-back insert.
+func (t *Tx) storedMarketplace(id string) (marketplace string, stored bool) {
+	if i, ok := t.latest[id]; ok {
+		if t.pending[i].insert {
+			return "", false
+		}
+		return t.pending[i].resource.raw.marketplace, true
+	}
+	if row, ok := t.locked[id]; ok {
+		return row.raw.marketplace, true
+	}
+	return "", false
+}
+
+// moveResource writes at once that a stored resource is now in marketplace
+// (held-back updates leave marketplace_id as it is; see updateResources),
+// and makes the transaction's copies say so.
+func (t *Tx) moveResource(ctx context.Context, id, marketplace string) error {
+	res, err := t.Exec(ctx, "UPDATE resources SET marketplace_id = ? WHERE id = ?", marketplace, id)
+	if err := checkResourcesUpdated(res, err, 1); err != nil {
+		return err
+	}
+	if row, ok := t.locked[id]; ok {
+		row.raw.marketplace = marketplace
+		if row.decoded != nil {
+			row.decoded.Marketplace = marketplace
+		}
+	}
+	return nil
+}
+
 // UpdateResource implements payments.Tx. The marketplace of a resource
 // changes only when an unclaimed instrument is claimed. An update of a
 // row the transaction has seen (locked, written or held back) is held
@@ -177,6 +210,11 @@ func (t *Tx) UpdateResource(ctx context.Context, r payments.Resource) error {
 		return err
 	}
 	row := lockedRow{raw: rowOf(r, body), links: liveLinks(r.Links)}
+	if from, stored := t.storedMarketplace(r.ID); stored && from != r.Marketplace {
+		if err := t.moveResource(ctx, r.ID, r.Marketplace); err != nil {
+			return err
+		}
+	}
 	if held, ok := t.heldBack(r.ID); ok {
 		// Still an insert if the held-back version is one; it keeps the
 		// created instant the row was inserted with.

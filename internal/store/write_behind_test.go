@@ -349,3 +349,70 @@ func TestAFlushOfEveryKindStoresEachWrite(t *testing.T) {
 		}
 	})
 }
+
+// Held-back updates do not rewrite a resource's marketplace, so the one
+// update that changes it (an instrument claimed by a marketplace) is
+// written at once: whether the row was locked, or already rewritten and
+// held back, the database and every later read in the transaction have it
+// in its new marketplace, and lists find it there.
+func TestAResourceMovedToAMarketplaceIsStoredThere(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		db := storetest.Open(t, kind)
+		at := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+		for _, id := range []string{"CC1", "CC2"} {
+			card := heldResource(id, "cards", at, nil)
+			card.Marketplace = ""
+			if err := db.Update(ctx, func(tx *store.Tx) error { return tx.InsertResource(ctx, card) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := db.Update(ctx, func(tx *store.Tx) error {
+			// CC1: locked, then moved.
+			c1, err := tx.LockResource(ctx, "", "CC1")
+			if err != nil {
+				return err
+			}
+			c1.Marketplace = "MP1"
+			if err := tx.UpdateResource(ctx, c1); err != nil {
+				return err
+			}
+			// CC2: locked, rewritten in place (held back), then moved.
+			c2, err := tx.LockResource(ctx, "", "CC2")
+			if err != nil {
+				return err
+			}
+			c2.Status = "pending"
+			if err := tx.UpdateResource(ctx, c2); err != nil {
+				return err
+			}
+			c2.Marketplace = "MP1"
+			c2.Status = "succeeded"
+			if err := tx.UpdateResource(ctx, c2); err != nil {
+				return err
+			}
+			for _, id := range []string{"CC1", "CC2"} {
+				if r, err := tx.LockResource(ctx, "MP1", id); err != nil || r.Marketplace != "MP1" {
+					t.Errorf("%s read again in the transaction: %+v, %v; want it in MP1", id, r, err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"CC1", "CC2"} {
+			r, err := db.GetResource(ctx, "MP1", id)
+			if err != nil || r.Marketplace != "MP1" || r.Status != "succeeded" {
+				t.Errorf("%s after commit: %+v, %v; want it in MP1, succeeded", id, r, err)
+			}
+			if _, err := db.GetResource(ctx, "", id); err == nil {
+				t.Errorf("%s is still found without a marketplace", id)
+			}
+		}
+		cards, _, err := db.ListResources(ctx, payments.ListQuery{Marketplace: "MP1", Type: "cards", Limit: 10})
+		if err != nil || len(cards) != 2 {
+			t.Errorf("MP1 lists %d cards (%v), want 2", len(cards), err)
+		}
+	})
+}
