@@ -8,8 +8,13 @@ import (
 )
 
 // sqliteCheckpointEvery is how often a SQLite store copies committed WAL
-// frames back into the database file from a connection of its own.
-const sqliteCheckpointEvery = 100 * time.Millisecond
+// frames back into the database file from a connection of its own. Each
+// copy ends with an fsync of the database file, and a commit's fsync of
+// the WAL waits behind it on the same disk: the more a copy holds, the
+// longer that commit. Every 100 ms, a minute of 64 clients debiting into
+// 5,000 orders had a p99 of 54-57 ms; every 25 ms, 37-39 ms, at the same
+// rate (every second: 71-73 ms; every 10 ms, no better than 25).
+const sqliteCheckpointEvery = 25 * time.Millisecond
 
 // checkpointer copies committed pages from SQLite's WAL into the database
 // file beside the writer rather than inside it. Left to the writer, the
