@@ -218,7 +218,7 @@ func (db *DB) tryTx(ctx context.Context, stmts *stmtCache, marked bool, fn func(
 	if err != nil {
 		return err
 	}
-	tx := &Tx{tx: sqlTx, run: sqlTx, d: db.dialect, stmts: stmts}
+	tx := &Tx{tx: sqlTx, d: db.dialect, stmts: stmts}
 	// The connection is free again once the transaction ends: prepare the
 	// statement texts it met for the first time, for the next one.
 	defer stmts.prepareNoted(ctx)
@@ -308,12 +308,10 @@ func (d *dialect) unavailable(err error) error {
 // interfaces (ledger.Tx, ...) and may also use its query methods for rows of
 // their own.
 type Tx struct {
-	// tx is SQLite's transaction, which also runs (run) its statements;
-	// pg is PostgreSQL's instead, with run unset (see runner).
-	tx  *sql.Tx
-	run sqlRunner
-	pg  *pgSession
-	d   *dialect
+	// tx is SQLite's transaction; pg is PostgreSQL's instead (see runner).
+	tx *sql.Tx
+	pg *pgSession
+	d  *dialect
 	// stmts, when set, keeps the transaction's statements prepared
 	// across transactions.
 	stmts *stmtCache
@@ -384,10 +382,7 @@ func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *Row {
 
 func (t *Tx) queryRowDirect(ctx context.Context, query string, args ...any) *Row {
 	query = t.d.rebind(query)
-	if s := t.stmts.lookup(query); s != nil {
-		return &Row{row: t.tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)}
-	}
-	run, err := t.runner(ctx)
+	run, err := t.runnerFor(ctx, query)
 	if err != nil {
 		return &Row{err: err}
 	}
@@ -400,7 +395,31 @@ func (t *Tx) runner(ctx context.Context) (sqlRunner, error) {
 	if t.pg != nil {
 		return t.pg.runner(ctx)
 	}
-	return t.run, nil
+	return t.tx, nil
+}
+
+// runnerFor is runner for query (rebound already): on SQLite, its
+// statement prepared in the cache when it has one (see stmtCache).
+func (t *Tx) runnerFor(ctx context.Context, query string) (sqlRunner, error) {
+	if s := t.stmts.lookup(query); s != nil {
+		return prepared{t.tx.StmtContext(ctx, s)}, nil
+	}
+	return t.runner(ctx)
+}
+
+// prepared runs its statement as a sqlRunner, whatever text it is given.
+type prepared struct{ s *sql.Stmt }
+
+func (p prepared) ExecContext(ctx context.Context, _ string, args ...any) (sql.Result, error) {
+	return p.s.ExecContext(ctx, args...)
+}
+
+func (p prepared) QueryContext(ctx context.Context, _ string, args ...any) (*sql.Rows, error) {
+	return p.s.QueryContext(ctx, args...)
+}
+
+func (p prepared) QueryRowContext(ctx context.Context, _ string, args ...any) *sql.Row {
+	return p.s.QueryRowContext(ctx, args...)
 }
 
 // LockSuffix is the clause that locks selected rows until commit on

@@ -389,11 +389,7 @@ func (t *Tx) execUnanswered(ctx context.Context, query string, args ...any) erro
 // statements over rows that are never held back, or that flush them.
 func (t *Tx) execDirect(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	query = t.d.rebind(query)
-	if s := t.stmts.lookup(query); s != nil {
-		res, err := t.tx.StmtContext(ctx, s).ExecContext(ctx, args...)
-		return res, t.wrap(err)
-	}
-	run, err := t.runner(ctx)
+	run, err := t.runnerFor(ctx, query)
 	if err != nil {
 		return nil, t.wrap(err)
 	}
@@ -405,11 +401,7 @@ func (t *Tx) execDirect(ctx context.Context, query string, args ...any) (sql.Res
 // held back (accounts, resources by an ID that is not).
 func (t *Tx) queryDirect(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	query = t.d.rebind(query)
-	if s := t.stmts.lookup(query); s != nil {
-		rows, err := t.tx.StmtContext(ctx, s).QueryContext(ctx, args...)
-		return rows, t.wrap(err)
-	}
-	run, err := t.runner(ctx)
+	run, err := t.runnerFor(ctx, query)
 	if err != nil {
 		return nil, t.wrap(err)
 	}
