@@ -55,22 +55,7 @@ func appendJSON(buf []byte, v any) ([]byte, error) {
 			return append(buf, x...), nil
 		}
 	case map[string]any:
-		if x == nil {
-			return append(buf, "null"...), nil
-		}
-		buf = append(buf, '{')
-		for i, k := range sortedKeys(x) {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf = appendJSONString(buf, k)
-			buf = append(buf, ':')
-			var err error
-			if buf, err = appendJSON(buf, x[k]); err != nil {
-				return nil, err
-			}
-		}
-		return append(buf, '}'), nil
+		return appendObject(buf, x, appendJSON)
 	case map[string]string:
 		return appendStringMap(buf, x), nil
 	case []any:
@@ -97,8 +82,15 @@ func appendJSON(buf []byte, v any) ([]byte, error) {
 }
 
 func appendStringMap(buf []byte, m map[string]string) []byte {
+	buf, _ = appendObject(buf, m, func(buf []byte, s string) ([]byte, error) { return appendJSONString(buf, s), nil })
+	return buf
+}
+
+// appendObject appends m as a JSON object, its keys in encoding/json's
+// order, each value appended by value.
+func appendObject[V any](buf []byte, m map[string]V, value func([]byte, V) ([]byte, error)) ([]byte, error) {
 	if m == nil {
-		return append(buf, "null"...)
+		return append(buf, "null"...), nil
 	}
 	buf = append(buf, '{')
 	for i, k := range sortedKeys(m) {
@@ -107,9 +99,12 @@ func appendStringMap(buf []byte, m map[string]string) []byte {
 		}
 		buf = appendJSONString(buf, k)
 		buf = append(buf, ':')
-		buf = appendJSONString(buf, m[k])
+		var err error
+		if buf, err = value(buf, m[k]); err != nil {
+			return nil, err
+		}
 	}
-	return append(buf, '}')
+	return append(buf, '}'), nil
 }
 
 // sortedKeys returns m's keys in encoding/json's order.
