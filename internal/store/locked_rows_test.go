@@ -112,11 +112,7 @@ func TestLinksOfFollowsTheTransaction(t *testing.T) {
 		ctx := context.Background()
 		db := storetest.Open(t, kind)
 		at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
-		if err := db.Update(ctx, func(tx *store.Tx) error {
-			return tx.InsertResource(ctx, heldResource("OR1", "orders", at, map[string]string{"merchant": "CU1"}))
-		}); err != nil {
-			t.Fatal(err)
-		}
+		storeResources(t, db, heldResource("OR1", "orders", at, map[string]string{"merchant": "CU1"}))
 		err := db.Update(ctx, func(tx *store.Tx) error {
 			if _, _, ok := tx.LinksOf("MP1", "OR1"); ok {
 				t.Error("LinksOf answered for a row the transaction never saw")

@@ -18,6 +18,18 @@ func heldResource(id, typ string, at time.Time, links map[string]string) payment
 		Fields: map[string]any{"amount": 1}, Links: links, Private: map[string]any{}}
 }
 
+// storeResources inserts rs, each in a committed transaction of its own.
+func storeResources(t *testing.T, db *store.DB, rs ...payments.Resource) {
+	t.Helper()
+	for _, r := range rs {
+		if err := db.Update(context.Background(), func(tx *store.Tx) error {
+			return tx.InsertResource(context.Background(), r)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // countResources counts the rows of resource id, as tx or the database
 // outside any transaction sees them.
 func countResources(t *testing.T, q interface {
@@ -135,11 +147,7 @@ func TestARefusedHeldBackWriteFailsTheTransaction(t *testing.T) {
 		ctx := context.Background()
 		db := storetest.Open(t, kind)
 		at := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
-		if err := db.Update(ctx, func(tx *store.Tx) error {
-			return tx.InsertResource(ctx, heldResource("DB1", "debits", at, nil))
-		}); err != nil {
-			t.Fatal(err)
-		}
+		storeResources(t, db, heldResource("DB1", "debits", at, nil))
 		err := db.Update(ctx, func(tx *store.Tx) error {
 			if err := tx.InsertResource(ctx, heldResource("DB2", "debits", at, nil)); err != nil {
 				return err
@@ -363,9 +371,7 @@ func TestAResourceMovedToAMarketplaceIsStoredThere(t *testing.T) {
 		for _, id := range []string{"CC1", "CC2"} {
 			card := heldResource(id, "cards", at, nil)
 			card.Marketplace = ""
-			if err := db.Update(ctx, func(tx *store.Tx) error { return tx.InsertResource(ctx, card) }); err != nil {
-				t.Fatal(err)
-			}
+			storeResources(t, db, card)
 		}
 		err := db.Update(ctx, func(tx *store.Tx) error {
 			// CC1: locked, then moved.
