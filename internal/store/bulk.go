@@ -104,14 +104,37 @@ func (arrayBulk) prefetch(ctx context.Context, t *Tx, accountIDs, resourceIDs []
 			return scanEach(rows, fn)
 		}})
 	}
+	asked, withCallbacks := t.callbacksUnknown(accountIDs), map[string]bool{}
+	if len(asked) > 0 {
+		steps = append(steps, pgStep{query: liveCallbacksOf, args: []any{asked}, rows: func(rows pgx.Rows) error {
+			for rows.Next() {
+				var marketplace string
+				if err := rows.Scan(&marketplace); err != nil {
+					return err
+				}
+				withCallbacks[marketplace] = true
+			}
+			return nil
+		}})
+	}
 	if len(steps) == 0 {
 		return nil, nil
 	}
 	if err := t.pg.send(ctx, steps...); err != nil {
 		return nil, t.wrap(err)
 	}
+	for _, id := range asked {
+		t.knowCallbacks(id, withCallbacks[id])
+	}
 	return accounts, nil
 }
+
+// liveCallbacksOf names, of the IDs given, those of marketplaces with a
+// callback that is not deleted (Tx.HasCallbacks's question for many at
+// once). Each ID is one lookup in resources_list, in a LATERAL subquery
+// with a LIMIT so that the planner keeps it a lookup (see lockEach).
+const liveCallbacksOf = `SELECT k.id FROM unnest(CAST(? AS TEXT[])) AS k(id) CROSS JOIN LATERAL (
+	SELECT 1 FROM resources WHERE resources.marketplace_id = k.id AND resources.type = 'callbacks' AND NOT resources.hidden LIMIT 1) AS c`
 
 // eachRow calls fn with each resource row of rows, and closes them.
 func eachRow(rows *sql.Rows, fn func(resourceRow) error) error {

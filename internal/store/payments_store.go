@@ -344,11 +344,35 @@ func (t *Tx) HasCallbacks(ctx context.Context, marketplace string) (bool, error)
 	if err := query(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM resources WHERE marketplace_id = ? AND type = 'callbacks' AND NOT hidden LIMIT 1) AS c", marketplace).Scan(&n); err != nil {
 		return false, err
 	}
+	t.knowCallbacks(marketplace, n > 0)
+	return n > 0, nil
+}
+
+// knowCallbacks keeps HasCallbacks's answer for marketplace.
+func (t *Tx) knowCallbacks(marketplace string, has bool) {
 	if t.callbacks == nil {
 		t.callbacks = make(map[string]bool)
 	}
-	t.callbacks[marketplace] = n > 0
-	return n > 0, nil
+	t.callbacks[marketplace] = has
+}
+
+// callbacksUnknown returns the IDs, of ids, that HasCallbacks would have
+// to ask the database about. A batch's first pipeline on PostgreSQL asks
+// about every ID its hint names (the marketplaces are among them) rather
+// than leave each marketplace's question to a round trip of its own. None
+// when the transaction holds back a callback: the database does not have
+// it yet.
+func (t *Tx) callbacksUnknown(ids []string) []string {
+	if t.holdsBackType("callbacks") {
+		return nil
+	}
+	var out []string
+	for _, id := range ids {
+		if _, ok := t.callbacks[id]; !ok {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // ResourcesByID reads the resources of marketplace named by ids, in

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/payments"
+	"github.com/poise-payments/poise/internal/store"
 	"github.com/poise-payments/poise/internal/store/storetest"
 )
 
@@ -44,6 +46,56 @@ func TestABatchOnPostgreSQLTakesTwoRoundTrips(t *testing.T) {
 	}
 	measure(1)
 	measure(32)
+}
+
+// Every operation that emits an event asks whether its marketplace has a
+// callback. A batch's first pipeline answers that for each ID of its hint,
+// so the question costs no round trip of its own, and the answers are
+// those the database would give.
+func TestABatchKnowsItsMarketplacesCallbacksFromItsFirstPipeline(t *testing.T) {
+	proxy, db, _ := ledgerBehindCutter(t)
+	ctx := context.Background()
+	callback := func(id, marketplace string, hidden bool) payments.Resource {
+		return payments.Resource{ID: id, Marketplace: marketplace, Type: "callbacks", Hidden: hidden,
+			Fields: map[string]any{"url": "https://example.com/" + id}, Links: map[string]string{}, Private: map[string]any{}}
+	}
+	storeResources(t, db, callback("CB1", "MP-LIVE", false), callback("CB2", "MP-DELETED", true),
+		callback("CB3", "MP-BOTH", true), callback("CB4", "MP-BOTH", false))
+	want := map[string]bool{"MP-LIVE": true, "MP-DELETED": false, "MP-BOTH": true, "MP-NONE": false}
+	err := db.Ledger().Update(ctx, func(ltx ledger.Tx) error {
+		if _, err := ltx.Prefetch(ctx, []string{"MP-BOTH", "MP-DELETED", "MP-LIVE", "MP-NONE", "SRC"}); err != nil {
+			return err
+		}
+		tx := ltx.(*store.Tx)
+		trips := proxy.roundTrips.Load()
+		for marketplace, has := range want {
+			got, err := tx.HasCallbacks(ctx, marketplace)
+			if err != nil {
+				return err
+			}
+			if got != has {
+				t.Errorf("HasCallbacks(%s) = %v after the prefetch; want %v", marketplace, got, has)
+			}
+		}
+		if n := proxy.roundTrips.Load() - trips; n != 0 {
+			t.Errorf("HasCallbacks took %d round trips after the prefetch; want none", n)
+		}
+		// A callback the transaction writes is not in the database yet: a
+		// later prefetch leaves the question to HasCallbacks, which flushes.
+		if err := tx.InsertResource(ctx, callback("CB5", "MP-NEW", false)); err != nil {
+			return err
+		}
+		if _, err := ltx.Prefetch(ctx, []string{"MP-NEW"}); err != nil {
+			return err
+		}
+		if got, err := tx.HasCallbacks(ctx, "MP-NEW"); err != nil || !got {
+			t.Errorf("HasCallbacks(MP-NEW) = %v, %v with its callback held back; want true", got, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 func batchesOf(l *ledger.Ledger) int64 {
