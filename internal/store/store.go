@@ -44,8 +44,15 @@ const (
 	// (64 MiB of WAL) copies each page once per many batches.
 	sqliteCheckpointPages = 16000
 	// sqliteCacheKiB is each connection's page cache: large enough to hold
-	// the accounts and indexes a busy batch touches without re-reading them.
-	sqliteCacheKiB = 64 * 1024
+	// the accounts and indexes a busy batch touches without re-reading them,
+	// and no larger. SQLite empties part of a connection's cache at the end
+	// of every write transaction, and a reader's whole cache whenever a
+	// write came before its read, by walking the cache's hash table: with
+	// 64 MiB that walk was 5% of the writer's time. At 16 MiB, a minute of
+	// 64 clients debiting into 5,000 orders ran 6% faster (4,096/s against
+	// 3,871/s) and the server's resident memory fell from 180 to 84 MB;
+	// pages the cache no longer holds come from the kernel's page cache.
+	sqliteCacheKiB = 16 * 1024
 	// sqliteReaders bounds SQLite's read connections (WAL lets them read
 	// while the writer writes).
 	sqliteReaders = 8
