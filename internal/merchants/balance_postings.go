@@ -147,10 +147,17 @@ type postGroup struct {
 	targets []postTarget
 }
 
+// partiesOf is the question postGroups asks first: the merchants a
+// customer is.
+func partiesOf(marketplace, customer string) payments.LinkedQuestion {
+	return payments.LinkedQuestion{Marketplace: marketplace, Target: customer, Rel: "customer", Type: "merchants", Limit: maxPartiesPerCustomer}
+}
+
 // postGroups reads, inside an operation, the parties a customer's entries
 // reach: each merchant the customer is, then each of its managers.
 func (w *op) postGroups(ctx context.Context, marketplace, customer string) ([]postGroup, error) {
-	merchants, err := w.tx.LinkedTo(ctx, marketplace, customer, "customer", "merchants", maxPartiesPerCustomer)
+	q := partiesOf(marketplace, customer)
+	merchants, err := w.tx.LinkedTo(ctx, q.Marketplace, q.Target, q.Rel, q.Type, q.Limit)
 	if err != nil {
 		return nil, err
 	}

@@ -168,6 +168,12 @@ func (s *Service) PayoutDone(ctx context.Context, pw *payments.Writer, payoutID 
 	return w.releaseBuffer(ctx, payoutID)
 }
 
+// Hint names what feeding an entry for merchant asks first: which
+// merchants the customer is (payments.BalanceFeed).
+func (s *Service) Hint(marketplace, merchant string) []string {
+	return []string{payments.LinkedHint(partiesOf(marketplace, merchant))}
+}
+
 // Ready says whether the store's transactions keep merchant balances
 // (payments.BalanceFeed); serve checks it before it serves.
 func (s *Service) Ready(pw *payments.Writer) error {

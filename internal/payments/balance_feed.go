@@ -50,6 +50,10 @@ type BalanceFeed interface {
 	// Ready says whether the feed can post in w's transaction: the store
 	// keeps what it needs.
 	Ready(w *Writer) error
+	// Hint is what an operation that feeds an entry for merchant (a
+	// customer's ID) adds to its hint: the questions the feed will ask
+	// (see LinkedHint).
+	Hint(marketplace, merchant string) []string
 }
 
 // SetBalanceFeed sets where the service's operations send what they do to
@@ -93,6 +97,7 @@ type noFeed struct{}
 func (noFeed) Fed(context.Context, *Writer, FeedEntry, Resource) error { return ErrNoBalanceFeed }
 func (noFeed) PayoutDone(context.Context, *Writer, string) error       { return ErrNoBalanceFeed }
 func (noFeed) Ready(*Writer) error                                     { return ErrNoBalanceFeed }
+func (noFeed) Hint(string, string) []string                            { return nil }
 
 // releaseBuffer ends what a payout held in the buffers of balances.
 func (w *Writer) releaseBuffer(ctx context.Context, payoutID string) error {
@@ -146,6 +151,7 @@ func (w *Writer) merchantOf(ctx context.Context, marketplace, orderID string) (s
 			if typ != "orders" {
 				return "", apperr.New(apperr.NotFound, "no orders with id %s", orderID)
 			}
+			w.orders.put(orderID, links["merchant"])
 			return links["merchant"], nil
 		}
 	}
@@ -153,5 +159,6 @@ func (w *Writer) merchantOf(ctx context.Context, marketplace, orderID string) (s
 	if err != nil {
 		return "", err
 	}
+	w.orders.put(orderID, o.Link("merchant"))
 	return o.Link("merchant"), nil
 }

@@ -25,7 +25,7 @@ func (s *Service) Credit(ctx context.Context, marketplace string, in TxInput) (R
 	if err != nil {
 		return Resource{}, err
 	}
-	return s.hintedTransaction(ctx, marketplace, transactionHint(marketplace, in), func(ctx context.Context, w *Writer) (Resource, error) {
+	return s.hintedTransaction(ctx, marketplace, s.paymentHint(marketplace, in), func(ctx context.Context, w *Writer) (Resource, error) {
 		if err := s.useInstrument(ctx, w, marketplace, inline, &in); err != nil {
 			return Resource{}, err
 		}

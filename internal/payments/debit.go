@@ -137,7 +137,7 @@ func (s *Service) Debit(ctx context.Context, marketplace string, in TxInput) (Re
 	if err != nil {
 		return Resource{}, err
 	}
-	return s.hintedTransaction(ctx, marketplace, transactionHint(marketplace, in), func(ctx context.Context, w *Writer) (Resource, error) {
+	return s.hintedTransaction(ctx, marketplace, s.paymentHint(marketplace, in), func(ctx context.Context, w *Writer) (Resource, error) {
 		if err := s.useInstrument(ctx, w, marketplace, inline, &in); err != nil {
 			return Resource{}, err
 		}

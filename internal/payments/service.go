@@ -27,6 +27,8 @@ type Service struct {
 	wake chan struct{}
 	// feed receives what operations do to merchants' money.
 	feed BalanceFeed
+	// orders remembers orders' merchants, for hints (paymentHint).
+	orders orderMerchants
 	// keys keeps the API keys requests authenticate with.
 	keys keyCache
 }
@@ -65,6 +67,9 @@ type Writer struct {
 	clock clock.Clock
 	// balanceFeed is the service's balance feed.
 	balanceFeed BalanceFeed
+	// orders is where the service remembers orders' merchants; nil keeps
+	// nothing.
+	orders *orderMerchants
 }
 
 // NoMarketplace is the marketplace of an operation that belongs to none yet
@@ -123,7 +128,7 @@ func (s *Service) runOp(ctx context.Context, lw *ledger.Writer, marketplace stri
 	if !ok {
 		return nil, errors.New("payments: the store does not keep resources")
 	}
-	w := &Writer{Writer: lw, tx: tx, clock: lw, balanceFeed: s.feed}
+	w := &Writer{Writer: lw, tx: tx, clock: lw, balanceFeed: s.feed, orders: &s.orders}
 	if marketplace != NoMarketplace {
 		// Locked, not just read: an advance of this clock commits either
 		// before this operation or after it, so nothing it records is dated

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/poise-payments/poise/internal/ledger"
+	"github.com/poise-payments/poise/internal/payments"
 )
 
 // bulkOps are the statements a committer batch runs over many rows. They
@@ -19,8 +20,9 @@ type bulkOps interface {
 	lockAccounts(ctx context.Context, t *Tx, ids []string) ([]ledger.Account, error)
 	// prefetch locks the accounts of accountIDs and the resources of
 	// resourceIDs (both sorted), returning the accounts and calling fn
-	// with each resource found.
-	prefetch(ctx context.Context, t *Tx, accountIDs, resourceIDs []string, fn func(resourceRow) error) ([]ledger.Account, error)
+	// with each resource found. It may also ask questions, LinkedTo
+	// questions a hint named, and keep their answers (keepLinked).
+	prefetch(ctx context.Context, t *Tx, accountIDs, resourceIDs []string, questions []payments.LinkedQuestion, fn func(resourceRow) error) ([]ledger.Account, error)
 	insertAccounts(ctx context.Context, t *Tx, rows []ledger.Account) error
 	insertTransfers(ctx context.Context, t *Tx, rows []ledger.Transfer) error
 	insertPostings(ctx context.Context, t *Tx, rows []ledger.Transfer) error
@@ -83,7 +85,7 @@ func (arrayBulk) lockAccounts(ctx context.Context, t *Tx, ids []string) ([]ledge
 
 // prefetch sends both locks in one pipeline, with whatever the
 // transaction has queued (its BEGIN, at the start of a batch).
-func (arrayBulk) prefetch(ctx context.Context, t *Tx, accountIDs, resourceIDs []string, fn func(resourceRow) error) ([]ledger.Account, error) {
+func (arrayBulk) prefetch(ctx context.Context, t *Tx, accountIDs, resourceIDs []string, questions []payments.LinkedQuestion, fn func(resourceRow) error) ([]ledger.Account, error) {
 	var accounts []ledger.Account
 	var steps []pgStep
 	if len(accountIDs) > 0 {
@@ -117,6 +119,19 @@ func (arrayBulk) prefetch(ctx context.Context, t *Tx, accountIDs, resourceIDs []
 			return nil
 		}})
 	}
+	answers := make([][]payments.Resource, len(questions))
+	for i, q := range questions {
+		if t.holdsBackType(q.Type) {
+			continue
+		}
+		steps = append(steps, pgStep{query: linkedToQuery, args: linkedToArgs(q), rows: func(rows pgx.Rows) error {
+			return scanEach(rows, func(raw resourceRow) error {
+				r, err := raw.decode()
+				answers[i] = append(answers[i], r)
+				return err
+			})
+		}})
+	}
 	if len(steps) == 0 {
 		return nil, nil
 	}
@@ -125,6 +140,11 @@ func (arrayBulk) prefetch(ctx context.Context, t *Tx, accountIDs, resourceIDs []
 	}
 	for _, id := range asked {
 		t.knowCallbacks(id, withCallbacks[id])
+	}
+	for i, q := range questions {
+		if !t.holdsBackType(q.Type) {
+			t.keepLinked(q, answers[i])
+		}
 	}
 	return accounts, nil
 }
@@ -292,7 +312,9 @@ func (valuesBulk) lockAccounts(ctx context.Context, t *Tx, ids []string) ([]ledg
 	return out, err
 }
 
-func (v valuesBulk) prefetch(ctx context.Context, t *Tx, accountIDs, resourceIDs []string, fn func(resourceRow) error) ([]ledger.Account, error) {
+// prefetch leaves questions to LinkedTo: on SQLite a question is a read in
+// the process, as cheap then as now.
+func (v valuesBulk) prefetch(ctx context.Context, t *Tx, accountIDs, resourceIDs []string, _ []payments.LinkedQuestion, fn func(resourceRow) error) ([]ledger.Account, error) {
 	accounts, err := v.lockAccounts(ctx, t, accountIDs)
 	if err != nil || len(resourceIDs) == 0 {
 		return accounts, err

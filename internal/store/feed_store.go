@@ -66,8 +66,8 @@ func (t *Tx) ClaimExternalID(ctx context.Context, marketplace, externalID, adjus
 // or rolls back to a savepoint: in a batch, every payment to a merchant
 // asks for the merchant's balances and rules, which payments never change.
 func (t *Tx) LinkedTo(ctx context.Context, marketplace, target, rel, typ string, limit int) ([]payments.Resource, error) {
-	key := linkedKey{marketplace, target, rel, typ, limit}
-	if kept, ok := t.linked[typ][key]; ok {
+	q := payments.LinkedQuestion{Marketplace: marketplace, Target: target, Rel: rel, Type: typ, Limit: limit}
+	if kept, ok := t.linked[typ][linkedKeyOf(q)]; ok {
 		out := make([]payments.Resource, len(kept))
 		for i, r := range kept {
 			out[i] = cloneResource(r)
@@ -78,28 +78,38 @@ func (t *Tx) LinkedTo(ctx context.Context, marketplace, target, rel, typ string,
 	if t.holdsBackType(typ) {
 		query = t.Query
 	}
-	found, err := linkedTo(ctx, query, marketplace, target, rel, typ, limit)
+	found, err := collectWith(scanResource)(query(ctx, linkedToQuery, linkedToArgs(q)...))
 	if err != nil {
 		return nil, err
 	}
+	t.keepLinked(q, found)
+	return found, nil
+}
+
+// keepLinked keeps, for the rest of the transaction, found as the answer
+// to q (see LinkedTo). It keeps copies: the caller may change found.
+func (t *Tx) keepLinked(q payments.LinkedQuestion, found []payments.Resource) {
 	if t.linked == nil {
 		t.linked = make(map[string]map[linkedKey][]payments.Resource)
 	}
-	if t.linked[typ] == nil {
-		t.linked[typ] = make(map[linkedKey][]payments.Resource)
+	if t.linked[q.Type] == nil {
+		t.linked[q.Type] = make(map[linkedKey][]payments.Resource)
 	}
 	kept := make([]payments.Resource, len(found))
 	for i, r := range found {
 		kept[i] = cloneResource(r)
 	}
-	t.linked[typ][key] = kept
-	return found, nil
+	t.linked[q.Type][linkedKeyOf(q)] = kept
 }
 
 // linkedKey is a LinkedTo question, as the transaction keeps its answer.
 type linkedKey struct {
 	marketplace, target, rel, typ string
 	limit                         int
+}
+
+func linkedKeyOf(q payments.LinkedQuestion) linkedKey {
+	return linkedKey{q.Marketplace, q.Target, q.Rel, q.Type, q.Limit}
 }
 
 // resourceWritten drops what the transaction keeps that a write of a
@@ -114,15 +124,18 @@ func (t *Tx) resourceWritten(marketplace, typ string) {
 // LinkedTo implements payments.BalanceReads: LinkedTo outside a
 // transaction, without the count a page of a list needs.
 func (db *DB) LinkedTo(ctx context.Context, marketplace, target, rel, typ string, limit int) ([]payments.Resource, error) {
-	return linkedTo(ctx, db.Query, marketplace, target, rel, typ, limit)
+	q := payments.LinkedQuestion{Marketplace: marketplace, Target: target, Rel: rel, Type: typ, Limit: limit}
+	return collectWith(scanResource)(db.Query(ctx, linkedToQuery, linkedToArgs(q)...))
 }
 
-func linkedTo(ctx context.Context, query func(ctx context.Context, q string, args ...any) (*sql.Rows, error),
-	marketplace, target, rel, typ string, limit int) ([]payments.Resource, error) {
-	return collectWith(scanResource)(query(ctx, `SELECT r.id, r.marketplace_id, r.type, r.status, r.hidden, r.created_at_us, r.updated_at_us, r.body
+// linkedToQuery answers a LinkedTo question, with linkedToArgs.
+const linkedToQuery = `SELECT r.id, r.marketplace_id, r.type, r.status, r.hidden, r.created_at_us, r.updated_at_us, r.body
 		FROM resource_links l JOIN resources r ON r.id = l.resource_id
 		WHERE l.target_id = ? AND l.rel = ? AND l.type = ? AND r.marketplace_id = ? AND NOT r.hidden
-		ORDER BY r.created_at_us DESC, r.id DESC LIMIT ?`, target, rel, typ, marketplace, limit))
+		ORDER BY r.created_at_us DESC, r.id DESC LIMIT ?`
+
+func linkedToArgs(q payments.LinkedQuestion) []any {
+	return []any{q.Target, q.Rel, q.Type, q.Marketplace, q.Limit}
 }
 
 const effectColumns = `entry_id, balance_key, party_id, balance_name, source_id, rule, signed_amount, fee, reserve, sth, live, buffer,

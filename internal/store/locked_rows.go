@@ -151,8 +151,16 @@ func liveLinks(links map[string]string) map[string]string {
 // have yet: on PostgreSQL one statement each, sent together; on SQLite,
 // whose write lock already covers every row, a few reads.
 func (t *Tx) Prefetch(ctx context.Context, ids []string) ([]ledger.Account, error) {
-	var missing []string
+	var missing, plain []string
+	var questions []payments.LinkedQuestion
 	for _, id := range ids {
+		if q, ok := payments.ParseLinkedHint(id); ok {
+			if _, known := t.linked[q.Type][linkedKeyOf(q)]; !known {
+				questions = append(questions, q)
+			}
+			continue
+		}
+		plain = append(plain, id)
 		if _, ok := t.latest[id]; ok {
 			continue
 		}
@@ -161,7 +169,7 @@ func (t *Tx) Prefetch(ctx context.Context, ids []string) ([]ledger.Account, erro
 		}
 		missing = append(missing, id)
 	}
-	return t.d.bulk.prefetch(ctx, t, ids, missing, func(raw resourceRow) error {
+	return t.d.bulk.prefetch(ctx, t, plain, missing, questions, func(raw resourceRow) error {
 		_, err := t.rememberDecoded(raw)
 		return err
 	})

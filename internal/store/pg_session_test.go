@@ -98,6 +98,64 @@ func TestABatchKnowsItsMarketplacesCallbacksFromItsFirstPipeline(t *testing.T) {
 	}
 }
 
+// A LinkedTo question a batch's hint names is asked in its first pipeline
+// and answered from there, with the answer the database gives it later.
+func TestABatchAnswersTheLinkedQuestionsItsHintNames(t *testing.T) {
+	proxy, db, _ := ledgerBehindCutter(t)
+	ctx := context.Background()
+	merchant := func(id, marketplace, customer string, hidden bool) payments.Resource {
+		return payments.Resource{ID: id, Marketplace: marketplace, Type: "merchants", Hidden: hidden,
+			Fields: map[string]any{"name": id}, Links: map[string]string{"customer": customer}, Private: map[string]any{}}
+	}
+	storeResources(t, db, merchant("ME1", "MP", "CU", false), merchant("ME2", "MP", "CU", true),
+		merchant("ME3", "MP-OTHER", "CU", false), merchant("ME4", "MP", "CU", false), merchant("ME5", "MP", "CU-OTHER", false))
+	asked := payments.LinkedQuestion{Marketplace: "MP", Target: "CU", Rel: "customer", Type: "merchants", Limit: 10}
+	ids := func(rs []payments.Resource) string {
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.ID)
+		}
+		return strings.Join(out, ",")
+	}
+	want, err := db.LinkedTo(ctx, asked.Marketplace, asked.Target, asked.Rel, asked.Type, asked.Limit)
+	if err != nil || ids(want) != "ME4,ME1" {
+		t.Fatalf("outside a transaction: %q, %v; want ME4,ME1", ids(want), err)
+	}
+	err = db.Ledger().Update(ctx, func(ltx ledger.Tx) error {
+		if _, err := ltx.Prefetch(ctx, []string{payments.LinkedHint(asked), "SRC"}); err != nil {
+			return err
+		}
+		tx := ltx.(*store.Tx)
+		trips := proxy.roundTrips.Load()
+		got, err := tx.LinkedTo(ctx, asked.Marketplace, asked.Target, asked.Rel, asked.Type, asked.Limit)
+		if err != nil {
+			return err
+		}
+		if ids(got) != ids(want) {
+			t.Errorf("after the prefetch: %q; want %q", ids(got), ids(want))
+		}
+		if n := proxy.roundTrips.Load() - trips; n != 0 {
+			t.Errorf("the question took %d round trips after the prefetch; want none", n)
+		}
+		// With a merchant held back, the database does not have every
+		// merchant yet: the question is left to LinkedTo, which flushes.
+		if err := tx.InsertResource(ctx, merchant("ME6", "MP", "CU", false)); err != nil {
+			return err
+		}
+		if _, err := ltx.Prefetch(ctx, []string{payments.LinkedHint(asked)}); err != nil {
+			return err
+		}
+		got, err = tx.LinkedTo(ctx, asked.Marketplace, asked.Target, asked.Rel, asked.Type, asked.Limit)
+		if err != nil || !strings.Contains(ids(got), "ME6") {
+			t.Errorf("with a merchant held back: %q, %v; want ME6 among them", ids(got), err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func batchesOf(l *ledger.Ledger) int64 {
 	batches, _, _ := l.Committer().Stats().Snapshot()
 	return batches
