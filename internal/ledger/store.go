@@ -58,8 +58,10 @@ type Tx interface {
 	// Prefetch reads and locks, in one go, what the batch's hints name (ids,
 	// sorted, each once): the accounts, which it returns as LockAccounts
 	// does, and the rows of the store's own, so that the batch's
-	// operations find them without a round trip each. IDs it keeps nothing
-	// under are ignored.
+	// operations find them without a round trip each. A hint may also name,
+	// in the store's own terms, a question an operation will ask, which
+	// the store may answer in the same go. IDs it keeps nothing under, and
+	// hints it does not know, are ignored.
 	Prefetch(ctx context.Context, ids []string) ([]Account, error)
 	Savepoint(ctx context.Context, name string) error
 	RollbackTo(ctx context.Context, name string) error
