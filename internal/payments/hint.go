@@ -1,6 +1,7 @@
 package payments
 
 import (
+	"crypto/rand"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,8 +15,10 @@ type LinkedQuestion struct {
 }
 
 // linkedHintPrefix starts a hint that names a LinkedTo question instead
-// of an ID. No ID holds a NUL.
-const linkedHintPrefix = "\x00linked\x00"
+// of an ID. Hints carry IDs as clients sent them, so the prefix holds a
+// token drawn when the process starts: no ID a client sends, whatever
+// bytes it holds, reads as a question. Hints never leave the process.
+var linkedHintPrefix = "\x00linked\x00" + rand.Text() + "\x00"
 
 // LinkedHint names q in an operation's hint (see Service.Write). A store
 // that sends a batch's locks in one round trip may ask q there too and

@@ -12,7 +12,10 @@ func TestALinkedHintNamesItsQuestionAndNothingElse(t *testing.T) {
 	if !ok || got != q {
 		t.Fatalf("ParseLinkedHint(LinkedHint(%+v)) = %+v, %v", q, got, ok)
 	}
-	for _, id := range []string{"", "CU1", "TEST-MP1", "linked", "\x00linked\x00a\x00b", "\x00linked\x00a\x00b\x00c\x00d\x00ten"} {
+	// An ID is what a client sent: one shaped like a question, without the
+	// process's token, stays an ID.
+	forged := "\x00linked\x00TEST-MP1\x00CU1\x00customer\x00merchants\x001000000"
+	for _, id := range []string{"", "CU1", "TEST-MP1", "linked", "\x00linked\x00a\x00b", "\x00linked\x00a\x00b\x00c\x00d\x00ten", forged} {
 		if _, ok := ParseLinkedHint(id); ok {
 			t.Errorf("ParseLinkedHint(%q) took it for a question", id)
 		}
