@@ -106,31 +106,17 @@ func (arrayBulk) prefetch(ctx context.Context, t *Tx, accountIDs, resourceIDs []
 			return scanEach(rows, fn)
 		}})
 	}
-	asked, withCallbacks := t.callbacksUnknown(accountIDs), map[string]bool{}
-	if len(asked) > 0 {
-		steps = append(steps, pgStep{query: liveCallbacksOf, args: []any{asked}, rows: func(rows pgx.Rows) error {
-			for rows.Next() {
-				var marketplace string
-				if err := rows.Scan(&marketplace); err != nil {
-					return err
-				}
-				withCallbacks[marketplace] = true
-			}
-			return nil
-		}})
+	// The questions the batch's operations will ask first go in the same
+	// pipeline; each keeps its answer once the pipeline has run.
+	asked := make([]askedInPipeline, 0, len(questions)+1)
+	if a, ok := t.askCallbacks(accountIDs); ok {
+		asked = append(asked, a)
 	}
-	answers := make([][]payments.Resource, len(questions))
-	for i, q := range questions {
-		if t.holdsBackType(q.Type) {
-			continue
-		}
-		steps = append(steps, pgStep{query: linkedToQuery, args: linkedToArgs(q), rows: func(rows pgx.Rows) error {
-			return scanEach(rows, func(raw resourceRow) error {
-				r, err := raw.decode()
-				answers[i] = append(answers[i], r)
-				return err
-			})
-		}})
+	for _, q := range questions {
+		asked = append(asked, t.askLinked(q))
+	}
+	for _, a := range asked {
+		steps = append(steps, a.step)
 	}
 	if len(steps) == 0 {
 		return nil, nil
@@ -138,23 +124,18 @@ func (arrayBulk) prefetch(ctx context.Context, t *Tx, accountIDs, resourceIDs []
 	if err := t.pg.send(ctx, steps...); err != nil {
 		return nil, t.wrap(err)
 	}
-	for _, id := range asked {
-		t.knowCallbacks(id, withCallbacks[id])
-	}
-	for i, q := range questions {
-		if !t.holdsBackType(q.Type) {
-			t.keepLinked(q, answers[i])
-		}
+	for _, a := range asked {
+		a.keep()
 	}
 	return accounts, nil
 }
 
-// liveCallbacksOf names, of the IDs given, those of marketplaces with a
-// callback that is not deleted (Tx.HasCallbacks's question for many at
-// once). Each ID is one lookup in resources_list, in a LATERAL subquery
-// with a LIMIT so that the planner keeps it a lookup (see lockEach).
-const liveCallbacksOf = `SELECT k.id FROM unnest(CAST(? AS TEXT[])) AS k(id) CROSS JOIN LATERAL (
-	SELECT 1 FROM resources WHERE resources.marketplace_id = k.id AND resources.type = 'callbacks' AND NOT resources.hidden LIMIT 1) AS c`
+// askedInPipeline is a question sent in a pipeline, and what keeps its
+// answer for the transaction once the pipeline has run.
+type askedInPipeline struct {
+	step pgStep
+	keep func()
+}
 
 // eachRow calls fn with each resource row of rows, and closes them.
 func eachRow(rows *sql.Rows, fn func(resourceRow) error) error {

@@ -7,6 +7,7 @@ import (
 	"github.com/poise-payments/poise/internal/merchants"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/poise-payments/poise/internal/balances"
 	"github.com/poise-payments/poise/internal/payments"
 )
@@ -84,6 +85,21 @@ func (t *Tx) LinkedTo(ctx context.Context, marketplace, target, rel, typ string,
 	}
 	t.keepLinked(q, found)
 	return found, nil
+}
+
+// askLinked is LinkedTo's question q, to go in a pipeline (see Prefetch).
+func (t *Tx) askLinked(q payments.LinkedQuestion) askedInPipeline {
+	var found []payments.Resource
+	return askedInPipeline{
+		step: pgStep{query: linkedToQuery, args: linkedToArgs(q), rows: func(rows pgx.Rows) error {
+			return scanEach(rows, func(raw resourceRow) error {
+				r, err := raw.decode()
+				found = append(found, r)
+				return err
+			})
+		}},
+		keep: func() { t.keepLinked(q, found) },
+	}
 }
 
 // keepLinked keeps, for the rest of the transaction, found as the answer

@@ -155,7 +155,9 @@ func (t *Tx) Prefetch(ctx context.Context, ids []string) ([]ledger.Account, erro
 	var questions []payments.LinkedQuestion
 	for _, id := range ids {
 		if q, ok := payments.ParseLinkedHint(id); ok {
-			if _, known := t.linked[q.Type][linkedKeyOf(q)]; !known {
+			// A question about a type the transaction holds back is left
+			// to LinkedTo, which flushes first.
+			if _, known := t.linked[q.Type][linkedKeyOf(q)]; !known && !t.holdsBackType(q.Type) {
 				questions = append(questions, q)
 			}
 			continue

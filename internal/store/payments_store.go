@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/poise-payments/poise/internal/ledger"
 	"github.com/poise-payments/poise/internal/payments"
 )
@@ -356,24 +357,50 @@ func (t *Tx) knowCallbacks(marketplace string, has bool) {
 	t.callbacks[marketplace] = has
 }
 
-// callbacksUnknown returns the IDs, of ids, that HasCallbacks would have
-// to ask the database about. A batch's first pipeline on PostgreSQL asks
-// about every ID its hint names (the marketplaces are among them) rather
-// than leave each marketplace's question to a round trip of its own. None
-// when the transaction holds back a callback: the database does not have
-// it yet.
-func (t *Tx) callbacksUnknown(ids []string) []string {
+// askCallbacks is HasCallbacks's question for every ID of ids it does not
+// know the answer for, to go in a pipeline: a batch's first pipeline on
+// PostgreSQL asks it of every ID its hint names (the marketplaces are among
+// them) rather than leave each marketplace's question to a round trip of
+// its own. ok is false when there is nothing to ask, or when the
+// transaction holds back a callback: the database does not have it yet.
+func (t *Tx) askCallbacks(ids []string) (a askedInPipeline, ok bool) {
 	if t.holdsBackType("callbacks") {
-		return nil
+		return a, false
 	}
-	var out []string
+	var unknown []string
 	for _, id := range ids {
 		if _, ok := t.callbacks[id]; !ok {
-			out = append(out, id)
+			unknown = append(unknown, id)
 		}
 	}
-	return out
+	if len(unknown) == 0 {
+		return a, false
+	}
+	with := make(map[string]bool)
+	a.step = pgStep{query: liveCallbacksOf, args: []any{unknown}, rows: func(rows pgx.Rows) error {
+		for rows.Next() {
+			var marketplace string
+			if err := rows.Scan(&marketplace); err != nil {
+				return err
+			}
+			with[marketplace] = true
+		}
+		return nil
+	}}
+	a.keep = func() {
+		for _, id := range unknown {
+			t.knowCallbacks(id, with[id])
+		}
+	}
+	return a, true
 }
+
+// liveCallbacksOf names, of the IDs given, those of marketplaces with a
+// callback that is not deleted. Each ID is one lookup in resources_list,
+// in a LATERAL subquery with a LIMIT so that the planner keeps it a lookup
+// (see lockEach).
+const liveCallbacksOf = `SELECT k.id FROM unnest(CAST(? AS TEXT[])) AS k(id) CROSS JOIN LATERAL (
+	SELECT 1 FROM resources WHERE resources.marketplace_id = k.id AND resources.type = 'callbacks' AND NOT resources.hidden LIMIT 1) AS c`
 
 // ResourcesByID reads the resources of marketplace named by ids, in
 // statements of a few hundred IDs each; IDs of other marketplaces, or of
