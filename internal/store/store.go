@@ -218,14 +218,10 @@ func (db *DB) runTx(ctx context.Context, stmts *stmtCache, marked bool, fn func(
 }
 
 func (db *DB) tryTx(ctx context.Context, stmts *stmtCache, marked bool, fn func(tx *Tx) error) error {
-	if db.dialect.name == "postgres" {
-		return db.tryPostgresTx(ctx, marked, fn)
-	}
-	sqlTx, err := db.write.BeginTx(ctx, nil)
+	tx, err := db.begin(ctx, stmts)
 	if err != nil {
 		return err
 	}
-	tx := &Tx{tx: sqlTx, d: db.dialect, stmts: stmts}
 	// The connection is free again once the transaction ends: prepare the
 	// statement texts it met for the first time, for the next one.
 	defer stmts.prepareNoted(ctx)
@@ -234,14 +230,14 @@ func (db *DB) tryTx(ctx context.Context, stmts *stmtCache, marked bool, fn func(
 		marker = db.markCommit(tx)
 	}
 	if err := fn(tx); err != nil {
-		sqlTx.Rollback()
+		tx.abort()
 		return err
 	}
 	if err := tx.barrier(ctx); err != nil {
-		sqlTx.Rollback()
+		tx.abort()
 		return err
 	}
-	if err := sqlTx.Commit(); err != nil {
+	if err := tx.commit(ctx); err != nil {
 		if marker == "" {
 			return err
 		}
@@ -251,36 +247,47 @@ func (db *DB) tryTx(ctx context.Context, stmts *stmtCache, marked bool, fn func(
 	return nil
 }
 
-// tryPostgresTx is tryTx on PostgreSQL, whose transactions queue what
-// they can and send it in pipelines (pg_session.go): the last one carries
-// every write held until then and the COMMIT.
-func (db *DB) tryPostgresTx(ctx context.Context, marked bool, fn func(tx *Tx) error) error {
-	conn, err := db.write.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	tx := &Tx{d: db.dialect, pg: &pgSession{conn: conn, d: db.dialect}}
-	marker := ""
-	if marked {
-		marker = db.markCommit(tx)
-	}
-	if err := fn(tx); err != nil {
-		tx.pg.abort()
-		return err
-	}
-	if err := tx.barrier(ctx); err != nil {
-		tx.pg.abort()
-		return err
-	}
-	if err := tx.pg.commit(ctx); err != nil {
-		tx.pg.abort()
-		if marker == "" {
-			return err
+// begin starts a write transaction. On SQLite it is database/sql's; on
+// PostgreSQL a connection of its own, whose BEGIN goes to the server with
+// the transaction's first pipeline (pg_session.go). stmts is SQLite's.
+func (db *DB) begin(ctx context.Context, stmts *stmtCache) (*Tx, error) {
+	if db.dialect.name == "postgres" {
+		conn, err := db.write.Conn(ctx)
+		if err != nil {
+			return nil, err
 		}
-		// The answer may have been lost, not the commit (commit_outcome.go).
-		return db.resolveCommit(marker, err)
+		return &Tx{d: db.dialect, pg: &pgSession{conn: conn, d: db.dialect}}, nil
 	}
-	conn.Close()
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Tx{tx: sqlTx, d: db.dialect, stmts: stmts}, nil
+}
+
+// abort ends the transaction without committing it.
+func (t *Tx) abort() {
+	if t.pg != nil {
+		t.pg.abort()
+		return
+	}
+	t.tx.Rollback()
+}
+
+// commit commits the transaction, on PostgreSQL with every write it still
+// queues. Either way the transaction is over afterwards and its connection
+// handed back.
+func (t *Tx) commit(ctx context.Context) error {
+	if t.pg == nil {
+		return t.tx.Commit()
+	}
+	if err := t.pg.commit(ctx); err != nil {
+		t.pg.abort()
+		return err
+	}
+	// Committed: nothing the connection's hand-back could report changes
+	// that, and an error here must not make the caller try again.
+	_ = t.pg.conn.Close()
 	return nil
 }
 
