@@ -72,6 +72,7 @@ type Payments interface {
 	LookupIdempotency(ctx context.Context, req idempotency.Request) (idempotency.Response, bool, error)
 	NowFor(ctx context.Context, marketplace string) (time.Time, error)
 	EscrowOf(ctx context.Context, marketplace, id string) (payments.EscrowReport, error)
+	OrderTotals(ctx context.Context, order payments.Resource) (amount int64, escrow payments.EscrowReport, err error)
 	AdvanceClock(ctx context.Context, marketplace string, d time.Duration) (time.Time, error)
 }
 

@@ -180,7 +180,7 @@ func (d *Dashboard) orders(p *page) error {
 	}
 	rows := make([]orderRow, 0, len(list.Items))
 	for _, o := range list.Items {
-		bal, err := d.balanceOf(p, o.ID)
+		amount, escrow, err := d.svc.OrderTotals(p.ctx, o)
 		if err != nil {
 			return err
 		}
@@ -189,7 +189,7 @@ func (d *Dashboard) orders(p *page) error {
 		if err != nil {
 			return err
 		}
-		row := orderRow{Order: o, AmountMinor: payments.Int(o.Fields["amount"]), EscrowedMinor: bal.PostedMinor, RefundsCut: len(refunds) > maxRelated}
+		row := orderRow{Order: o, AmountMinor: amount, EscrowedMinor: escrow.PostedMinor, RefundsCut: len(refunds) > maxRelated}
 		refunds = refunds[:min(len(refunds), maxRelated)]
 		row.PaidMinor = row.AmountMinor - row.EscrowedMinor
 		for _, rf := range refunds {

@@ -23,6 +23,13 @@ type Account struct {
 	MayGoNegative bool
 	CreatedAt     time.Time
 	Balance
+	// TallyMinor is a running figure the account's owner keeps beside the
+	// balance, moved by the same operations that move the account's money
+	// (Writer.Tally) and stored with it in one row. It is not money the
+	// account holds and no rule reads it: an order counts in it what it
+	// has taken in, net of refunds and returns, so that a debit into the
+	// order writes the row its balance already rewrites and no other.
+	TallyMinor int64
 }
 
 // Balance is the materialized state of an account, in minor units.

@@ -231,6 +231,18 @@ func (w *Writer) markDirty(a *Account) {
 	w.b.dirty[a.ID] = true
 }
 
+// Tally adds delta to a stored account's tally (Account.TallyMinor). Like a
+// transfer, it is undone if the operation fails.
+func (w *Writer) Tally(aid string, delta int64) error {
+	a, err := w.touch(aid)
+	if err != nil {
+		return err
+	}
+	a.TallyMinor += delta
+	w.markDirty(a)
+	return nil
+}
+
 // Account returns an account as this batch sees it, locked.
 func (w *Writer) Account(aid string) (Account, error) {
 	if a, ok := w.b.accounts[aid]; ok {

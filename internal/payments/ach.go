@@ -204,11 +204,10 @@ func (w *Writer) settleACH(ctx context.Context, r *Resource, lapsed bool) error 
 		if err != nil {
 			return err
 		}
-		order.Fields["amount"] = Int(order.Fields["amount"]) + Int(r.Fields["amount"])
-		if err := w.followFundsAging(ctx, r.Marketplace, &order); err != nil {
+		if err := w.addOrderAmount(o, Int(r.Fields["amount"])); err != nil {
 			return err
 		}
-		if _, err := w.Save(ctx, order); err != nil {
+		if err := w.followFundsAging(ctx, r.Marketplace, &order); err != nil {
 			return err
 		}
 	}

@@ -107,6 +107,21 @@ func (w *sandboxWorld) escrow(t *testing.T, id string) payments.EscrowReport {
 	return e
 }
 
+// orderAmount is the amount the API shows for an order of marketplace mp.
+func orderAmount(t *testing.T, s *payments.Service, mp, id string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	o, err := s.GetTyped(ctx, mp, "orders", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	amount, _, err := s.OrderTotals(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return amount
+}
+
 // verifiedBank is a verified bank account of a new customer.
 func (w *sandboxWorld) verifiedBank(t *testing.T, number string) (payments.Resource, payments.Resource) {
 	t.Helper()
@@ -229,8 +244,8 @@ func TestACHLifeCycleAcrossAWeekendAndAFedHoliday(t *testing.T) {
 		if e := w.escrow(t, order.ID); sums(e) != sums(payments.EscrowReport{PostedMinor: 10_000, AvailableMinor: 10_000}) {
 			t.Fatalf("order escrow after settlement: %+v", e)
 		}
-		if o, _ := w.s.Get(ctx, w.mp, order.ID); payments.Int(o.Fields["amount"]) != 10_000 {
-			t.Fatalf("order amount %v", o.Fields["amount"])
+		if got := orderAmount(t, w.s, w.mp, order.ID); got != 10_000 {
+			t.Fatalf("order amount %d", got)
 		}
 		if got := count(w.feedTypes(t, shop.ID), payments.FeedSale); got != 1 {
 			t.Fatalf("%d sales fed at settlement, want 1", got)

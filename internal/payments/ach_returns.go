@@ -234,14 +234,9 @@ func (w *Writer) returnDebit(ctx context.Context, d *Resource, wasPending bool) 
 	}
 	d.Fields["return_split"] = split
 	if o := d.Link("order"); o != "" {
-		order, err := w.Lock(ctx, mp, "orders", o)
-		if err != nil {
-			return err
-		}
 		// An order's amount is what it has taken in: a returned debit was
 		// never taken in.
-		order.Fields["amount"] = Int(order.Fields["amount"]) - amount
-		if _, err := w.Save(ctx, order); err != nil {
+		if err := w.addOrderAmount(o, -amount); err != nil {
 			return err
 		}
 	}
@@ -356,13 +351,7 @@ func (w *Writer) returnRefund(ctx context.Context, rf *Resource, wasPending bool
 		return err
 	}
 	if o := rf.Link("order"); o != "" {
-		order, err := w.Lock(ctx, mp, "orders", o)
-		if err != nil {
-			return err
-		}
-		order.Fields["amount"] = Int(order.Fields["amount"]) + amount
-		_, err = w.Save(ctx, order)
-		return err
+		return w.addOrderAmount(o, amount)
 	}
 	return nil
 }

@@ -396,8 +396,8 @@ func TestReturnedDebitTakesBackWhatItsRefundsLeft(t *testing.T) {
 		if _, err := w.s.Balance(ctx, payments.ACHShortfallAccount(w.mp)); !apperr.Is(err, apperr.NotFound) {
 			t.Errorf("a shortfall was recorded: %v", err)
 		}
-		if o, _ := w.s.Get(ctx, w.mp, order.ID); payments.Int(o.Fields["amount"]) != 0 {
-			t.Errorf("order amount %v, want 0", o.Fields["amount"])
+		if got := orderAmount(t, w.s, w.mp, order.ID); got != 0 {
+			t.Errorf("order amount %d, want 0", got)
 		}
 		feed, _ := w.m.Feed(ctx, w.mp, shop.ID)
 		if last := feed[len(feed)-1]; last.Type != payments.FeedChargeback || last.AmountMinor != 7_500 {

@@ -169,8 +169,8 @@ func TestSandboxReturnsADebitThatWasPaidOut(t *testing.T) {
 				t.Errorf("%s = %d, want %d", a, after[a], v)
 			}
 		}
-		if o, _ := w.s.Get(ctx, w.mp, order.ID); payments.Int(o.Fields["amount"]) != 0 {
-			t.Errorf("order amount after the return = %v", o.Fields["amount"])
+		if got := orderAmount(t, w.s, w.mp, order.ID); got != 0 {
+			t.Errorf("order amount after the return = %d", got)
 		}
 		afterFeed := w.feedTypes(t, shop.ID)
 		if len(afterFeed) != len(beforeFeed)+1 || afterFeed[len(afterFeed)-1] != payments.FeedChargeback {

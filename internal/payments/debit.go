@@ -322,11 +322,10 @@ func (w *Writer) debit(ctx context.Context, marketplace string, in TxInput, hold
 	if order.ID != "" && d.Status == "succeeded" {
 		// The order's buyers are the customers of its succeeded debits,
 		// found through their links: nothing about them grows the order.
-		order.Fields["amount"] = Int(order.Fields["amount"]) + amount
-		if err := w.followFundsAging(ctx, marketplace, &order); err != nil {
+		if err := w.addOrderAmount(order.ID, amount); err != nil {
 			return d, err
 		}
-		if _, err := w.Save(ctx, order); err != nil {
+		if err := w.followFundsAging(ctx, marketplace, &order); err != nil {
 			return d, err
 		}
 	}

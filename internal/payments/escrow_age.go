@@ -186,8 +186,7 @@ func (s *Service) agedEscrow(ctx context.Context, marketplace, orderID string, p
 // followFundsAging makes sure the money an escrow takes in today (a UTC day
 // of the marketplace's clock) is checked on its 25th day: one job per
 // escrow and day, not one per debit. The day last followed is kept on the
-// escrow's owner: the order, which the caller saves anyway, or the
-// marketplace, saved here once a day.
+// escrow's owner, the order or the marketplace, saved here once a day.
 func (w *Writer) followFundsAging(ctx context.Context, marketplace string, order *Resource) error {
 	day := w.Now().UTC().Format(time.DateOnly)
 	owner := order
@@ -202,10 +201,8 @@ func (w *Writer) followFundsAging(ctx context.Context, marketplace string, order
 		return nil
 	}
 	owner.Private["funds_aging_day"] = day
-	if order == nil {
-		if _, err := w.Save(ctx, *owner); err != nil {
-			return err
-		}
+	if _, err := w.Save(ctx, *owner); err != nil {
+		return err
 	}
 	arrived, err := time.Parse(time.DateOnly, day)
 	if err != nil {

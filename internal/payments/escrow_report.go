@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/poise-payments/poise/internal/apperr"
+	"github.com/poise-payments/poise/internal/ledger"
 )
 
 // EscrowReport is what an escrow (the marketplace's or an order's) holds,
@@ -34,14 +35,26 @@ type EscrowReport struct {
 // Escrow reads what an escrow account holds. An account not created yet
 // (an escrow no money reached) holds nothing.
 func (s *Service) Escrow(ctx context.Context, accountID string) (EscrowReport, error) {
+	_, r, err := s.escrowAccount(ctx, accountID)
+	return r, err
+}
+
+// OrderTotals reads an order's amount (OrderAmount) and what its escrow
+// holds, from one read of its escrow account.
+func (s *Service) OrderTotals(ctx context.Context, order Resource) (amount int64, escrow EscrowReport, err error) {
+	a, r, err := s.escrowAccount(ctx, order.ID)
+	return OrderAmount(order, a), r, err
+}
+
+func (s *Service) escrowAccount(ctx context.Context, accountID string) (ledger.Account, EscrowReport, error) {
 	a, err := s.ledger.Account(ctx, accountID)
 	if apperr.Is(err, apperr.NotFound) {
-		return EscrowReport{}, nil
+		return ledger.Account{}, EscrowReport{}, nil
 	}
 	if err != nil {
-		return EscrowReport{}, err
+		return ledger.Account{}, EscrowReport{}, err
 	}
-	return EscrowReport{PostedMinor: a.PostedMinor, PendingInMinor: a.PendingInMinor,
+	return a, EscrowReport{PostedMinor: a.PostedMinor, PendingInMinor: a.PendingInMinor,
 		PendingOutMinor: a.PendingOutMinor, AvailableMinor: a.AvailableMinor()}, nil
 }
 

@@ -278,12 +278,7 @@ func (s *Service) Refund(ctx context.Context, marketplace, debitID string, in Tx
 		}
 		if o := d.Link("order"); o != "" {
 			// An order's amount is what it has taken in, net of refunds.
-			order, err := w.Lock(ctx, marketplace, "orders", o)
-			if err != nil {
-				return rf, err
-			}
-			order.Fields["amount"] = Int(order.Fields["amount"]) - amount
-			if _, err := w.Save(ctx, order); err != nil {
+			if err := w.addOrderAmount(o, -amount); err != nil {
 				return rf, err
 			}
 		}

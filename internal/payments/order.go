@@ -47,6 +47,44 @@ func (s *Service) CreateOrder(ctx context.Context, marketplace, merchantID strin
 	return v.(Resource), nil
 }
 
+// An order's amount is what it has taken in, net of refunds and returns.
+// It is kept as the tally of the order's escrow account (ledger.Account.
+// TallyMinor), which every operation that changes it rewrites anyway for
+// the money it moves: a debit into an order then writes no order row. The
+// order's resource keeps the amount it was stored with, zero since the
+// tally exists; the two together are the amount.
+
+// addOrderAmount adds delta to an order's amount, in the operation that
+// moves the money.
+func (w *Writer) addOrderAmount(orderID string, delta int64) error {
+	return w.Tally(orderID, delta)
+}
+
+// OrderAmount is an order's amount, from its resource and its escrow
+// account as one read of each found them.
+func OrderAmount(order Resource, escrow ledger.Account) int64 {
+	return Int(order.Fields["amount"]) + escrow.TallyMinor
+}
+
+// withOrderAmount is r with its amount as this operation sees it, for a
+// snapshot an event keeps; r itself is left as it is.
+func (w *Writer) withOrderAmount(r Resource) (Resource, error) {
+	escrow, err := w.Account(r.ID)
+	if apperr.Is(err, apperr.NotFound) {
+		return r, nil
+	}
+	if err != nil {
+		return r, err
+	}
+	fields := make(map[string]any, len(r.Fields))
+	for k, v := range r.Fields {
+		fields[k] = v
+	}
+	fields["amount"] = OrderAmount(r, escrow)
+	r.Fields = fields
+	return r, nil
+}
+
 // UpdateOrder changes an order's description, delivery address or meta.
 func (s *Service) UpdateOrder(ctx context.Context, marketplace, orderID string, in OrderInput) (Resource, error) {
 	return s.update(ctx, marketplace, "orders", orderID, "order.updated", func(o *Resource) error {

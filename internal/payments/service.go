@@ -232,6 +232,12 @@ func (w *Writer) emitWith(ctx context.Context, eventType string, r Resource, ext
 	// An event is pending until the callback dispatcher has made its
 	// deliveries, one for each callback of the marketplace. With no
 	// callback there are none to make: it is born dispatched.
+	if r.Type == "orders" {
+		var err error
+		if r, err = w.withOrderAmount(r); err != nil {
+			return Resource{}, err
+		}
+	}
 	status := "dispatched"
 	if has, err := w.tx.HasCallbacks(ctx, r.Marketplace); err != nil {
 		return Resource{}, err

@@ -170,15 +170,15 @@ func (arrayBulk) insertAccounts(ctx context.Context, t *Tx, rows []ledger.Accoun
 	n := len(rows)
 	ids, owners, kinds, currencies := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	negative := make([]bool, n)
-	posted, in, out, created := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	posted, in, out, created, tally := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 	for i, a := range rows {
 		ids[i], owners[i], kinds[i], currencies[i], negative[i] = a.ID, a.Owner, a.Kind, a.Currency, a.MayGoNegative
-		posted[i], in[i], out[i], created[i] = a.PostedMinor, a.PendingInMinor, a.PendingOutMinor, a.CreatedAt.UnixMicro()
+		posted[i], in[i], out[i], created[i], tally[i] = a.PostedMinor, a.PendingInMinor, a.PendingOutMinor, a.CreatedAt.UnixMicro(), a.TallyMinor
 	}
 	return t.execQueued(ctx, "INSERT INTO accounts ("+accountColumns+`) SELECT * FROM unnest(
 		CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS BOOLEAN[]),
-		CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]))`,
-		ids, owners, kinds, currencies, negative, posted, in, out, created)
+		CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]))`,
+		ids, owners, kinds, currencies, negative, posted, in, out, created, tally)
 }
 
 func (arrayBulk) insertTransfers(ctx context.Context, t *Tx, rows []ledger.Transfer) error {
@@ -224,14 +224,14 @@ func (arrayBulk) insertPostings(ctx context.Context, t *Tx, rows []ledger.Transf
 func (arrayBulk) setBalances(ctx context.Context, t *Tx, rows []ledger.Account) error {
 	n := len(rows)
 	ids := make([]string, n)
-	posted, in, out := make([]int64, n), make([]int64, n), make([]int64, n)
+	posted, in, out, tally := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 	for i, a := range rows {
-		ids[i], posted[i], in[i], out[i] = a.ID, a.PostedMinor, a.PendingInMinor, a.PendingOutMinor
+		ids[i], posted[i], in[i], out[i], tally[i] = a.ID, a.PostedMinor, a.PendingInMinor, a.PendingOutMinor, a.TallyMinor
 	}
-	return t.execQueued(ctx, `WITH updated AS (UPDATE accounts SET posted = v.posted, pending_in = v.pending_in, pending_out = v.pending_out
-		FROM unnest(CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[])) AS v(id, posted, pending_in, pending_out)
+	return t.execQueued(ctx, `WITH updated AS (UPDATE accounts SET posted = v.posted, pending_in = v.pending_in, pending_out = v.pending_out, tally = v.tally
+		FROM unnest(CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[])) AS v(id, posted, pending_in, pending_out, tally)
 		WHERE accounts.id = v.id RETURNING 1)
-		`+assertCount("updated", "store: balances updated other than expected: "), ids, posted, in, out, n, n)
+		`+assertCount("updated", "store: balances updated other than expected: "), ids, posted, in, out, tally, n, n)
 }
 
 // valuesBulk is SQLite's form: multi-row VALUES lists. Rows go in chunks of
@@ -330,10 +330,10 @@ func (valuesBulk) insert(ctx context.Context, t *Tx, table, columns string, widt
 }
 
 func (v valuesBulk) insertAccounts(ctx context.Context, t *Tx, rows []ledger.Account) error {
-	return v.insert(ctx, t, "accounts", accountColumns, 9, len(rows), func(i int, args []any) []any {
+	return v.insert(ctx, t, "accounts", accountColumns, 10, len(rows), func(i int, args []any) []any {
 		a := rows[i]
 		return append(args, a.ID, a.Owner, a.Kind, a.Currency, a.MayGoNegative,
-			a.PostedMinor, a.PendingInMinor, a.PendingOutMinor, a.CreatedAt.UnixMicro())
+			a.PostedMinor, a.PendingInMinor, a.PendingOutMinor, a.CreatedAt.UnixMicro(), a.TallyMinor)
 	})
 }
 
@@ -367,13 +367,13 @@ func (v valuesBulk) insertPostings(ctx context.Context, t *Tx, rows []ledger.Tra
 }
 
 func (valuesBulk) setBalances(ctx context.Context, t *Tx, rows []ledger.Account) error {
-	const tuple = "(CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT))"
+	const tuple = "(CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT))"
 	return eachChunk(len(rows), func(start, size int) error {
-		args := make([]any, 0, size*4)
+		args := make([]any, 0, size*5)
 		for _, a := range rows[start : start+size] {
-			args = append(args, a.ID, a.PostedMinor, a.PendingInMinor, a.PendingOutMinor)
+			args = append(args, a.ID, a.PostedMinor, a.PendingInMinor, a.PendingOutMinor, a.TallyMinor)
 		}
-		res, err := t.Exec(ctx, "UPDATE accounts SET posted = v.column2, pending_in = v.column3, pending_out = v.column4 FROM (VALUES "+
+		res, err := t.Exec(ctx, "UPDATE accounts SET posted = v.column2, pending_in = v.column3, pending_out = v.column4, tally = v.column5 FROM (VALUES "+
 			valuesList(size, tuple)+") AS v WHERE accounts.id = v.column1", args...)
 		return checkUpdated(res, err, size)
 	})

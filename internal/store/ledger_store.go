@@ -22,13 +22,13 @@ func (s ledgerStore) Update(ctx context.Context, fn func(tx ledger.Tx) error) er
 	return s.db.inCachedTx(ctx, func(tx *Tx) error { return fn(tx) })
 }
 
-const accountColumns = "id, owner, kind, currency, may_go_negative, posted, pending_in, pending_out, created_at_us"
+const accountColumns = "id, owner, kind, currency, may_go_negative, posted, pending_in, pending_out, created_at_us, tally"
 
 func scanAccount(row rowScanner) (ledger.Account, error) {
 	var a ledger.Account
 	var created int64
 	err := row.Scan(&a.ID, &a.Owner, &a.Kind, &a.Currency, &a.MayGoNegative,
-		&a.PostedMinor, &a.PendingInMinor, &a.PendingOutMinor, &created)
+		&a.PostedMinor, &a.PendingInMinor, &a.PendingOutMinor, &created, &a.TallyMinor)
 	a.CreatedAt = fromMicros(created)
 	return a, err
 }

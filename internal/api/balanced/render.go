@@ -104,11 +104,11 @@ func (a *API) representation(ctx context.Context, r payments.Resource) (map[stri
 		}
 		out["balance"] = bal
 	case "orders":
-		bal, err := available(r.ID)
+		amount, escrow, err := a.svc.OrderTotals(ctx, r)
 		if err != nil {
 			return nil, err
 		}
-		out["amount_escrowed"] = bal
+		out["amount"], out["amount_escrowed"] = amount, escrow.AvailableMinor
 	case "events":
 		delete(out, "entity")
 		entity, err := a.eventEntity(ctx, r)
