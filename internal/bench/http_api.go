@@ -143,6 +143,11 @@ func (c *apiClient) amount(ctx context.Context, path, plural, field string) (int
 	if err != nil {
 		return 0, err
 	}
+	return intField(r, path, field)
+}
+
+// intField is a whole number field of a resource read from path.
+func intField(r map[string]any, path, field string) (int64, error) {
 	n, ok := r[field].(json.Number)
 	if !ok {
 		return 0, fmt.Errorf("GET %s: no %s", path, field)

@@ -164,18 +164,28 @@ func (c EscrowCheck) String() string {
 	return s
 }
 
-// CheckEscrow reads every order's amount_escrowed and the marketplace's
-// in_escrow through the API and compares them with what was acknowledged:
-// each order holds its start plus (or, for credits, minus) its 2xx
-// operations; the marketplace's own escrow, which no operation touches,
-// is unchanged.
+// CheckEscrow reads every order's amount_escrowed and amount and the
+// marketplace's in_escrow through the API and compares them with what was
+// acknowledged: each order holds its start plus (or, for credits, minus)
+// its 2xx operations, and its amount, what it took in, is its start plus
+// its debits (payouts leave it); the marketplace's own escrow, which no
+// operation touches, is unchanged.
 func (m *Marketplace) CheckEscrow(ctx context.Context) (EscrowCheck, error) {
 	check := EscrowCheck{Orders: len(m.orders)}
 	found := make([]string, len(m.orders))
 	committed := make([]int64, len(m.orders))
 	err := forEach(ctx, len(m.orders), func(ctx context.Context, i int) error {
 		o := m.orders[i]
-		got, err := m.api.amount(ctx, "/orders/"+o.id, "orders", "amount_escrowed")
+		path := "/orders/" + o.id
+		r, err := m.api.one(ctx, http.MethodGet, path, "orders", nil, http.StatusOK)
+		if err != nil {
+			return err
+		}
+		got, err := intField(r, path, "amount_escrowed")
+		if err != nil {
+			return err
+		}
+		takenIn, err := intField(r, path, "amount")
 		if err != nil {
 			return err
 		}
@@ -186,9 +196,19 @@ func (m *Marketplace) CheckEscrow(ctx context.Context) (EscrowCheck, error) {
 			lo, hi = hi, lo
 		}
 		committed[i] = (got - (o.startMinor + o.sign*acked*opAmountMinor)) * o.sign / opAmountMinor
-		if got < lo || got > hi {
+		// Whatever of the unknown operations committed moved the escrow
+		// and, for debits, the amount alike.
+		wantTakenIn := o.startMinor
+		if o.sign > 0 {
+			wantTakenIn = got
+		}
+		switch {
+		case got < lo || got > hi:
 			found[i] = fmt.Sprintf("order %s: amount_escrowed %d, want %d (start %d, %d acknowledged, %d unknown)",
 				o.id, got, o.startMinor+o.sign*acked*opAmountMinor, o.startMinor, acked, unknown)
+		case takenIn != wantTakenIn:
+			found[i] = fmt.Sprintf("order %s: amount %d, want %d (start %d, %d acknowledged, amount_escrowed %d)",
+				o.id, takenIn, wantTakenIn, o.startMinor, acked, got)
 		}
 		return nil
 	})

@@ -65,8 +65,9 @@ the merchant's bank account out of one funded order. Each case prints
 operations per second, the 50th and 99th percentile and the longest latency
 of answered requests, the answers other than 2xx by status (503s with
 Retry-After counted), and the server's peak resident memory over the case.
-Afterwards it checks through the API that every order's escrow is what the
-acknowledged operations made it, stops the server and runs 'poise verify'.
+Afterwards it checks through the API that every order's escrow and amount
+are what the acknowledged operations made them, stops the server and runs
+'poise verify'.
 
 Without --database-url each case (with --http, the server) runs on a fresh
 SQLite database in a temporary directory, removed afterwards. With it,
