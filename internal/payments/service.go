@@ -229,15 +229,15 @@ func (w *Writer) Emit(ctx context.Context, eventType string, r Resource) (Resour
 
 // emitWith is Emit with fields of the event's own beside its entity.
 func (w *Writer) emitWith(ctx context.Context, eventType string, r Resource, extra map[string]any) (Resource, error) {
-	// An event is pending until the callback dispatcher has made its
-	// deliveries, one for each callback of the marketplace. With no
-	// callback there are none to make: it is born dispatched.
 	if r.Type == "orders" {
 		var err error
 		if r, err = w.withOrderAmount(r); err != nil {
 			return Resource{}, err
 		}
 	}
+	// An event is pending until the callback dispatcher has made its
+	// deliveries, one for each callback of the marketplace. With no
+	// callback there are none to make: it is born dispatched.
 	status := "dispatched"
 	if has, err := w.tx.HasCallbacks(ctx, r.Marketplace); err != nil {
 		return Resource{}, err
