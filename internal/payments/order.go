@@ -2,6 +2,7 @@ package payments
 
 import (
 	"context"
+	"maps"
 	"strings"
 
 	"github.com/poise-payments/poise/internal/apperr"
@@ -76,12 +77,9 @@ func (w *Writer) withOrderAmount(r Resource) (Resource, error) {
 	if err != nil {
 		return r, err
 	}
-	fields := make(map[string]any, len(r.Fields))
-	for k, v := range r.Fields {
-		fields[k] = v
-	}
-	fields["amount"] = OrderAmount(r, escrow)
-	r.Fields = fields
+	amount := OrderAmount(r, escrow)
+	r.Fields = maps.Clone(r.Fields)
+	r.Fields["amount"] = amount
 	return r, nil
 }
 
