@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -92,16 +93,16 @@ var sqliteDialect = dialect{
 	// SQLite's default collation is already byte order.
 	byteCollation: "",
 	migrationText: func(q string) string {
-		return strings.ReplaceAll(q, sqliteOnlyMarker, sqliteOnlyText)
+		return sqliteOnly.ReplaceAllString(q, "$1")
 	},
 }
 
-// sqliteOnlyMarker, in a migration, is a comment everywhere but SQLite,
-// where it becomes sqliteOnlyText.
-const (
-	sqliteOnlyMarker = "/*sqlite: WITHOUT ROWID*/"
-	sqliteOnlyText   = "WITHOUT ROWID"
-)
+// sqliteOnly finds, in a migration, a comment that opens with "sqlite:"
+// and a space or a line break: a comment everywhere but SQLite, where the
+// text after that prefix runs in its place ("/*sqlite: WITHOUT ROWID*/"
+// becomes WITHOUT ROWID). The text may span lines and must not itself
+// contain "*/".
+var sqliteOnly = regexp.MustCompile(`(?s)/\*sqlite:\s+(.*?)\*/`)
 
 var postgresDialect = dialect{
 	name:       "postgres",

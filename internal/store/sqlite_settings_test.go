@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,5 +68,35 @@ func TestSQLiteWALIsCopiedBesideTheWriter(t *testing.T) {
 			t.Fatalf("the database file is %d bytes 5 s after 2 MB were committed (%d before): nothing copied the WAL back", after.Size(), before.Size())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Migrations shape SQLite's tables as their texts say: the journals keyed
+// by text are stored WITHOUT ROWID, in their key's B-tree alone, while
+// resources, whose rows run to hundreds of bytes, have rowids (migration
+// 0090), so that the text SQLite-only comments carry is what runs.
+func TestSQLiteTablesAreStoredAsTheirMigrationsSay(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, "sqlite")
+	conn, err := db.WritePool().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for table, withoutRowid := range map[string]bool{
+		"accounts": true, "transfers": true, "postings": true, "resource_links": true,
+		"resources": false,
+	} {
+		var sql string
+		if err := conn.QueryRowContext(ctx, "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?", table).Scan(&sql); err != nil {
+			t.Fatalf("table %s: %v", table, err)
+		}
+		if got := strings.HasSuffix(strings.TrimSpace(sql), "WITHOUT ROWID"); got != withoutRowid {
+			t.Errorf("table %s: WITHOUT ROWID %v, want %v:\n%s", table, got, withoutRowid, sql)
+		}
+	}
+	var indexes int
+	if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'resources' AND name IN ('resources_list', 'resources_undispatched')").Scan(&indexes); err != nil || indexes != 2 {
+		t.Fatalf("resources has %d of its two indexes (%v)", indexes, err)
 	}
 }
