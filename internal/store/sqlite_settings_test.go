@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"strings"
 	"testing"
@@ -15,12 +16,7 @@ import (
 // memory rather than in a temporary file.
 func TestSQLiteWriterSettings(t *testing.T) {
 	ctx := context.Background()
-	db := storetest.Open(t, "sqlite")
-	conn, err := db.WritePool().Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := sqliteWriterConn(t)
 	for pragma, want := range map[string]string{
 		"journal_mode": "wal",
 		"synchronous":  "2", // FULL
@@ -77,26 +73,34 @@ func TestSQLiteWALIsCopiedBesideTheWriter(t *testing.T) {
 // 0090), so that the text SQLite-only comments carry is what runs.
 func TestSQLiteTablesAreStoredAsTheirMigrationsSay(t *testing.T) {
 	ctx := context.Background()
-	db := storetest.Open(t, "sqlite")
-	conn, err := db.WritePool().Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := sqliteWriterConn(t)
 	for table, withoutRowid := range map[string]bool{
 		"accounts": true, "transfers": true, "postings": true, "resource_links": true,
 		"resources": false,
 	} {
-		var sql string
-		if err := conn.QueryRowContext(ctx, "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?", table).Scan(&sql); err != nil {
+		var schema string
+		if err := conn.QueryRowContext(ctx, "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?", table).Scan(&schema); err != nil {
 			t.Fatalf("table %s: %v", table, err)
 		}
-		if got := strings.HasSuffix(strings.TrimSpace(sql), "WITHOUT ROWID"); got != withoutRowid {
-			t.Errorf("table %s: WITHOUT ROWID %v, want %v:\n%s", table, got, withoutRowid, sql)
+		if got := strings.HasSuffix(strings.TrimSpace(schema), "WITHOUT ROWID"); got != withoutRowid {
+			t.Errorf("table %s: WITHOUT ROWID %v, want %v:\n%s", table, got, withoutRowid, schema)
 		}
 	}
 	var indexes int
 	if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'resources' AND name IN ('resources_list', 'resources_undispatched')").Scan(&indexes); err != nil || indexes != 2 {
 		t.Fatalf("resources has %d of its two indexes (%v)", indexes, err)
 	}
+}
+
+// sqliteWriterConn is a connection of a fresh SQLite store's write pool,
+// closed when the test ends.
+func sqliteWriterConn(t *testing.T) *sql.Conn {
+	t.Helper()
+	db := storetest.Open(t, "sqlite")
+	conn, err := db.WritePool().Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
 }
