@@ -39,11 +39,11 @@ func (s *Service) Escrow(ctx context.Context, accountID string) (EscrowReport, e
 	return r, err
 }
 
-// OrderTotals reads an order's amount (OrderAmount) and what its escrow
+// OrderTotals reads an order's amount (orderAmount) and what its escrow
 // holds, from one read of its escrow account.
 func (s *Service) OrderTotals(ctx context.Context, order Resource) (amount int64, escrow EscrowReport, err error) {
 	a, r, err := s.escrowAccount(ctx, order.ID)
-	return OrderAmount(order, a), r, err
+	return orderAmount(order, a), r, err
 }
 
 func (s *Service) escrowAccount(ctx context.Context, accountID string) (ledger.Account, EscrowReport, error) {

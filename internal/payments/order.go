@@ -61,9 +61,9 @@ func (w *Writer) addOrderAmount(orderID string, delta int64) error {
 	return w.Tally(orderID, delta)
 }
 
-// OrderAmount is an order's amount, from its resource and its escrow
+// orderAmount is an order's amount, from its resource and its escrow
 // account as one read of each found them.
-func OrderAmount(order Resource, escrow ledger.Account) int64 {
+func orderAmount(order Resource, escrow ledger.Account) int64 {
 	return Int(order.Fields["amount"]) + escrow.TallyMinor
 }
 
@@ -77,7 +77,7 @@ func (w *Writer) withOrderAmount(r Resource) (Resource, error) {
 	if err != nil {
 		return r, err
 	}
-	amount := OrderAmount(r, escrow)
+	amount := orderAmount(r, escrow)
 	r.Fields = maps.Clone(r.Fields)
 	r.Fields["amount"] = amount
 	return r, nil
